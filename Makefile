@@ -1,0 +1,69 @@
+# The two commands a fresh machine needs: `make test` and `make bench`.
+# Everything is installed into .venv by these targets; nothing needs installing by hand.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PY     := $(BIN)/python
+PIP    := $(BIN)/pip -q --disable-pip-version-check
+PYX    := src/_parser.pyx src/_websocket.pyx
+
+.PHONY: all build test test-compiled test-pure bench bench-quick lint wheel sdist clean fuzz
+
+all: build
+
+$(VENV)/.stamp-venv:
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --upgrade pip "setuptools>=77" wheel "Cython>=3.0"
+	touch $@
+
+# test extras (runtime deps come with them); reinstalled when the metadata changes
+$(VENV)/.stamp-test: $(VENV)/.stamp-venv pyproject.toml setup.py
+	$(PIP) install --no-build-isolation -e '.[test,lint,speedups]'
+	touch $@
+
+$(VENV)/.stamp-bench: $(VENV)/.stamp-test
+	$(PIP) install --no-build-isolation -e '.[bench]'
+	touch $@
+
+# compiled modules, built in place next to their twins in src/
+$(VENV)/.stamp-build: $(VENV)/.stamp-test $(PYX) setup.py
+	$(PY) setup.py -q build_ext --inplace
+	touch $@
+
+build: $(VENV)/.stamp-build
+
+test: test-compiled test-pure
+
+test-compiled: build
+	$(PY) -m pytest
+
+test-pure: build
+	CYHTTP_NO_EXTENSIONS=1 $(PY) -m pytest --no-c-extensions
+
+bench: build $(VENV)/.stamp-bench
+	$(PY) -m benchmarks $(BENCH_ARGS)
+
+bench-quick: build $(VENV)/.stamp-bench
+	$(PY) -m benchmarks --quick $(BENCH_ARGS)
+
+fuzz: build
+	$(PY) -m tests.fuzz $(FUZZ_ARGS)
+
+lint: $(VENV)/.stamp-test
+	$(BIN)/ruff check src tests benchmarks tools
+	$(BIN)/mypy
+
+wheel: $(VENV)/.stamp-venv
+	$(PIP) install build
+	$(PY) -m build --wheel
+	CYHTTP_NO_EXTENSIONS=1 $(PY) -m build --wheel   # the pure py3-none-any wheel
+
+sdist: $(VENV)/.stamp-venv
+	$(PIP) install build
+	$(PY) -m build --sdist
+
+clean:
+	rm -rf build dist *.egg-info src/*.egg-info src/*.c src/*.html src/*.so .pytest_cache .mypy_cache .ruff_cache
+	find . -name __pycache__ -not -path './$(VENV)/*' -exec rm -rf {} +
+	rm -f $(VENV)/.stamp-build

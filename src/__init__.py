@@ -1,0 +1,85 @@
+"""cyhttp: an asyncio HTTP/1.1 and WebSocket client with aiohttp's client API.
+
+``import cyhttp as aiohttp`` is the promise: every public name of the aiohttp 2.3 client
+(and the modern additions in API.md) is re-exported here. ``IMPLEMENTATION`` says whether
+the compiled modules (``"compiled"``) or the pure-Python twins (``"python"``) are in use.
+"""
+
+from . import _compat
+from ._models import (
+    HttpVersion,
+    HttpVersion10,
+    HttpVersion11,
+    WSCloseCode,
+    WSMessage,
+    WSMsgType,
+)
+from ._version import __version__
+from .client_exceptions import (
+    ClientConnectionError,
+    ClientConnectorCertificateError,
+    ClientConnectorError,
+    ClientConnectorSSLError,
+    ClientError,
+    ClientHttpProxyError,
+    ClientOSError,
+    ClientPayloadError,
+    ClientProxyConnectionError,
+    ClientResponseError,
+    ClientSSLError,
+    ContentTypeError,
+    InvalidURL,
+    ServerConnectionError,
+    ServerDisconnectedError,
+    ServerFingerprintMismatch,
+    ServerTimeoutError,
+    TooManyRedirects,
+    WSServerHandshakeError,
+)
+from .http_parser import HttpResponseParser
+from .http_websocket import impl as _websocket_impl
+
+# --- client core (uncomment as the modules land) ---
+# from .helpers import BasicAuth, ClientTimeout
+# from .client_reqrep import ClientResponse, RequestInfo, Fingerprint
+# from .connector import BaseConnector, Connection, TCPConnector, UnixConnector
+# from .resolver import AsyncResolver, DefaultResolver, ThreadResolver
+# from .client import ClientSession, request
+# --- cookies ---
+# from .cookiejar import CookieJar, DummyCookieJar
+# --- websocket ---
+# from .client_ws import ClientWebSocketResponse
+
+#: "compiled", "python" or "mixed": which implementation of the hot path is in use.
+IMPLEMENTATION: str = _compat.implementation()
+
+__all__ = (
+    "IMPLEMENTATION",
+    "ClientConnectionError",
+    "ClientConnectorCertificateError",
+    "ClientConnectorError",
+    "ClientConnectorSSLError",
+    "ClientError",
+    "ClientHttpProxyError",
+    "ClientOSError",
+    "ClientPayloadError",
+    "ClientProxyConnectionError",
+    "ClientResponseError",
+    "ClientSSLError",
+    "ContentTypeError",
+    "HttpResponseParser",
+    "HttpVersion",
+    "HttpVersion10",
+    "HttpVersion11",
+    "InvalidURL",
+    "ServerConnectionError",
+    "ServerDisconnectedError",
+    "ServerFingerprintMismatch",
+    "ServerTimeoutError",
+    "TooManyRedirects",
+    "WSCloseCode",
+    "WSMessage",
+    "WSMsgType",
+    "WSServerHandshakeError",
+    "__version__",
+)

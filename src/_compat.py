@@ -1,0 +1,49 @@
+"""The one place that decides between the compiled modules and their pure-Python twins.
+
+``CYHTTP_NO_EXTENSIONS`` (any non-empty value) in the environment, or an interpreter other
+than CPython, selects the twins. Otherwise the compiled modules are imported, and if one
+cannot be (a pure build, a broken wheel) its twin is used and the reason is kept in
+:data:`IMPORT_ERRORS`, so the choice is never silent: :func:`implementation` and
+``cyhttp.IMPLEMENTATION`` say what is in use.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+from types import ModuleType
+
+NO_EXTENSIONS: bool = bool(os.environ.get("CYHTTP_NO_EXTENSIONS")) or (
+    sys.implementation.name != "cpython"
+)
+
+#: compiled module name → the ImportError that made us fall back to its twin.
+IMPORT_ERRORS: dict[str, ImportError] = {}
+#: compiled module name → True when the compiled module is in use.
+COMPILED: dict[str, bool] = {}
+
+
+def load(compiled: str, pure: str) -> ModuleType:
+    """Import ``cyhttp.<compiled>`` unless extensions are off or missing, else ``cyhttp.<pure>``."""
+    if not NO_EXTENSIONS:
+        try:
+            module = importlib.import_module(f"{__package__}.{compiled}")
+        except ImportError as exc:
+            IMPORT_ERRORS[compiled] = exc
+        else:
+            COMPILED[compiled] = True
+            return module
+    COMPILED[compiled] = False
+    return importlib.import_module(f"{__package__}.{pure}")
+
+
+def implementation() -> str:
+    """``"compiled"`` when every compiled module is in use, ``"python"`` when none is,
+    ``"mixed"`` otherwise."""
+    used = set(COMPILED.values())
+    if used == {True}:
+        return "compiled"
+    if used == {False} or not used:
+        return "python"
+    return "mixed"
