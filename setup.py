@@ -41,9 +41,12 @@ def _extensions() -> list[Extension]:
         compile_args = ["/O2"]
     else:
         compile_args = ["-O3"]
+    # CYHTTP_BUILD_ONLY=_parser builds just that module (for quick rebuilds in development)
+    only = set(filter(None, os.environ.get("CYHTTP_BUILD_ONLY", "").split(",")))
     extensions = [
         Extension(f"cyhttp.{name}", [f"src/{name}.pyx"], extra_compile_args=compile_args)
         for name in COMPILED_MODULES
+        if not only or name in only
     ]
     try:
         return cythonize(
