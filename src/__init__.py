@@ -5,7 +5,7 @@
 the compiled modules (``"compiled"``) or the pure-Python twins (``"python"``) are in use.
 """
 
-from . import _compat
+from . import _compat, http_websocket  # noqa: F401  (selects the websocket twin now)
 from ._models import (
     HttpVersion,
     HttpVersion10,
@@ -37,7 +37,6 @@ from .client_exceptions import (
     WSServerHandshakeError,
 )
 from .http_parser import HttpResponseParser
-from .http_websocket import impl as _websocket_impl
 
 # --- client core (uncomment as the modules land) ---
 # from .helpers import BasicAuth, ClientTimeout

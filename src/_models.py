@@ -87,7 +87,10 @@ class ResponseHead:
         if headers is None:
             md: CIMultiDict[str] = CIMultiDict()
             for name, value in self.raw_headers:
-                md.add(name.decode("utf-8", "surrogateescape"), value.decode("utf-8", "surrogateescape"))
+                md.add(
+                    name.decode("utf-8", "surrogateescape"),
+                    value.decode("utf-8", "surrogateescape"),
+                )
             headers = self._headers = CIMultiDictProxy(md)
         return headers
 

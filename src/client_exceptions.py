@@ -82,7 +82,10 @@ class ClientResponseError(ClientError):
         return f"{self.code}, message={self.message!r}, url={str(url)!r}"
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}({self.request_info!r}, code={self.code}, message={self.message!r})"
+        return (
+            f"{type(self).__name__}({self.request_info!r}, "
+            f"code={self.code}, message={self.message!r})"
+        )
 
 
 class ContentTypeError(ClientResponseError):

@@ -39,7 +39,9 @@ def test_compiled_modules_are_built() -> None:
     assert http_websocket.websocket_c.__file__.endswith((".so", ".pyd"))
 
 
-@pytest.mark.parametrize(("env", "expected"), [({}, "compiled"), ({"CYHTTP_NO_EXTENSIONS": "1"}, "python")])
+@pytest.mark.parametrize(
+    ("env", "expected"), [({}, "compiled"), ({"CYHTTP_NO_EXTENSIONS": "1"}, "python")]
+)
 def test_environment_switch_in_fresh_interpreter(env: dict[str, str], expected: str) -> None:
     assert _fresh("import cyhttp; print(cyhttp.IMPLEMENTATION)", **env) == expected
 
