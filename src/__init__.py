@@ -45,7 +45,7 @@ from .http_parser import HttpResponseParser
 # from .resolver import AsyncResolver, DefaultResolver, ThreadResolver
 # from .client import ClientSession, request
 # --- cookies ---
-# from .cookiejar import CookieJar, DummyCookieJar
+from .cookiejar import CookieJar, DummyCookieJar
 # --- websocket ---
 # from .client_ws import ClientWebSocketResponse
 
@@ -66,6 +66,8 @@ __all__ = (
     "ClientResponseError",
     "ClientSSLError",
     "ContentTypeError",
+    "CookieJar",
+    "DummyCookieJar",
     "HttpResponseParser",
     "HttpVersion",
     "HttpVersion10",
