@@ -1,7 +1,4 @@
 # cython: language_level=3
-"""Compiled HTTP/1.1 response parser (placeholder until the parser lands)."""
+"""Compiled HTTP/1.1 response parser: interim re-export of the pure twin (being written)."""
 
-
-cdef class HttpResponseParser:
-    def __init__(self, sink, **kwargs):
-        raise NotImplementedError("the response parser is not written yet")
+from cyhttp._parser_py import HttpResponseParser  # noqa: F401
