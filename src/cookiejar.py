@@ -63,7 +63,11 @@ _now: Callable[[], float] = time.time
 
 @dataclass(slots=True, kw_only=True)
 class _Cookie:
-    """One stored cookie: the RFC 6265 §5.3 record, plus ``seq`` to order equal times."""
+    """One stored cookie: the RFC 6265 §5.3 record, plus two counters.
+
+    Clocks are coarse, so times alone cannot order events: ``seq`` orders creations
+    (for the sending order) and ``used`` orders the last set-or-send (for LRU eviction).
+    """
 
     name: str
     value: str
@@ -77,6 +81,7 @@ class _Cookie:
     creation: float = 0.0
     last_access: float = 0.0
     seq: int = 0
+    used: int = 0
 
     @property
     def key(self) -> tuple[str, str, str]:
@@ -184,6 +189,7 @@ class CookieJar(AbstractCookieJar):
         self._cookies: dict[tuple[str, str, str], _Cookie] = {}
         self._by_site: dict[str, set[tuple[str, str, str]]] = {}
         self._seq = itertools.count()
+        self._use = itertools.count()
         self._next_expiry = math.inf
 
     @property
@@ -256,6 +262,8 @@ class CookieJar(AbstractCookieJar):
         items: Iterable[Any] = cookies.items() if isinstance(cookies, Mapping) else cookies
         for item in items:
             try:
+                if isinstance(item, (str, bytes)):
+                    raise TypeError
                 name, value = item
             except (TypeError, ValueError):
                 raise TypeError(
@@ -294,7 +302,7 @@ class CookieJar(AbstractCookieJar):
         elif domain:
             if not _domain_match(host, domain):
                 return
-            host_only = False
+            host_only = _is_ip(domain)  # an address names one host, never its "subdomains"
         else:
             host_only = True
             domain = host
@@ -325,6 +333,7 @@ class CookieJar(AbstractCookieJar):
             creation=now,
             last_access=now,
             seq=next(self._seq),
+            used=next(self._use),
         )
         old = self._cookies.get(cookie.key)
         if old is not None:
@@ -367,7 +376,7 @@ class CookieJar(AbstractCookieJar):
 
     def _evict(self, keys: Iterable[tuple[str, str, str]], cap: int) -> None:
         """Drop the least recently used cookies among ``keys`` until at most ``cap`` remain."""
-        records = sorted((self._cookies[key] for key in keys), key=lambda c: (c.last_access, c.seq))
+        records = sorted((self._cookies[key] for key in keys), key=lambda c: c.used)
         for cookie in records[: max(0, len(records) - cap)]:
             self._remove(cookie)
 
@@ -421,6 +430,7 @@ class CookieJar(AbstractCookieJar):
         selected.sort(key=lambda c: (-len(c.path), c.creation, c.seq))
         for cookie in selected:
             cookie.last_access = now
+            cookie.used = next(self._use)
         return selected
 
     def filter_cookies(self, request_url: URL | str) -> SimpleCookie:
@@ -485,11 +495,14 @@ class CookieJar(AbstractCookieJar):
         records = _records_from_document(document, path)
         self.clear()
         now = _now()
+        # Renumber both counters in the saved order, then insert oldest first.
+        for record in sorted(records, key=lambda c: c.used):
+            record.used = next(self._use)
         for record in sorted(records, key=lambda c: (c.creation, c.seq)):
-            if record.expires is not None and record.expires <= now:
-                continue
             record.seq = next(self._seq)
-            self._insert(record, now)
+        for record in records:
+            if record.expires is None or record.expires > now:
+                self._insert(record, now)
 
 
 _RECORD_FIELDS = {field.name for field in fields(_Cookie)}
@@ -506,6 +519,7 @@ _RECORD_TYPES: dict[str, tuple[type, ...]] = {
     "creation": (int, float),
     "last_access": (int, float),
     "seq": (int,),
+    "used": (int,),
 }
 
 

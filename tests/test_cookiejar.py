@@ -1,0 +1,639 @@
+"""CookieJar behaviour: storage and retrieval rules, caps, prefixes, persistence, API."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import stat
+import warnings
+from collections.abc import Iterator
+from http.cookies import Morsel, SimpleCookie
+from pathlib import Path
+from typing import Any
+
+import pytest
+from yarl import URL
+
+import cyhttp
+from cyhttp import cookiejar as cookiejar_module
+from cyhttp import public_suffix
+from cyhttp.abc import AbstractCookieJar
+from cyhttp.cookiejar import MAX_EXPIRY_SECONDS, CookieJar, DummyCookieJar
+
+START = 1_700_000_000.0
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = START
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    fake = Clock()
+    monkeypatch.setattr(cookiejar_module, "_now", fake)
+    return fake
+
+
+@pytest.fixture
+def builtin_psl(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Force the built-in public-suffix rule, as on a machine without the package."""
+    monkeypatch.setattr(public_suffix, "_package_list", lambda: None)
+    assert public_suffix.source() == "builtin"
+    yield
+
+
+def set_cookies(jar: CookieJar, url: str, *headers: str) -> None:
+    jar.update_cookies_from_headers(list(headers), URL(url))
+
+
+def header(jar: CookieJar | DummyCookieJar, url: str) -> str | None:
+    """What the session sends: the morsels of filter_cookies, in order."""
+    morsels = jar.filter_cookies(URL(url)).values()
+    sent = "; ".join(f"{m.key}={m.coded_value}" for m in morsels) or None
+    assert sent == jar.cookie_header(URL(url))
+    return sent
+
+
+# ------------------------------------------------------------------------- public API
+
+
+def test_public_names_and_abc() -> None:
+    assert cyhttp.CookieJar is CookieJar
+    assert cyhttp.DummyCookieJar is DummyCookieJar
+    assert isinstance(CookieJar(), AbstractCookieJar)
+    assert isinstance(DummyCookieJar(), AbstractCookieJar)
+
+
+def test_loop_argument_is_deprecated_and_ignored() -> None:
+    with pytest.warns(DeprecationWarning, match="loop"):
+        CookieJar(loop=object())
+    with pytest.warns(DeprecationWarning, match="loop"):
+        DummyCookieJar(loop=object())
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        CookieJar()
+        DummyCookieJar()
+
+
+def test_caps_must_be_positive() -> None:
+    with pytest.raises(ValueError):
+        CookieJar(max_cookies=0)
+    with pytest.raises(ValueError):
+        CookieJar(max_cookies_per_site=0)
+
+
+def test_len_iter_and_morsel_attributes(clock: Clock) -> None:
+    jar = CookieJar()
+    set_cookies(
+        jar,
+        "https://www.example.com/a/b",
+        "s=1; Secure; HttpOnly; SameSite=Lax; Max-Age=100",
+        "d=2; Domain=example.com; Path=/",
+    )
+    assert len(jar) == 2
+    morsels = {m.key: m for m in jar}
+    assert all(isinstance(m, Morsel) for m in morsels.values())
+    s = morsels["s"]
+    assert (s.value, s["domain"], s["path"]) == ("1", "www.example.com", "/a")
+    assert s["secure"] is True and s["httponly"] is True and s["samesite"] == "Lax"
+    assert s["expires"] == cyhttp.cookiejar.format_cookie_date(START + 100)
+    d = morsels["d"]
+    assert (d["domain"], d["path"], d["expires"], d["secure"]) == ("example.com", "/", "", "")
+
+
+def test_iteration_returns_copies() -> None:
+    jar = CookieJar()
+    set_cookies(jar, "http://example.com/", "a=1")
+    for morsel in jar:
+        morsel["path"] = "/elsewhere"
+    assert header(jar, "http://example.com/") == "a=1"
+
+
+def test_morsel_keeps_names_and_values_http_cookies_refuses() -> None:
+    jar = CookieJar()
+    names = ["path", "Expires", "$Version", "a b", "(x)", "春节", '"a']
+    set_cookies(jar, "http://example.com/", *(f'{name}=v "q" \\,' for name in names))
+    got = jar.filter_cookies("http://example.com/")
+    assert isinstance(got, SimpleCookie)
+    assert [m.key for m in got.values()] == names
+    assert {m.coded_value for m in got.values()} == {'v "q" \\,'}
+    assert {m.value for m in got.values()} == {'v "q" \\,'}
+
+
+def test_values_are_sent_exactly_as_received() -> None:
+    jar = CookieJar()
+    set_cookies(jar, "http://example.com/", 'q="a b"', "c=x, y=z", "e=", "u=%41é")
+    assert header(jar, "http://example.com/") == 'q="a b"; c=x, y=z; e=; u=%41é'
+
+
+# --------------------------------------------------------------------- domain rules
+
+
+def test_host_only_versus_domain_cookie() -> None:
+    jar = CookieJar()
+    set_cookies(jar, "http://home.example.org/", "host=1", "dom=2; Domain=example.org")
+    assert header(jar, "http://home.example.org/") == "host=1; dom=2"
+    assert header(jar, "http://sub.home.example.org/") == "dom=2"
+    assert header(jar, "http://example.org/") == "dom=2"
+    assert header(jar, "http://other.org/") is None
+    assert header(jar, "http://notexample.org/") is None
+
+
+def test_foreign_and_sub_domains_refused() -> None:
+    jar = CookieJar()
+    set_cookies(
+        jar,
+        "http://home.example.org/",
+        "a=1; Domain=other.org",
+        "b=1; Domain=sub.home.example.org",
+        "c=1; Domain=sibling.example.org",
+        "d=1; Domain=ome.example.org",
+    )
+    assert len(jar) == 0
+
+
+def test_domain_compared_case_insensitively_and_idna() -> None:
+    jar = CookieJar()
+    set_cookies(jar, "http://HOME.Example.org/", "a=1; Domain=Example.ORG")
+    set_cookies(jar, "http://bücher.example/", "b=1; Domain=Bücher.example")
+    assert header(jar, "http://home.example.org/") == "a=1"
+    assert header(jar, "http://www.bücher.example/") == "b=1"
+    assert header(jar, "http://www.xn--bcher-kva.example/") == "b=1"
+
+
+def test_uncodable_domain_refuses_the_cookie() -> None:
+    jar = CookieJar()
+    set_cookies(jar, "http://example.org/", "a=1; Domain=" + "ü" * 70 + ".example.org")
+    assert len(jar) == 0
+
+
+@pytest.mark.parametrize("use_package", [True, False], ids=["publicsuffixlist", "builtin"])
+def test_public_suffix_refused(monkeypatch: pytest.MonkeyPatch, use_package: bool) -> None:
+    if not use_package:
+        monkeypatch.setattr(public_suffix, "_package_list", lambda: None)
+    else:
+        assert public_suffix.source() == "publicsuffixlist"  # installed by the test extra
+    jar = CookieJar()
+    set_cookies(jar, "http://www.example.com/", "a=1; Domain=com", "b=1; Domain=.com")
+    assert len(jar) == 0
+    set_cookies(jar, "http://www.example.co.uk/", "c=1; Domain=co.uk")
+    assert len(jar) == (0 if use_package else 1)
+    # a host that is itself a public suffix gets a host-only cookie
+    set_cookies(jar, "http://localhost/", "h=1; Domain=localhost")
+    assert header(jar, "http://localhost/") == "h=1"
+    assert header(jar, "http://sub.localhost/") is None
+
+
+def test_public_suffix_helper_with_package() -> None:
+    assert public_suffix.source() == "publicsuffixlist"
+    assert public_suffix.is_public_suffix("co.uk")
+    assert public_suffix.is_public_suffix("github.io")
+    assert not public_suffix.is_public_suffix("example.co.uk")
+    assert public_suffix.registrable_domain("a.b.example.co.uk") == "example.co.uk"
+    assert public_suffix.is_public_suffix("")
+
+
+def test_public_suffix_helper_builtin(builtin_psl: None) -> None:
+    assert public_suffix.is_public_suffix("com")
+    assert not public_suffix.is_public_suffix("co.uk")
+    assert public_suffix.registrable_domain("a.b.example.com") == "example.com"
+    assert public_suffix.registrable_domain("example.com") == "example.com"
+
+
+# -------------------------------------------------------------------------- IP hosts
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "[::1]", "10.1.2.3"])
+def test_ip_hosts_refused_unless_unsafe(host: str) -> None:
+    jar = CookieJar()
+    set_cookies(jar, f"http://{host}/", "a=1")
+    jar.update_cookies({"b": "2"}, URL(f"http://{host}/"))
+    assert len(jar) == 0
+    unsafe = CookieJar(unsafe=True)
+    assert unsafe.unsafe
+    set_cookies(unsafe, f"http://{host}/", "a=1")
+    unsafe.update_cookies({"b": "2"}, URL(f"http://{host}/"))
+    assert header(unsafe, f"http://{host}/") == "a=1; b=2"
+
+
+def test_ip_host_never_domain_matches() -> None:
+    jar = CookieJar(unsafe=True)
+    set_cookies(jar, "http://10.1.2.3/", "a=1; Domain=2.3", "b=1; Domain=10.1.2.3")
+    assert header(jar, "http://10.1.2.3/") == "b=1"
+    assert header(jar, "http://9.10.1.2.3/") is None
+
+
+# ------------------------------------------------------------------------ path rules
+
+
+def test_default_path_and_path_matching() -> None:
+    jar = CookieJar()
+    set_cookies(jar, "http://example.com/dir/page", "a=1")
+    set_cookies(jar, "http://example.com/top", "b=1")
+    set_cookies(jar, "http://example.com/", "c=1; Path=/dir/")
+    assert [m["path"] for m in jar] == ["/dir", "/", "/dir/"]
+    assert header(jar, "http://example.com/dir") == "a=1; b=1"
+    assert header(jar, "http://example.com/dir/x") == "c=1; a=1; b=1"
+    assert header(jar, "http://example.com/directory") == "b=1"
+    assert header(jar, "http://example.com/") == "b=1"
+
+
+def test_order_longer_paths_then_older() -> None:
+    jar = CookieJar()
+    set_cookies(jar, "http://example.com/a/b/c", "x=1; Path=/", "y=2; Path=/a/b", "z=3; Path=/a")
+    set_cookies(jar, "http://example.com/", "w=4; Path=/a/b")
+    assert header(jar, "http://example.com/a/b/c") == "y=2; w=4; z=3; x=1"
+
+
+def test_same_name_cookies_all_sent_most_specific_first() -> None:
+    jar = CookieJar()
+    set_cookies(jar, "http://home.example.org/", "k=root; Path=/", "k=deep; Path=/a")
+    set_cookies(jar, "http://home.example.org/", "k=dom; Domain=example.org; Path=/a")
+    got = jar.filter_cookies("http://home.example.org/a/x")
+    assert got["k"].value == "deep"
+    assert [m.key for m in got.values()] == ["k", "k", "k"]
+    assert [m.value for m in got.values()] == ["deep", "dom", "root"]
+    assert header(jar, "http://home.example.org/a/x") == "k=deep; k=dom; k=root"
+
+
+def test_replacing_keeps_creation_time() -> None:
+    jar = CookieJar()
+    set_cookies(jar, "http://example.com/", "a=1", "b=1")
+    set_cookies(jar, "http://example.com/", "a=2")
+    assert header(jar, "http://example.com/") == "a=2; b=1"
+    assert len(jar) == 2
+
+
+# ---------------------------------------------------------------------------- Secure
+
+
+def test_secure_cookies_only_over_https_and_wss() -> None:
+    jar = CookieJar()
+    set_cookies(jar, "https://example.com/", "s=1; Secure", "p=2")
+    assert header(jar, "https://example.com/") == "s=1; p=2"
+    assert header(jar, "wss://example.com/") == "s=1; p=2"
+    assert header(jar, "http://example.com/") == "p=2"
+    assert header(jar, "ws://example.com/") == "p=2"
+
+
+def test_secure_cookie_refused_from_insecure_origin() -> None:
+    jar = CookieJar()
+    set_cookies(jar, "http://example.com/", "s=1; Secure")
+    assert len(jar) == 0
+
+
+def test_insecure_origin_cannot_shadow_secure_cookie() -> None:
+    jar = CookieJar()
+    set_cookies(jar, "https://www.example.com/", "s=secret; Secure; Domain=example.com")
+    set_cookies(jar, "http://www.example.com/", "s=evil", "s=evil2; Path=/x", "t=ok")
+    assert header(jar, "https://www.example.com/x") == "s=secret; t=ok"
+    set_cookies(jar, "https://www.example.com/", "s=new; Domain=example.com")
+    assert header(jar, "https://www.example.com/") == "s=new; t=ok"
+
+
+def test_http_only_is_kept() -> None:
+    jar = CookieJar()
+    set_cookies(jar, "http://example.com/", "h=1; HttpOnly")
+    assert header(jar, "http://example.com/") == "h=1"
+    assert next(iter(jar))["httponly"] is True
+
+
+# -------------------------------------------------------------------------- prefixes
+
+
+@pytest.mark.parametrize(
+    ("url", "set_cookie", "kept"),
+    [
+        ("https://example.com/", "__Secure-a=1; Secure", True),
+        ("https://example.com/", "__secure-a=1; Secure", True),
+        ("https://example.com/", "__Secure-a=1", False),
+        ("http://example.com/", "__Secure-a=1; Secure", False),
+        ("https://www.example.com/", "__Secure-a=1; Secure; Domain=example.com", True),
+        ("https://example.com/", "__Host-a=1; Secure; Path=/", True),
+        ("https://example.com/", "__HOST-a=1; Secure; Path=/", True),
+        ("https://example.com/", "__Host-a=1; Path=/", False),
+        ("http://example.com/", "__Host-a=1; Secure; Path=/", False),
+        ("https://example.com/", "__Host-a=1; Secure", False),
+        ("https://example.com/", "__Host-a=1; Secure; Path=/x", False),
+        ("https://example.com/", "__Host-a=1; Secure; Path=/; Domain=example.com", False),
+        ("https://www.example.com/", "__Host-a=1; Secure; Path=/; Domain=example.com", False),
+    ],
+)
+def test_prefixes(url: str, set_cookie: str, kept: bool) -> None:
+    jar = CookieJar()
+    set_cookies(jar, url, set_cookie)
+    assert len(jar) == (1 if kept else 0)
+
+
+# ---------------------------------------------------------------------- expiry
+
+
+def test_max_age_and_expires(clock: Clock) -> None:
+    jar = CookieJar()
+    set_cookies(jar, "http://example.com/", "m=1; Max-Age=10", "session=1")
+    set_cookies(jar, "http://example.com/", "e=1; Expires=Wed, 15 Nov 2023 00:00:00 GMT")
+    assert header(jar, "http://example.com/") == "m=1; session=1; e=1"
+    clock.now += 10
+    assert header(jar, "http://example.com/") == "session=1; e=1"
+    clock.now = 1_700_006_400.0  # 2023-11-15 00:00:00 UTC
+    assert header(jar, "http://example.com/") == "session=1"
+    assert len(jar) == 1
+
+
+def test_max_age_wins_over_expires_in_either_order(clock: Clock) -> None:
+    jar = CookieJar()
+    past = "Expires=Thu, 01 Jan 1970 00:00:00 GMT"
+    set_cookies(jar, "http://example.com/", f"a=1; Max-Age=60; {past}", f"b=1; {past}; Max-Age=60")
+    set_cookies(jar, "http://example.com/", "c=1; Max-Age=0; Expires=Fri, 01 Jan 2100 0:0:0")
+    assert header(jar, "http://example.com/") == "a=1; b=1"
+
+
+def test_expired_cookie_deletes_its_predecessor(clock: Clock) -> None:
+    jar = CookieJar()
+    set_cookies(jar, "http://example.com/", "a=1", "b=1", "c=1; Path=/x")
+    set_cookies(jar, "http://example.com/", "a=; Max-Age=0", "b=; Expires=Thu, 01 Jan 1970 0:0:0")
+    set_cookies(jar, "http://example.com/", "c=; Max-Age=-1")  # other path: c stays
+    assert header(jar, "http://example.com/x") == "c=1"
+
+
+def test_expiry_capped_at_400_days(clock: Clock) -> None:
+    jar = CookieJar()
+    set_cookies(
+        jar, "http://example.com/", "a=1; Max-Age=999999999999", "b=1; Expires=1 Jan 9999 0:0:0"
+    )
+    clock.now += MAX_EXPIRY_SECONDS - 1
+    assert header(jar, "http://example.com/") == "a=1; b=1"
+    clock.now += 1
+    assert header(jar, "http://example.com/") is None
+
+
+# ------------------------------------------------------------------------------ caps
+
+
+def test_per_site_cap_evicts_least_recently_used(clock: Clock) -> None:
+    jar = CookieJar(max_cookies_per_site=3)
+    for name in "abc":
+        clock.now += 1
+        set_cookies(jar, "http://www.example.com/", f"{name}=1")
+    clock.now += 1
+    header(jar, "http://www.example.com/")  # a, b, c all used now: tie broken by age
+    clock.now += 1
+    set_cookies(jar, "http://www.example.com/", "a=2")  # a used again
+    clock.now += 1
+    set_cookies(jar, "http://api.example.com/", "d=1")  # same site: evicts b
+    assert sorted(m.key for m in jar) == ["a", "c", "d"]
+    set_cookies(jar, "http://other.com/", "e=1")  # another site: no eviction
+    assert len(jar) == 4
+
+
+def test_per_site_cap_drops_expired_first(clock: Clock) -> None:
+    jar = CookieJar(max_cookies_per_site=2)
+    set_cookies(jar, "http://example.com/", "old=1", "short=1; Max-Age=5")
+    clock.now += 10
+    set_cookies(jar, "http://example.com/", "new=1")
+    assert sorted(m.key for m in jar) == ["new", "old"]
+
+
+def test_total_cap(clock: Clock) -> None:
+    jar = CookieJar(max_cookies=3)
+    for index, host in enumerate(["a.com", "b.com", "c.com", "d.com"]):
+        clock.now += 1
+        set_cookies(jar, f"http://{host}/", f"n{index}=1")
+        if host == "b.com":
+            header(jar, "http://a.com/")  # a.com is used: b.com becomes the oldest
+    assert sorted(m["domain"] for m in jar) == ["a.com", "c.com", "d.com"]
+
+
+def test_default_caps_are_browser_like() -> None:
+    jar = CookieJar()
+    set_cookies(jar, "http://example.com/", *(f"c{i}=1" for i in range(200)))
+    assert len(jar) == cookiejar_module.MAX_COOKIES_PER_SITE == 180
+    assert header(jar, "http://example.com/").startswith("c20=1; c21=1")  # type: ignore[union-attr]
+    assert cookiejar_module.MAX_COOKIES == 3000
+
+
+# -------------------------------------------------------------------- shared cookies
+
+
+def test_shared_cookies_go_everywhere() -> None:
+    jar = CookieJar()
+    jar.update_cookies({"shared": "1"})
+    jar.update_cookies([("pair", "2")], URL())
+    jar.update_cookies({"none": "3"}, None)
+    for url in ["http://example.com/", "https://other.org/deep/path", "http://127.0.0.1/"]:
+        assert header(jar, url) == "shared=1; pair=2; none=3"
+    assert [m["domain"] for m in jar] == ["", "", ""]
+
+
+def test_update_cookies_with_url_and_morsels(clock: Clock) -> None:
+    jar = CookieJar()
+    jar.update_cookies({"a": "1"}, URL("http://www.example.com/dir/page"))
+    loaded: SimpleCookie = SimpleCookie()
+    loaded.load('b="x y"; Domain=example.com; Path=/; Max-Age=60; HttpOnly')
+    jar.update_cookies(loaded, "http://www.example.com/")
+    assert header(jar, "http://www.example.com/dir/") == 'a=1; b="x y"'
+    assert header(jar, "http://api.example.com/") == 'b="x y"'
+    clock.now += 61
+    assert header(jar, "http://api.example.com/") is None
+
+
+def test_shared_morsel_with_domain() -> None:
+    jar = CookieJar()
+    morsel: Morsel[str] = Morsel()
+    morsel.set("a", "1", "1")
+    morsel["domain"] = "example.com"
+    morsel["path"] = "/p"
+    jar.update_cookies({"a": morsel})
+    assert header(jar, "http://sub.example.com/p") == "a=1"
+    assert header(jar, "http://other.com/p") is None
+
+
+@pytest.mark.parametrize(
+    ("cookies", "error"),
+    [
+        ({"": "x"}, ValueError),
+        ({"a=b": "x"}, ValueError),
+        ({"a;b": "x"}, ValueError),
+        ({" a": "x"}, ValueError),
+        ({"a": "x;y"}, ValueError),
+        ({"a": "x\r\nSet: y"}, ValueError),
+        ({"a": "x" * 5000}, ValueError),
+        ({"a": 1}, TypeError),
+        ([("a",)], TypeError),
+        (["ab"], TypeError),  # a string is not a (name, value) pair, even if it unpacks
+        ({"a": b"x"}, TypeError),
+    ],
+)
+def test_update_cookies_refuses_unsendable(cookies: object, error: type[Exception]) -> None:
+    jar = CookieJar()
+    with pytest.raises(error):
+        jar.update_cookies(cookies)  # type: ignore[arg-type]
+    assert len(jar) == 0
+
+
+def test_bad_morsel_attributes_raise() -> None:
+    jar = CookieJar()
+    morsel: Morsel[str] = Morsel()
+    morsel.set("a", "1", "1")
+    morsel["max-age"] = "soon"
+    with pytest.raises(ValueError, match="max-age"):
+        jar.update_cookies({"a": morsel})
+    morsel["max-age"] = ""
+    morsel["expires"] = "whenever"
+    with pytest.raises(ValueError, match="expires"):
+        jar.update_cookies({"a": morsel})
+
+
+def test_set_cookie_values_must_be_str() -> None:
+    jar = CookieJar()
+    with pytest.raises(TypeError):
+        jar.update_cookies_from_headers([b"a=1"], URL("http://example.com/"))  # type: ignore[list-item]
+
+
+# ---------------------------------------------------------------------- clearing
+
+
+def test_clear_and_clear_domain() -> None:
+    jar = CookieJar()
+    set_cookies(jar, "http://example.com/", "a=1")
+    set_cookies(jar, "http://www.example.com/", "b=1", "c=1; Domain=example.com")
+    set_cookies(jar, "http://notexample.com/", "d=1")
+    jar.update_cookies({"shared": "1"})
+    jar.clear_domain("www.example.com")
+    assert sorted(m.key for m in jar) == ["a", "c", "d", "shared"]
+    jar.clear_domain(".Example.com")
+    assert sorted(m.key for m in jar) == ["d", "shared"]
+    jar.clear(lambda morsel: morsel.key == "d")
+    assert [m.key for m in jar] == ["shared"]
+    jar.clear()
+    assert len(jar) == 0 and header(jar, "http://example.com/") is None
+
+
+# ------------------------------------------------------------------- persistence
+
+
+def test_save_load_round_trip(tmp_path: Path, clock: Clock) -> None:
+    jar = CookieJar(unsafe=True)
+    set_cookies(
+        jar,
+        "https://www.example.com/a/b",
+        "host=1; Secure; HttpOnly; SameSite=Strict; Max-Age=100",
+        "dom=2; Domain=example.com; Path=/; Expires=Fri, 01 Jan 2027 00:00:00 GMT",
+        "dom=3; Domain=example.com; Path=/a",
+        'q="x; y"',
+        "__Host-h=4; Secure; Path=/",
+        "春节=回家",
+    )
+    set_cookies(jar, "http://127.0.0.1/", "ip=5")
+    jar.update_cookies({"shared": "6"})
+    clock.now += 1
+    header(jar, "https://www.example.com/a/")  # bumps last-access times
+    target = tmp_path / "cookies.json"
+    jar.save(target)
+    assert stat.S_IMODE(os.stat(target).st_mode) == 0o600
+    assert json.loads(target.read_text("utf-8"))["format"] == "cyhttp-cookiejar"
+
+    again = CookieJar(unsafe=True)
+    again.load(str(target))
+    assert [vars_of(m) for m in again] == [vars_of(m) for m in jar]
+    assert [record_of(c) for c in again._cookies.values()] == [
+        record_of(c) for c in jar._cookies.values()
+    ]
+    # the least-recently-used order survives too
+    assert [c.name for c in sorted(again._cookies.values(), key=lambda c: c.used)] == [
+        c.name for c in sorted(jar._cookies.values(), key=lambda c: c.used)
+    ]
+    for url in ["https://www.example.com/a/b", "http://sub.example.com/", "http://127.0.0.1/"]:
+        assert header(again, url) == header(jar, url)
+    # host-only survived: a subdomain does not get the host-only cookie
+    assert "host=" not in (header(again, "https://sub.www.example.com/a/") or "")
+    clock.now += 100  # the Max-Age=100 cookie expires in the loaded jar too
+    assert "host=1" not in (header(again, "https://www.example.com/a/b") or "")
+
+
+def vars_of(morsel: Morsel[str]) -> tuple[object, ...]:
+    return (morsel.key, morsel.value, morsel.coded_value, *sorted(morsel.items()))
+
+
+def record_of(cookie: Any) -> dict[str, object]:
+    """Every field of a stored record but the two counters, renumbered on load."""
+    fields = dataclasses.asdict(cookie)
+    del fields["seq"], fields["used"]
+    return fields
+
+
+def test_save_overwrites_with_owner_only_mode(tmp_path: Path) -> None:
+    target = tmp_path / "cookies.json"
+    target.write_text("old")
+    target.chmod(0o644)
+    jar = CookieJar()
+    set_cookies(jar, "http://example.com/", "a=1")
+    jar.save(target)
+    assert stat.S_IMODE(os.stat(target).st_mode) == 0o600
+    assert list(tmp_path.iterdir()) == [target]
+
+
+def test_load_drops_expired(tmp_path: Path, clock: Clock) -> None:
+    jar = CookieJar()
+    set_cookies(jar, "http://example.com/", "a=1; Max-Age=10", "b=1")
+    jar.save(tmp_path / "c.json")
+    clock.now += 20
+    again = CookieJar()
+    again.load(tmp_path / "c.json")
+    assert [m.key for m in again] == ["b"]
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"\x80\x03cos\nsystem\n",  # a pickle
+        b"not json",
+        b"[]",
+        b'{"format": "other", "version": 1, "cookies": []}',
+        b'{"format": "cyhttp-cookiejar", "version": 99, "cookies": []}',
+        b'{"format": "cyhttp-cookiejar", "version": 1, "cookies": [{"name": "a"}]}',
+        b'{"format": "cyhttp-cookiejar", "version": 1, "cookies": ["x"]}',
+    ],
+)
+def test_load_refuses_foreign_files(tmp_path: Path, content: bytes) -> None:
+    jar = CookieJar()
+    set_cookies(jar, "http://example.com/", "keep=1")
+    target = tmp_path / "c.json"
+    target.write_bytes(content)
+    with pytest.raises(ValueError):
+        jar.load(target)
+    assert [m.key for m in jar] == ["keep"]
+
+
+def test_load_refuses_bad_field_types(tmp_path: Path) -> None:
+    jar = CookieJar()
+    set_cookies(jar, "http://example.com/", "a=1")
+    jar.save(tmp_path / "c.json")
+    document = json.loads((tmp_path / "c.json").read_text("utf-8"))
+    for field, bad in [("secure", "yes"), ("expires", "later"), ("seq", True), ("name", 3)]:
+        broken = json.loads(json.dumps(document))
+        broken["cookies"][0][field] = bad
+        (tmp_path / "bad.json").write_text(json.dumps(broken))
+        with pytest.raises(ValueError, match=field):
+            CookieJar().load(tmp_path / "bad.json")
+
+
+# --------------------------------------------------------------------- DummyCookieJar
+
+
+def test_dummy_cookie_jar_stores_nothing(tmp_path: Path) -> None:
+    jar = DummyCookieJar()
+    jar.update_cookies({"a": "1"})
+    jar.update_cookies({"a": "1"}, URL("http://example.com/"))
+    jar.update_cookies_from_headers(["b=2"], URL("http://example.com/"))
+    assert len(jar) == 0
+    assert list(jar) == []
+    assert jar.filter_cookies(URL("http://example.com/")) == SimpleCookie()
+    assert jar.cookie_header(URL("http://example.com/")) is None
+    jar.clear()
+    jar.clear_domain("example.com")
