@@ -39,11 +39,12 @@ from .client_exceptions import (
 from .http_parser import HttpResponseParser
 
 # --- client core (uncomment as the modules land) ---
-# from .helpers import BasicAuth, ClientTimeout
-# from .client_reqrep import ClientResponse, RequestInfo, Fingerprint
-# from .connector import BaseConnector, Connection, TCPConnector, UnixConnector
-# from .resolver import AsyncResolver, DefaultResolver, ThreadResolver
-# from .client import ClientSession, request
+from .client import ClientSession, request
+from .client_reqrep import ClientRequest, ClientResponse, Fingerprint, RequestInfo
+from .connector import BaseConnector, Connection, TCPConnector, UnixConnector
+from .helpers import BasicAuth, ClientTimeout
+from .resolver import AsyncResolver, DefaultResolver, ThreadResolver
+from .streams import StreamReader
 # --- cookies ---
 from .cookiejar import CookieJar, DummyCookieJar
 # --- websocket ---
@@ -54,6 +55,22 @@ IMPLEMENTATION: str = _compat.implementation()
 
 __all__ = (
     "IMPLEMENTATION",
+    "AsyncResolver",
+    "BaseConnector",
+    "BasicAuth",
+    "ClientRequest",
+    "ClientResponse",
+    "ClientSession",
+    "ClientTimeout",
+    "Connection",
+    "DefaultResolver",
+    "Fingerprint",
+    "RequestInfo",
+    "StreamReader",
+    "TCPConnector",
+    "ThreadResolver",
+    "UnixConnector",
+    "request",
     "ClientConnectionError",
     "ClientConnectorCertificateError",
     "ClientConnectorError",

@@ -1,0 +1,801 @@
+"""One request and its response: :class:`ClientRequest` builds and sends the head and body
+on a :class:`~cyhttp.connector.Connection`; :class:`ClientResponse` wraps the parsed head and
+the body stream and gives the connection back when the body is done.
+
+The request head is built once, as one buffer, and written with the body in a single
+``transport.write`` when the body is small bytes. Streaming bodies (file-like objects and
+async iterables) are written by a task that respects the transport's flow control, so a
+server may answer before the upload ends.
+
+Connection hand-back happens when the protocol reports the response complete (not when user
+code finishes reading: the unread bytes are already in the response's own buffer). A
+response closed before that closes its connection instead: a half-read connection is never
+pooled.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import codecs
+import io
+import json as _json
+import os
+import warnings
+from collections.abc import Callable, Iterable, Mapping
+from http.cookies import CookieError, Morsel, SimpleCookie
+from typing import Any, NamedTuple
+from urllib.parse import urlencode
+
+from multidict import CIMultiDict, CIMultiDictProxy, MultiDict, MultiDictProxy
+from yarl import URL
+
+from ._models import HttpVersion, HttpVersion11, ResponseHead
+from ._version import __version__
+from .client_exceptions import (
+    ClientConnectionError,
+    ClientOSError,
+    ClientResponseError,
+    ContentTypeError,
+    InvalidURL,
+)
+from .client_proto import ResponseHandler
+from .connector import Connection, ConnectionKey
+from .helpers import BasicAuth, Fingerprint, content_type_of
+from .http_writer import BodyFramer, build_head, check_method
+from .streams import EMPTY_PAYLOAD, StreamReader, supported_encodings
+
+__all__ = ("ClientRequest", "ClientResponse", "Fingerprint", "RequestInfo")
+
+USER_AGENT = f"cyhttp/{__version__}"
+ACCEPT_ENCODING = ", ".join(supported_encodings())
+#: Bodies up to this size are joined to the head for a single write.
+_JOIN_LIMIT = 2**16
+_STREAM_PIECE = 2**16
+_ALLOWED_SCHEMES = frozenset(("http", "https", "ws", "wss"))
+_SSL_SCHEMES = frozenset(("https", "wss"))
+_DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
+
+
+class _RequestInfo(NamedTuple):
+    url: URL
+    method: str
+    headers: CIMultiDictProxy[str]
+    real_url: URL
+
+
+class RequestInfo(_RequestInfo):
+    """What was asked: the URL, method and headers actually sent; ``real_url`` is the URL
+    as given (with its fragment), defaulting to ``url``."""
+
+    __slots__ = ()
+
+    def __new__(
+        cls,
+        url: URL,
+        method: str,
+        headers: CIMultiDictProxy[str],
+        real_url: URL | None = None,
+    ) -> RequestInfo:
+        return super().__new__(cls, url, method, headers, url if real_url is None else real_url)
+
+
+def _is_async_iterable(obj: Any) -> bool:
+    return hasattr(obj, "__aiter__")
+
+
+def _is_file_like(obj: Any) -> bool:
+    return hasattr(obj, "read") and callable(obj.read)
+
+
+def _file_remaining(fobj: Any) -> int | None:
+    """Bytes left to read in a seekable file, or None when that cannot be known."""
+    try:
+        if isinstance(fobj, io.BytesIO):
+            return len(fobj.getbuffer()) - fobj.tell()
+        pos = fobj.tell()
+        size = os.fstat(fobj.fileno()).st_size
+        return max(0, size - pos)
+    except (AttributeError, OSError, ValueError, io.UnsupportedOperation):
+        return None
+
+
+class ClientRequest:
+    """Everything needed to put one request on the wire. Built by the session."""
+
+    def __init__(
+        self,
+        method: str,
+        url: URL,
+        *,
+        headers: CIMultiDict[str],
+        skip_auto_headers: frozenset[str] = frozenset(),
+        data: Any = None,
+        json_body: bytes | None = None,
+        cookie_header: str | None = None,
+        auth: BasicAuth | None = None,
+        version: HttpVersion = HttpVersion11,
+        compress: Any = None,
+        chunked: Any = None,
+        expect100: bool = False,
+        ssl: Any = None,
+        proxy: Any = None,
+        proxy_auth: Any = None,
+        proxy_headers: Any = None,
+        auto_decompress: bool = True,
+        read_until_eof: bool = True,
+        sock_read: float | None = None,
+    ) -> None:
+        self.method = check_method(method.upper())
+        self.original_url = url
+        self.url = url.with_fragment(None) if url.raw_fragment else url
+        self.version = version
+        self.headers = headers
+        self.auth = auth
+        self.compress = compress
+        self.chunked = chunked
+        self.expect100 = expect100
+        self.ssl = ssl
+        self.proxy = proxy
+        self.proxy_auth = proxy_auth
+        self.proxy_headers = proxy_headers
+        self.auto_decompress = auto_decompress
+        self.read_until_eof = read_until_eof
+        self.sock_read = sock_read
+        self.body: Any = None
+        self.response: ClientResponse | None = None
+        scheme = self.url.scheme
+        host = self.url.raw_host
+        if not host or scheme not in _ALLOWED_SCHEMES:
+            raise InvalidURL(url, "a URL needs an http(s) or ws(s) scheme and a host")
+        self.is_ssl = scheme in _SSL_SCHEMES
+        port = self.url.port
+        self.connection_key = ConnectionKey(
+            host.rstrip(".") if not host.endswith("..") else host,
+            port,
+            self.is_ssl,
+            ssl,
+            proxy,
+            proxy_auth,
+            hash(tuple(proxy_headers.items())) if proxy_headers else None,
+        )
+        self._prepare_headers(skip_auto_headers, cookie_header)
+        self._prepare_body(data, json_body, skip_auto_headers)
+
+    # ----- head -----
+
+    def _prepare_headers(self, skip: frozenset[str], cookie_header: str | None) -> None:
+        headers = self.headers
+        url = self.url
+        if "Host" not in headers:
+            host = url.raw_host or ""
+            if ":" in host:
+                host = f"[{host}]"
+            port = url.port
+            if port is not None and port != _DEFAULT_PORTS.get(url.scheme):
+                host = f"{host}:{port}"
+            headers["Host"] = host
+        if "user-agent" not in skip and "User-Agent" not in headers:
+            headers["User-Agent"] = USER_AGENT
+        if "accept" not in skip and "Accept" not in headers:
+            headers["Accept"] = "*/*"
+        if (
+            "accept-encoding" not in skip
+            and "Accept-Encoding" not in headers
+            and self.auto_decompress
+        ):
+            headers["Accept-Encoding"] = ACCEPT_ENCODING
+        if self.auth is not None:
+            headers["Authorization"] = self.auth.encode()
+        if cookie_header:
+            existing = headers.get("Cookie")
+            headers["Cookie"] = f"{existing}; {cookie_header}" if existing else cookie_header
+        if self.version < HttpVersion11 and "Connection" not in headers:
+            headers["Connection"] = "keep-alive"
+
+    # ----- body -----
+
+    def _prepare_body(self, data: Any, json_body: bytes | None, skip: frozenset[str]) -> None:
+        headers = self.headers
+        ctype: str | None = None
+        body: Any = None
+        if json_body is not None:
+            body = json_body
+            ctype = "application/json"
+        elif data is None:
+            body = None
+        elif isinstance(data, (bytes, bytearray, memoryview)):
+            body = bytes(data)
+            ctype = "application/octet-stream"
+        elif isinstance(data, str):
+            body = data.encode("utf-8")
+            ctype = "text/plain; charset=utf-8"
+        elif isinstance(data, (Mapping, MultiDict, MultiDictProxy)) or (
+            isinstance(data, (list, tuple)) and all(isinstance(i, tuple) for i in data)
+        ):
+            items = list(data.items()) if hasattr(data, "items") else list(data)
+            body = urlencode(items, doseq=False).encode("utf-8")
+            ctype = "application/x-www-form-urlencoded"
+        elif _is_file_like(data):
+            body = data
+            ctype = "application/octet-stream"
+            try:
+                if data.seekable():
+                    self._body_start = data.tell()
+            except (AttributeError, OSError, ValueError):
+                pass
+        elif _is_async_iterable(data):
+            body = data
+            ctype = "application/octet-stream"
+        elif isinstance(data, Iterable):
+            body = data  # a sync iterable of bytes pieces
+            ctype = "application/octet-stream"
+        else:
+            raise TypeError(f"unsupported request body type {type(data).__name__}")
+        self.body = body
+
+        if (
+            body is not None
+            and ctype
+            and "content-type" not in skip
+            and "Content-Type" not in headers
+        ):
+            headers["Content-Type"] = ctype
+
+        if self.compress:
+            if "Content-Encoding" in headers:
+                raise ValueError("compress can not be set if Content-Encoding header is set")
+            self.compress = "deflate" if self.compress is True else str(self.compress)
+            headers["Content-Encoding"] = self.compress
+            self.chunked = True  # the compressed length is unknown in advance
+
+        te = headers.get("Transfer-Encoding", "").lower()
+        if self.chunked:
+            if "Content-Length" in headers:
+                raise ValueError("chunked can not be set if Content-Length header is set")
+            if te and "chunked" not in te:
+                raise ValueError("chunked can not be set if Transfer-Encoding header is set")
+            if not te:
+                headers["Transfer-Encoding"] = "chunked"
+            self.chunked = True
+            return
+        if "chunked" in te:
+            if "Content-Length" in headers:
+                raise ValueError("Transfer-Encoding chunked and Content-Length are exclusive")
+            self.chunked = True
+            return
+        if "Content-Length" in headers:
+            self.chunked = False
+            return
+        if body is None:
+            if self.method in ("POST", "PUT", "PATCH"):
+                headers["Content-Length"] = "0"
+        elif isinstance(body, bytes):
+            headers["Content-Length"] = str(len(body))
+        elif _is_file_like(body) and (size := _file_remaining(body)) is not None:
+            headers["Content-Length"] = str(size)
+        else:
+            headers["Transfer-Encoding"] = "chunked"
+            self.chunked = True
+            return
+        self.chunked = False
+
+    def is_replayable(self) -> bool:
+        """True when the body can be sent again (stale-connection retry, 307/308)."""
+        body = self.body
+        if body is None or isinstance(body, bytes):
+            return True
+        if _is_file_like(body) and hasattr(body, "seek"):
+            try:
+                return bool(body.seekable())
+            except (AttributeError, ValueError):
+                return False
+        return False
+
+    def rewind(self) -> None:
+        body = self.body
+        if _is_file_like(body) and hasattr(body, "seek"):
+            if not hasattr(self, "_body_start"):
+                return
+            body.seek(self._body_start)
+
+    def request_info(self) -> RequestInfo:
+        return RequestInfo(self.url, self.method, CIMultiDictProxy(self.headers), self.original_url)
+
+    def _head_bytes(self) -> bytes:
+        url = self.url
+        # absolute form for plain-HTTP proxies, origin form otherwise
+        target = str(url) if self.proxy is not None and not self.is_ssl else url.raw_path_qs or "/"
+        if self.method == "CONNECT":
+            target = f"{url.raw_host}:{url.port}"
+        version = self.version
+        return build_head(
+            f"{self.method} {target} HTTP/{version.major}.{version.minor}",
+            list(self.headers.items()),
+        )
+
+    # ----- sending -----
+
+    async def send(
+        self, conn: Connection, response_class: type[ClientResponse], **resp_kw: Any
+    ) -> ClientResponse:
+        """Write the request on ``conn`` and wait for the response head."""
+        proto = conn.protocol
+        if proto is None:
+            raise ClientConnectionError("connection is closed")
+        head = self._head_bytes()
+        response = response_class(self.method, self.original_url, request=self, **resp_kw)
+        self.response = response
+        response._attach(conn)
+        continue_waiter: asyncio.Future[None] | None = None
+        informational = None
+        if self.expect100 and self.body is not None:
+            continue_waiter = proto._loop.create_future()
+
+            def informational(
+                head_: ResponseHead, w: asyncio.Future[None] = continue_waiter
+            ) -> None:
+                if head_.status == 100 and not w.done():
+                    w.set_result(None)
+
+        head_future = proto.start(
+            self.method,
+            auto_decompress=self.auto_decompress,
+            read_until_eof=self.read_until_eof,
+            read_timeout=self.sock_read,
+            informational=informational,
+        )
+        body = self.body
+        try:
+            if continue_waiter is not None:
+                proto.write(head)
+                response._writer = asyncio.ensure_future(
+                    self._write_after_continue(proto, continue_waiter, head_future)
+                )
+            elif body is None:
+                if self.chunked:
+                    head += b"0\r\n\r\n"
+                proto.write(head)
+            elif isinstance(body, bytes) and not self.chunked and not self.compress:
+                if len(body) <= _JOIN_LIMIT:
+                    proto.write(head + body)
+                else:
+                    proto.write(head)
+                    proto.write(body)
+            else:
+                proto.write(head)
+                response._writer = asyncio.ensure_future(self._write_body(proto))
+            parsed = await head_future
+        except ClientResponseError as exc:
+            response._abort()
+            if exc.request_info is None:
+                exc.request_info = self.request_info()
+            raise
+        except BaseException:
+            response._abort()
+            raise
+        await response._start(parsed)
+        return response
+
+    async def _write_after_continue(
+        self, proto: ResponseHandler, waiter: asyncio.Future[None], head_future: asyncio.Future[Any]
+    ) -> None:
+        done, _ = await asyncio.wait((waiter, head_future), return_when=asyncio.FIRST_COMPLETED)
+        if waiter in done:
+            await self._write_body(proto)
+
+    async def _write_body(self, proto: ResponseHandler) -> None:
+        framer = BodyFramer(chunked=bool(self.chunked), compress=self.compress or None)
+        body = self.body
+        try:
+            if isinstance(body, bytes):
+                out = framer.encode(body)
+                if out:
+                    proto.write(out)
+            elif body is not None and _is_file_like(body):
+                while True:
+                    piece = body.read(_STREAM_PIECE)
+                    if asyncio.iscoroutine(piece):
+                        piece = await piece
+                    if not piece:
+                        break
+                    if isinstance(piece, str):
+                        piece = piece.encode("utf-8")
+                    out = framer.encode(piece)
+                    if out:
+                        proto.write(out)
+                        await proto.drain()
+            elif body is not None and _is_async_iterable(body):
+                async for piece in body:
+                    if isinstance(piece, str):
+                        piece = piece.encode("utf-8")
+                    out = framer.encode(bytes(piece))
+                    if out:
+                        proto.write(out)
+                        await proto.drain()
+            elif body is not None:
+                for piece in body:
+                    if isinstance(piece, str):
+                        piece = piece.encode("utf-8")
+                    out = framer.encode(bytes(piece))
+                    if out:
+                        proto.write(out)
+                        await proto.drain()
+            tail = framer.finish()
+            if tail:
+                proto.write(tail)
+        except asyncio.CancelledError:
+            raise
+        except OSError as exc:
+            proto._fail(ClientOSError(exc.errno, f"can not write request body: {exc}"), exc)
+        except (ClientConnectionError, ClientResponseError):
+            pass  # the connection already failed; the response side reports it
+        except Exception as exc:
+            # the user's body source failed: fail the request with its exception
+            proto._fail(exc)
+
+
+class ClientResponse:
+    """The answer to one request: status, headers and a streamed body (:attr:`content`)."""
+
+    version: HttpVersion | None = None
+    status: int = 0
+    reason: str | None = None
+    content: StreamReader = EMPTY_PAYLOAD
+    _connection: Connection | None = None
+    _head: ResponseHead | None = None
+    _body: bytes | None = None
+    _writer: asyncio.Future[None] | None = None
+    _deadline: asyncio.TimerHandle | None = None
+    _closed = True
+    _cookies: SimpleCookie | None = None
+
+    def __init__(
+        self,
+        method: str,
+        url: URL,
+        *,
+        request: ClientRequest | None = None,
+        session: Any = None,
+        history: tuple[ClientResponse, ...] = (),
+        loop: asyncio.AbstractEventLoop | None = None,
+    ) -> None:
+        self.method = method
+        self._url = url
+        self._request = request
+        self._session = session
+        self._history = history
+        self._loop = loop
+        self._closed = False
+        self._released = False
+        self._request_info: RequestInfo | None = None
+
+    # ----- life cycle (driven by ClientRequest) -----
+
+    def _attach(self, conn: Connection) -> None:
+        self._connection = conn
+        proto = conn.protocol
+        assert proto is not None
+        proto.on_message_done = self._on_body_done
+
+    async def _start(self, parsed: tuple[ResponseHead, StreamReader]) -> None:
+        head, payload = parsed
+        self._head = head
+        self.version = head.version
+        self.status = head.status
+        self.reason = head.reason
+        self.content = payload
+        conn = self._connection
+        if conn is not None and conn.protocol is not None and conn.protocol._upgraded:
+            return  # 101: the connection now belongs to whoever takes it over
+
+    def _on_body_done(self) -> None:
+        """The protocol finished receiving the body: hand the connection back now."""
+        self._cancel_deadline()
+        conn = self._connection
+        if conn is not None:
+            self._connection = None
+            conn.release()
+        self._maybe_done_writer()
+
+    def _maybe_done_writer(self) -> None:
+        writer = self._writer
+        if writer is not None and writer.done():
+            self._writer = None
+            if not writer.cancelled():
+                writer.exception()  # retrieved; errors were reported through the protocol
+
+    def _set_deadline(self, handle: asyncio.TimerHandle | None) -> None:
+        if handle is None:
+            return
+        if self._connection is None and self.content.is_eof():
+            handle.cancel()  # already complete
+        else:
+            self._deadline = handle
+
+    def _cancel_deadline(self) -> None:
+        handle = self._deadline
+        if handle is not None:
+            self._deadline = None
+            handle.cancel()
+
+    def _on_deadline(self, exc: BaseException) -> None:
+        """The whole-request timeout fired: fail whatever is pending, never pool."""
+        self._deadline = None
+        conn = self._connection
+        if conn is not None and conn.protocol is not None:
+            conn.protocol._fail(exc)
+        self._abort()
+
+    def _abort(self) -> None:
+        """Drop the connection without reusing it (error or early close)."""
+        self._cancel_deadline()
+        writer = self._writer
+        if writer is not None:
+            self._writer = None
+            if not writer.done():
+                writer.cancel()
+        conn = self._connection
+        if conn is not None:
+            self._connection = None
+            conn.close()
+
+    def __del__(self, _warnings: Any = warnings) -> None:
+        if self._closed:
+            return
+        if self._connection is not None:
+            self._abort()
+            _warnings.warn(f"Unclosed response {self!r}", ResourceWarning, source=self)
+
+    def __repr__(self) -> str:
+        return f"<ClientResponse({self._url}) [{self.status} {self.reason}]>"
+
+    # ----- attributes -----
+
+    @property
+    def url(self) -> URL:
+        return self._url
+
+    @property
+    def real_url(self) -> URL:
+        return self._url
+
+    @property
+    def host(self) -> str:
+        return self._url.host or ""
+
+    @property
+    def connection(self) -> Connection | None:
+        return self._connection
+
+    @property
+    def headers(self) -> CIMultiDictProxy[str]:
+        head = self._head
+        if head is None:
+            return CIMultiDictProxy(CIMultiDict())
+        return head.headers
+
+    @property
+    def raw_headers(self) -> tuple[tuple[bytes, bytes], ...]:
+        head = self._head
+        return head.raw_headers if head is not None else ()
+
+    @property
+    def history(self) -> tuple[ClientResponse, ...]:
+        return self._history
+
+    @property
+    def request_info(self) -> RequestInfo:
+        info = self._request_info
+        if info is None:
+            req = self._request
+            if req is None:
+                info = RequestInfo(self._url, self.method, CIMultiDictProxy(CIMultiDict()))
+            else:
+                info = req.request_info()
+            self._request_info = info
+        return info
+
+    @property
+    def cookies(self) -> SimpleCookie:
+        cookies = self._cookies
+        if cookies is None:
+            cookies = self._cookies = SimpleCookie()
+            for value in self.set_cookie_values():
+                try:
+                    cookies.load(value)
+                except CookieError:
+                    continue
+        return cookies
+
+    def set_cookie_values(self) -> list[str]:
+        """The raw Set-Cookie header values (decoded utf-8 with surrogateescape)."""
+        head = self._head
+        if head is None:
+            return []
+        return [
+            value.decode("utf-8", "surrogateescape")
+            for name, value in head.raw_headers
+            if len(name) == 10 and name.lower() == b"set-cookie"
+        ]
+
+    @property
+    def content_type(self) -> str:
+        return content_type_of(self.headers)[0]
+
+    @property
+    def charset(self) -> str | None:
+        return content_type_of(self.headers)[1]
+
+    @property
+    def content_length(self) -> int | None:
+        head = self._head
+        return head.content_length if head is not None else None
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    @property
+    def ok(self) -> bool:
+        return self.status < 400
+
+    # ----- body -----
+
+    async def read(self) -> bytes:
+        """The whole body (cached: a second call returns the same bytes)."""
+        if self._body is None:
+            if self._closed and self._connection is None and not self.content.is_eof():
+                raise ClientConnectionError("Connection closed")
+            try:
+                self._body = await self.content.read()
+            except BaseException:
+                self._abort()
+                raise
+            self._released = True
+        return self._body
+
+    def get_encoding(self) -> str:
+        """The charset of Content-Type, else a guess (JSON is UTF-8; cchardet otherwise)."""
+        ctype, charset = content_type_of(self.headers)
+        if charset:
+            try:
+                codecs.lookup(charset)
+            except LookupError:
+                pass
+            else:
+                return charset
+        if ctype == "application/json" or ctype.endswith("+json"):
+            return "utf-8"
+        body = self._body
+        if not body:
+            return "utf-8"
+        return _detect(body) or "utf-8"
+
+    async def text(self, encoding: str | None = None, errors: str = "strict") -> str:
+        """The body decoded by ``encoding``, else by the Content-Type charset, else by the
+        encoding cchardet detects; UTF-8 with replacement only when detection fails."""
+        body = await self.read()
+        if encoding is None:
+            ctype, charset = content_type_of(self.headers)
+            if charset:
+                try:
+                    codecs.lookup(charset)
+                    encoding = charset
+                except LookupError:
+                    encoding = None
+            if encoding is None:
+                if ctype == "application/json" or ctype.endswith("+json"):
+                    encoding = "utf-8"
+                else:
+                    encoding = _detect(body) if body else "utf-8"
+                    if encoding is None:
+                        return body.decode("utf-8", "replace")
+        return body.decode(encoding, errors)
+
+    async def json(
+        self,
+        *,
+        encoding: str | None = None,
+        loads: Callable[[str], Any] = _json.loads,
+        content_type: str | None = "application/json",
+    ) -> Any:
+        """The body parsed as JSON; None for an empty body. A Content-Type other than
+        ``content_type`` raises ContentTypeError (``content_type=None`` skips the check)."""
+        body = await self.read()
+        if content_type:
+            ctype = self.headers.get("Content-Type", "").lower()
+            if content_type not in ctype:
+                raise ContentTypeError(
+                    self.request_info,
+                    self._history,
+                    status=self.status,
+                    message=(
+                        "Attempt to decode JSON with unexpected mimetype: "
+                        f"{ctype or '(no Content-Type)'}"
+                    ),
+                    headers=self.headers,
+                )
+        if not body.strip():
+            return None
+        if encoding is None:
+            encoding = self.get_encoding()
+        return loads(body.decode(encoding))
+
+    # ----- releasing -----
+
+    def release(self) -> Any:
+        """Give the connection back (pooled if the body was fully received, else closed).
+        Awaiting the result is allowed (it was a coroutine in aiohttp 2.x)."""
+        from .helpers import DONE
+
+        self._closed = True
+        self._released = True
+        conn = self._connection
+        if conn is not None:
+            # the body is not complete: the connection cannot be reused
+            self._connection = None
+            self._cancel_deadline()
+            proto = conn.protocol
+            if proto is not None and proto._upgraded:
+                conn.close()
+            else:
+                conn.close()
+        self._cancel_deadline()
+        writer = self._writer
+        if writer is not None and not writer.done():
+            writer.cancel()
+        self._writer = None
+        return DONE
+
+    def close(self) -> None:
+        """Close the response and its connection."""
+        if self._closed and self._connection is None:
+            return
+        self._closed = True
+        self._abort()
+        content = self.content
+        if content is not EMPTY_PAYLOAD and not content.is_eof() and content.exception() is None:
+            content.set_exception(ClientConnectionError("Connection closed"))
+
+    def raise_for_status(self) -> None:
+        if self.status >= 400:
+            self.release()
+            raise ClientResponseError(
+                self.request_info,
+                self._history,
+                status=self.status,
+                message=self.reason or "",
+                headers=self.headers,
+            )
+
+    async def wait_for_close(self) -> None:
+        await self.content.wait_eof()
+        self.release()
+
+    async def __aenter__(self) -> ClientResponse:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.release()
+
+
+def _detect(body: bytes) -> str | None:
+    """cchardet's guess, or None."""
+    try:
+        import cchardet
+    except ImportError:  # pragma: no cover - a declared dependency
+        return None
+    guess = cchardet.detect(body)
+    encoding = guess.get("encoding") if guess else None
+    if not encoding:
+        return None
+    try:
+        codecs.lookup(encoding)
+    except LookupError:
+        return None
+    return str(encoding).lower()
+
+
+def cookie_header(cookies: Iterable[Morsel[str]]) -> str:
+    """``name=value; ...`` over morsels, in order, values as coded (no re-quoting)."""
+    return "; ".join(f"{m.key}={m.coded_value}" for m in cookies)

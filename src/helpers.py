@@ -1,0 +1,259 @@
+"""Small public value types (BasicAuth, ClientTimeout) and the helpers every layer shares.
+
+Nothing here does I/O. The point of keeping these apart is that the connector, the
+request/response layer and the session all need them without needing each other.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import dataclasses
+import warnings
+from collections.abc import Mapping
+from typing import Any, NamedTuple
+
+from multidict import MultiDict
+from yarl import URL
+
+__all__ = (
+    "BasicAuth",
+    "ClientTimeout",
+    "MimeType",
+    "parse_mimetype",
+    "sentinel",
+    "warn_loop",
+)
+
+
+class _Sentinel:
+    """Marks "argument not given" where None is a meaningful value."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "<sentinel>"
+
+
+sentinel: Any = _Sentinel()
+
+
+def warn_loop(loop: Any, stacklevel: int = 3) -> None:
+    """``loop=`` is accepted for aiohttp 2.x compatibility and ignored, loudly."""
+    if loop is not None:
+        warnings.warn(
+            "the loop argument is deprecated and ignored: the running loop is used",
+            DeprecationWarning,
+            stacklevel=stacklevel,
+        )
+
+
+class BasicAuth(NamedTuple("_BasicAuth", [("login", str), ("password", str), ("encoding", str)])):
+    """HTTP Basic credentials (RFC 7617)."""
+
+    def __new__(cls, login: str, password: str = "", encoding: str = "latin1") -> BasicAuth:
+        if login is None:
+            raise ValueError("None is not allowed as login value")
+        if password is None:
+            raise ValueError("None is not allowed as password value")
+        if ":" in login:
+            raise ValueError('A ":" is not allowed in login (RFC 1945#section-11.1)')
+        return super().__new__(cls, login, password, encoding)
+
+    @classmethod
+    def decode(cls, auth_header: str, encoding: str = "latin1") -> BasicAuth:
+        """Parse an ``Authorization: Basic ...`` header value."""
+        try:
+            auth_type, encoded = auth_header.split(" ", 1)
+        except ValueError:
+            raise ValueError("Could not parse authorization header.") from None
+        if auth_type.lower() != "basic":
+            raise ValueError(f"Unknown authorization method {auth_type}")
+        try:
+            decoded = base64.b64decode(encoded.strip().encode("ascii"), validate=True).decode(
+                encoding
+            )
+        except (binascii.Error, UnicodeError):
+            raise ValueError("Invalid base64 encoding.") from None
+        login, sep, password = decoded.partition(":")
+        if not sep:
+            raise ValueError("Invalid credentials.")
+        return cls(login, password, encoding=encoding)
+
+    @classmethod
+    def from_url(cls, url: URL, *, encoding: str = "latin1") -> BasicAuth | None:
+        """Credentials carried by ``url`` (``http://user:pass@host/``), or None."""
+        if not isinstance(url, URL):
+            raise TypeError("url should be yarl.URL instance")
+        if url.user is None and url.password is None:
+            return None
+        return cls(url.user or "", url.password or "", encoding=encoding)
+
+    def encode(self) -> str:
+        """The ``Authorization`` header value."""
+        creds = f"{self.login}:{self.password}".encode(self.encoding)
+        return "Basic " + base64.b64encode(creds).decode(self.encoding)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class ClientTimeout:
+    """Timeouts in seconds; None (or 0) disables one.
+
+    ``total`` bounds the whole operation (connection, redirects, body); ``connect`` the
+    wait for a connection (pool included), ``sock_connect`` one connection attempt, and
+    ``sock_read`` the silence between two reads from the socket.
+    """
+
+    total: float | None = None
+    connect: float | None = None
+    sock_read: float | None = None
+    sock_connect: float | None = None
+
+
+#: aiohttp 2.x: read_timeout defaults to five minutes for the whole request.
+DEFAULT_TIMEOUT = ClientTimeout(total=5 * 60)
+
+
+def timeout_or_none(value: float | None) -> float | None:
+    """Normalise the 2.x convention where 0 and None both mean "no timeout"."""
+    if not value:
+        return None
+    return float(value)
+
+
+class MimeType(NamedTuple):
+    type: str
+    subtype: str
+    suffix: str
+    parameters: MultiDict[str]
+
+
+def parse_mimetype(mimetype: str) -> MimeType:
+    """Split a Content-Type value into type, subtype, suffix and parameters (lower-cased
+    names, unquoted values). Lenient: garbage gives empty parts rather than an error."""
+    if not mimetype:
+        return MimeType("", "", "", MultiDict())
+    parts = mimetype.split(";")
+    params: MultiDict[str] = MultiDict()
+    for item in parts[1:]:
+        if not item:
+            continue
+        key, _, value = item.partition("=")
+        params.add(key.strip().lower(), value.strip(' "'))
+    fulltype = parts[0].strip().lower()
+    if fulltype == "*":
+        fulltype = "*/*"
+    mtype, _, stype = fulltype.partition("/")
+    stype, _, suffix = stype.partition("+")
+    return MimeType(mtype, stype, suffix, params)
+
+
+def content_type_of(headers: Mapping[str, str]) -> tuple[str, str | None]:
+    """(mime type, charset) of a header mapping; aiohttp's defaults when absent."""
+    raw = headers.get("Content-Type")
+    if raw is None:
+        return "application/octet-stream", None
+    mime = parse_mimetype(raw)
+    ctype = f"{mime.type}/{mime.subtype}" if mime.subtype else mime.type
+    if mime.suffix:
+        ctype = f"{ctype}+{mime.suffix}"
+    return ctype, mime.parameters.get("charset")
+
+
+class Fingerprint:
+    """Certificate pinning: the SHA-256 digest of the server's DER certificate.
+
+    MD5 and SHA-1 digests (16 and 20 bytes) are refused: they no longer pin anything.
+    """
+
+    __slots__ = ("_fingerprint",)
+
+    def __init__(self, fingerprint: bytes) -> None:
+        if not isinstance(fingerprint, (bytes, bytearray)):
+            raise TypeError("fingerprint must be bytes (the SHA-256 digest)")
+        if len(fingerprint) in (16, 20):
+            raise ValueError("md5 and sha1 are insecure and not supported: use sha256")
+        if len(fingerprint) != 32:
+            raise ValueError("fingerprint has invalid length: expected a 32-byte SHA-256 digest")
+        self._fingerprint = bytes(fingerprint)
+
+    @property
+    def fingerprint(self) -> bytes:
+        return self._fingerprint
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Fingerprint) and other._fingerprint == self._fingerprint
+
+    def __hash__(self) -> int:
+        return hash(self._fingerprint)
+
+    def __repr__(self) -> str:
+        return f"<Fingerprint {self._fingerprint.hex()}>"
+
+    def check(self, transport: Any, host: str, port: int) -> None:
+        """Raise ServerFingerprintMismatch unless the peer certificate matches."""
+        import hashlib
+
+        from .client_exceptions import ServerFingerprintMismatch
+
+        sslobj = transport.get_extra_info("ssl_object")
+        if sslobj is None:
+            return  # not TLS: nothing to pin
+        der = sslobj.getpeercert(binary_form=True) or b""
+        got = hashlib.sha256(der).digest()
+        if got != self._fingerprint:
+            raise ServerFingerprintMismatch(self._fingerprint, got, host, port)
+
+
+_SSL_CONTEXTS: dict[bool, Any] = {}
+
+
+def default_ssl_context(verified: bool = True) -> Any:
+    """A shared client SSLContext: verified (CA store, hostname check) or not. Built once:
+    loading the CA store costs milliseconds."""
+    ctx = _SSL_CONTEXTS.get(verified)
+    if ctx is None:
+        import ssl
+
+        ctx = ssl.create_default_context()
+        if not verified:
+            ctx.check_hostname = False
+            ctx.verify_mode = ssl.CERT_NONE
+        _SSL_CONTEXTS[verified] = ctx
+    return ctx
+
+
+def merge_ssl_params(
+    ssl: Any, verify_ssl: bool | None, ssl_context: Any, fingerprint: bytes | None
+) -> Any:
+    """Fold the 2.x trio (verify_ssl, ssl_context, fingerprint) into one modern ``ssl``
+    value: None (connector default), False, an SSLContext or a Fingerprint."""
+    if verify_ssl is not None and not verify_ssl:
+        if ssl not in (None, True, False):
+            raise ValueError("verify_ssl=False conflicts with the ssl argument")
+        ssl = False
+    if ssl_context is not None:
+        if ssl not in (None, True):
+            raise ValueError("ssl_context conflicts with the ssl argument")
+        ssl = ssl_context
+    if fingerprint is not None:
+        if ssl not in (None, True):
+            raise ValueError("fingerprint conflicts with the ssl argument")
+        ssl = Fingerprint(fingerprint)
+    if ssl is True:
+        ssl = None
+    return ssl
+
+
+class DoneAwaitable:
+    """Returned by 2.x methods that became coroutines later (``connector.close()``):
+    the work is done synchronously, and ``await`` on the result is allowed."""
+
+    __slots__ = ()
+
+    def __await__(self) -> Any:
+        return
+        yield  # pragma: no cover
+
+
+DONE = DoneAwaitable()

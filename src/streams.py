@@ -1,0 +1,607 @@
+"""The response body buffer (:class:`StreamReader`) and the streaming body decoders.
+
+The protocol pushes body bytes in with :meth:`StreamReader.feed_data`; user code pulls them
+out with ``read``/``readany``/``readline``/... . Flow control is by byte count: above the
+high-water mark the reader asks its protocol to pause the socket, and once the consumer
+has drained it below the low-water mark, to resume. The buffer is a deque of the bytes
+objects the socket produced; nothing is copied until a read needs to split or join.
+
+Decoders (gzip, deflate, br, zstd) turn compressed input into output pieces of bounded size
+(:data:`DECODE_PIECE`), so the protocol can stop decompressing while the reader is paused:
+a small compressed body never expands into an unbounded buffer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import zlib
+from collections.abc import AsyncIterator
+from typing import Any, Protocol
+
+from .client_exceptions import ClientPayloadError
+
+__all__ = ("EMPTY_PAYLOAD", "Decoder", "StreamReader", "make_decoder", "supported_encodings")
+
+#: Default flow-control window: pause above 2*LIMIT buffered bytes, resume below LIMIT.
+DEFAULT_LIMIT = 2**17
+#: Largest piece of decompressed output produced in one step.
+DECODE_PIECE = 2**16
+
+
+class _FlowControl(Protocol):
+    def pause_reading(self) -> None: ...
+    def resume_reading(self) -> None: ...
+
+
+class EofStream(Exception):
+    """Internal: raised by readany() at end of stream for the iterators."""
+
+
+class StreamReader:
+    """A buffer of body bytes with asyncio readers and byte-count flow control."""
+
+    __slots__ = (
+        "_buffer",
+        "_chunk_ends",
+        "_consumed",
+        "_eof",
+        "_eof_waiters",
+        "_exception",
+        "_high",
+        "_loop",
+        "_low",
+        "_paused",
+        "_protocol",
+        "_read_all",
+        "_size",
+        "_total",
+        "_waiter",
+    )
+
+    def __init__(
+        self,
+        protocol: _FlowControl | None = None,
+        limit: int = DEFAULT_LIMIT,
+        *,
+        loop: asyncio.AbstractEventLoop | None = None,
+    ) -> None:
+        self._protocol = protocol
+        self._low = limit
+        self._high = limit * 2
+        self._loop = loop
+        self._buffer: collections.deque[bytes] = collections.deque()
+        self._size = 0  # bytes buffered
+        self._total = 0  # bytes ever fed
+        self._consumed = 0  # bytes ever handed out
+        self._eof = False
+        self._paused = False
+        self._read_all = False  # read(-1) in progress: wake only at EOF, never pause
+        self._waiter: asyncio.Future[None] | None = None
+        self._eof_waiters: list[asyncio.Future[None]] = []
+        self._exception: BaseException | None = None
+        self._chunk_ends: collections.deque[int] = collections.deque()
+
+    def __repr__(self) -> str:
+        state = ["eof"] if self._eof else []
+        if self._size:
+            state.append(f"{self._size} bytes")
+        if self._exception is not None:
+            state.append(f"e={self._exception!r}")
+        return f"<StreamReader {' '.join(state)}>"
+
+    # ----- producer side (the protocol) -----
+
+    @property
+    def total_bytes(self) -> int:
+        return self._total
+
+    @property
+    def paused(self) -> bool:
+        """True while the reader holds more than its high-water mark."""
+        return self._paused
+
+    def exception(self) -> BaseException | None:
+        return self._exception
+
+    def set_exception(self, exc: BaseException) -> None:
+        """Fail the stream: every pending and future read raises ``exc``."""
+        self._exception = exc
+        self._eof_waiters_done()
+        waiter = self._waiter
+        if waiter is not None:
+            self._waiter = None
+            if not waiter.done():
+                waiter.set_exception(exc)
+
+    def feed_data(self, data: bytes) -> None:
+        if not data:
+            return
+        self._buffer.append(data)
+        n = len(data)
+        self._size += n
+        self._total += n
+        if self._read_all:
+            return
+        waiter = self._waiter
+        if waiter is not None:
+            self._waiter = None
+            if not waiter.done():
+                waiter.set_result(None)
+        if self._size > self._high and not self._paused and self._protocol is not None:
+            self._paused = True
+            self._protocol.pause_reading()
+
+    def end_http_chunk(self) -> None:
+        """Mark the end of one chunk of a chunked body, for :meth:`iter_chunks`."""
+        pos = self._total
+        if self._chunk_ends and self._chunk_ends[-1] == pos:
+            return
+        if pos == self._consumed and not self._chunk_ends:
+            # nothing of this chunk reached the reader (empty decoded output): no boundary
+            return
+        self._chunk_ends.append(pos)
+        waiter = self._waiter
+        if waiter is not None and not self._read_all:
+            self._waiter = None
+            if not waiter.done():
+                waiter.set_result(None)
+
+    def feed_eof(self) -> None:
+        self._eof = True
+        # a finished body needs no flow control, and the protocol may serve another response
+        self._protocol = None
+        self._paused = False
+        waiter = self._waiter
+        if waiter is not None:
+            self._waiter = None
+            if not waiter.done():
+                waiter.set_result(None)
+        self._eof_waiters_done()
+
+    def _eof_waiters_done(self) -> None:
+        waiters, self._eof_waiters = self._eof_waiters, []
+        for fut in waiters:
+            if not fut.done():
+                fut.set_result(None)
+
+    def is_eof(self) -> bool:
+        """True once the producer said the body is complete (data may still be buffered)."""
+        return self._eof
+
+    def at_eof(self) -> bool:
+        """True when the body is complete and everything has been read."""
+        return self._eof and not self._buffer
+
+    async def wait_eof(self) -> None:
+        if self._eof or self._exception is not None:
+            return
+        loop = self._loop or asyncio.get_running_loop()
+        fut = loop.create_future()
+        self._eof_waiters.append(fut)
+        await fut
+
+    # ----- consumer side -----
+
+    async def _wait(self, func_name: str) -> None:
+        if self._waiter is not None:
+            raise RuntimeError(
+                f"{func_name}() called while another coroutine is already waiting for data"
+            )
+        loop = self._loop or asyncio.get_running_loop()
+        waiter = self._waiter = loop.create_future()
+        try:
+            await waiter
+        finally:
+            self._waiter = None
+
+    def _took(self, n: int) -> None:
+        self._size -= n
+        self._consumed += n
+        if self._paused and self._size < self._low:
+            self._paused = False
+            if self._protocol is not None:
+                self._protocol.resume_reading()
+
+    def _take_first(self) -> bytes:
+        data = self._buffer.popleft()
+        self._took(len(data))
+        return data
+
+    def _take(self, n: int) -> bytes:
+        """Remove and return up to ``n`` bytes from the head of the buffer."""
+        buffer = self._buffer
+        first = buffer[0]
+        if len(first) <= n:
+            if len(first) == n or len(buffer) == 1:
+                return self._take_first()
+            parts = []
+            left = n
+            while buffer and left:
+                head = buffer[0]
+                if len(head) <= left:
+                    parts.append(buffer.popleft())
+                    left -= len(head)
+                else:
+                    parts.append(head[:left])
+                    buffer[0] = head[left:]
+                    left = 0
+            data = b"".join(parts)
+        else:
+            data = first[:n]
+            buffer[0] = first[n:]
+        self._took(len(data))
+        return data
+
+    def _take_all(self) -> bytes:
+        buffer = self._buffer
+        if len(buffer) == 1:
+            data = buffer.popleft()
+        else:
+            data = b"".join(buffer)
+            buffer.clear()
+        self._took(len(data))
+        return data
+
+    def _check(self) -> None:
+        if self._exception is not None:
+            raise self._exception
+
+    async def read(self, n: int = -1) -> bytes:
+        """Up to ``n`` bytes (b"" at EOF); with ``n < 0``, everything until EOF."""
+        self._check()
+        if n == 0:
+            return b""
+        if n < 0:
+            if not self._eof:
+                # one wake-up at EOF instead of one per socket read; no pausing meanwhile
+                self._read_all = True
+                if self._paused and self._protocol is not None:
+                    self._paused = False
+                    self._protocol.resume_reading()
+                try:
+                    while not self._eof:
+                        await self._wait("read")
+                        self._check()
+                finally:
+                    self._read_all = False
+            self._chunk_ends.clear()
+            if not self._buffer:
+                return b""
+            return self._take_all()
+        while not self._buffer and not self._eof:
+            await self._wait("read")
+            self._check()
+        if not self._buffer:
+            return b""
+        return self._take(n)
+
+    async def readany(self) -> bytes:
+        """The next piece of data as it arrived (b"" at EOF)."""
+        self._check()
+        while not self._buffer and not self._eof:
+            await self._wait("readany")
+            self._check()
+        if not self._buffer:
+            return b""
+        return self._take_first()
+
+    async def readchunk(self) -> tuple[bytes, bool]:
+        """The next piece of data and whether it ends an HTTP chunk of a chunked body.
+
+        ``(b"", False)`` means EOF.
+        """
+        while True:
+            self._check()
+            ends = self._chunk_ends
+            while ends and ends[0] < self._consumed:
+                ends.popleft()
+            if ends:
+                end = ends[0]
+                if end == self._consumed:
+                    ends.popleft()
+                    return b"", True
+                data = self._take(end - self._consumed)
+                if self._consumed == end:
+                    ends.popleft()
+                    return data, True
+                return data, False
+            if self._buffer:
+                return self._take_first(), False
+            if self._eof:
+                return b"", False
+            await self._wait("readchunk")
+
+    async def readexactly(self, n: int) -> bytes:
+        """Exactly ``n`` bytes; ``asyncio.IncompleteReadError`` if the body ends first."""
+        self._check()
+        while self._size < n and not self._eof:
+            await self._wait("readexactly")
+            self._check()
+        if self._size < n:
+            partial = self._take_all() if self._buffer else b""
+            raise asyncio.IncompleteReadError(partial, n)
+        return self._take(n) if n else b""
+
+    async def readuntil(self, separator: bytes = b"\n") -> bytes:
+        """Bytes up to and including ``separator``, or what is left at EOF."""
+        if not separator:
+            raise ValueError("separator must not be empty")
+        self._check()
+        seplen = len(separator)
+        searched = 0
+        while True:
+            if self._buffer:
+                if len(self._buffer) > 1:
+                    joined = b"".join(self._buffer)
+                    self._buffer.clear()
+                    self._buffer.append(joined)
+                head = self._buffer[0]
+                idx = head.find(separator, searched)
+                if idx >= 0:
+                    return self._take(idx + seplen)
+                searched = max(0, len(head) - seplen + 1)
+            if self._eof:
+                return self._take_all() if self._buffer else b""
+            await self._wait("readuntil")
+            self._check()
+
+    async def readline(self) -> bytes:
+        """One line including its ``\\n`` (the last line may lack it); b"" at EOF."""
+        return await self.readuntil(b"\n")
+
+    def read_nowait(self, n: int = -1) -> bytes:
+        """Whatever is buffered (up to ``n`` bytes), without waiting."""
+        self._check()
+        if self._waiter is not None:
+            raise RuntimeError("read_nowait() called while another coroutine is waiting")
+        if not self._buffer:
+            return b""
+        return self._take_all() if n < 0 else self._take(n)
+
+    # ----- iteration -----
+
+    def __aiter__(self) -> AsyncIterator[bytes]:
+        return self._iter(self.readline)
+
+    async def _iter(self, read: Any) -> AsyncIterator[bytes]:
+        while True:
+            data = await read()
+            if not data:
+                return
+            yield data
+
+    def iter_chunked(self, n: int) -> AsyncIterator[bytes]:
+        """Pieces of at most ``n`` bytes."""
+
+        async def read() -> bytes:
+            return await self.read(n)
+
+        return self._iter(read)
+
+    def iter_any(self) -> AsyncIterator[bytes]:
+        """Pieces as they arrive."""
+        return self._iter(self.readany)
+
+    async def iter_chunks(self) -> AsyncIterator[tuple[bytes, bool]]:
+        """``(data, end_of_http_chunk)`` pairs; the flag is True where a chunk of a chunked
+        body ends."""
+        while True:
+            item = await self.readchunk()
+            if item == (b"", False):
+                return
+            yield item
+
+
+def _eof_reader() -> StreamReader:
+    reader = StreamReader()
+    reader.feed_eof()
+    return reader
+
+
+#: A shared, already finished reader for responses without a body. Never feed it.
+EMPTY_PAYLOAD = _eof_reader()
+
+
+# ----- body decoders -----
+
+
+class Decoder:
+    """Streaming decompressor. ``feed(data)`` queues input; ``pull()`` returns the next
+    piece of output (at most :data:`DECODE_PIECE` bytes) or b"" when it needs more input;
+    ``finish()`` checks that the stream ended cleanly and returns any last output."""
+
+    encoding = ""
+
+    def feed(self, data: bytes) -> None:
+        raise NotImplementedError
+
+    def pull(self) -> bytes:
+        raise NotImplementedError
+
+    def finish(self) -> bytes:
+        return b""
+
+    def _error(self, exc: Exception) -> ClientPayloadError:
+        return ClientPayloadError(f"Can not decode content-encoding: {self.encoding} ({exc})")
+
+
+class _ZlibDecoder(Decoder):
+    """gzip (wbits 16+15) or deflate: zlib-wrapped or raw, told apart by the first bytes."""
+
+    def __init__(self, encoding: str) -> None:
+        self.encoding = encoding
+        self._obj: Any = zlib.decompressobj(16 + zlib.MAX_WBITS) if encoding == "gzip" else None
+        self._pending = b""
+
+    def feed(self, data: bytes) -> None:
+        if self._pending:
+            self._pending += data
+        else:
+            self._pending = data
+
+    def pull(self) -> bytes:
+        obj = self._obj
+        if obj is None:
+            if len(self._pending) < 2:
+                return b""
+            b0, b1 = self._pending[0], self._pending[1]
+            zlib_header = (b0 & 0x0F) == 8 and ((b0 << 8) | b1) % 31 == 0
+            obj = self._obj = zlib.decompressobj(zlib.MAX_WBITS if zlib_header else -zlib.MAX_WBITS)
+        data = self._pending
+        if not data:
+            return b""
+        try:
+            out = obj.decompress(data, DECODE_PIECE)
+        except zlib.error as exc:
+            raise self._error(exc) from exc
+        self._pending = obj.unconsumed_tail
+        if obj.eof and obj.unused_data:
+            # a second gzip member (concatenated gzip is legal): start over
+            rest = obj.unused_data
+            if self.encoding == "gzip":
+                self._obj = zlib.decompressobj(16 + zlib.MAX_WBITS)
+                self._pending = rest + self._pending
+        return out
+
+    def finish(self) -> bytes:
+        out = []
+        while True:
+            piece = self.pull()
+            if not piece:
+                break
+            out.append(piece)
+        obj = self._obj
+        if obj is None:
+            if self._pending:
+                raise self._error(ValueError("truncated stream"))
+            return b""
+        try:
+            out.append(obj.flush())
+        except zlib.error as exc:  # pragma: no cover - flush rarely raises
+            raise self._error(exc) from exc
+        if not obj.eof:
+            raise self._error(ValueError("compressed stream is truncated"))
+        return b"".join(out)
+
+
+class _BrotliDecoder(Decoder):
+    encoding = "br"
+
+    def __init__(self) -> None:
+        import brotli
+
+        self._brotli = brotli
+        self._obj = brotli.Decompressor()
+        self._pending = b""
+
+    def feed(self, data: bytes) -> None:
+        self._pending += data
+
+    def pull(self) -> bytes:
+        obj = self._obj
+        try:
+            if self._pending and obj.can_accept_more_data():
+                data, self._pending = self._pending, b""
+                return obj.process(data, output_buffer_limit=DECODE_PIECE)
+            if not obj.can_accept_more_data():
+                return obj.process(b"", output_buffer_limit=DECODE_PIECE)
+        except self._brotli.error as exc:
+            raise self._error(exc) from exc
+        return b""
+
+    def finish(self) -> bytes:
+        out = []
+        while True:
+            piece = self.pull()
+            if not piece:
+                break
+            out.append(piece)
+        if not self._obj.is_finished():
+            raise self._error(ValueError("compressed stream is truncated"))
+        return b"".join(out)
+
+
+class _ZstdDecoder(Decoder):
+    """zstandard has no output bound per call: input is fed in small slices instead, which
+    bounds the output by the format's maximum ratio per slice."""
+
+    encoding = "zstd"
+    SLICE = 4096
+
+    def __init__(self) -> None:
+        import zstandard
+
+        self._zstd = zstandard
+        self._obj = zstandard.ZstdDecompressor().decompressobj()
+        self._pending = b""
+        self._finished = False
+
+    def feed(self, data: bytes) -> None:
+        self._pending += data
+
+    def pull(self) -> bytes:
+        while self._pending:
+            data = self._pending[: self.SLICE]
+            self._pending = self._pending[self.SLICE :]
+            if self._finished:
+                raise self._error(ValueError("data after the end of the zstd frame"))
+            try:
+                out = self._obj.decompress(data)
+            except self._zstd.ZstdError as exc:
+                raise self._error(exc) from exc
+            if self._obj.eof:
+                self._finished = True
+                if self._obj.unused_data:
+                    raise self._error(ValueError("data after the end of the zstd frame"))
+            if out:
+                return out
+        return b""
+
+    def finish(self) -> bytes:
+        out = []
+        while True:
+            piece = self.pull()
+            if not piece:
+                break
+            out.append(piece)
+        if not self._finished:
+            raise self._error(ValueError("compressed stream is truncated"))
+        return b"".join(out)
+
+
+def _have(module: str) -> bool:
+    try:
+        __import__(module)
+    except ImportError:
+        return False
+    return True
+
+
+_HAVE_BROTLI = _have("brotli")
+_HAVE_ZSTD = _have("zstandard")
+
+
+def supported_encodings() -> tuple[str, ...]:
+    """Content-Encodings we can decode, best first (for Accept-Encoding)."""
+    found = ["gzip", "deflate"]
+    if _HAVE_BROTLI:
+        found.append("br")
+    if _HAVE_ZSTD:
+        found.append("zstd")
+    return tuple(found)
+
+
+def make_decoder(encoding: str | None) -> Decoder | None:
+    """A decoder for a (lower-cased) Content-Encoding, or None for identity / unknown."""
+    if not encoding or encoding == "identity":
+        return None
+    if encoding in ("gzip", "x-gzip"):
+        return _ZlibDecoder("gzip")
+    if encoding == "deflate":
+        return _ZlibDecoder("deflate")
+    if encoding == "br" and _HAVE_BROTLI:
+        return _BrotliDecoder()
+    if encoding == "zstd" and _HAVE_ZSTD:
+        return _ZstdDecoder()
+    return None
