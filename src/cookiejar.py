@@ -126,6 +126,17 @@ def _domain_match(host: str, domain: str) -> bool:
     return host.endswith(domain) and host[-len(domain) - 1] == "." and not _is_ip(host)
 
 
+def _candidate_domains(host: str) -> list[str]:
+    """The cookie domains that can match ``host``: itself, its parents (not for an IP
+    address), and "" (shared cookies)."""
+    if not host:
+        return [""]
+    if _is_ip(host):
+        return [host, ""]
+    labels = host.split(".")
+    return [".".join(labels[index:]) for index in range(len(labels))] + [""]
+
+
 def _default_path(url: URL) -> str:
     """§5.1.4: the request path up to, not including, its last ``/`` (or ``/``)."""
     path = url.raw_path
@@ -188,6 +199,8 @@ class CookieJar(AbstractCookieJar):
         self._max_total = max_cookies
         self._cookies: dict[tuple[str, str, str], _Cookie] = {}
         self._by_site: dict[str, set[tuple[str, str, str]]] = {}
+        # domain -> its cookies, so a request looks only at its host and parent domains
+        self._by_domain: dict[str, dict[tuple[str, str, str], _Cookie]] = {}
         self._seq = itertools.count()
         self._use = itertools.count()
         self._next_expiry = math.inf
@@ -215,6 +228,7 @@ class CookieJar(AbstractCookieJar):
         if predicate is None:
             self._cookies.clear()
             self._by_site.clear()
+            self._by_domain.clear()
             self._next_expiry = math.inf
             return
         for cookie in list(self._cookies.values()):
@@ -365,6 +379,7 @@ class CookieJar(AbstractCookieJar):
         self._cookies[key] = cookie
         site = self._site(cookie)
         self._by_site.setdefault(site, set()).add(key)
+        self._by_domain.setdefault(cookie.domain, {})[key] = cookie
         if cookie.expires is not None:
             self._next_expiry = min(self._next_expiry, cookie.expires)
         if len(self._by_site[site]) > self._max_per_site:
@@ -390,6 +405,11 @@ class CookieJar(AbstractCookieJar):
             keys.discard(key)
             if not keys:
                 del self._by_site[site]
+        same_domain = self._by_domain.get(cookie.domain)
+        if same_domain is not None:
+            same_domain.pop(key, None)
+            if not same_domain:
+                del self._by_domain[cookie.domain]
 
     def _purge_expired(self, now: float) -> None:
         if now < self._next_expiry:
@@ -415,18 +435,15 @@ class CookieJar(AbstractCookieJar):
         secure = url.scheme in _SECURE_SCHEMES
         request_path = url.raw_path or "/"
         selected = []
-        for cookie in self._cookies.values():
-            if cookie.domain:
-                if cookie.host_only:
-                    if host != cookie.domain:
-                        continue
-                elif not _domain_match(host, cookie.domain):
+        for domain in _candidate_domains(host):
+            for cookie in self._by_domain.get(domain, {}).values():
+                if cookie.host_only and host != domain:
                     continue
-            if cookie.secure and not secure:
-                continue
-            if not _path_match(request_path, cookie.path):
-                continue
-            selected.append(cookie)
+                if cookie.secure and not secure:
+                    continue
+                if not _path_match(request_path, cookie.path):
+                    continue
+                selected.append(cookie)
         selected.sort(key=lambda c: (-len(c.path), c.creation, c.seq))
         for cookie in selected:
             cookie.last_access = now

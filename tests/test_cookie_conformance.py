@@ -21,7 +21,10 @@ Not run, and why:
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
+import socket
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -29,6 +32,8 @@ from typing import Any
 import pytest
 from yarl import URL
 
+import cyhttp
+from cyhttp.abc import AbstractResolver, ResolveResult
 from cyhttp.cookie_parser import parse_set_cookie
 from cyhttp.cookiejar import CookieJar
 
@@ -134,3 +139,144 @@ def test_stale_cases_now_expire() -> None:
         sent = jar.cookie_header(URL(case.result_url))
         assert sent != case.expected, case.name
         assert sent is None, case.name
+
+
+# ------------------------------------------------------------------ through the session
+
+#: The suite's host names (its tests/data/hosts), all routed to the loopback server.
+SUITE_HOSTS = frozenset(
+    {
+        "example.org",
+        "home.example.org",
+        "sibling.example.org",
+        "subdomain.home.example.org",
+        "sibling.home.example.org",
+    }
+)
+SUITE_PORT = ":8888"
+
+
+class LoopbackResolver(AbstractResolver):
+    """Resolves the suite's host names to 127.0.0.1 and refuses every other name."""
+
+    def __init__(self) -> None:
+        self.asked: list[str] = []
+
+    async def resolve(
+        self, host: str, port: int = 0, family: int = socket.AF_INET
+    ) -> list[ResolveResult]:
+        self.asked.append(host)
+        if host.lower() not in SUITE_HOSTS:
+            raise OSError(f"{host} is not a host of the http-state suite")
+        return [
+            {
+                "hostname": host,
+                "host": "127.0.0.1",
+                "port": port,
+                "family": socket.AF_INET,
+                "proto": 0,
+                "flags": socket.AI_NUMERICHOST,
+            }
+        ]
+
+    async def close(self) -> None:
+        pass
+
+
+class SuiteServer:
+    """Plays the suite's test server on 127.0.0.1 for one case.
+
+    ``/cookie-parser?...`` answers 302 with the case's Set-Cookie headers, byte for byte
+    (UTF-8) as the upstream server sent them, and a Location; any other path answers 200
+    and records the Cookie header lines of the request.
+    """
+
+    def __init__(self, case: Case) -> None:
+        self.case = case
+        self.port = 0
+        self.result_cookies: list[list[bytes]] = []
+        self._server: asyncio.Server | None = None
+        self._writers: set[asyncio.StreamWriter] = set()
+
+    async def __aenter__(self) -> SuiteServer:
+        self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
+        self.port = self._server.sockets[0].getsockname()[1]
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        assert self._server is not None
+        self._server.close()
+        await self._server.wait_closed()
+        for writer in list(self._writers):
+            writer.close()
+            with contextlib.suppress(ConnectionError):
+                await writer.wait_closed()
+
+    def here(self, url: str) -> str:
+        """The suite's URL (port 8888) on this server's port, otherwise unchanged."""
+        return url.replace(SUITE_PORT, f":{self.port}", 1)
+
+    def _redirect(self) -> bytes:
+        location = self.here(self.case.location or self.case.result_url)
+        lines = [b"HTTP/1.1 302 Found"]
+        lines += [b"Set-Cookie:" + raw.encode("utf-8") for raw in self.case.set_cookie_raw]
+        lines += [b"Location: " + location.encode("ascii"), b"Content-Length: 0", b"", b""]
+        return b"\r\n".join(lines)
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self._writers.add(writer)
+        try:
+            while True:
+                head = await reader.readuntil(b"\r\n\r\n")
+                request_line, *header_lines = head[:-4].split(b"\r\n")
+                target = request_line.split(b" ")[1]
+                if target.startswith(b"/cookie-parser?"):
+                    writer.write(self._redirect())
+                else:
+                    self.result_cookies.append(
+                        [
+                            line.partition(b":")[2].strip(b" \t")
+                            for line in header_lines
+                            if line.partition(b":")[0].strip().lower() == b"cookie"
+                        ]
+                    )
+                    writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+                await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        finally:
+            self._writers.discard(writer)
+            writer.close()
+
+
+@pytest.mark.parametrize("case", CASES)
+async def test_session(case: Case) -> None:
+    """The whole path: parser, redirect, jar, Cookie header bytes on the wire."""
+    resolver = LoopbackResolver()
+    async with SuiteServer(case) as server:
+        connector = cyhttp.TCPConnector(resolver=resolver)
+        async with (
+            cyhttp.ClientSession(connector=connector) as session,
+            session.get(server.here(case.request_url)) as response,
+        ):
+            assert response.status == 200
+            assert await response.read() == b"ok"
+            assert len(response.history) == 1
+    assert len(server.result_cookies) == 1, "the redirect was not followed exactly once"
+    expected = [] if case.expected is None else [case.expected.encode("utf-8")]
+    assert server.result_cookies[0] == expected
+    assert resolver.asked  # the names went through the custom resolver
+
+
+async def test_dummy_cookie_jar_through_session() -> None:
+    """With a DummyCookieJar the redirected request carries no Cookie header."""
+    case = next(c for c in load_cases() if c.name == "0001")
+    async with SuiteServer(case) as server:
+        connector = cyhttp.TCPConnector(resolver=LoopbackResolver())
+        jar = cyhttp.DummyCookieJar()
+        async with (
+            cyhttp.ClientSession(connector=connector, cookie_jar=jar) as session,
+            session.get(server.here(case.request_url)) as response,
+        ):
+            await response.read()
+    assert server.result_cookies == [[]]
