@@ -1,0 +1,136 @@
+"""``python -m benchmarks`` (``make bench``): cyhttp beside aiohttp, httpx, aiosonic, picows
+and websockets, on the default asyncio loop and on uvloop, against local servers.
+
+``--only`` takes comma-separated terms (repeatable, case-insensitive): ``http``, ``ws``,
+``micro``, ``parser``, ``mask`` or ``import`` (groups); a workload (``small``, ``1 MiB``,
+``gzip``, ``post``, ``echo 64``...); a client (``cyhttp``, ``cyhttp-c``, ``cyhttp-py``,
+``aiohttp``, ``httpx``, ``aiosonic``, ``picows``, ``websockets``); a loop (``asyncio``,
+``uvloop``). Kinds combine with AND, terms of one kind with OR; cyhttp compiled always runs
+as the reference. Example: ``--only ws,uvloop,aiohttp``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from dataclasses import asdict, replace
+
+from benchmarks import chart, machine, nginx, procs, report, runner
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--quick", action="store_true", help="a run of about a minute")
+    parser.add_argument(
+        "--only", action="append", default=[], metavar="PATTERN", help="run a subset (see above)"
+    )
+    parser.add_argument(
+        "--server",
+        choices=("embedded", "nginx"),
+        default="embedded",
+        help="HTTP server: the embedded asyncio one (default) or nginx from PATH",
+    )
+    parser.add_argument("--rounds", type=int, help="rounds per client (default 5, quick 3)")
+    parser.add_argument("--duration", type=float, help="seconds per timed run")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    settings = runner.Settings.for_mode(args.quick, args.server)
+    if args.rounds:
+        settings = replace(settings, rounds=max(1, args.rounds))
+    if args.duration:
+        settings = replace(settings, duration=max(0.05, args.duration))
+    if args.server == "nginx" and nginx.find() is None:
+        print(
+            "nginx is not installed (no `nginx` on PATH): install it, or drop `--server nginx` "
+            "to use the embedded server.",
+            file=sys.stderr,
+        )
+        return 2
+    loops = ["asyncio", "uvloop"] if procs.uvloop_available() else ["asyncio"]
+    try:
+        sel = runner.select([t for arg in args.only for t in arg.split(",")], loops)
+    except runner.SelectionError as exc:
+        print(f"{exc}; see --help", file=sys.stderr)
+        return 2
+
+    info = machine.describe()
+    plan = machine.cpu_plan()
+    header = machine.summary(info, plan)
+    mode = "quick" if settings.quick else "full"
+    header.append(
+        f"Mode: {mode}, {settings.rounds} rounds x {settings.duration:g} s per client and "
+        f"workload (warm-up {settings.warmup:g} s); loops: {', '.join(sel.loops)}"
+    )
+    if len(loops) == 1:
+        header.append("uvloop is not installed: the asyncio loop only")
+    for line in header:
+        print(line)
+    print(flush=True)
+
+    started = time.time()
+    try:
+        results = runner.run(settings, sel, plan)
+    except KeyboardInterrupt:
+        print("\ninterrupted: servers and clients stopped, nothing written", file=sys.stderr)
+        return 130
+    elapsed = time.time() - started
+
+    rows = report.build_rows(results)
+    found = report.targets(rows)
+    notes = list(results.notes)
+    if any(r.get("reference") == "aiohttp" for r in rows):
+        notes.append("cyhttp compiled has no number for some rows: those speeds are vs aiohttp")
+    print()
+    for line in report.text_table(rows):
+        print(line)
+    print()
+    print("speed = this client's speed / cyhttp compiled's on the same loop (higher = faster);")
+    print("spread = (max - min) / median over the rounds.")
+    for note in notes:
+        print(f"Note: {note}")
+    if found:
+        print("\nTargets (cyhttp compiled vs aiohttp, issue 8):")
+        for line in report.targets_lines(found):
+            print(line)
+
+    document = {
+        "format": 1,
+        "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
+        "seconds": round(elapsed, 1),
+        "settings": asdict(settings),
+        "selection": {
+            "workloads": [w.key for w in sel.workloads],
+            "clients": [c.key for c in sel.clients],
+            "loops": sel.loops,
+            "micro": sel.micro,
+            "import_time": sel.import_time,
+        },
+        "machine": info,
+        "pinning": plan.note,
+        "client_versions": results.client_versions,
+        "notes": notes,
+        "rows": rows,
+        "targets": found,
+    }
+    path = report.write(document)
+    png = path.with_suffix(".png")
+    if rows:
+        title = f"cyhttp benchmarks ({mode}, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())})"
+        subtitle = f"{info['cpu']}, {info['cores']} cores, {info['python']}; {plan.note}"
+        chart.draw(rows, png, title, subtitle)
+        (report.RESULTS_DIR / "latest.png").write_bytes(png.read_bytes())
+    print(f"\nWrote {path}, latest.json, latest.md and latest.png in {report.RESULTS_DIR}")
+    print(f"Total time: {elapsed:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,73 @@
+"""aiohttp's client API, run by aiohttp itself and by cyhttp: the very same code.
+
+That is the product's promise: ``import cyhttp as aiohttp`` and a program written for
+aiohttp runs unchanged. :func:`use` binds the module-level name ``aiohttp`` to one library
+or the other; nothing below it knows which one it got.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+aiohttp: Any = None
+
+
+def use(library: str) -> str:
+    """Bind ``aiohttp`` to ``"aiohttp"`` or ``"cyhttp"``; return a version string for the log."""
+    global aiohttp
+    if library == "cyhttp":
+        import cyhttp as aiohttp
+    else:
+        import aiohttp
+    return str(aiohttp.__version__)
+
+
+class HttpClient:
+    """One ``ClientSession`` (default connector: keep-alive pool of 100) for one workload."""
+
+    async def start(self, base_url: str) -> None:
+        self.base = base_url
+        self.session = aiohttp.ClientSession()
+
+    async def close(self) -> None:
+        await self.session.close()
+
+    async def get(self, path: str) -> bytes:
+        async with self.session.get(self.base + path) as resp:
+            resp.raise_for_status()
+            return await resp.read()  # type: ignore[no-any-return]
+
+    async def get_json(self, path: str) -> Any:
+        async with self.session.get(self.base + path) as resp:
+            resp.raise_for_status()
+            return await resp.json()
+
+    async def post(self, path: str, data: bytes) -> bytes:
+        async with self.session.post(self.base + path, data=data) as resp:
+            resp.raise_for_status()
+            return await resp.read()  # type: ignore[no-any-return]
+
+
+class WsClient:
+    """``session.ws_connect`` and a send/receive ping-pong."""
+
+    async def start(self, url: str) -> None:
+        self.session = aiohttp.ClientSession()
+        try:
+            self.ws = await self.session.ws_connect(url)
+        except BaseException:
+            await self.session.close()
+            raise
+
+    async def close(self) -> None:
+        try:
+            await self.ws.close()
+        finally:
+            await self.session.close()
+
+    async def echo(self, payload: bytes) -> bytes:
+        await self.ws.send_bytes(payload)
+        msg = await self.ws.receive()
+        if msg.type != aiohttp.WSMsgType.BINARY:
+            raise RuntimeError(f"expected a binary message, got {msg.type!r}")
+        return msg.data  # type: ignore[no-any-return]

@@ -1,0 +1,181 @@
+"""The client process: one library, one event loop, a list of workloads, JSON lines out.
+
+Each workload gets a fresh client (session set-up is not timed), a warm-up that also checks
+the answers (a client that gets the wrong bytes must not look fast), then a timed run of
+``--duration`` seconds. A workload that raises or hangs prints an ``error`` line and the
+next workload still runs.
+
+    python -m benchmarks.client_main --client aiohttp --loop uvloop \\
+        --http-url http://127.0.0.1:PORT --ws-url ws://127.0.0.1:PORT/ \\
+        --workloads get_small_seq,ws_echo_64 --duration 1 --warmup 0.2
+
+Output: one ``{"meta": ...}`` line, then one line per workload with ``ops`` and ``seconds``
+or ``error``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from benchmarks import clients, procs, workloads
+
+Op = Callable[[], Awaitable[Any]]
+
+
+def _emit(obj: dict[str, Any]) -> None:
+    sys.stdout.write(json.dumps(obj) + "\n")
+    sys.stdout.flush()
+
+
+async def _sequential(op: Op, duration: float) -> tuple[int, float]:
+    count = 0
+    start = time.perf_counter()
+    deadline = start + duration
+    while True:
+        await op()
+        count += 1
+        now = time.perf_counter()
+        if now >= deadline:
+            return count, now - start
+
+
+async def _concurrent(op: Op, duration: float, workers: int) -> tuple[int, float]:
+    start = time.perf_counter()
+    deadline = start + duration
+    counts = [0] * workers
+
+    async def worker(i: int) -> None:
+        while time.perf_counter() < deadline:
+            await op()
+            counts[i] += 1
+
+    await asyncio.gather(*(worker(i) for i in range(workers)))
+    return sum(counts), time.perf_counter() - start
+
+
+def _expect(what: str, got: Any, want: Any) -> None:
+    if got != want:
+        raise RuntimeError(f"wrong answer for {what}: got {_short(got)}, want {_short(want)}")
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) < 60 else f"{text[:40]}... ({len(text)} chars)"
+
+
+async def _http(
+    client: Any, key: str, duration: float, warmup: float, echo_reply: bytes
+) -> tuple[int, float]:
+    """Check one answer, warm up, then time the workload ``key``."""
+    ops: dict[str, Op] = {
+        "get_small_seq": lambda: client.get("/small"),
+        "get_small_c50": lambda: client.get("/small"),
+        "get_1m": lambda: client.get("/1m"),
+        "get_json_gzip": lambda: client.get_json("/json-gzip"),
+        "post_64k": lambda: client.post("/echo", workloads.POST_BODY),
+    }
+    op = ops[key]
+    if key.startswith("get_small"):
+        _expect(key, await op(), workloads.SMALL_BODY)
+    elif key == "get_1m":
+        _expect(key, await op(), workloads.BIG_BODY)
+    elif key == "get_json_gzip":
+        _expect(key, await op(), workloads.json_document())
+    else:
+        _expect(key, await op(), echo_reply)
+    if key == "get_small_c50":
+        await _concurrent(op, warmup, workloads.CONCURRENCY)
+        return await _concurrent(op, duration, workloads.CONCURRENCY)
+    await _sequential(op, warmup)
+    return await _sequential(op, duration)
+
+
+async def _ws(
+    client: Any, key: str, duration: float, warmup: float, echo_reply: bytes
+) -> tuple[int, float]:
+    payload = workloads.WS_SMALL if key == "ws_echo_64" else workloads.WS_BIG
+    _expect(key, await client.echo(payload), payload)
+
+    async def op() -> None:
+        await client.echo(payload)
+
+    await _sequential(op, warmup)
+    return await _sequential(op, duration)
+
+
+async def run(args: argparse.Namespace, loaded: clients.Loaded) -> None:
+    limit = args.duration + args.warmup + 30.0
+    echo_reply = workloads.POST_BODY if args.echo == "body" else args.echo.encode()
+    for key in args.workloads.split(","):
+        kind = workloads.BY_KEY[key].kind
+        factory = loaded.http if kind == "http" else loaded.ws
+        if factory is None:
+            _emit({"workload": key, "error": f"{args.client} has no {kind} client"})
+            continue
+        client = factory()
+        try:
+            url = args.http_url if kind == "http" else args.ws_url
+            await asyncio.wait_for(client.start(url), 10.0)
+            try:
+                bench = _http if kind == "http" else _ws
+                ops, seconds = await asyncio.wait_for(
+                    bench(client, key, args.duration, args.warmup, echo_reply), limit
+                )
+            finally:
+                await asyncio.wait_for(client.close(), 10.0)
+        except Exception as exc:
+            _emit({"workload": key, "error": _describe(exc)})
+        else:
+            _emit({"workload": key, "ops": ops, "seconds": seconds})
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, TimeoutError) and not str(exc):
+        return "TimeoutError: no answer within the time limit"
+    return f"{type(exc).__name__}: {exc}"[:300]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--client", required=True, choices=sorted(clients.BY_KEY))
+    parser.add_argument("--loop", choices=("uvloop", "asyncio"), default="asyncio")
+    parser.add_argument("--http-url", default="")
+    parser.add_argument("--ws-url", default="")
+    parser.add_argument("--workloads", required=True)
+    parser.add_argument("--duration", type=float, default=1.0)
+    parser.add_argument("--warmup", type=float, default=0.2)
+    parser.add_argument(
+        "--echo", default="body", help="what /echo answers: 'body' (the POST body) or a string"
+    )
+    args = parser.parse_args()
+    procs.die_with_parent()
+    try:
+        loaded = clients.load(args.client)
+    except Exception as exc:
+        _emit({"meta": {"client": args.client, "error": _describe(exc)}})
+        return
+    loop, loop_name = procs.new_event_loop(args.loop)
+    _emit(
+        {
+            "meta": {
+                "client": args.client,
+                "loop": loop_name,
+                "version": loaded.version,
+                "implementation": loaded.implementation,
+            }
+        }
+    )
+    try:
+        loop.run_until_complete(run(args, loaded))
+    finally:
+        loop.close()
+
+
+if __name__ == "__main__":
+    main()

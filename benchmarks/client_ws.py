@@ -1,0 +1,71 @@
+"""The WebSocket-only peers: picows (callback API, Cython) and websockets (asyncio API).
+
+Both do what ``client_aiohttp.WsClient`` does: send one binary message, wait for the echo.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from benchmarks import workloads
+
+
+class PicowsClient:
+    """picows hands frames to a listener; a future carries the echo back to ``echo``."""
+
+    async def start(self, url: str) -> None:
+        from picows import WSFrame, WSListener, WSMsgType, WSTransport, ws_connect
+
+        owner = self
+
+        class Listener(WSListener):
+            def on_ws_frame(self, transport: WSTransport, frame: WSFrame) -> None:
+                waiter = owner.waiter
+                if frame.msg_type == WSMsgType.BINARY and waiter is not None:
+                    owner.waiter = None
+                    if not waiter.done():
+                        waiter.set_result(frame.get_payload_as_bytes())
+                elif frame.msg_type == WSMsgType.CLOSE:
+                    transport.disconnect()
+
+            def on_ws_disconnected(self, transport: WSTransport) -> None:
+                waiter = owner.waiter
+                if waiter is not None and not waiter.done():
+                    waiter.set_exception(ConnectionError("picows: disconnected"))
+
+        self.binary = WSMsgType.BINARY
+        self.waiter: asyncio.Future[bytes] | None = None
+        self.loop = asyncio.get_running_loop()
+        self.transport, _ = await ws_connect(Listener, url, max_frame_size=4 * workloads.BIG_SIZE)
+
+    async def close(self) -> None:
+        from picows import WSCloseCode
+
+        self.transport.send_close(WSCloseCode.OK)
+        self.transport.disconnect()
+        await self.transport.wait_disconnected()
+
+    async def echo(self, payload: bytes) -> bytes:
+        waiter = self.loop.create_future()
+        self.waiter = waiter
+        self.transport.send(self.binary, payload)
+        return await waiter  # type: ignore[no-any-return]
+
+
+class WebsocketsClient:
+    """websockets' asyncio client, compression off (the server does not offer it)."""
+
+    async def start(self, url: str) -> None:
+        from websockets.asyncio.client import connect
+
+        self.ws = await connect(url, compression=None, max_size=4 * workloads.BIG_SIZE)
+
+    async def close(self) -> None:
+        await self.ws.close()
+
+    async def echo(self, payload: bytes) -> bytes:
+        await self.ws.send(payload)
+        data = await self.ws.recv()
+        if not isinstance(data, bytes):
+            raise RuntimeError("expected a binary message")
+        return data

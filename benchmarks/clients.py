@@ -1,0 +1,82 @@
+"""The registry of clients: who runs which workloads, and in what environment.
+
+Imports nothing heavy: the runner reads it to plan the rounds, and the client process
+(``client_main``) uses :func:`load` to import one library only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from importlib import metadata
+from typing import Any
+
+BASELINE = "cyhttp compiled"
+
+
+@dataclass(frozen=True)
+class ClientSpec:
+    key: str  # command-line name
+    name: str  # the name in the table
+    http: bool
+    ws: bool
+    env: dict[str, str] = field(default_factory=dict)
+
+
+CLIENTS = (
+    ClientSpec("cyhttp-c", BASELINE, http=True, ws=True),
+    ClientSpec("cyhttp-py", "cyhttp pure", http=True, ws=True, env={"CYHTTP_NO_EXTENSIONS": "1"}),
+    ClientSpec("aiohttp", "aiohttp", http=True, ws=True),
+    ClientSpec("httpx", "httpx", http=True, ws=False),
+    ClientSpec("aiosonic", "aiosonic", http=True, ws=False),
+    ClientSpec("picows", "picows", http=False, ws=True),
+    ClientSpec("websockets", "websockets", http=False, ws=True),
+)
+BY_KEY = {c.key: c for c in CLIENTS}
+
+
+@dataclass
+class Loaded:
+    """One imported client library: its version and its adapter classes (None: not offered)."""
+
+    version: str
+    http: Callable[[], Any] | None
+    ws: Callable[[], Any] | None
+    implementation: str = ""
+
+
+def load(key: str) -> Loaded:
+    """Import the library behind ``key`` (in the client process only)."""
+    if key in ("cyhttp-c", "cyhttp-py"):
+        from benchmarks import client_aiohttp
+
+        version = client_aiohttp.use("cyhttp")
+        import cyhttp
+
+        impl = cyhttp.IMPLEMENTATION
+        expected = "compiled" if key == "cyhttp-c" else "python"
+        if impl != expected:
+            raise RuntimeError(f"cyhttp loaded its {impl!r} implementation, not {expected!r}")
+        return Loaded(version, client_aiohttp.HttpClient, client_aiohttp.WsClient, impl)
+    if key == "aiohttp":
+        from benchmarks import client_aiohttp
+
+        version = client_aiohttp.use("aiohttp")
+        return Loaded(version, client_aiohttp.HttpClient, client_aiohttp.WsClient)
+    if key == "httpx":
+        from benchmarks import client_httpx
+
+        return Loaded(client_httpx.version(), client_httpx.HttpClient, None)
+    if key == "aiosonic":
+        from benchmarks import client_aiosonic
+
+        return Loaded(client_aiosonic.version(), client_aiosonic.HttpClient, None)
+    if key == "picows":
+        from benchmarks import client_ws
+
+        return Loaded(metadata.version("picows"), None, client_ws.PicowsClient)
+    if key == "websockets":
+        from benchmarks import client_ws
+
+        return Loaded(metadata.version("websockets"), None, client_ws.WebsocketsClient)
+    raise KeyError(key)

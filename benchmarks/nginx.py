@@ -1,0 +1,121 @@
+"""``--server nginx``: the HTTP workloads against a real nginx, with a config of our own.
+
+nginx runs in the foreground as a single process (no daemon, no master) from a temporary
+directory holding its config, its logs and the files it serves; it is stopped and the
+directory removed at the end. nginx cannot echo a request body without third-party
+modules, so in this mode ``/echo`` reads and discards the POST body and answers ``ok``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+from benchmarks import procs, workloads
+
+#: the body of a POST answer in nginx mode
+ECHO_REPLY = b"ok"
+
+_CONF = """\
+daemon off;
+master_process off;
+worker_processes 1;
+pid {root}/nginx.pid;
+error_log {root}/error.log warn;
+events {{ worker_connections 1024; }}
+http {{
+    access_log off;
+    client_body_temp_path {root}/tmp_body;
+    proxy_temp_path {root}/tmp_proxy;
+    fastcgi_temp_path {root}/tmp_fastcgi;
+    uwsgi_temp_path {root}/tmp_uwsgi;
+    scgi_temp_path {root}/tmp_scgi;
+    keepalive_requests 10000000;
+    keepalive_timeout 120s;
+    default_type application/octet-stream;
+    server {{
+        listen 127.0.0.1:{port} backlog=1024;
+        root {root}/www;
+        location = /small {{ default_type text/plain; return 200 "{small}"; }}
+        location = /1m {{ try_files /1m.bin =404; }}
+        location = /json-gzip {{
+            default_type application/json;
+            gzip on;
+            gzip_types application/json;
+            gzip_min_length 0;
+            gzip_comp_level 6;
+            try_files /doc.json =404;
+        }}
+        location = /echo {{
+            client_max_body_size 4m;
+            client_body_buffer_size 128k;
+            return 200 "{reply}";
+        }}
+    }}
+}}
+"""
+
+
+def find() -> str | None:
+    """The nginx binary on PATH, or None."""
+    return shutil.which("nginx")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def config(root: Path, port: int) -> str:
+    return _CONF.format(
+        root=root,
+        port=port,
+        small=workloads.SMALL_BODY.decode(),
+        reply=ECHO_REPLY.decode(),
+    )
+
+
+def _wait_listening(proc: subprocess.Popen[str], port: int, log: Path, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            text = log.read_text(errors="replace") if log.exists() else ""
+            err = proc.stderr.read() if proc.stderr else ""
+            raise procs.StartError(f"nginx exited with {proc.returncode}: {(err + text)[-500:]}")
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2):
+            return
+        time.sleep(0.05)
+    raise procs.StartError(f"nginx did not listen on port {port} within {timeout:.0f} s")
+
+
+@contextlib.contextmanager
+def server(binary: str, cpus: frozenset[int] | None) -> Iterator[procs.Server]:
+    """Start nginx on a free port of 127.0.0.1, yield it, and always stop it."""
+    with tempfile.TemporaryDirectory(prefix="cyhttp-bench-nginx-") as tmp:
+        root = Path(tmp)
+        (root / "www").mkdir()
+        (root / "www" / "1m.bin").write_bytes(workloads.BIG_BODY)
+        (root / "www" / "doc.json").write_bytes(workloads.JSON_TEXT)
+        port = _free_port()
+        conf = root / "nginx.conf"
+        conf.write_text(config(root, port))
+        proc = subprocess.Popen(
+            [binary, "-p", str(root), "-c", str(conf), "-e", str(root / "error.log")],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            procs.pin(proc.pid, cpus)
+            _wait_listening(proc, port, root / "error.log", 20.0)
+            yield procs.Server("nginx", proc, port)
+        finally:
+            procs.stop(proc)

@@ -1,0 +1,207 @@
+"""Processes: event loop choice, readiness handshake, CPU pinning, and always stopping.
+
+Every server and every client runs in a process of its own so that one library's import
+side effects, garbage or crash cannot touch another's numbers. A server binds port 0 and
+prints ``READY <port>`` when it accepts connections; the parent waits for that line (with a
+timeout) instead of sleeping and hoping. Servers are stopped in ``finally`` blocks (also on
+Ctrl-C), and on Linux they also ask the kernel to kill them when the parent dies.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ctypes
+import os
+import selectors
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from dataclasses import dataclass
+
+PR_SET_PDEATHSIG = 1
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def die_with_parent() -> None:
+    """Linux: SIGTERM this process when its parent exits, so no server outlives a crash."""
+    if not sys.platform.startswith("linux"):
+        return
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    if os.getppid() == 1:  # the parent is already gone
+        sys.exit(1)
+
+
+def new_event_loop(name: str) -> tuple[asyncio.AbstractEventLoop, str]:
+    """A fresh loop: ``"uvloop"`` when importable (else asyncio), or ``"asyncio"``."""
+    if name == "uvloop":
+        try:
+            import uvloop
+        except ImportError:
+            pass
+        else:
+            return uvloop.new_event_loop(), "uvloop"
+    return asyncio.new_event_loop(), "asyncio"
+
+
+def uvloop_available() -> bool:
+    try:
+        import uvloop  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+class Ready:
+    """The child's side of the handshake."""
+
+    def announce(self, port: int) -> None:
+        sys.stdout.write(f"READY {port}\n")
+        sys.stdout.flush()
+
+
+async def until_stopped() -> None:
+    """Return on SIGTERM or SIGINT (the parent's stop, or Ctrl-C in the terminal)."""
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+
+
+def run_server(serve: Callable[[Ready], Awaitable[None]], loop_name: str) -> None:
+    """Entry point of a server process."""
+    die_with_parent()
+    loop, _ = new_event_loop(loop_name)
+    try:
+        loop.run_until_complete(serve(Ready()))
+    finally:
+        loop.close()
+
+
+# --- the parent's side -------------------------------------------------------------------
+
+
+def pin(pid: int, cpus: frozenset[int] | None) -> None:
+    """Pin a process to ``cpus`` where the OS allows it (Linux); otherwise do nothing."""
+    if cpus and hasattr(os, "sched_setaffinity"):
+        with contextlib.suppress(OSError):
+            os.sched_setaffinity(pid, cpus)
+
+
+def child_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment of a child: ours, unbuffered, without a stray CYHTTP_NO_EXTENSIONS."""
+    env = {k: v for k, v in os.environ.items() if k != "CYHTTP_NO_EXTENSIONS"}
+    env["PYTHONUNBUFFERED"] = "1"
+    # children import ``benchmarks`` whatever the current directory is
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [REPO_ROOT, env.get("PYTHONPATH")]))
+    env.update(extra or {})
+    return env
+
+
+def stop(proc: subprocess.Popen[str]) -> None:
+    """SIGTERM, a short grace period, then SIGKILL; always reaps the process."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=3)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    for stream in (proc.stdout, proc.stderr):
+        if stream is not None:
+            stream.close()
+
+
+class StartError(RuntimeError):
+    """A server did not become ready."""
+
+
+@dataclass
+class Server:
+    """A running server process and the port it listens on."""
+
+    name: str
+    proc: subprocess.Popen[str]
+    port: int
+
+
+def _read_ready(proc: subprocess.Popen[str], timeout: float) -> int:
+    assert proc.stdout is not None
+    deadline = time.monotonic() + timeout
+    with selectors.DefaultSelector() as sel:
+        sel.register(proc.stdout, selectors.EVENT_READ)
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise StartError(f"no READY line within {timeout:.0f} s")
+            if not sel.select(left):
+                continue
+            line = proc.stdout.readline()
+            if not line:
+                err = proc.stderr.read() if proc.stderr else ""
+                raise StartError(f"exited with {proc.wait()} before READY: {err.strip()[-500:]}")
+            if line.startswith("READY "):
+                return int(line.split()[1])
+
+
+@contextlib.contextmanager
+def server(
+    name: str, argv: Sequence[str], cpus: frozenset[int] | None, timeout: float = 20.0
+) -> Iterator[Server]:
+    """Start ``argv``, wait for its READY line, yield it, and stop it whatever happens."""
+    proc = subprocess.Popen(
+        list(argv),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=child_env(),
+    )
+    try:
+        pin(proc.pid, cpus)
+        port = _read_ready(proc, timeout)
+        yield Server(name, proc, port)
+    finally:
+        stop(proc)
+
+
+@dataclass
+class Finished:
+    """What a client process left behind."""
+
+    returncode: int | None  # None: killed at the timeout
+    stdout: str
+    stderr: str
+
+
+def run(
+    argv: Sequence[str],
+    cpus: frozenset[int] | None,
+    timeout: float,
+    env: dict[str, str] | None = None,
+) -> Finished:
+    """Run a client process to the end (or kill it at ``timeout``), pinned to ``cpus``."""
+    proc = subprocess.Popen(
+        list(argv),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=child_env(env),
+    )
+    try:
+        pin(proc.pid, cpus)
+        try:
+            out, err = proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            out, err = proc.communicate()
+            return Finished(None, out, err)
+        return Finished(proc.returncode, out, err)
+    finally:
+        stop(proc)

@@ -1,0 +1,263 @@
+"""From samples to rows, and from rows to the table, the JSON and the Markdown.
+
+A row is ``{"bench", "group", "impl", "loop", "value", "unit", "spread", "runs", "error",
+"speed", "reference"}``. ``value`` is the median of the runs, ``spread`` is (max - min) /
+median, and ``speed`` is the row's speed relative to the reference client on the same
+benchmark and loop (cyhttp compiled; aiohttp while cyhttp has no number): 2.0 means twice
+as fast, 0.5 half as fast, whether the unit is a rate (higher is better) or a time.
+Rows from the micro-benchmark modules keep their own ``value`` and ``spread``.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from benchmarks import clients, importtime, workloads
+from benchmarks.runner import Results, median_and_spread
+
+RESULTS_DIR = Path(__file__).resolve().parent / "results"
+REFERENCES = (clients.BASELINE, "aiohttp")
+LOOP_ORDER = {"asyncio": 0, "uvloop": 1, "-": 2}
+
+#: (what, minimum speed of cyhttp compiled relative to aiohttp) from issue 8
+TARGETS: tuple[tuple[str, float], ...] = (
+    ("GET small, keep-alive, sequential", 2.0),
+    ("GET small, 50 concurrent", 2.0),
+    ("GET 1 MiB", 1.5),
+    ("GET gzip chunked JSON", 1.3),
+    ("WS echo 64 B", 1.5),
+    ("WS echo 1 MiB", 2.5),
+    ("parser", 2.5),
+)
+
+
+def higher_is_better(unit: str) -> bool:
+    """Rates (``req/s``, ``MB/s``) grow with speed; times (``ms``, ``ns/msg``) shrink."""
+    return "/s" in unit
+
+
+def build_rows(results: Results) -> list[dict[str, Any]]:
+    """Samples and micro rows → the rows of the table, in display order, with speeds."""
+    rows: list[dict[str, Any]] = []
+    keys = set(results.samples) | set(results.errors)
+    for bench, impl, loop in keys:
+        runs = results.samples.get((bench, impl, loop), [])
+        errs = results.errors.get((bench, impl, loop), [])
+        value, spread = median_and_spread(runs) if runs else (None, None)
+        rows.append(
+            {
+                "bench": bench,
+                "group": results.groups.get(bench, "?"),
+                "impl": impl,
+                "loop": loop,
+                "value": value,
+                "unit": results.units.get(bench, "?"),
+                "spread": spread,
+                "runs": runs,
+                "error": None if runs else (errs[0] if errs else "no result"),
+                "failed_runs": len(errs),
+            }
+        )
+    for r in results.micro_rows:
+        value = float(r["value"]) if r.get("value") is not None else None
+        rows.append(
+            {
+                "bench": str(r["bench"]),
+                "group": "micro",
+                "impl": str(r["impl"]),
+                "loop": "-",
+                "value": value,
+                "unit": str(r["unit"]),
+                "spread": float(r.get("spread") or 0.0) if value is not None else None,
+                "runs": r.get("runs", []),
+                "error": None if value is not None else str(r.get("error") or "no result"),
+                "failed_runs": 0,
+            }
+        )
+    rows.sort(key=_order(rows))
+    add_speeds(rows)
+    return rows
+
+
+def _order(rows: list[dict[str, Any]]) -> Any:
+    bench_rank = {w.name: i for i, w in enumerate(workloads.ALL_WORKLOADS)}
+    first_seen: dict[str, int] = {}
+    for r in rows:
+        first_seen.setdefault(r["bench"], len(first_seen))
+    impl_rank = {c.name: i for i, c in enumerate(clients.CLIENTS)}
+    group_rank = {"http": 0, "ws": 1, "micro": 2, "import": 3}
+
+    def key(r: dict[str, Any]) -> tuple[int, int, int, int, str]:
+        return (
+            group_rank.get(r["group"], 9),
+            bench_rank.get(r["bench"], 100 + first_seen[r["bench"]]),
+            LOOP_ORDER.get(r["loop"], 3),
+            impl_rank.get(r["impl"], 50),
+            r["impl"],
+        )
+
+    return key
+
+
+def add_speeds(rows: list[dict[str, Any]]) -> None:
+    """Set ``speed`` and ``reference`` on every row (None when there is no reference)."""
+    by_case: dict[tuple[str, str], dict[str, dict[str, Any]]] = {}
+    for r in rows:
+        by_case.setdefault((r["bench"], r["loop"]), {})[r["impl"]] = r
+    for case in by_case.values():
+        ref = next((case[n] for n in REFERENCES if n in case and case[n]["value"]), None)
+        for r in case.values():
+            r["reference"] = ref["impl"] if ref else None
+            if ref is None or not r["value"]:
+                r["speed"] = None
+            elif higher_is_better(r["unit"]):
+                r["speed"] = r["value"] / ref["value"]
+            else:
+                r["speed"] = ref["value"] / r["value"]
+
+
+def targets(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """cyhttp compiled against aiohttp for each target of the issue (and import time)."""
+    out: list[dict[str, Any]] = []
+    for prefix, minimum in TARGETS:
+        cases: dict[tuple[str, str], dict[str, Any]] = {}
+        for r in rows:
+            if r["bench"].startswith(prefix) and r["value"]:
+                side = "cy" if r["impl"] == clients.BASELINE else None
+                if side is None and "aiohttp" in r["impl"].lower():
+                    side = "aio"
+                if side:
+                    cases.setdefault((r["bench"], r["loop"]), {})[side] = r
+        for (bench, loop), pair in cases.items():
+            if "cy" in pair and "aio" in pair:
+                cy, aio = pair["cy"], pair["aio"]
+                ratio = (
+                    cy["value"] / aio["value"]
+                    if higher_is_better(cy["unit"])
+                    else aio["value"] / cy["value"]
+                )
+                out.append(
+                    {
+                        "what": f"{bench} ({loop})" if loop != "-" else bench,
+                        "versus": aio["impl"],
+                        "ratio": ratio,
+                        "target": minimum,
+                        "met": ratio >= minimum,
+                    }
+                )
+    for r in rows:
+        if r["bench"] == "import time" and r["impl"] == clients.BASELINE and r["value"]:
+            out.append(
+                {
+                    "what": "import time (ms, absolute)",
+                    "versus": None,
+                    "ratio": r["value"],
+                    "target": importtime.TARGET_MS,
+                    "met": r["value"] <= importtime.TARGET_MS,
+                }
+            )
+    return out
+
+
+def fmt_value(value: float | None) -> str:
+    if value is None:
+        return "-"
+    if value >= 100:
+        return f"{value:,.0f}"
+    if value >= 10:
+        return f"{value:.1f}"
+    return f"{value:.3g}"
+
+
+def _table(header: list[str], body: Iterable[list[str]], right: set[int]) -> list[str]:
+    lines = [header, *body]
+    widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
+
+    def fmt(line: list[str]) -> str:
+        cells = [
+            cell.rjust(widths[i]) if i in right else cell.ljust(widths[i])
+            for i, cell in enumerate(line)
+        ]
+        return "  ".join(cells).rstrip()
+
+    out = [fmt(header), "  ".join("-" * w for w in widths)]
+    previous = None
+    for line in lines[1:]:
+        if previous is not None and line[0] and line[0] != previous:
+            out.append("")
+        previous = line[0] or previous
+        out.append(fmt(line))
+    return out
+
+
+def _cells(r: dict[str, Any], previous_bench: str | None) -> list[str]:
+    speed = "" if r.get("speed") is None else f"{r['speed']:.2f}x"
+    if r["value"] is None:
+        note = f"error: {r['error']}"[:90]
+    else:
+        note = f"{r['failed_runs']} runs failed" if r["failed_runs"] else ""
+    return [
+        r["bench"] if r["bench"] != previous_bench else "",
+        r["impl"],
+        r["loop"],
+        fmt_value(r["value"]),
+        r["unit"],
+        "" if r["spread"] is None else f"{100 * r['spread']:.0f}%",
+        speed,
+        note,
+    ]
+
+
+def text_table(rows: list[dict[str, Any]]) -> list[str]:
+    body = []
+    previous = None
+    for r in rows:
+        body.append(_cells(r, previous))
+        previous = r["bench"]
+    header = ["benchmark", "client", "loop", "median", "unit", "spread", "speed", "note"]
+    return _table(header, body, right={3, 5, 6})
+
+
+def targets_lines(found: list[dict[str, Any]]) -> list[str]:
+    lines = []
+    for t in found:
+        mark = "met" if t["met"] else "MISSED"
+        if t["versus"] is None:
+            lines.append(f"  {t['what']}: {t['ratio']:.1f} ms (target <= {t['target']:.0f}) {mark}")
+        else:
+            lines.append(
+                f"  {t['what']}: {t['ratio']:.2f}x {t['versus']} "
+                f"(target >= {t['target']:.1f}x) {mark}"
+            )
+    return lines
+
+
+def markdown(rows: list[dict[str, Any]]) -> str:
+    """The table for the README: median, spread and speed relative to cyhttp compiled."""
+    out = [
+        "| benchmark | client | loop | median | spread | speed vs cyhttp |",
+        "|---|---|---|---:|---:|---:|",
+    ]
+    for r in rows:
+        median = f"{fmt_value(r['value'])} {r['unit']}" if r["value"] is not None else "error"
+        spread = "" if r["spread"] is None else f"{100 * r['spread']:.0f}%"
+        speed = "" if r.get("speed") is None else f"{r['speed']:.2f}x"
+        out.append(f"| {r['bench']} | {r['impl']} | {r['loop']} | {median} | {spread} | {speed} |")
+    return "\n".join(out) + "\n"
+
+
+def write(document: dict[str, Any], directory: Path = RESULTS_DIR) -> Path:
+    """``<UTC timestamp>[-quick].json`` and ``latest.json`` (+ ``latest.md``); returns the first."""
+    directory.mkdir(parents=True, exist_ok=True)
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    name = stamp + ("-quick" if document.get("settings", {}).get("quick") else "") + ".json"
+    text = json.dumps(document, indent=1, default=str) + "\n"
+    path = directory / name
+    path.write_text(text)
+    (directory / "latest.json").write_text(text)
+    (directory / "latest.md").write_text(markdown(document["rows"]))
+    return path

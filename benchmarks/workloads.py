@@ -1,0 +1,67 @@
+"""What is measured: the request paths, the bodies the server sends and the client checks.
+
+Servers and clients both import this module, so a body size or a path is written once.
+Everything here is deterministic (no randomness), so every run measures the same bytes.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+from dataclasses import dataclass
+
+SMALL_BODY = b"Hello, World!"
+BIG_SIZE = 1024 * 1024
+BIG_BODY = bytes(range(256)) * (BIG_SIZE // 256)
+POST_SIZE = 64 * 1024
+POST_BODY = b"p" * POST_SIZE
+WS_SMALL = b"w" * 64
+WS_BIG = bytes(range(256)) * (BIG_SIZE // 256)
+CONCURRENCY = 50
+#: the gzip-encoded JSON body is sent in chunks of this size (chunked transfer coding)
+JSON_CHUNK = 16 * 1024
+
+
+def json_document() -> list[dict[str, object]]:
+    """A typical API answer: 500 small records (about 60 KiB of JSON, 8 KiB gzipped)."""
+    return [
+        {
+            "id": i,
+            "name": f"item-{i:04d}",
+            "tags": ["alpha", "beta", "gamma"][: 1 + i % 3],
+            "price": round(i * 1.25, 2),
+            "active": i % 2 == 0,
+            "owner": {"login": f"user{i % 37}", "score": i * 7 % 101},
+        }
+        for i in range(500)
+    ]
+
+
+JSON_TEXT = json.dumps(json_document()).encode()
+JSON_GZIP = gzip.compress(JSON_TEXT, compresslevel=6, mtime=0)
+JSON_ITEMS = 500
+
+
+@dataclass(frozen=True)
+class Workload:
+    """One row group of the table: ``key`` for the command line, ``name`` for people."""
+
+    key: str
+    name: str
+    kind: str  # "http" or "ws"
+    unit: str
+
+
+HTTP_WORKLOADS = (
+    Workload("get_small_seq", "GET small, keep-alive, sequential", "http", "req/s"),
+    Workload("get_small_c50", "GET small, 50 concurrent", "http", "req/s"),
+    Workload("get_1m", "GET 1 MiB", "http", "req/s"),
+    Workload("get_json_gzip", "GET gzip chunked JSON", "http", "req/s"),
+    Workload("post_64k", "POST 64 KiB (echo)", "http", "req/s"),
+)
+WS_WORKLOADS = (
+    Workload("ws_echo_64", "WS echo 64 B", "ws", "msg/s"),
+    Workload("ws_echo_1m", "WS echo 1 MiB", "ws", "msg/s"),
+)
+ALL_WORKLOADS = HTTP_WORKLOADS + WS_WORKLOADS
+BY_KEY = {w.key: w for w in ALL_WORKLOADS}
