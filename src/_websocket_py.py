@@ -1,9 +1,352 @@
-"""Pure-Python twin of ``_websocket.pyx`` (placeholder until the websocket core lands)."""
+"""RFC 6455 framing, sans-IO: the pure-Python twin of ``_websocket.pyx``.
+
+Both twins expose exactly this API (``cyhttp.http_websocket.impl`` is the one in use):
+
+``websocket_mask(mask, data) -> None``
+    XOR ``data`` (a bytearray or writable memoryview) in place with the 4-byte ``mask``
+    (RFC 6455 §5.3). Masking is its own inverse.
+
+``build_frame(opcode, payload, *, fin=True, rsv1=False, mask=True, key=None) -> bytes``
+    One complete frame: header, masking key and (masked) payload, assembled in a single
+    new bytes object so the payload is copied once. ``payload`` is any bytes-like object
+    (text is encoded by the caller). Keys come from ``os.urandom`` fetched
+    :data:`KEY_POOL_SIZE` bytes at a time (never a PRNG; the pool is dropped in a forked
+    child so two processes never share keys). ``key`` pins the key: for tests only.
+    ``rsv1`` marks a permessage-deflate compressed message (compressing is the caller's
+    job, see :mod:`cyhttp._ws_deflate`). Bad arguments raise ValueError/TypeError.
+
+``FrameReader(max_msg_size=4 MiB, *, inflater=None, accept_masked=True)``
+    ``feed_data(data) -> list[WSMessage]`` takes the bytes received so far, split anywhere,
+    and returns the messages they complete, in order: TEXT (``data`` str), BINARY (bytes),
+    PING/PONG (bytes), CLOSE (``data`` the code, 1005 when the frame has none, ``extra``
+    the reason). Fragmented messages are reassembled; control frames that arrive between
+    their fragments are returned as they come. ``extra`` is ``""`` except for CLOSE.
+
+    Violations raise :class:`~cyhttp.http_exceptions.WebSocketError` with the close code to
+    fail the connection with: 1002 (reserved opcode or RSV bit, fragmented or >125-byte
+    control frame, bad continuation, 64-bit length with the top bit set, bad close frame,
+    masked frame when ``accept_masked`` is false, corrupt compressed data), 1007 (text or
+    close reason not UTF-8), 1009 (message longer than ``max_msg_size``; 0 means no limit;
+    checked from the frame header, before any payload is buffered, and again on the
+    inflated size). The messages completed earlier in the same call are on the exception's
+    ``messages`` attribute, so nothing received before the error is lost. After an error
+    the reader is dead: every later call raises the same exception.
+
+    ``inflater`` (an object with ``inflate(data: bytes, max_size: int) -> bytes``, e.g.
+    :class:`cyhttp._ws_deflate.Inflater`) is given when permessage-deflate was negotiated;
+    only then is RSV1 allowed, on the first frame of a data message, and such a message is
+    inflated whole once its last fragment arrives.
+"""
 
 from __future__ import annotations
 
+import os
+from typing import Any
 
-def websocket_mask(mask: bytes, data: bytearray) -> None:
-    """XOR ``data`` in place with the 4-byte ``mask``."""
-    for i in range(len(data)):
-        data[i] ^= mask[i & 3]
+from ._models import WSMessage, WSMsgType
+from .http_exceptions import WebSocketError
+
+__all__ = ("KEY_POOL_SIZE", "FrameReader", "build_frame", "websocket_mask")
+
+#: bytes of os.urandom fetched at once for masking keys (1024 frames' worth).
+KEY_POOL_SIZE = 4096
+
+_tuple_new = tuple.__new__
+_CONTROL_MAX = 125
+
+# Close codes a peer may put on the wire (RFC 6455 §7.4 and the IANA registry):
+# 1004-1006 and 1015 are reserved for local use, 1016-2999 for future standards.
+_CLOSE_CODES_OK = frozenset((*range(1000, 1004), *range(1007, 1015), *range(3000, 5000)))
+
+# opcode -> message type (reserved opcodes are absent)
+_TYPES = {
+    0x1: WSMsgType.TEXT,
+    0x2: WSMsgType.BINARY,
+    0x8: WSMsgType.CLOSE,
+    0x9: WSMsgType.PING,
+    0xA: WSMsgType.PONG,
+}
+_VALID_OPCODES = frozenset((0x0, *_TYPES))
+
+
+_XOR_TABLES: list[bytes | None] = [None] * 256
+
+
+def _xor_table(k: int) -> bytes:
+    """The 256-byte translation table that XORs every byte with ``k`` (built on first use)."""
+    table = _XOR_TABLES[k]
+    if table is None:
+        table = _XOR_TABLES[k] = bytes(b ^ k for b in range(256))
+    return table
+
+
+def websocket_mask(mask: bytes, data: bytearray | memoryview) -> None:
+    """XOR ``data`` in place with the 4-byte ``mask``.
+
+    No per-byte Python loop: short payloads are XORed as one big integer, longer ones as
+    four strided ``bytes.translate`` passes (one per key byte), whichever the interpreter
+    does faster in C at that size (the crossover is near 512 bytes).
+    """
+    if len(mask) != 4:
+        raise ValueError(f"the mask must be 4 bytes, not {len(mask)}")
+    n = len(data)
+    if not n:
+        return
+    if type(data) is not bytearray:
+        if not isinstance(data, memoryview) or data.readonly:
+            raise TypeError(f"data must be a bytearray or writable memoryview, not {data!r:.40}")
+        buf = bytearray(data)
+        websocket_mask(mask, buf)
+        data[:] = buf
+        return
+    if n < 512:
+        repeated = (bytes(mask) * ((n >> 2) + 1))[:n]
+        value = int.from_bytes(data, "little") ^ int.from_bytes(repeated, "little")
+        data[:] = value.to_bytes(n, "little")
+        return
+    for i in range(4):
+        data[i::4] = data[i::4].translate(_xor_table(mask[i]))
+
+
+class _KeyPool:
+    """Masking keys cut from one os.urandom read at a time."""
+
+    __slots__ = ("pool", "pos")
+
+    def __init__(self) -> None:
+        self.pool = b""
+        self.pos = 0
+
+    def take(self) -> bytes:
+        pos = self.pos
+        if pos + 4 > len(self.pool):
+            self.pool = os.urandom(KEY_POOL_SIZE)
+            pos = 0
+        self.pos = pos + 4
+        return self.pool[pos : pos + 4]
+
+    def discard(self) -> None:
+        self.pool = b""
+        self.pos = 0
+
+
+_keys = _KeyPool()
+os.register_at_fork(after_in_child=_keys.discard)
+
+
+def build_frame(
+    opcode: int,
+    payload: bytes | bytearray | memoryview,
+    *,
+    fin: bool = True,
+    rsv1: bool = False,
+    mask: bool = True,
+    key: bytes | None = None,
+) -> bytes:
+    """Serialise one frame (see the module docstring)."""
+    if opcode not in _VALID_OPCODES:
+        raise ValueError(f"invalid opcode {opcode!r}")
+    if isinstance(payload, str):
+        raise TypeError("payload must be bytes-like, not str (encode text first)")
+    view = memoryview(payload).cast("B")
+    n = len(view)
+    if opcode >= 0x8:
+        if n > _CONTROL_MAX:
+            raise ValueError(f"control frame payload is {n} bytes (max {_CONTROL_MAX})")
+        if not fin:
+            raise ValueError("control frames cannot be fragmented")
+    b0 = (0x80 if fin else 0) | (0x40 if rsv1 else 0) | opcode
+    mbit = 0x80 if mask else 0
+    if n < 126:
+        head = bytes((b0, mbit | n))
+    elif n < 0x10000:
+        head = bytes((b0, mbit | 126)) + n.to_bytes(2, "big")
+    else:
+        head = bytes((b0, mbit | 127)) + n.to_bytes(8, "big")
+    if not mask:
+        return head + view
+    if key is None:
+        key = _keys.take()
+    elif len(key) != 4:
+        raise ValueError(f"the masking key must be 4 bytes, not {len(key)}")
+    body = bytearray(view)
+    websocket_mask(key, body)
+    return b"".join((head, key, body))
+
+
+class FrameReader:
+    """Incremental frame parser and message assembler (see the module docstring)."""
+
+    def __init__(
+        self,
+        max_msg_size: int = 4 * 1024 * 1024,
+        *,
+        inflater: Any = None,
+        accept_masked: bool = True,
+    ) -> None:
+        if max_msg_size < 0:
+            raise ValueError("max_msg_size must be >= 0 (0 = unlimited)")
+        self.max_msg_size = max_msg_size
+        self._inflater = inflater
+        self._accept_masked = accept_masked
+        self._buf = bytearray()
+        self._pos = 0  # start of the unparsed bytes in _buf
+        # the frame whose payload is awaited: (first byte, length, key or None)
+        self._frame: tuple[int, int, bytes | None] | None = None
+        # the fragmented message in progress (opcode -1: none)
+        self._msg_opcode = -1
+        self._msg_compressed = False
+        self._msg_parts: list[bytes] = []
+        self._msg_size = 0
+        self._error: WebSocketError | None = None
+
+    def feed_data(self, data: bytes | bytearray | memoryview) -> list[WSMessage]:
+        """Parse ``data`` (any split); return the messages it completes."""
+        if self._error is not None:
+            raise self._error
+        out: list[WSMessage] = []
+        try:
+            self._feed(data, out)
+        except WebSocketError as exc:
+            exc.messages = out
+            self._error = exc
+            self._buf = bytearray()
+            raise
+        return out
+
+    def _feed(self, data: bytes | bytearray | memoryview, out: list[WSMessage]) -> None:
+        buf = self._buf
+        buf += data
+        pos = self._pos
+        end = len(buf)
+        while True:
+            frame = self._frame
+            if frame is None:
+                if end - pos < 2:
+                    break
+                b0 = buf[pos]
+                b1 = buf[pos + 1]
+                length = b1 & 0x7F
+                size = 2 + (2 if length == 126 else 8 if length == 127 else 0)
+                masked = b1 & 0x80
+                if end - pos < size + (4 if masked else 0):
+                    break
+                if length == 126:
+                    length = int.from_bytes(buf[pos + 2 : pos + 4], "big")
+                elif length == 127:
+                    length = int.from_bytes(buf[pos + 2 : pos + 10], "big")
+                    if length >> 63:
+                        raise WebSocketError(1002, "64-bit frame length has the top bit set")
+                self._check_header(b0, length, masked)
+                key = None
+                if masked:
+                    key = bytes(buf[pos + size : pos + size + 4])
+                    size += 4
+                pos += size
+                frame = self._frame = (b0, length, key)
+            b0, length, key = frame
+            if end - pos < length:
+                break
+            if key is None:
+                payload = bytes(buf[pos : pos + length])
+            else:
+                chunk = buf[pos : pos + length]
+                websocket_mask(key, chunk)
+                payload = bytes(chunk)
+            pos += length
+            self._frame = None
+            msg = self._on_frame(b0, payload)
+            if msg is not None:
+                out.append(msg)
+        if pos == end:
+            buf.clear()
+            pos = 0
+        elif pos > 65536:
+            del buf[:pos]
+            pos = 0
+        self._pos = pos
+
+    def _check_header(self, b0: int, length: int, masked: int) -> None:
+        """Reject a frame from its header alone, before its payload is buffered."""
+        opcode = b0 & 0x0F
+        if b0 & 0x30:
+            raise WebSocketError(1002, "RSV2/RSV3 bit set without a negotiated extension")
+        if masked and not self._accept_masked:
+            raise WebSocketError(1002, "masked frame from the server")
+        if opcode >= 0x8:
+            if opcode > 0xA:
+                raise WebSocketError(1002, f"reserved opcode {opcode:#x}")
+            if not b0 & 0x80:
+                raise WebSocketError(1002, "fragmented control frame")
+            if length > _CONTROL_MAX:
+                raise WebSocketError(1002, f"control frame of {length} bytes (max 125)")
+            if b0 & 0x40:
+                raise WebSocketError(1002, "RSV1 bit set on a control frame")
+            return
+        if opcode > 0x2:
+            raise WebSocketError(1002, f"reserved opcode {opcode:#x}")
+        if opcode == 0:
+            if self._msg_opcode < 0:
+                raise WebSocketError(1002, "continuation frame with no message to continue")
+            if b0 & 0x40:
+                raise WebSocketError(1002, "RSV1 bit set on a continuation frame")
+        else:
+            if self._msg_opcode >= 0:
+                raise WebSocketError(1002, "new data frame before the fragmented message ended")
+            if b0 & 0x40 and self._inflater is None:
+                raise WebSocketError(1002, "RSV1 bit set without permessage-deflate")
+        limit = self.max_msg_size
+        if limit and (self._msg_size if opcode == 0 else 0) + length > limit:
+            raise WebSocketError(1009, f"message exceeds max_msg_size ({limit} bytes)")
+
+    def _on_frame(self, b0: int, payload: bytes) -> WSMessage | None:
+        opcode = b0 & 0x0F
+        if opcode >= 0x8:
+            return self._control(opcode, payload)
+        if opcode:
+            if b0 & 0x80:
+                return self._message(opcode, payload, b0 & 0x40)
+            self._msg_opcode = opcode
+            self._msg_compressed = bool(b0 & 0x40)
+            self._msg_parts = [payload]
+            self._msg_size = len(payload)
+            return None
+        self._msg_parts.append(payload)
+        self._msg_size += len(payload)
+        if not b0 & 0x80:
+            return None
+        data = b"".join(self._msg_parts)
+        opcode = self._msg_opcode
+        compressed = self._msg_compressed
+        self._msg_opcode = -1
+        self._msg_parts = []
+        self._msg_size = 0
+        return self._message(opcode, data, compressed)
+
+    def _message(self, opcode: int, data: bytes, compressed: object) -> WSMessage:
+        if compressed:
+            data = self._inflater.inflate(data, self.max_msg_size)
+        if opcode == 0x1:
+            try:
+                text = data.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise WebSocketError(1007, f"text message is not UTF-8 ({exc.reason})") from None
+            return _tuple_new(WSMessage, (WSMsgType.TEXT, text, ""))
+        return _tuple_new(WSMessage, (WSMsgType.BINARY, data, ""))
+
+    def _control(self, opcode: int, payload: bytes) -> WSMessage:
+        if opcode != 0x8:
+            return _tuple_new(WSMessage, (_TYPES[opcode], payload, ""))
+        n = len(payload)
+        if n == 0:
+            return _tuple_new(WSMessage, (WSMsgType.CLOSE, 1005, ""))
+        if n == 1:
+            raise WebSocketError(1002, "close frame with a 1-byte payload")
+        code = (payload[0] << 8) | payload[1]
+        if code not in _CLOSE_CODES_OK:
+            raise WebSocketError(1002, f"invalid close code {code}")
+        try:
+            reason = payload[2:].decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise WebSocketError(1007, f"close reason is not UTF-8 ({exc.reason})") from None
+        return _tuple_new(WSMessage, (WSMsgType.CLOSE, code, reason))

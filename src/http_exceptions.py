@@ -10,6 +10,8 @@ byte, e.g. end of input). The client translates them at one boundary (the protoc
 
 from __future__ import annotations
 
+from typing import Any
+
 __all__ = (
     "BadHttpMessage",
     "BadHttpPayload",
@@ -21,6 +23,7 @@ __all__ = (
     "InvalidHeader",
     "LineTooLong",
     "TooManyHeaders",
+    "WebSocketError",
 )
 
 
@@ -73,3 +76,22 @@ class InvalidChunk(BadHttpPayload):
 
 class IncompleteBody(BadHttpPayload):
     """The input ended before the body was complete."""
+
+
+class WebSocketError(Exception):
+    """The peer broke RFC 6455/7692; ``code`` is the close code to fail the connection with
+    (1002 protocol error, 1007 invalid data, 1009 message too big).
+
+    Raised by both WebSocket frame reader twins; the client turns it into a CLOSE frame and
+    an ERROR message. ``messages``: those the reader completed, in the same call, before
+    the error (so none is lost).
+    """
+
+    def __init__(self, code: int, message: str) -> None:
+        self.code = code
+        self.message = message
+        self.messages: list[Any] = []
+        super().__init__(code, message)
+
+    def __str__(self) -> str:
+        return f"{self.message} (close code {self.code})"
