@@ -287,7 +287,7 @@ class HttpResponseParser:
                         break
                     self._status_line(buf, pos, eol)
                     pos = eol + 1
-                    self._state = _HEADERS
+                    state = self._state = _HEADERS
                     continue
                 state = self._state
                 if state == _UPGRADED:
