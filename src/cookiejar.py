@@ -134,7 +134,8 @@ def _candidate_domains(host: str) -> list[str]:
     if _is_ip(host):
         return [host, ""]
     labels = host.split(".")
-    return [".".join(labels[index:]) for index in range(len(labels))] + [""]
+    parents = (".".join(labels[index:]) for index in range(len(labels)))
+    return [domain for domain in parents if domain.strip(".")] + [""]
 
 
 def _default_path(url: URL) -> str:
@@ -486,7 +487,8 @@ class CookieJar(AbstractCookieJar):
             "version": _FILE_VERSION,
             "cookies": [asdict(cookie) for cookie in self._cookies.values()],
         }
-        data = json.dumps(document, ensure_ascii=False, indent=1).encode("utf-8")
+        # ASCII escapes keep lone surrogates (undecodable header bytes) representable.
+        data = json.dumps(document, indent=1).encode("ascii")
         temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
         fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         try:
@@ -556,7 +558,11 @@ def _records_from_document(document: Any, path: Path) -> list[_Cookie]:
             raise ValueError(f"{path}: cookie #{index} has the wrong fields")
         for name, types in _RECORD_TYPES.items():
             value = entry[name]
-            if not isinstance(value, types) or (isinstance(value, bool) and bool not in types):
+            if (
+                not isinstance(value, types)
+                or (isinstance(value, bool) and bool not in types)
+                or (isinstance(value, float) and not math.isfinite(value))
+            ):
                 raise ValueError(f"{path}: cookie #{index} has a bad {name!r}: {value!r}")
         records.append(_Cookie(**entry))
     return records

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cyhttp.cookie_parser import (
     MAX_ATTRIBUTE_VALUE_LENGTH,
@@ -135,3 +137,16 @@ def test_same_site_and_partitioned() -> None:
 def test_unknown_and_empty_attributes_are_ignored() -> None:
     cookie = parse("a=b; ;; =x; Version=1; Comment=hi; Secure")
     assert (cookie.name, cookie.value, cookie.secure) == ("a", "b", True)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(st.characters(min_codepoint=0, max_codepoint=0x2FFF), max_size=80))
+def test_parser_never_fails_and_keeps_invariants(header: str) -> None:
+    cookie = parse_set_cookie(header)
+    if cookie is None:
+        return
+    assert cookie.name and "=" not in cookie.name
+    for text in (cookie.name, cookie.value):
+        assert ";" not in text and text == text.strip(" \t")
+        assert not any((ord(ch) < 0x20 and ch != "\t") or ord(ch) == 0x7F for ch in text)
+    assert cookie.path is None or cookie.path.startswith("/")

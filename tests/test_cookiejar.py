@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from yarl import URL
 
 import cyhttp
@@ -637,3 +639,71 @@ def test_dummy_cookie_jar_stores_nothing(tmp_path: Path) -> None:
     assert jar.cookie_header(URL("http://example.com/")) is None
     jar.clear()
     jar.clear_domain("example.com")
+
+
+def test_save_load_keeps_undecodable_bytes(tmp_path: Path) -> None:
+    """Header bytes that are not UTF-8 arrive as lone surrogates and must survive a save."""
+    value = b"\xff\xfeok".decode("utf-8", "surrogateescape")
+    jar = CookieJar()
+    set_cookies(jar, "http://example.com/", f"raw={value}")
+    jar.save(tmp_path / "c.json")
+    again = CookieJar()
+    again.load(tmp_path / "c.json")
+    sent = header(again, "http://example.com/")
+    assert sent is not None
+    assert sent.encode("utf-8", "surrogateescape") == b"raw=\xff\xfeok"
+
+
+def test_load_refuses_non_finite_numbers(tmp_path: Path) -> None:
+    jar = CookieJar()
+    set_cookies(jar, "http://example.com/", "a=1; Max-Age=100")
+    jar.save(tmp_path / "c.json")
+    text = (tmp_path / "c.json").read_text("ascii")
+    document = json.loads(text)
+    expires = document["cookies"][0]["expires"]
+    (tmp_path / "c.json").write_text(text.replace(repr(expires), "NaN"))
+    with pytest.raises(ValueError, match="expires"):
+        CookieJar().load(tmp_path / "c.json")
+
+
+def test_trailing_dot_host_sends_shared_cookies_once() -> None:
+    jar = CookieJar()
+    jar.update_cookies({"shared": "1"})
+    set_cookies(jar, "http://example.com./", "dot=1")
+    assert header(jar, "http://example.com./") == "shared=1; dot=1"
+    assert header(jar, "http://example.com/") == "shared=1"
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    headers=st.lists(
+        st.text(alphabet=st.sampled_from('ab=; ,."\t\r\x00é/Dd'), max_size=30)
+        | st.sampled_from(
+            [
+                "a=1; Domain=example.com",
+                "a=2; Path=/x",
+                "b=1; Secure",
+                "c=1; Max-Age=0",
+                "__Host-h=1; Secure; Path=/",
+            ]
+        ),
+        max_size=6,
+    ),
+    host=st.sampled_from(["example.com", "www.example.com", "127.0.0.1", "com"]),
+    scheme=st.sampled_from(["http", "https"]),
+)
+def test_any_headers_give_a_sendable_cookie_header(
+    headers: list[str], host: str, scheme: str
+) -> None:
+    """Whatever a server sends, the jar never breaks and never emits a corrupt header."""
+    jar = CookieJar(unsafe=True, max_cookies_per_site=4)
+    jar.update_cookies_from_headers(headers, URL(f"{scheme}://{host}/x/y"))
+    assert len(jar) <= 4
+    for url in [f"{scheme}://{host}/x/y", "https://www.example.com/", "http://other.org/"]:
+        sent = header(jar, url)
+        if sent is None:
+            continue
+        assert not any(ch in sent for ch in "\r\n\x00")
+        for pair in sent.split("; "):
+            name, equals, _value = pair.partition("=")
+            assert equals and name.strip(" \t") == name and name
