@@ -571,18 +571,17 @@ class ClientSession:
         else:
             conn = await connector.connect(req, None, tm)
 
-        handle = None
-        resp_box: list[ClientResponse] = []
-        if deadline is not None:
-            handle = loop.call_at(deadline, _on_total_timeout, resp_box, req)
         proto = conn.protocol
         try:
             resp = await req.send(
-                conn, self._response_class, session=self, history=history, loop=loop
+                conn,
+                self._response_class,
+                deadline=deadline,
+                session=self,
+                history=history,
+                loop=loop,
             )
         except (ServerDisconnectedError, ClientOSError) as exc:
-            if handle is not None:
-                handle.cancel()
             if (
                 conn.reused
                 and proto is not None
@@ -596,21 +595,9 @@ class ClientSession:
                 return None
             raise
         except BaseException:
-            if handle is not None:
-                handle.cancel()
+            conn.close()
             raise
-        resp_box.append(resp)
-        if handle is not None:
-            resp._set_deadline(handle)
         return resp
-
-
-def _on_total_timeout(box: list[ClientResponse], req: ClientRequest) -> None:
-    exc = ServerTimeoutError(f"Timeout of the whole request to {req.url}")
-    if box:
-        box[0]._on_deadline(exc)
-    elif req.response is not None:
-        req.response._on_deadline(exc)
 
 
 def _make_url(str_or_url: Any) -> URL:

@@ -21,6 +21,7 @@ import io
 import json as _json
 import os
 import warnings
+import weakref
 from collections.abc import Callable, Iterable, Mapping
 from http.cookies import CookieError, Morsel, SimpleCookie
 from typing import Any, NamedTuple
@@ -37,6 +38,7 @@ from .client_exceptions import (
     ClientResponseError,
     ContentTypeError,
     InvalidURL,
+    ServerTimeoutError,
 )
 from .client_proto import ResponseHandler
 from .connector import Connection, ConnectionKey
@@ -142,7 +144,6 @@ class ClientRequest:
         self.read_until_eof = read_until_eof
         self.sock_read = sock_read
         self.body: Any = None
-        self.response: ClientResponse | None = None
         scheme = self.url.scheme
         host = self.url.raw_host
         if not host or scheme not in _ALLOWED_SCHEMES:
@@ -160,6 +161,8 @@ class ClientRequest:
         )
         self._prepare_headers(skip_auto_headers, cookie_header)
         self._prepare_body(data, json_body, skip_auto_headers)
+        # serialised (and validated) now: a bad header fails before any connection is made
+        self._head = self._head_bytes()
 
     # ----- head -----
 
@@ -316,16 +319,26 @@ class ClientRequest:
     # ----- sending -----
 
     async def send(
-        self, conn: Connection, response_class: type[ClientResponse], **resp_kw: Any
+        self,
+        conn: Connection,
+        response_class: type[ClientResponse],
+        deadline: float | None = None,
+        **resp_kw: Any,
     ) -> ClientResponse:
-        """Write the request on ``conn`` and wait for the response head."""
+        """Write the request on ``conn`` and wait for the response head.
+
+        ``deadline`` (loop time) bounds everything from here to the end of the body.
+        """
         proto = conn.protocol
         if proto is None:
             raise ClientConnectionError("connection is closed")
-        head = self._head_bytes()
+        head = self._head
         response = response_class(self.method, self.original_url, request=self, **resp_kw)
-        self.response = response
         response._attach(conn)
+        if deadline is not None:
+            response._deadline = proto._loop.call_at(
+                deadline, _deadline_expired, weakref.ref(response), self.url
+            )
         continue_waiter: asyncio.Future[None] | None = None
         informational = None
         if self.expect100 and self.body is not None:
@@ -475,7 +488,17 @@ class ClientResponse:
         self._connection = conn
         proto = conn.protocol
         assert proto is not None
-        proto.on_message_done = self._on_body_done
+        # weakly: an abandoned response must stay collectable (and warn) while in flight
+        ref = weakref.ref(self)
+
+        def done() -> None:
+            resp = ref()
+            if resp is not None:
+                resp._on_body_done()
+            elif conn.protocol is not None:
+                conn.release()
+
+        proto.on_message_done = done
 
     async def _start(self, parsed: tuple[ResponseHead, StreamReader]) -> None:
         head, payload = parsed
@@ -503,14 +526,6 @@ class ClientResponse:
             self._writer = None
             if not writer.cancelled():
                 writer.exception()  # retrieved; errors were reported through the protocol
-
-    def _set_deadline(self, handle: asyncio.TimerHandle | None) -> None:
-        if handle is None:
-            return
-        if self._connection is None and self.content.is_eof():
-            handle.cancel()  # already complete
-        else:
-            self._deadline = handle
 
     def _cancel_deadline(self) -> None:
         handle = self._deadline
@@ -777,6 +792,12 @@ class ClientResponse:
 
     async def __aexit__(self, *exc: object) -> None:
         self.release()
+
+
+def _deadline_expired(ref: weakref.ref[ClientResponse], url: URL) -> None:
+    resp = ref()
+    if resp is not None:
+        resp._on_deadline(ServerTimeoutError(f"Timeout of the whole request to {url}"))
 
 
 def _detect(body: bytes) -> str | None:
