@@ -30,11 +30,10 @@ def headers_of(payload: dict) -> CIMultiDict[str]:
 
 @pytest.mark.parametrize("verb", ["get", "post", "put", "patch", "delete", "options"])
 async def test_verbs(server: AppServer, verb: str) -> None:
-    async with ClientSession() as session:
-        async with getattr(session, verb)(server.url("/echo")) as resp:
-            assert resp.status == 200
-            assert (await resp.json())["method"] == verb.upper()
-            assert resp.method == verb.upper()
+    async with ClientSession() as session, getattr(session, verb)(server.url("/echo")) as resp:
+        assert resp.status == 200
+        assert (await resp.json())["method"] == verb.upper()
+        assert resp.method == verb.upper()
 
 
 async def test_head_has_no_body_and_keeps_connection(server: AppServer) -> None:
@@ -82,14 +81,16 @@ async def test_params_merge_with_url_query(
     server: AppServer, params: object, expected: str
 ) -> None:
     async with ClientSession() as session:
-        async with session.get(server.url("/echo").with_query("z=0"), params=params) as resp:
+        resp = await session.get(server.url("/echo").with_query("z=0"), params=params)
+        async with resp:
             assert (await resp.json())["path"] == f"/echo?{expected}"
             assert resp.url.raw_query_string == expected
 
 
 async def test_data_dict_is_form_encoded(server: AppServer) -> None:
     async with ClientSession() as session:
-        async with session.post(server.url("/echo"), data={"a": "1", "b": "é"}) as resp:
+        resp = await session.post(server.url("/echo"), data={"a": "1", "b": "é"})
+        async with resp:
             got = await resp.json()
     assert got["body"] == "a=1&b=%C3%A9"
     assert headers_of(got)["Content-Type"] == "application/x-www-form-urlencoded"
@@ -105,9 +106,8 @@ async def test_data_dict_is_form_encoded(server: AppServer) -> None:
     ids=["bytes", "str"],
 )
 async def test_data_bytes_and_str(server: AppServer, data: object, body: str, ctype: str) -> None:
-    async with ClientSession() as session:
-        async with session.put(server.url("/echo"), data=data) as resp:
-            got = await resp.json()
+    async with ClientSession() as session, session.put(server.url("/echo"), data=data) as resp:
+        got = await resp.json()
     assert got["body"] == body
     assert headers_of(got)["Content-Type"] == ctype
     assert not got["chunked"]
@@ -116,7 +116,8 @@ async def test_data_bytes_and_str(server: AppServer, data: object, body: str, ct
 async def test_data_file_like_with_known_size(server: AppServer) -> None:
     payload = b"0123456789" * 10000
     async with ClientSession() as session:
-        async with session.post(server.url("/echo"), data=io.BytesIO(payload)) as resp:
+        resp = await session.post(server.url("/echo"), data=io.BytesIO(payload))
+        async with resp:
             got = await resp.json()
     assert got["body"].encode("latin-1") == payload
     assert headers_of(got)["Content-Length"] == str(len(payload))
@@ -129,7 +130,8 @@ async def test_data_async_iterable_is_chunked(server: AppServer) -> None:
             await asyncio.sleep(0)
 
     async with ClientSession() as session:
-        async with session.post(server.url("/echo"), data=gen()) as resp:
+        resp = await session.post(server.url("/echo"), data=gen())
+        async with resp:
             got = await resp.json()
     assert got["body"] == "part0;part1;part2;part3;part4;"
     assert got["chunked"]
@@ -140,7 +142,8 @@ async def test_json_uses_session_serializer(server: AppServer) -> None:
         return json.dumps(obj, separators=(",", ":"), sort_keys=True)
 
     async with ClientSession(json_serialize=dumps) as session:
-        async with session.post(server.url("/echo"), json={"b": 1, "a": [1, 2]}) as resp:
+        resp = await session.post(server.url("/echo"), json={"b": 1, "a": [1, 2]})
+        async with resp:
             got = await resp.json()
     assert got["body"] == '{"a":[1,2],"b":1}'
     assert headers_of(got)["Content-Type"] == "application/json"
@@ -165,11 +168,11 @@ async def test_headers_merge_case_insensitively(server: AppServer) -> None:
 
 
 async def test_skip_auto_headers(server: AppServer) -> None:
-    async with ClientSession(skip_auto_headers=["User-Agent"]) as session:
-        async with session.post(
-            server.url("/echo"), data=b"x", skip_auto_headers=["content-type"]
-        ) as resp:
-            sent = headers_of(await resp.json())
+    async with (
+        ClientSession(skip_auto_headers=["User-Agent"]) as session,
+        session.post(server.url("/echo"), data=b"x", skip_auto_headers=["content-type"]) as resp,
+    ):
+        sent = headers_of(await resp.json())
     assert "User-Agent" not in sent
     assert "Content-Type" not in sent
     assert sent["Content-Length"] == "1"
@@ -178,7 +181,8 @@ async def test_skip_auto_headers(server: AppServer) -> None:
 async def test_basic_auth_argument_session_and_url(server: AppServer) -> None:
     expected = BasicAuth("user", "päss").encode()
     async with ClientSession(auth=BasicAuth("sess", "x")) as session:
-        async with session.get(server.url("/echo"), auth=BasicAuth("user", "päss")) as resp:
+        resp = await session.get(server.url("/echo"), auth=BasicAuth("user", "päss"))
+        async with resp:
             assert headers_of(await resp.json())["Authorization"] == expected
         async with session.get(server.url("/echo")) as resp:
             assert headers_of(await resp.json())["Authorization"] == BasicAuth("sess", "x").encode()
@@ -193,7 +197,8 @@ async def test_basic_auth_argument_session_and_url(server: AppServer) -> None:
 
 async def test_compress_deflates_the_body(server: AppServer) -> None:
     async with ClientSession() as session:
-        async with session.post(server.url("/echo"), data=b"z" * 1000, compress=True) as resp:
+        resp = await session.post(server.url("/echo"), data=b"z" * 1000, compress=True)
+        async with resp:
             got = await resp.json()
     sent = headers_of(got)
     assert sent["Content-Encoding"] == "deflate"
@@ -203,7 +208,8 @@ async def test_compress_deflates_the_body(server: AppServer) -> None:
 
 async def test_chunked_upload(server: AppServer) -> None:
     async with ClientSession() as session:
-        async with session.post(server.url("/echo"), data=b"abc" * 10, chunked=True) as resp:
+        resp = await session.post(server.url("/echo"), data=b"abc" * 10, chunked=True)
+        async with resp:
             got = await resp.json()
     assert got["chunked"]
     assert got["body"] == "abc" * 10
@@ -244,7 +250,8 @@ async def test_raise_for_status_session_and_request(server: AppServer) -> None:
         async with session.get(server.url("/status/404"), raise_for_status=False) as resp:
             assert resp.status == 404
     async with ClientSession() as session:
-        async with session.get(server.url("/status/500")) as resp:
+        resp = await session.get(server.url("/status/500"))
+        async with resp:
             with pytest.raises(cyhttp.ClientResponseError):
                 resp.raise_for_status()
         with pytest.raises(cyhttp.ClientResponseError):
@@ -264,9 +271,8 @@ async def test_session_properties_close_and_detach(server: AppServer) -> None:
     other.detach()
     assert other.closed and not connector.closed
     owner = ClientSession(connector=connector)
-    async with owner:
-        async with owner.get(server.url("/echo")) as resp:
-            assert resp.status == 200
+    async with owner, owner.get(server.url("/echo")) as resp:
+        assert resp.status == 200
     assert connector.closed
     with pytest.raises(RuntimeError):
         await owner.get(server.url("/echo"))
@@ -323,7 +329,8 @@ async def test_one_shot_request_leaves_a_given_connector_open(server: AppServer)
 async def test_cookies_roundtrip(server: AppServer) -> None:
     jar = cyhttp.CookieJar(unsafe=True)  # 127.0.0.1 is an IP address host
     async with ClientSession(cookies={"sess": "s1"}, cookie_jar=jar) as session:
-        async with session.get(server.url("/setcookie?a=1&b=2")) as resp:
+        resp = await session.get(server.url("/setcookie?a=1&b=2"))
+        async with resp:
             assert resp.cookies["a"].value == "1"
         async with session.get(server.url("/echo"), cookies={"req": "r"}) as resp:
             cookie = headers_of(await resp.json())["Cookie"]
@@ -333,7 +340,8 @@ async def test_cookies_roundtrip(server: AppServer) -> None:
 
 async def test_response_attributes(server: AppServer) -> None:
     async with ClientSession() as session:
-        async with session.get(server.url("/echo#frag")) as resp:
+        resp = await session.get(server.url("/echo#frag"))
+        async with resp:
             assert resp.url == server.url("/echo#frag")
             assert resp.content_type == "application/json"
             assert resp.charset == "utf-8"
@@ -350,16 +358,16 @@ async def test_response_attributes(server: AppServer) -> None:
 
 
 async def test_read_is_cached_and_text_json(server: AppServer) -> None:
-    async with ClientSession() as session:
-        async with session.get(server.url("/echo")) as resp:
-            first = await resp.read()
-            assert await resp.read() is first
-            assert json.loads(await resp.text()) == await resp.json()
+    async with ClientSession() as session, session.get(server.url("/echo")) as resp:
+        first = await resp.read()
+        assert await resp.read() is first
+        assert json.loads(await resp.text()) == await resp.json()
 
 
 async def test_version_10(server: AppServer) -> None:
     async with ClientSession(version=cyhttp.HttpVersion10) as session:
-        async with session.get(server.url("/echo")) as resp:
+        resp = await session.get(server.url("/echo"))
+        async with resp:
             got = await resp.json()
     assert headers_of(got)["Connection"] == "keep-alive"
 
