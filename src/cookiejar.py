@@ -23,6 +23,7 @@ given without a URL (``update_cookies(cookies)``) are *shared*: sent to every ho
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import itertools
 import json
@@ -88,25 +89,31 @@ class _Cookie:
         return (self.domain, self.path, self.name)
 
     def morsel(self) -> Morsel[str]:
-        """A fresh Morsel; built around ``Morsel.set``, which refuses names browsers allow."""
+        """A fresh Morsel, built around ``Morsel.set`` (which refuses names browsers allow)
+        and filled with ``dict.update`` (the attribute names are known-good)."""
         morsel: Morsel[str] = Morsel()
         cast(Any, morsel).__setstate__(
             {"key": self.name, "value": self.value, "coded_value": self.value}
         )
-        morsel["domain"] = self.domain
-        morsel["path"] = self.path
+        attributes: dict[str, Any] = {"domain": self.domain, "path": self.path}
         if self.expires is not None:
-            morsel["expires"] = format_cookie_date(self.expires)
+            attributes["expires"] = _expires_text(self.expires)
         if self.secure:
-            morsel["secure"] = True
+            attributes["secure"] = True
         if self.http_only:
-            morsel["httponly"] = True
+            attributes["httponly"] = True
         if self.same_site:
-            morsel["samesite"] = self.same_site
+            attributes["samesite"] = self.same_site
+        dict.update(morsel, attributes)
         return morsel
 
 
+_expires_text = functools.lru_cache(maxsize=1024)(format_cookie_date)
+
+
+@functools.lru_cache(maxsize=1024)
 def _is_ip(host: str) -> bool:
+    """True for an IPv4 or IPv6 address (no brackets); cached: hosts repeat endlessly."""
     try:
         ipaddress.ip_address(host)
     except ValueError:
@@ -200,6 +207,7 @@ class CookieJar(AbstractCookieJar):
         self._max_total = max_cookies
         self._cookies: dict[tuple[str, str, str], _Cookie] = {}
         self._by_site: dict[str, set[tuple[str, str, str]]] = {}
+        self._site_of: dict[tuple[str, str, str], str] = {}  # computed once per cookie
         # domain -> its cookies, so a request looks only at its host and parent domains
         self._by_domain: dict[str, dict[tuple[str, str, str], _Cookie]] = {}
         self._seq = itertools.count()
@@ -229,6 +237,7 @@ class CookieJar(AbstractCookieJar):
         if predicate is None:
             self._cookies.clear()
             self._by_site.clear()
+            self._site_of.clear()
             self._by_domain.clear()
             self._next_expiry = math.inf
             return
@@ -378,7 +387,7 @@ class CookieJar(AbstractCookieJar):
     def _insert(self, cookie: _Cookie, now: float) -> None:
         key = cookie.key
         self._cookies[key] = cookie
-        site = self._site(cookie)
+        site = self._site_of[key] = self._site(cookie)
         self._by_site.setdefault(site, set()).add(key)
         self._by_domain.setdefault(cookie.domain, {})[key] = cookie
         if cookie.expires is not None:
@@ -400,7 +409,7 @@ class CookieJar(AbstractCookieJar):
         key = cookie.key
         if self._cookies.pop(key, None) is None:
             return
-        site = self._site(cookie)
+        site = self._site_of.pop(key)
         keys = self._by_site.get(site)
         if keys is not None:
             keys.discard(key)
