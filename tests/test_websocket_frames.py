@@ -525,7 +525,8 @@ def _outcome(module: ModuleType, wire: bytes, cuts: list[int], **kwargs: Any) ->
 frame_st = st.tuples(
     st.sampled_from([0x0, 0x1, 0x2, 0x8, 0x9, 0xA]),
     st.one_of(st.binary(max_size=300),
-              st.text(st.characters(min_codepoint=0x20, max_codepoint=0x2FFF), max_size=50).map(str.encode),
+              st.text(st.characters(min_codepoint=0x20, max_codepoint=0x2FFF), max_size=50)
+              .map(str.encode),
               st.sampled_from([b"\x03\xe8", b"\x0f\xa0ok", b"\xff", b"\x03\xe8\xc3"])),
     st.booleans(),
     st.booleans(),
