@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import json
 import socket
 import time
@@ -279,15 +280,41 @@ async def test_session(case: Case) -> None:
     assert resolver.asked  # the names went through the custom resolver
 
 
+async def fetch_through(case: Case, jar: Any = None, **session_kwargs: Any) -> SuiteServer:
+    """Run ``case``'s request/redirect flow through a session; return the server's record."""
+    async with SuiteServer(case) as server:
+        connector = cyhttp.TCPConnector(resolver=LoopbackResolver())
+        async with (
+            cyhttp.ClientSession(connector=connector, cookie_jar=jar, **session_kwargs) as s,
+            s.get(server.here(case.request_url)) as response,
+        ):
+            assert response.status == 200
+            await response.read()
+    return server
+
+
+async def test_shared_session_cookies_and_received_ones_travel_together() -> None:
+    case = next(c for c in load_cases() if c.name == "0001")
+    server = await fetch_through(case, cookies={"shared": "1"})
+    assert server.result_cookies == [[b"shared=1; foo=bar"]]
+
+
+async def test_saved_jar_serves_a_later_session(tmp_path: Path) -> None:
+    """Cookies received in one session, saved, loaded into a new jar, are sent again."""
+    first = next(c for c in load_cases() if c.name == "domain0004")
+    jar = cyhttp.CookieJar()
+    await fetch_through(first, jar=jar)
+    jar.save(tmp_path / "cookies.json")
+
+    later = CookieJar()
+    later.load(tmp_path / "cookies.json")
+    quiet = dataclasses.replace(first, set_cookie=[], set_cookie_raw=[])
+    server = await fetch_through(quiet, jar=later)
+    assert server.result_cookies == [[b"foo=bar"]]
+
+
 async def test_dummy_cookie_jar_through_session() -> None:
     """With a DummyCookieJar the redirected request carries no Cookie header."""
     case = next(c for c in load_cases() if c.name == "0001")
-    async with SuiteServer(case) as server:
-        connector = cyhttp.TCPConnector(resolver=LoopbackResolver())
-        jar = cyhttp.DummyCookieJar()
-        async with (
-            cyhttp.ClientSession(connector=connector, cookie_jar=jar) as session,
-            session.get(server.here(case.request_url)) as response,
-        ):
-            await response.read()
+    server = await fetch_through(case, jar=cyhttp.DummyCookieJar())
     assert server.result_cookies == [[]]
