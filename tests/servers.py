@@ -139,6 +139,7 @@ def echo_app() -> web.Application:
       and the body as latin-1 text.
     * ``/redirect/{code}?to=URL``: a redirect with that status.
     * ``/status/{code}``: an empty response with that status.
+    * ``/loop``: a redirect to itself.
     * ``/setcookie?name=value``: sets the cookies given in the query.
     * ``/bytes/{n}``: n bytes of a repeating pattern.
     * ``/chunks``: a chunked body in three writes.
@@ -162,6 +163,9 @@ def echo_app() -> web.Application:
         code = int(request.match_info["code"])
         target = request.query.get("to", "/echo")
         return web.Response(status=code, headers={"Location": target})
+
+    async def loop(request: web.Request) -> web.Response:
+        return web.Response(status=302, headers={"Location": "/loop"})
 
     async def status(request: web.Request) -> web.Response:
         return web.Response(status=int(request.match_info["code"]))
@@ -194,6 +198,7 @@ def echo_app() -> web.Application:
     app.router.add_route("*", "/echo", echo)
     app.router.add_route("*", "/redirect/{code}", redirect)
     app.router.add_route("*", "/status/{code}", status)
+    app.router.add_get("/loop", loop)
     app.router.add_get("/setcookie", setcookie)
     app.router.add_get("/bytes/{n}", some_bytes)
     app.router.add_get("/chunks", chunks)

@@ -1,0 +1,143 @@
+"""Redirect handling: method rewriting, bodies, history, limits, and what a redirect to
+another origin must not carry (Authorization, Cookie)."""
+
+from __future__ import annotations
+
+import pytest
+from multidict import CIMultiDict
+
+import cyhttp
+from cyhttp import BasicAuth, ClientSession
+
+from .servers import AppServer, app_server, echo_app
+
+
+@pytest.fixture
+async def server() -> AppServer:
+    async with app_server(echo_app()) as srv:
+        yield srv
+
+
+@pytest.fixture
+async def other() -> AppServer:
+    async with app_server(echo_app()) as srv:
+        yield srv
+
+
+def sent_headers(payload: dict) -> CIMultiDict[str]:
+    return CIMultiDict((k, v) for k, v in payload["headers"])
+
+
+@pytest.mark.parametrize("code", [301, 302, 303])
+async def test_post_becomes_get_without_body(server: AppServer, code: int) -> None:
+    async with ClientSession() as session:
+        resp = await session.post(server.url(f"/redirect/{code}"), data=b"payload")
+        async with resp:
+            got = await resp.json()
+    assert got["method"] == "GET"
+    assert got["body"] == ""
+    assert "Content-Length" not in sent_headers(got)
+    assert [r.status for r in resp.history] == [code]
+    assert resp.history[0].url == server.url(f"/redirect/{code}")
+    assert resp.url == server.url("/echo")
+
+
+@pytest.mark.parametrize("code", [307, 308])
+async def test_307_308_keep_method_and_body(server: AppServer, code: int) -> None:
+    async with ClientSession() as session:
+        resp = await session.put(server.url(f"/redirect/{code}"), data=b"keep me")
+        async with resp:
+            got = await resp.json()
+    assert got["method"] == "PUT"
+    assert got["body"] == "keep me"
+
+
+async def test_head_stays_head_on_303(server: AppServer) -> None:
+    async with ClientSession() as session:
+        resp = await session.head(server.url("/redirect/303"), allow_redirects=True)
+        async with resp:
+            assert resp.method == "HEAD"
+            assert resp.status == 200
+
+
+async def test_allow_redirects_false_returns_the_redirect(server: AppServer) -> None:
+    async with ClientSession() as session:
+        resp = await session.get(server.url("/redirect/302"), allow_redirects=False)
+        async with resp:
+            assert resp.status == 302
+            assert resp.headers["Location"] == "/echo"
+            assert resp.history == ()
+
+
+async def test_history_of_a_chain(server: AppServer) -> None:
+    hop2 = "/redirect/307?to=/echo"
+    hop1 = f"/redirect/302?to={hop2.replace('?', '%3F').replace('=', '%3D')}"
+    async with ClientSession() as session:
+        resp = await session.get(server.url(hop1))
+        async with resp:
+            assert resp.status == 200
+            assert [r.status for r in resp.history] == [302, 307]
+
+
+async def test_too_many_redirects(server: AppServer) -> None:
+    loop_url = "/loop"
+    async with ClientSession() as session:
+        with pytest.raises(cyhttp.TooManyRedirects) as info:
+            await session.get(server.url(loop_url), max_redirects=3)
+    exc = info.value
+    assert isinstance(exc, cyhttp.ClientResponseError)
+    assert len(exc.history) == 4
+    assert exc.request_info.url == server.url(loop_url)
+
+
+async def test_redirects_reuse_the_connection(server: AppServer) -> None:
+    async with ClientSession() as session:
+        resp = await session.get(server.url("/redirect/301"))
+        async with resp:
+            await resp.read()
+    assert server.requests == 2
+    assert server.connections == 1
+
+
+async def test_cross_origin_drops_authorization_and_cookie(
+    server: AppServer, other: AppServer
+) -> None:
+    target = other.url("/echo")
+    async with ClientSession(auth=BasicAuth("user", "secret")) as session:
+        resp = await session.get(
+            server.url("/redirect/302").with_query(to=str(target)),
+            headers={"Authorization": "Bearer token", "Cookie": "explicit=1", "X-Kept": "k"},
+            cookies={"req": "r"},
+        )
+        async with resp:
+            got = await resp.json()
+    sent = sent_headers(got)
+    assert "Authorization" not in sent
+    assert "Cookie" not in sent
+    assert sent["X-Kept"] == "k"
+    assert resp.url == target
+
+
+async def test_same_origin_keeps_authorization(server: AppServer) -> None:
+    async with ClientSession() as session:
+        resp = await session.get(server.url("/redirect/302"), auth=BasicAuth("u", "p"))
+        async with resp:
+            got = await resp.json()
+    assert sent_headers(got)["Authorization"] == BasicAuth("u", "p").encode()
+
+
+async def test_cookies_set_during_redirects_are_kept(server: AppServer) -> None:
+    jar = cyhttp.CookieJar(unsafe=True)
+    async with ClientSession(cookie_jar=jar) as session:
+        resp = await session.get(server.url("/redirect/302").with_query(to="/setcookie?a=1"))
+        async with resp:
+            assert resp.cookies["a"].value == "1"
+        resp = await session.get(server.url("/echo"))
+        async with resp:
+            assert sent_headers(await resp.json())["Cookie"] == "a=1"
+
+
+async def test_redirect_to_unsupported_scheme_is_invalid_url(server: AppServer) -> None:
+    async with ClientSession() as session:
+        with pytest.raises(cyhttp.InvalidURL):
+            await session.get(server.url("/redirect/302").with_query(to="ftp://example.invalid/"))
