@@ -688,24 +688,30 @@ class ClientResponse:
 
     async def text(self, encoding: str | None = None, errors: str = "strict") -> str:
         """The body decoded by ``encoding``, else by the Content-Type charset, else by the
-        encoding cchardet detects; UTF-8 with replacement only when detection fails."""
+        encoding cchardet detects; UTF-8 with replacement only when detection fails (no
+        guess, or a guess that cannot decode the body)."""
         body = await self.read()
-        if encoding is None:
-            ctype, charset = content_type_of(self.headers)
-            if charset:
-                try:
-                    codecs.lookup(charset)
-                    encoding = charset
-                except LookupError:
-                    encoding = None
-            if encoding is None:
-                if ctype == "application/json" or ctype.endswith("+json"):
-                    encoding = "utf-8"
-                else:
-                    encoding = _detect(body) if body else "utf-8"
-                    if encoding is None:
-                        return body.decode("utf-8", "replace")
-        return body.decode(encoding, errors)
+        if encoding is not None:
+            return body.decode(encoding, errors)
+        ctype, charset = content_type_of(self.headers)
+        if charset:
+            try:
+                codecs.lookup(charset)
+            except LookupError:
+                pass
+            else:
+                return body.decode(charset, errors)
+        if ctype == "application/json" or ctype.endswith("+json"):
+            return body.decode("utf-8", errors)
+        if not body:
+            return ""
+        guess = _detect(body)
+        if guess is not None:
+            try:
+                return body.decode(guess, errors)
+            except UnicodeDecodeError:
+                pass
+        return body.decode("utf-8", "replace")
 
     async def json(
         self,
