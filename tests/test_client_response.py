@@ -117,7 +117,7 @@ async def test_streaming_readers() -> None:
             ("Съешь же ещё этих мягких французских булок, да выпей чаю. " * 5).encode("koi8-r"),
             "Съешь же ещё этих мягких французских булок, да выпей чаю. " * 5,
         ),
-        ("text/plain; charset=no-such-codec", "plain ascii".encode(), "plain ascii"),
+        ("text/plain; charset=no-such-codec", b"plain ascii", "plain ascii"),
     ],
     ids=["header", "quoted", "json-utf8", "detected", "unknown-charset"],
 )

@@ -1,0 +1,235 @@
+"""StreamReader unit tests (no sockets): reads of every kind, EOF, errors, chunk
+boundaries and flow control; and the body decoders."""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+import zlib
+
+import brotli
+import pytest
+import zstandard
+
+from cyhttp.client_exceptions import ClientPayloadError
+from cyhttp.streams import DECODE_PIECE, StreamReader, make_decoder, supported_encodings
+
+
+class FlowSpy:
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+
+    def pause_reading(self) -> None:
+        self.calls.append("pause")
+
+    def resume_reading(self) -> None:
+        self.calls.append("resume")
+
+
+async def test_read_all_waits_for_eof() -> None:
+    reader = StreamReader()
+    task = asyncio.ensure_future(reader.read())
+    for piece in (b"a", b"bc", b"def"):
+        await asyncio.sleep(0)
+        reader.feed_data(piece)
+    assert not task.done()
+    reader.feed_eof()
+    assert await task == b"abcdef"
+    assert await reader.read() == b""
+    assert reader.at_eof()
+
+
+async def test_read_n_readany_readexactly() -> None:
+    reader = StreamReader()
+    reader.feed_data(b"hello ")
+    reader.feed_data(b"world")
+    assert await reader.read(3) == b"hel"
+    assert await reader.readexactly(5) == b"lo wo"
+    assert await reader.readany() == b"rld"
+    reader.feed_eof()
+    assert await reader.readany() == b""
+    assert await reader.read(10) == b""
+    assert reader.total_bytes == 11
+
+
+async def test_readexactly_short_raises_incomplete_read() -> None:
+    reader = StreamReader()
+    reader.feed_data(b"abc")
+    reader.feed_eof()
+    with pytest.raises(asyncio.IncompleteReadError) as info:
+        await reader.readexactly(5)
+    assert info.value.partial == b"abc"
+
+
+async def test_readline_across_pieces_and_last_line() -> None:
+    reader = StreamReader()
+    for piece in (b"on", b"e\ntw", b"o\n", b"three"):
+        reader.feed_data(piece)
+    reader.feed_eof()
+    assert [line async for line in reader] == [b"one\n", b"two\n", b"three"]
+
+
+async def test_readline_waits_for_newline() -> None:
+    reader = StreamReader()
+    task = asyncio.ensure_future(reader.readline())
+    reader.feed_data(b"part")
+    await asyncio.sleep(0)
+    assert not task.done()
+    reader.feed_data(b"ial\nnext")
+    assert await task == b"partial\n"
+
+
+async def test_exception_is_raised_by_pending_and_later_reads() -> None:
+    reader = StreamReader()
+    task = asyncio.ensure_future(reader.read(5))
+    await asyncio.sleep(0)
+    reader.set_exception(ClientPayloadError("broken"))
+    with pytest.raises(ClientPayloadError):
+        await task
+    with pytest.raises(ClientPayloadError):
+        await reader.readany()
+    assert isinstance(reader.exception(), ClientPayloadError)
+
+
+async def test_two_concurrent_readers_is_an_error() -> None:
+    reader = StreamReader()
+    first = asyncio.ensure_future(reader.read(1))
+    await asyncio.sleep(0)
+    with pytest.raises(RuntimeError):
+        await reader.read(1)
+    reader.feed_eof()
+    assert await first == b""
+
+
+async def test_iter_chunked_and_iter_any() -> None:
+    reader = StreamReader()
+    reader.feed_data(b"0123456789")
+    reader.feed_eof()
+    assert [p async for p in reader.iter_chunked(4)] == [b"0123", b"4567", b"89"]
+    reader = StreamReader()
+    reader.feed_data(b"ab")
+    reader.feed_data(b"cd")
+    reader.feed_eof()
+    assert [p async for p in reader.iter_any()] == [b"ab", b"cd"]
+
+
+async def test_iter_chunks_reports_http_chunk_ends() -> None:
+    reader = StreamReader()
+    reader.feed_data(b"abc")
+    reader.feed_data(b"de")
+    reader.end_http_chunk()
+    reader.feed_data(b"fgh")
+    reader.end_http_chunk()
+    reader.feed_data(b"tail")
+    reader.feed_eof()
+    got = [item async for item in reader.iter_chunks()]
+    # pieces of one chunk are joined up to its end; data after the last end is plain
+    assert got == [(b"abcde", True), (b"fgh", True), (b"tail", False)]
+
+
+async def test_wait_eof_and_read_nowait() -> None:
+    reader = StreamReader()
+    reader.feed_data(b"xy")
+    assert reader.read_nowait(1) == b"x"
+    waiter = asyncio.ensure_future(reader.wait_eof())
+    await asyncio.sleep(0)
+    assert not waiter.done()
+    reader.feed_eof()
+    await waiter
+    assert reader.read_nowait() == b"y"
+
+
+def test_flow_control_pauses_and_resumes() -> None:
+    spy = FlowSpy()
+    reader = StreamReader(spy, limit=10)
+    reader.feed_data(b"x" * 15)
+    assert spy.calls == []
+    reader.feed_data(b"x" * 10)
+    assert spy.calls == ["pause"] and reader.paused
+    assert reader.read_nowait(10) == b"x" * 10
+    assert spy.calls == ["pause"]  # 15 left: still above the low-water mark
+    reader.read_nowait(10)
+    assert spy.calls == ["pause", "resume"] and not reader.paused
+
+
+async def test_read_all_never_pauses() -> None:
+    spy = FlowSpy()
+    reader = StreamReader(spy, limit=4)
+    task = asyncio.ensure_future(reader.read())
+    await asyncio.sleep(0)
+    for _ in range(10):
+        reader.feed_data(b"12345")
+    reader.feed_eof()
+    assert len(await task) == 50
+    assert spy.calls == []
+
+
+@pytest.mark.parametrize(
+    "encoding, compress",
+    [
+        ("gzip", gzip.compress),
+        ("deflate", zlib.compress),
+        ("br", brotli.compress),
+        ("zstd", zstandard.ZstdCompressor().compress),
+    ],
+    ids=["gzip", "deflate-zlib", "br", "zstd"],
+)
+def test_decoders_byte_by_byte(encoding: str, compress: object) -> None:
+    data = b"decoder test " * 100
+    wire = compress(data)  # type: ignore[operator]
+    decoder = make_decoder(encoding)
+    assert decoder is not None
+    out = []
+    for i in range(len(wire)):
+        decoder.feed(wire[i : i + 1])
+        while piece := decoder.pull():
+            out.append(piece)
+    out.append(decoder.finish())
+    assert b"".join(out) == data
+
+
+def test_raw_deflate_and_bounded_output() -> None:
+    data = b"\0" * (10 * DECODE_PIECE)
+    obj = zlib.compressobj(wbits=-15)
+    wire = obj.compress(data) + obj.flush()
+    decoder = make_decoder("deflate")
+    assert decoder is not None
+    decoder.feed(wire)
+    pieces = []
+    while piece := decoder.pull():
+        assert len(piece) <= DECODE_PIECE
+        pieces.append(piece)
+    pieces.append(decoder.finish())
+    assert b"".join(pieces) == data
+
+
+@pytest.mark.parametrize("encoding", ["gzip", "deflate", "br", "zstd"])
+def test_decoders_reject_garbage_and_truncation(encoding: str) -> None:
+    decoder = make_decoder(encoding)
+    assert decoder is not None
+    with pytest.raises(ClientPayloadError):
+        decoder.feed(b"\x00garbage that is not compressed at all\xff" * 3)
+        while decoder.pull():
+            pass
+        decoder.finish()
+    compressors = {
+        "gzip": gzip.compress,
+        "deflate": zlib.compress,
+        "br": brotli.compress,
+        "zstd": zstandard.ZstdCompressor().compress,
+    }
+    wire = compressors[encoding](b"some data " * 50)
+    decoder = make_decoder(encoding)
+    assert decoder is not None
+    decoder.feed(wire[: len(wire) // 2])
+    with pytest.raises(ClientPayloadError):
+        while decoder.pull():
+            pass
+        decoder.finish()
+
+
+def test_identity_and_unknown_encodings_have_no_decoder() -> None:
+    assert make_decoder(None) is None
+    assert make_decoder("identity") is None
+    assert make_decoder("compress") is None
+    assert {"gzip", "deflate", "br", "zstd"} <= set(supported_encodings())
