@@ -134,6 +134,8 @@ class Connection:
 class BaseConnector:
     """The pool. Subclasses implement :meth:`_create_connection`."""
 
+    _closed = True  # until __init__ completes (__del__ must not trip on a failed init)
+
     def __init__(
         self,
         *,

@@ -1,0 +1,334 @@
+"""The pool: limits and fair waiting, keep-alive expiry, force_close, Connection API,
+Unix sockets, DNS caching and coalescing, address fallback, and TLS set-up."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import socket
+import ssl
+import tempfile
+from pathlib import Path
+
+import pytest
+import trustme
+from aiohttp import web
+
+import cyhttp
+from cyhttp import ClientSession, TCPConnector, UnixConnector
+from cyhttp.abc import AbstractResolver
+
+from .servers import AppServer, app_server, echo_app
+
+
+def concurrency_app(state: dict) -> web.Application:
+    async def work(request: web.Request) -> web.Response:
+        state["now"] = state.get("now", 0) + 1
+        state["max"] = max(state.get("max", 0), state["now"])
+        state.setdefault("order", []).append(request.query.get("i"))
+        await asyncio.sleep(0.02)
+        state["now"] -= 1
+        return web.Response(text="done")
+
+    app = web.Application()
+    app.router.add_get("/work", work)
+    return app
+
+
+async def test_limit_bounds_concurrent_connections() -> None:
+    state: dict = {}
+    async with app_server(concurrency_app(state)) as srv:
+        async with ClientSession(connector=TCPConnector(limit=3)) as session:
+
+            async def one() -> str:
+                resp = await session.get(srv.url("/work"))
+                async with resp:
+                    return await resp.text()
+
+            results = await asyncio.gather(*(one() for _ in range(20)))
+    assert results == ["done"] * 20
+    assert state["max"] == 3
+    assert srv.connections == 3
+
+
+async def test_limit_per_host() -> None:
+    s1: dict = {}
+    s2: dict = {}
+    async with app_server(concurrency_app(s1)) as a, app_server(concurrency_app(s2)) as b:
+        connector = TCPConnector(limit=0, limit_per_host=2)
+        assert connector.limit == 0 and connector.limit_per_host == 2
+        async with ClientSession(connector=connector) as session:
+
+            async def one(srv: AppServer) -> None:
+                resp = await session.get(srv.url("/work"))
+                async with resp:
+                    await resp.read()
+
+            await asyncio.gather(*(one(srv) for srv in (a, b) * 6))
+    assert s1["max"] == 2 and s2["max"] == 2
+
+
+async def test_waiters_are_served_in_order() -> None:
+    state: dict = {}
+    async with app_server(concurrency_app(state)) as srv:
+        async with ClientSession(connector=TCPConnector(limit=1)) as session:
+
+            async def one(i: int) -> None:
+                resp = await session.get(srv.url("/work"), params={"i": str(i)})
+                async with resp:
+                    await resp.read()
+
+            tasks = []
+            for i in range(8):
+                tasks.append(asyncio.ensure_future(one(i)))
+                await asyncio.sleep(0)
+            await asyncio.gather(*tasks)
+    assert state["order"] == [str(i) for i in range(8)]
+
+
+async def test_cancelled_waiter_does_not_leak_a_slot() -> None:
+    async with app_server(echo_app()) as srv:
+        connector = TCPConnector(limit=1)
+        async with ClientSession(connector=connector) as session:
+            held = await session.get(srv.url("/bytes/4194304"))
+            waiter = asyncio.ensure_future(session.get(srv.url("/echo")))
+            await asyncio.sleep(0.01)
+            waiter.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await waiter
+            held.close()
+            resp = await session.get(srv.url("/echo"))
+            async with resp:
+                assert resp.status == 200
+            assert len(connector._acquired) == 0
+
+
+async def test_keepalive_timeout_expires_idle_connections() -> None:
+    async with app_server(echo_app()) as srv:
+        connector = TCPConnector(keepalive_timeout=0.1)
+        async with ClientSession(connector=connector) as session:
+            for _ in range(2):
+                resp = await session.get(srv.url("/echo"))
+                async with resp:
+                    await resp.read()
+                await asyncio.sleep(0.3)
+                assert not connector._conns  # the cleanup closed it
+    assert srv.connections == 2
+
+
+async def test_force_close_never_reuses() -> None:
+    async with app_server(echo_app()) as srv:
+        connector = TCPConnector(force_close=True)
+        assert connector.force_close
+        async with ClientSession(connector=connector) as session:
+            for _ in range(3):
+                resp = await session.get(srv.url("/echo"))
+                async with resp:
+                    await resp.read()
+    assert srv.connections == 3
+    with pytest.raises(ValueError):
+        TCPConnector(force_close=True, keepalive_timeout=10)
+
+
+class FakeRequest:
+    """The part of a request that connect() needs."""
+
+    def __init__(self, host: str, port: int, is_ssl: bool = False) -> None:
+        from cyhttp.connector import ConnectionKey
+
+        self.connection_key = ConnectionKey(host, port, is_ssl, None, None, None, None)
+
+
+async def test_connection_api() -> None:
+    async with app_server(echo_app()) as srv:
+        connector = TCPConnector()
+        conn = await connector.connect(FakeRequest("127.0.0.1", srv.port))
+        assert not conn.closed and conn.transport is not None
+        assert conn.loop is asyncio.get_running_loop()
+        conn.release()
+        assert conn.closed
+        assert len(connector._conns) == 1  # an unused connection is clean: pooled
+        again = await connector.connect(FakeRequest("127.0.0.1", srv.port))
+        assert again.reused
+        again.close()
+        assert not connector._conns
+        third = await connector.connect(FakeRequest("127.0.0.1", srv.port))
+        transport = third.transport
+        third.detach()
+        assert third.closed and not connector._acquired
+        assert transport is not None and not transport.is_closing()
+        transport.close()
+        await connector.close()
+        assert connector.closed
+        with pytest.raises(cyhttp.ClientConnectionError):
+            await connector.connect(FakeRequest("127.0.0.1", srv.port))
+
+
+async def test_unix_connector() -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        path = str(Path(tmp) / "sock")
+        runner = web.AppRunner(echo_app())
+        await runner.setup()
+        await web.UnixSite(runner, path).start()
+        try:
+            connector = UnixConnector(path)
+            assert connector.path == path
+            async with ClientSession(connector=connector) as session:
+                for _ in range(2):
+                    resp = await session.get("http://any-host/echo")
+                    async with resp:
+                        got = await resp.json()
+                        assert dict(got["headers"])["Host"] == "any-host"
+            async with ClientSession(connector=UnixConnector(path + ".missing")) as session:
+                with pytest.raises(cyhttp.ClientConnectorError):
+                    await session.get("http://x/")
+        finally:
+            await runner.cleanup()
+
+
+class CountingResolver(AbstractResolver):
+    def __init__(self, port_map: dict[str, list[int]] | None = None, delay: float = 0) -> None:
+        self.calls: list[tuple[str, int, int]] = []
+        self.port_map = port_map or {}
+        self.delay = delay
+
+    async def resolve(self, host: str, port: int = 0, family: int = socket.AF_INET) -> list:
+        self.calls.append((host, port, family))
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        ports = self.port_map.get(host, [port])
+        return [
+            {
+                "hostname": host,
+                "host": "127.0.0.1",
+                "port": p,
+                "family": socket.AF_INET,
+                "proto": 0,
+                "flags": socket.AI_NUMERICHOST,
+            }
+            for p in ports
+        ]
+
+    async def close(self) -> None:
+        pass
+
+
+async def test_dns_cache_ttl_and_clear() -> None:
+    async with app_server(echo_app()) as srv:
+        resolver = CountingResolver()
+        connector = TCPConnector(resolver=resolver, ttl_dns_cache=0.2, force_close=True)
+        assert connector.use_dns_cache and connector.dns_cache
+        async with ClientSession(connector=connector) as session:
+            url = f"http://name.test:{srv.port}/echo"
+            for _ in range(2):
+                resp = await session.get(url)
+                async with resp:
+                    await resp.read()
+            assert len(resolver.calls) == 1
+            assert ("name.test", srv.port) in connector.cached_hosts
+            with pytest.raises(TypeError):
+                connector.cached_hosts[("x", 1)] = []  # type: ignore[index]
+            await asyncio.sleep(0.3)
+            resp = await session.get(url)
+            async with resp:
+                await resp.read()
+            assert len(resolver.calls) == 2
+            connector.clear_dns_cache("name.test", srv.port)
+            assert not connector.cached_hosts
+            with pytest.raises(ValueError):
+                connector.clear_dns_cache("name.test")
+            connector.clear_dns_cache()
+
+
+async def test_no_dns_cache_and_family() -> None:
+    async with app_server(echo_app()) as srv:
+        resolver = CountingResolver()
+        connector = TCPConnector(
+            resolver=resolver, use_dns_cache=False, family=socket.AF_INET, force_close=True
+        )
+        assert connector.family == socket.AF_INET
+        async with ClientSession(connector=connector) as session:
+            for _ in range(2):
+                resp = await session.get(f"http://name.test:{srv.port}/echo")
+                async with resp:
+                    await resp.read()
+    assert [c[2] for c in resolver.calls] == [socket.AF_INET, socket.AF_INET]
+
+
+async def test_concurrent_lookups_are_coalesced() -> None:
+    async with app_server(echo_app()) as srv:
+        resolver = CountingResolver(delay=0.05)
+        async with ClientSession(connector=TCPConnector(resolver=resolver)) as session:
+
+            async def one() -> None:
+                resp = await session.get(f"http://same.test:{srv.port}/echo")
+                async with resp:
+                    await resp.read()
+
+            await asyncio.gather(*(one() for _ in range(5)))
+    assert len(resolver.calls) == 1
+
+
+async def test_every_resolved_address_is_tried() -> None:
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        dead_port = closed.getsockname()[1]
+    async with app_server(echo_app()) as srv:
+        resolver = CountingResolver({"multi.test": [dead_port, srv.port]})
+        connector = TCPConnector(resolver=resolver, local_addr=("127.0.0.1", 0))
+        async with ClientSession(connector=connector) as session:
+            resp = await session.get("http://multi.test/echo")
+            async with resp:
+                assert resp.status == 200
+
+
+async def test_fingerprint_validation() -> None:
+    with pytest.raises(ValueError):
+        TCPConnector(fingerprint=hashlib.md5(b"x").digest())
+    with pytest.raises(ValueError):
+        TCPConnector(fingerprint=hashlib.sha1(b"x").digest())
+    with pytest.raises(ValueError):
+        cyhttp.Fingerprint(b"short")
+    assert TCPConnector(fingerprint=hashlib.sha256(b"x").digest()).fingerprint is not None
+
+
+@pytest.fixture(scope="module")
+def ca() -> trustme.CA:
+    return trustme.CA()
+
+
+async def test_tls_verification_and_pinning(ca: trustme.CA) -> None:
+    cert = ca.issue_cert("127.0.0.1", "localhost")
+    server_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    cert.configure_cert(server_ctx)
+    client_ctx = ssl.create_default_context()
+    ca.configure_trust(client_ctx)
+    runner = web.AppRunner(echo_app())
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=server_ctx)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    url = f"https://127.0.0.1:{port}/echo"
+    der = ssl.PEM_cert_to_DER_cert(cert.cert_chain_pems[0].bytes().decode())
+    try:
+        async with ClientSession() as session:
+            with pytest.raises(cyhttp.ClientConnectorCertificateError):
+                await session.get(url)
+            for kwargs in (
+                {"ssl_context": client_ctx},
+                {"ssl": client_ctx},
+                {"verify_ssl": False},
+                {"ssl": False},
+                {"fingerprint": hashlib.sha256(der).digest()},
+            ):
+                resp = await session.get(url, **kwargs)
+                async with resp:
+                    assert resp.status == 200, kwargs
+            with pytest.raises(cyhttp.ServerFingerprintMismatch):
+                await session.get(url, fingerprint=hashlib.sha256(b"other").digest())
+        async with ClientSession(connector=TCPConnector(ssl_context=client_ctx)) as session:
+            resp = await session.get(url)
+            async with resp:
+                assert resp.status == 200
+    finally:
+        await runner.cleanup()
