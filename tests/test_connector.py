@@ -37,15 +37,17 @@ def concurrency_app(state: dict) -> web.Application:
 
 async def test_limit_bounds_concurrent_connections() -> None:
     state: dict = {}
-    async with app_server(concurrency_app(state)) as srv:
-        async with ClientSession(connector=TCPConnector(limit=3)) as session:
+    async with (
+        app_server(concurrency_app(state)) as srv,
+        ClientSession(connector=TCPConnector(limit=3)) as session,
+    ):
 
-            async def one() -> str:
-                resp = await session.get(srv.url("/work"))
-                async with resp:
-                    return await resp.text()
+        async def one() -> str:
+            resp = await session.get(srv.url("/work"))
+            async with resp:
+                return await resp.text()
 
-            results = await asyncio.gather(*(one() for _ in range(20)))
+        results = await asyncio.gather(*(one() for _ in range(20)))
     assert results == ["done"] * 20
     assert state["max"] == 3
     assert srv.connections == 3
@@ -70,19 +72,21 @@ async def test_limit_per_host() -> None:
 
 async def test_waiters_are_served_in_order() -> None:
     state: dict = {}
-    async with app_server(concurrency_app(state)) as srv:
-        async with ClientSession(connector=TCPConnector(limit=1)) as session:
+    async with (
+        app_server(concurrency_app(state)) as srv,
+        ClientSession(connector=TCPConnector(limit=1)) as session,
+    ):
 
-            async def one(i: int) -> None:
-                resp = await session.get(srv.url("/work"), params={"i": str(i)})
-                async with resp:
-                    await resp.read()
+        async def one(i: int) -> None:
+            resp = await session.get(srv.url("/work"), params={"i": str(i)})
+            async with resp:
+                await resp.read()
 
-            tasks = []
-            for i in range(8):
-                tasks.append(asyncio.ensure_future(one(i)))
-                await asyncio.sleep(0)
-            await asyncio.gather(*tasks)
+        tasks = []
+        for i in range(8):
+            tasks.append(asyncio.ensure_future(one(i)))
+            await asyncio.sleep(0)
+        await asyncio.gather(*tasks)
     assert state["order"] == [str(i) for i in range(8)]
 
 
