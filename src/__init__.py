@@ -48,7 +48,7 @@ from .streams import StreamReader
 # --- cookies ---
 from .cookiejar import CookieJar, DummyCookieJar
 # --- websocket ---
-# from .client_ws import ClientWebSocketResponse
+from .client_ws import ClientWebSocketResponse
 
 #: "compiled", "python" or "mixed": which implementation of the hot path is in use.
 IMPLEMENTATION: str = _compat.implementation()
@@ -62,6 +62,7 @@ __all__ = (
     "ClientResponse",
     "ClientSession",
     "ClientTimeout",
+    "ClientWebSocketResponse",
     "Connection",
     "DefaultResolver",
     "Fingerprint",

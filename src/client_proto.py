@@ -368,6 +368,9 @@ class ResponseHandler(asyncio.Protocol):
             payload.end_http_chunk()
 
     def on_message_complete(self) -> None:
+        head = self._head
+        if head is not None and head.upgrade:
+            return  # 101: the connection is not released; it awaits take_over()
         payload = self.payload
         if payload is not None and payload is not EMPTY_PAYLOAD and self._decoder is not None:
             self._eof_pending = True

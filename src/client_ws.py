@@ -1,0 +1,643 @@
+"""The WebSocket client: the opening handshake (:func:`ws_connect`) and
+:class:`ClientWebSocketResponse`.
+
+# Strategy
+The handshake is an ordinary ``session.request`` (so proxies, TLS, auth, cookies and the
+session's timeouts apply unchanged) answered with 101. The connection's protocol then hands
+every following byte to the :class:`ClientWebSocketResponse` (``take_over``), which runs
+them through the sans-IO :class:`FrameReader` of :mod:`cyhttp.http_websocket` (compiled or
+twin) and queues the messages; ``receive()`` pops them. Frames are written with
+``build_frame`` (one allocation per frame) straight to the transport.
+
+Pings are answered as soon as they arrive (``autoping``), not when the application gets
+round to ``receive()``: a busy consumer must not look dead to the server. Any received
+byte counts as proof of life for the heartbeat, so a chatty connection is never pinged.
+
+End states, each reported once by ``receive()`` and then ``CLOSED`` for ever after:
+the server's CLOSE (answered when ``autoclose``), a protocol violation (we send CLOSE with
+the reader's code and drop the connection: ``ERROR``), the connection lost (``ERROR`` with
+the OS error, or ``CLOSED`` on a bare EOF; close code 1006) and a missed heartbeat pong
+(``ERROR`` with ServerTimeoutError, 1006).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import json
+import os
+from collections import deque
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from multidict import CIMultiDict
+
+from . import http_websocket
+from ._models import WSCloseCode, WSMessage, WSMsgType
+from ._ws_deflate import Deflater, Inflater, offer, parse_response
+from .client_exceptions import ClientConnectionError, ServerTimeoutError, WSServerHandshakeError
+from .helpers import DONE, DoneAwaitable
+from .http_exceptions import WebSocketError
+
+__all__ = ("ClientWebSocketResponse", "ws_connect")
+
+_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"  # RFC 6455 §1.3
+#: receive() calls tolerated on a closed socket before it raises (a loop that ignores
+#: CLOSED would otherwise spin for ever)
+_CLOSED_RECEIVE_LIMIT = 5
+#: queued-but-unread bytes above which the socket stops being read
+_QUEUE_HIGH_WATER = 4 * 1024 * 1024
+
+_tuple_new = tuple.__new__
+_CLOSED_MESSAGE: WSMessage = _tuple_new(WSMessage, (WSMsgType.CLOSED, None, None))
+_CLOSING_MESSAGE: WSMessage = _tuple_new(WSMessage, (WSMsgType.CLOSING, None, None))
+_PING = WSMsgType.PING
+_PONG = WSMsgType.PONG
+_CLOSE = WSMsgType.CLOSE
+_TEXT = WSMsgType.TEXT
+_BINARY = WSMsgType.BINARY
+
+
+class _Eof:
+    """The server closed TCP without a closing handshake."""
+
+
+_EOF = _Eof()
+
+
+def _accept_value(key: str) -> str:
+    return base64.b64encode(hashlib.sha1((key + _GUID).encode("ascii")).digest()).decode()
+
+
+async def ws_connect(
+    session: Any,
+    url: Any,
+    *,
+    method: str = "GET",
+    protocols: Iterable[str] = (),
+    timeout: float = 10.0,
+    receive_timeout: float | None = None,
+    autoclose: bool = True,
+    autoping: bool = True,
+    heartbeat: float | None = None,
+    auth: Any = None,
+    origin: str | None = None,
+    params: Any = None,
+    headers: Any = None,
+    proxy: Any = None,
+    proxy_auth: Any = None,
+    verify_ssl: bool | None = None,
+    fingerprint: bytes | None = None,
+    ssl_context: Any = None,
+    ssl: Any = None,
+    proxy_headers: Any = None,
+    compress: int = 0,
+    max_msg_size: int = 4 * 1024 * 1024,
+) -> ClientWebSocketResponse:
+    """Open a WebSocket to ``url`` (ws, wss, http or https) through ``session``.
+
+    Every failure of the handshake itself raises :class:`WSServerHandshakeError` carrying
+    the response status; connection failures raise as for any request.
+    """
+    if compress and not (isinstance(compress, int) and 9 <= compress <= 15):
+        raise ValueError(f"compress must be 0 (off) or 9..15, not {compress!r}")
+    if max_msg_size < 0:
+        raise ValueError("max_msg_size must be >= 0 (0 = unlimited)")
+    protocols = tuple(protocols)
+    req_headers: CIMultiDict[str] = CIMultiDict(headers or {})
+    for name, value in (
+        ("Upgrade", "websocket"),
+        ("Connection", "Upgrade"),
+        ("Sec-WebSocket-Version", "13"),
+    ):
+        req_headers.setdefault(name, value)
+    key = base64.b64encode(os.urandom(16)).decode()
+    req_headers["Sec-WebSocket-Key"] = key
+    if protocols:
+        req_headers["Sec-WebSocket-Protocol"] = ", ".join(protocols)
+    if origin is not None:
+        req_headers["Origin"] = origin
+    if compress:
+        req_headers["Sec-WebSocket-Extensions"] = offer(compress)
+
+    resp = await session.request(
+        method,
+        url,
+        params=params,
+        headers=req_headers,
+        auth=auth,
+        read_until_eof=False,
+        raise_for_status=False,
+        proxy=proxy,
+        proxy_auth=proxy_auth,
+        verify_ssl=verify_ssl,
+        fingerprint=fingerprint,
+        ssl_context=ssl_context,
+        ssl=ssl,
+        proxy_headers=proxy_headers,
+    )
+    try:
+        chosen, inflater, deflater = _check_handshake(resp, key, protocols, compress)
+        conn = resp.connection
+        proto = conn.protocol if conn is not None else None
+        if proto is None or proto.transport is None:
+            raise WSServerHandshakeError(
+                resp.request_info, resp.history, status=resp.status,
+                message="connection closed during the handshake", headers=resp.headers,
+            )
+    except BaseException:
+        resp.close()
+        raise
+    # the request's total deadline covered the handshake; the socket now lives on
+    resp._cancel_deadline()
+    reader = http_websocket.impl.FrameReader(max_msg_size, inflater=inflater, accept_masked=False)
+    ws = ClientWebSocketResponse(
+        resp,
+        proto,
+        reader,
+        deflater,
+        protocol=chosen,
+        timeout=timeout,
+        receive_timeout=receive_timeout,
+        autoclose=autoclose,
+        autoping=autoping,
+        heartbeat=heartbeat,
+        compress=compress if deflater is not None or inflater is not None else 0,
+    )
+    proto.take_over(ws)
+    return ws
+
+
+def _check_handshake(
+    resp: Any, key: str, protocols: tuple[str, ...], compress: int
+) -> tuple[str | None, Inflater | None, Deflater | None]:
+    """Validate the 101 answer (RFC 6455 §4.1); the chosen subprotocol and the codecs."""
+
+    def fail(message: str) -> WSServerHandshakeError:
+        return WSServerHandshakeError(
+            resp.request_info, resp.history, status=resp.status, message=message,
+            headers=resp.headers,
+        )
+
+    headers = resp.headers
+    if resp.status != 101:
+        raise fail("Invalid response status")
+    if headers.get("Upgrade", "").strip().lower() != "websocket":
+        raise fail("Invalid upgrade header")
+    tokens = {t.strip().lower() for v in headers.getall("Connection", ()) for t in v.split(",")}
+    if "upgrade" not in tokens:
+        raise fail("Invalid connection header")
+    if headers.get("Sec-WebSocket-Accept", "").strip() != _accept_value(key):
+        raise fail("Invalid challenge response")
+    chosen = headers.get("Sec-WebSocket-Protocol")
+    if chosen is not None:
+        chosen = chosen.strip()
+        if chosen not in protocols:
+            raise fail(f"Server chose a subprotocol that was not offered: {chosen!r}")
+    extensions = ", ".join(headers.getall("Sec-WebSocket-Extensions", ())) or None
+    if not compress:
+        if extensions:
+            raise fail(f"Server accepted extensions that were not offered: {extensions!r}")
+        return chosen, None, None
+    try:
+        params = parse_response(extensions, compress)
+    except ValueError as exc:
+        raise fail(f"Invalid extension answer: {exc}") from None
+    if params is None:
+        return chosen, None, None
+    inflater = Inflater(params.server_max_window_bits, params.server_no_context_takeover)
+    # zlib cannot compress with an 8-bit window: then we simply send uncompressed (allowed)
+    deflater = (
+        Deflater(params.client_max_window_bits, params.client_no_context_takeover)
+        if params.client_max_window_bits >= 9
+        else None
+    )
+    return chosen, inflater, deflater
+
+
+class ClientWebSocketResponse:
+    """An open client WebSocket (see the module docstring for the life cycle)."""
+
+    def __init__(
+        self,
+        response: Any,
+        proto: Any,
+        reader: Any,
+        deflater: Deflater | None,
+        *,
+        protocol: str | None,
+        timeout: float,
+        receive_timeout: float | None,
+        autoclose: bool,
+        autoping: bool,
+        heartbeat: float | None,
+        compress: int,
+    ) -> None:
+        self._response = response
+        self._proto = proto
+        self._transport = proto.transport
+        self._reader = reader
+        self._deflater = deflater
+        self._build_frame = http_websocket.impl.build_frame
+        self._protocol = protocol
+        self._timeout = timeout
+        self._receive_timeout = receive_timeout
+        self._autoclose = autoclose
+        self._autoping = autoping
+        self._compress = compress
+        self._loop = asyncio.get_running_loop()
+        self._queue: deque[WSMessage] = deque()
+        self._queued_bytes = 0
+        self._paused = False
+        self._waiter: asyncio.Future[None] | None = None
+        self._reading = False  # a receive() is in progress
+        self._end: BaseException | _Eof | None = None  # how the stream ended, not yet reported
+        self._closed = False  # we sent CLOSE (or gave up on the connection)
+        self._closing = False  # the server sent CLOSE
+        self._local_close_started = False
+        self._close_code: int | None = None
+        self._exception: BaseException | None = None
+        self._closed_receives = 0
+        # heartbeat: any received byte proves the server alive
+        self._heartbeat = heartbeat
+        self._rx_seen = False
+        self._heartbeat_handle: asyncio.TimerHandle | None = None
+        self._pong_handle: asyncio.TimerHandle | None = None
+        if heartbeat:
+            self._heartbeat_handle = self._loop.call_later(heartbeat, self._on_heartbeat)
+
+    # ----- what the connection's protocol feeds us (take_over's receiver interface) -----
+
+    def feed_data(self, data: bytes) -> None:
+        """Bytes from the socket (internal: called by the connection's protocol)."""
+        if self._end is not None or (self._closed and self._close_code is not None):
+            return  # the conversation is over: late bytes are dropped
+        self._rx_seen = True
+        try:
+            messages = self._reader.feed_data(data)
+        except WebSocketError as exc:
+            messages = exc.messages
+            self._end = exc
+        queue = self._queue
+        for msg in messages:
+            kind = msg.type
+            if kind is _PING and self._autoping:
+                self._send_control(0xA, msg.data)
+            elif kind is _PONG and self._autoping:
+                pass  # proof of life, already counted
+            else:
+                queue.append(msg)
+        self._queued_bytes += len(data)
+        if self._queued_bytes > _QUEUE_HIGH_WATER and not self._paused:
+            self._paused = True
+            self._proto.pause_reading()
+        waiter = self._waiter
+        if waiter is not None and not waiter.done() and (queue or self._end is not None):
+            waiter.set_result(None)
+
+    def feed_eof(self) -> None:
+        """The server closed the connection (internal)."""
+        self._stream_ended(_EOF)
+
+    def set_exception(self, exc: BaseException) -> None:
+        """The connection failed (internal)."""
+        self._stream_ended(exc)
+
+    def _stream_ended(self, how: BaseException | _Eof) -> None:
+        self._transport = None
+        self._cancel_heartbeat()
+        if self._end is None and not (self._closed and self._close_code is not None):
+            self._end = how
+        self._wake()
+
+    def _wake(self) -> None:
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    # ----- properties -----
+
+    @property
+    def closed(self) -> bool:
+        """True once the WebSocket is closed (or closing on our side)."""
+        return self._closed
+
+    @property
+    def close_code(self) -> int | None:
+        """The close code: the server's, ours after a protocol error, 1006 if lost."""
+        return self._close_code
+
+    @property
+    def protocol(self) -> str | None:
+        """The subprotocol the server chose among ``protocols``, or None."""
+        return self._protocol
+
+    @property
+    def compress(self) -> int:
+        """The permessage-deflate window we offered, 0 when compression is off."""
+        return self._compress
+
+    def get_extra_info(self, name: str, default: Any = None) -> Any:
+        """``transport.get_extra_info(name)`` of the connection; ``default`` once closed."""
+        transport = self._transport
+        if transport is None:
+            return default
+        return transport.get_extra_info(name, default)
+
+    def exception(self) -> BaseException | None:
+        """The error that ended the connection, if any."""
+        return self._exception
+
+    # ----- sending -----
+
+    def _write(self, frame: bytes) -> None:
+        transport = self._transport
+        if transport is None or transport.is_closing():
+            raise ClientConnectionError("Cannot write to closing transport")
+        transport.write(frame)
+
+    def _send_control(self, opcode: int, payload: bytes) -> None:
+        """Best effort: a control frame on a dying connection is simply not sent."""
+        transport = self._transport
+        if transport is not None and not transport.is_closing():
+            transport.write(self._build_frame(opcode, payload))
+
+    async def _send_data(self, opcode: int, payload: bytes, compress: Any) -> None:
+        deflater = self._deflater
+        if deflater is not None and (compress is None or compress):
+            self._write(self._build_frame(opcode, deflater.deflate(payload), rsv1=True))
+        else:
+            self._write(self._build_frame(opcode, payload))
+        proto = self._proto
+        if proto._write_paused:  # the transport's buffer is above its high-water mark
+            await proto.drain()
+
+    def ping(self, message: bytes | str = b"") -> DoneAwaitable:
+        """Send a PING (awaiting the result is allowed, as in later aiohttp versions)."""
+        self._write(self._build_frame(0x9, _control_payload(message)))
+        return DONE
+
+    def pong(self, message: bytes | str = b"") -> DoneAwaitable:
+        """Send an unsolicited PONG."""
+        self._write(self._build_frame(0xA, _control_payload(message)))
+        return DONE
+
+    async def send_str(self, data: str, compress: int | None = None) -> None:
+        if not isinstance(data, str):
+            raise TypeError(f"data argument must be str ({type(data)!r})")
+        await self._send_data(0x1, data.encode("utf-8"), compress)
+
+    async def send_bytes(
+        self, data: bytes | bytearray | memoryview, compress: int | None = None
+    ) -> None:
+        if not isinstance(data, (bytes, bytearray, memoryview)):
+            raise TypeError(f"data argument must be byte-ish ({type(data)!r})")
+        await self._send_data(0x2, data, compress)  # type: ignore[arg-type]
+
+    async def send_json(
+        self,
+        data: Any,
+        compress: int | None = None,
+        *,
+        dumps: Callable[[Any], str] = json.dumps,
+    ) -> None:
+        await self.send_str(dumps(data), compress=compress)
+
+    # ----- closing -----
+
+    async def close(self, *, code: int = WSCloseCode.OK, message: bytes | str = b"") -> bool:
+        """Send CLOSE and wait (up to ``timeout``) for the server's; False if already closed."""
+        if self._reading and not self._closed:
+            # a receive() is waiting: it returns CLOSING
+            self._local_close_started = True
+            self._wake()
+        if self._closed:
+            return False
+        self._closed = True
+        self._cancel_heartbeat()
+        payload = int(code).to_bytes(2, "big") + _control_payload(message, 123)
+        try:
+            self._write(self._build_frame(0x8, payload))
+        except ClientConnectionError:
+            if self._close_code is None:  # else: the server's CLOSE came with its last bytes
+                self._close_code = WSCloseCode.ABNORMAL_CLOSURE
+            self._shutdown(abort=True)
+            return True
+        if self._closing:
+            self._shutdown()
+            return True
+        try:
+            async with asyncio.timeout(self._timeout):
+                await self._await_peer_close()
+        except TimeoutError:
+            self._close_code = WSCloseCode.ABNORMAL_CLOSURE
+            self._shutdown(abort=True)
+            return True
+        except asyncio.CancelledError:
+            self._close_code = WSCloseCode.ABNORMAL_CLOSURE
+            self._shutdown(abort=True)
+            raise
+        self._shutdown()
+        return True
+
+    async def _await_peer_close(self) -> None:
+        """Drop messages until the server's CLOSE (or the end of the stream)."""
+        queue = self._queue
+        while True:
+            while queue:
+                msg = queue.popleft()
+                if msg.type is _CLOSE:
+                    self._closing = True
+                    self._close_code = msg.data
+                    return
+            end = self._end
+            if end is not None:
+                self._end = None
+                if isinstance(end, WebSocketError):
+                    self._close_code = end.code
+                    self._exception = end
+                else:
+                    self._close_code = WSCloseCode.ABNORMAL_CLOSURE
+                    if not isinstance(end, _Eof):
+                        self._exception = end
+                return
+            if self._paused:  # the CLOSE frame may be behind a paused socket
+                self._paused = False
+                self._queued_bytes = 0
+                self._proto.resume_reading()
+            await self._wait(None)
+
+    def _shutdown(self, abort: bool = False) -> None:
+        """Let go of the connection: flush and close (abort when it cannot be trusted)."""
+        self._cancel_heartbeat()
+        transport = self._transport
+        self._transport = None
+        if transport is not None and not transport.is_closing():
+            if abort:
+                transport.abort()
+            else:
+                transport.close()
+        self._response.close()
+
+    def _fail(self, exc: WebSocketError) -> None:
+        """A protocol violation: CLOSE with its code, then drop the connection."""
+        self._close_code = exc.code
+        self._exception = exc
+        if not self._closed:
+            self._closed = True
+            reason = exc.message.encode("utf-8")[:123]
+            self._send_control(0x8, exc.code.to_bytes(2, "big") + reason)
+        self._shutdown()
+
+    # ----- heartbeat -----
+
+    def _cancel_heartbeat(self) -> None:
+        if self._heartbeat_handle is not None:
+            self._heartbeat_handle.cancel()
+            self._heartbeat_handle = None
+        if self._pong_handle is not None:
+            self._pong_handle.cancel()
+            self._pong_handle = None
+
+    def _on_heartbeat(self) -> None:
+        self._heartbeat_handle = None
+        if self._closed or self._heartbeat is None:
+            return
+        if self._rx_seen:  # heard from the server lately: no need to ask
+            self._rx_seen = False
+            self._heartbeat_handle = self._loop.call_later(self._heartbeat, self._on_heartbeat)
+            return
+        self._send_control(0x9, b"")
+        self._pong_handle = self._loop.call_later(self._heartbeat / 2, self._on_pong_deadline)
+
+    def _on_pong_deadline(self) -> None:
+        self._pong_handle = None
+        if self._closed or self._heartbeat is None:
+            return
+        if self._rx_seen:
+            self._rx_seen = False
+            self._heartbeat_handle = self._loop.call_later(self._heartbeat, self._on_heartbeat)
+            return
+        exc = ServerTimeoutError(f"No PONG received after {self._heartbeat / 2} seconds")
+        self._closed = True
+        self._close_code = WSCloseCode.ABNORMAL_CLOSURE
+        self._exception = exc
+        self._end = exc
+        self._shutdown(abort=True)
+        self._wake()
+
+    # ----- receiving -----
+
+    async def _wait(self, timeout: float | None) -> None:
+        fut = self._loop.create_future()
+        self._waiter = fut
+        try:
+            if timeout:
+                async with asyncio.timeout(timeout):
+                    await fut
+            else:
+                await fut
+        finally:
+            if self._waiter is fut:
+                self._waiter = None
+
+    async def receive(self, timeout: float | None = None) -> WSMessage:
+        """The next message; PING/PONG are answered here (``autoping``), CLOSE too
+        (``autoclose``). TimeoutError after ``timeout`` (or ``receive_timeout``) seconds."""
+        if self._reading:
+            raise RuntimeError("Concurrent call to receive() is not allowed")
+        while True:
+            queue = self._queue
+            if queue and not self._closed:
+                msg = queue.popleft()
+                if not queue:
+                    self._queued_bytes = 0
+                    if self._paused:
+                        self._paused = False
+                        self._proto.resume_reading()
+                if msg.type is _CLOSE:
+                    self._closing = True
+                    self._close_code = msg.data
+                    if self._autoclose:
+                        await self.close()
+                return msg
+            end = self._end
+            if end is not None:
+                self._end = None
+                return self._report_end(end)
+            if self._closed:
+                self._closed_receives += 1
+                if self._closed_receives >= _CLOSED_RECEIVE_LIMIT:
+                    raise RuntimeError("WebSocket connection is closed.")
+                return _CLOSED_MESSAGE
+            if self._closing:  # the server's CLOSE was delivered and autoclose is off
+                await self.close()
+                return _CLOSED_MESSAGE
+            self._reading = True
+            try:
+                await self._wait(timeout or self._receive_timeout)
+            finally:
+                self._reading = False
+            if self._local_close_started:
+                self._local_close_started = False
+                return _CLOSING_MESSAGE
+
+    def _report_end(self, end: BaseException | _Eof) -> WSMessage:
+        if isinstance(end, WebSocketError):
+            self._fail(end)
+            return _tuple_new(WSMessage, (WSMsgType.ERROR, end, None))
+        self._closed = True
+        if self._close_code is None:
+            self._close_code = WSCloseCode.ABNORMAL_CLOSURE
+        self._shutdown(abort=True)
+        if isinstance(end, _Eof):
+            return _CLOSED_MESSAGE
+        if self._exception is None:
+            self._exception = end
+        return _tuple_new(WSMessage, (WSMsgType.ERROR, end, None))
+
+    async def receive_str(self, *, timeout: float | None = None) -> str:
+        msg = await self.receive(timeout)
+        if msg.type is not _TEXT:
+            raise TypeError(f"Received message {msg.type}:{msg.data!r} is not str")
+        data: str = msg.data
+        return data
+
+    async def receive_bytes(self, *, timeout: float | None = None) -> bytes:
+        msg = await self.receive(timeout)
+        if msg.type is not _BINARY:
+            raise TypeError(f"Received message {msg.type}:{msg.data!r} is not bytes")
+        data: bytes = msg.data
+        return data
+
+    async def receive_json(
+        self, *, loads: Callable[[str], Any] = json.loads, timeout: float | None = None
+    ) -> Any:
+        return loads(await self.receive_str(timeout=timeout))
+
+    def __aiter__(self) -> ClientWebSocketResponse:
+        return self
+
+    async def __anext__(self) -> WSMessage:
+        msg = await self.receive()
+        if msg.type in (WSMsgType.CLOSE, WSMsgType.CLOSING, WSMsgType.CLOSED):
+            raise StopAsyncIteration
+        return msg
+
+    async def __aenter__(self) -> ClientWebSocketResponse:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    def __repr__(self) -> str:
+        state = "closed" if self._closed else "open"
+        return f"<ClientWebSocketResponse {state} {self._response.url}>"
+
+
+def _control_payload(message: bytes | str, limit: int = 125) -> bytes:
+    data = message.encode("utf-8") if isinstance(message, str) else bytes(message)
+    if len(data) > limit:
+        raise ValueError(f"control frame payload is {len(data)} bytes (max {limit})")
+    return data
