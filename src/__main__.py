@@ -81,7 +81,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         return asyncio.run(_run(args))
-    except (ClientError, OSError, ValueError, asyncio.TimeoutError) as exc:
+    except (TimeoutError, ClientError, OSError, ValueError) as exc:
         message = str(exc) or type(exc).__name__
         print(f"cyhttp: error: {type(exc).__name__}: {message}", file=sys.stderr)
         return 1
