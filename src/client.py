@@ -556,7 +556,10 @@ class ClientSession:
         connector = self._connector
         assert connector is not None
         connect_limit = tm.connect
-        if deadline is not None or connect_limit:
+        conn = connector._connect_pooled(req)
+        if conn is not None:
+            pass  # taken from the pool without waiting: no timeout needed
+        elif deadline is not None or connect_limit:
             when = deadline
             if connect_limit:
                 connect_deadline = loop.time() + connect_limit
@@ -600,7 +603,15 @@ class ClientSession:
         return resp
 
 
+#: str → URL for recently used request URLs (URL objects are immutable; parsing is not free).
+_URL_CACHE: dict[str, URL] = {}
+
+
 def _make_url(str_or_url: Any) -> URL:
+    if type(str_or_url) is str:
+        cached = _URL_CACHE.get(str_or_url)
+        if cached is not None:
+            return cached
     if isinstance(str_or_url, URL):
         url = str_or_url
     else:
@@ -612,6 +623,10 @@ def _make_url(str_or_url: Any) -> URL:
         raise InvalidURL(url, "the URL has no host")
     if url.scheme not in ("http", "https", "ws", "wss"):
         raise InvalidURL(url, f"unsupported scheme {url.scheme!r}")
+    if type(str_or_url) is str:
+        if len(_URL_CACHE) >= 256:
+            _URL_CACHE.clear()
+        _URL_CACHE[str_or_url] = url
     return url
 
 

@@ -42,7 +42,7 @@ from .client_exceptions import (
 )
 from .client_proto import ResponseHandler
 from .connector import Connection, ConnectionKey
-from .helpers import BasicAuth, Fingerprint, content_type_of
+from .helpers import DONE, BasicAuth, Fingerprint, content_type_of
 from .http_writer import BodyFramer, build_head, check_method
 from .streams import EMPTY_PAYLOAD, StreamReader, supported_encodings
 
@@ -747,8 +747,6 @@ class ClientResponse:
     def release(self) -> Any:
         """Give the connection back (pooled if the body was fully received, else closed).
         Awaiting the result is allowed (it was a coroutine in aiohttp 2.x)."""
-        from .helpers import DONE
-
         self._closed = True
         self._released = True
         conn = self._connection

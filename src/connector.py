@@ -35,6 +35,7 @@ from .helpers import (
     DoneAwaitable,
     Fingerprint,
     default_ssl_context,
+    merge_ssl_params,
     sentinel,
     warn_loop,
 )
@@ -368,6 +369,21 @@ class BaseConnector:
 
     # ----- connect -----
 
+    def _connect_pooled(self, req: Any) -> Connection | None:
+        """The synchronous fast path of :meth:`connect`: an idle pooled connection, if one
+        can be taken right now (no waiting, no I/O), else None."""
+        if self._closed or self._waiters:
+            return None
+        key: ConnectionKey = req.connection_key
+        loop = self._loop
+        if loop is None or not self._has_slot(key):
+            return None
+        proto = self._get(key)
+        if proto is None:
+            return None
+        self._reserve(key, proto)
+        return Connection(self, key, proto, loop, reused=True)
+
     async def connect(self, req: Any, traces: Any = None, timeout: Any = None) -> Connection:
         """A connection for ``req`` (its ``connection_key``): pooled if one is idle, else
         new. Waits while at ``limit``/``limit_per_host``."""
@@ -470,6 +486,8 @@ class TCPConnector(BaseConnector):
         )
         if not verify_ssl and ssl_context is not None:
             raise ValueError("verify_ssl=False and ssl_context are mutually exclusive")
+        # the 2.x trio and the modern ssl= must not contradict each other (ValueError)
+        merge_ssl_params(ssl, verify_ssl, ssl_context, fingerprint)
         self._verify_ssl = verify_ssl
         self._ssl_context = ssl_context
         self._fingerprint = Fingerprint(fingerprint) if fingerprint is not None else None

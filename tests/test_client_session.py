@@ -394,3 +394,17 @@ async def test_bad_header_and_method_raise_before_sending(server: AppServer) -> 
         with pytest.raises(ValueError):
             await session.request("GET\r\n", server.url("/echo"))
     assert server.requests == 0
+
+
+def test_works_on_uvloop() -> None:
+    uvloop = pytest.importorskip("uvloop", reason="uvloop is a bench extra")
+
+    async def main() -> tuple[int, int]:
+        async with app_server(echo_app()) as srv, ClientSession() as session:
+            for _ in range(3):
+                resp = await session.get(srv.url("/echo"))
+                async with resp:
+                    await resp.read()
+            return resp.status, srv.connections
+
+    assert uvloop.run(main()) == (200, 1)
