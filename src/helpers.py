@@ -242,6 +242,11 @@ def merge_ssl_params(
         ssl = Fingerprint(fingerprint)
     if ssl is True:
         ssl = None
+    if ssl is not None and ssl is not False and not isinstance(ssl, Fingerprint):
+        import ssl as ssl_mod
+
+        if not isinstance(ssl, ssl_mod.SSLContext):
+            raise TypeError(f"ssl should be bool, SSLContext or Fingerprint, got {ssl!r}")
     return ssl
 
 
