@@ -15,6 +15,8 @@ from ._models import (
     WSMsgType,
 )
 from ._version import __version__
+
+from .client import ClientSession, request
 from .client_exceptions import (
     ClientConnectionError,
     ClientConnectorCertificateError,
@@ -36,19 +38,16 @@ from .client_exceptions import (
     TooManyRedirects,
     WSServerHandshakeError,
 )
-from .http_parser import HttpResponseParser
-
-# --- client core (uncomment as the modules land) ---
-from .client import ClientSession, request
 from .client_reqrep import ClientRequest, ClientResponse, Fingerprint, RequestInfo
+
+from .client_ws import ClientWebSocketResponse
 from .connector import BaseConnector, Connection, TCPConnector, UnixConnector
+
+from .cookiejar import CookieJar, DummyCookieJar
 from .helpers import BasicAuth, ClientTimeout
+from .http_parser import HttpResponseParser
 from .resolver import AsyncResolver, DefaultResolver, ThreadResolver
 from .streams import StreamReader
-# --- cookies ---
-from .cookiejar import CookieJar, DummyCookieJar
-# --- websocket ---
-from .client_ws import ClientWebSocketResponse
 
 #: "compiled", "python" or "mixed": which implementation of the hot path is in use.
 IMPLEMENTATION: str = _compat.implementation()
@@ -58,20 +57,6 @@ __all__ = (
     "AsyncResolver",
     "BaseConnector",
     "BasicAuth",
-    "ClientRequest",
-    "ClientResponse",
-    "ClientSession",
-    "ClientTimeout",
-    "ClientWebSocketResponse",
-    "Connection",
-    "DefaultResolver",
-    "Fingerprint",
-    "RequestInfo",
-    "StreamReader",
-    "TCPConnector",
-    "ThreadResolver",
-    "UnixConnector",
-    "request",
     "ClientConnectionError",
     "ClientConnectorCertificateError",
     "ClientConnectorError",
@@ -81,24 +66,38 @@ __all__ = (
     "ClientOSError",
     "ClientPayloadError",
     "ClientProxyConnectionError",
+    "ClientRequest",
+    "ClientResponse",
     "ClientResponseError",
     "ClientSSLError",
+    "ClientSession",
+    "ClientTimeout",
+    "ClientWebSocketResponse",
+    "Connection",
     "ContentTypeError",
     "CookieJar",
+    "DefaultResolver",
     "DummyCookieJar",
+    "Fingerprint",
     "HttpResponseParser",
     "HttpVersion",
     "HttpVersion10",
     "HttpVersion11",
     "InvalidURL",
+    "RequestInfo",
     "ServerConnectionError",
     "ServerDisconnectedError",
     "ServerFingerprintMismatch",
     "ServerTimeoutError",
+    "StreamReader",
+    "TCPConnector",
+    "ThreadResolver",
     "TooManyRedirects",
+    "UnixConnector",
     "WSCloseCode",
     "WSMessage",
     "WSMsgType",
     "WSServerHandshakeError",
     "__version__",
+    "request",
 )
