@@ -15,7 +15,6 @@ from ._models import (
     WSMsgType,
 )
 from ._version import __version__
-
 from .client import ClientSession, request
 from .client_exceptions import (
     ClientConnectionError,
@@ -39,10 +38,8 @@ from .client_exceptions import (
     WSServerHandshakeError,
 )
 from .client_reqrep import ClientRequest, ClientResponse, Fingerprint, RequestInfo
-
 from .client_ws import ClientWebSocketResponse
 from .connector import BaseConnector, Connection, TCPConnector, UnixConnector
-
 from .cookiejar import CookieJar, DummyCookieJar
 from .helpers import BasicAuth, ClientTimeout
 from .http_parser import HttpResponseParser
