@@ -12,6 +12,7 @@ as the reference. Example: ``--only ws,uvloop,aiohttp``.
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 import time
 from dataclasses import asdict, replace
@@ -40,8 +41,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def _exit_on_sigterm(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)  # unwinds the finally blocks that stop the servers
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
     settings = runner.Settings.for_mode(args.quick, args.server)
     if args.rounds:
         settings = replace(settings, rounds=max(1, args.rounds))

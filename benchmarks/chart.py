@@ -71,16 +71,13 @@ def _panel(ax: Any, rows: list[dict[str, Any]], bench: str) -> None:
             ax.text(row["speed"], y, f" {row['speed']:.2f}x", va="center", fontsize=7)
             if row["impl"] == row["reference"]:
                 where = f" ({loop})" if loop != "-" else ""
-                refs.append(_short(row["value"], row["unit"]) + where)
+                refs.append(f"{row['impl']} {_short(row['value'], row['unit'])}{where}")
     ax.axvline(1.0, color="#333", linestyle="--", linewidth=0.8)
     ax.set_yticks(range(len(impls)), impls, fontsize=8)
     ax.set_xlim(0, biggest * 1.25)
     ax.tick_params(axis="x", labelsize=7)
-    reference = next((r["reference"] for r in rows if r.get("reference")), None)
     lower = "" if report.higher_is_better(rows[0]["unit"]) else " (lower time = faster)"
-    ax.set_title(
-        f"{bench}{lower}\n{reference or 'no reference'} = 1.0: {', '.join(refs)}", fontsize=8.5
-    )
+    ax.set_title(f"{bench}{lower}\n1.0 = {'; '.join(refs) or 'no reference'}", fontsize=8.5)
     ax.set_ylim(len(impls) - 0.4, -0.6)
 
 

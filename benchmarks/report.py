@@ -60,6 +60,7 @@ def build_rows(results: Results) -> list[dict[str, Any]]:
                 "runs": runs,
                 "error": None if runs else (errs[0] if errs else "no result"),
                 "failed_runs": len(errs),
+                "errors": list(dict.fromkeys(errs)),
             }
         )
     for r in results.micro_rows:
@@ -120,18 +121,32 @@ def add_speeds(rows: list[dict[str, Any]]) -> None:
                 r["speed"] = ref["value"] / r["value"]
 
 
+def _peer_rank(impl: str) -> int | None:
+    """Which row stands for aiohttp: aiohttp itself, else its compiled flavour, else any."""
+    name = impl.lower()
+    if "aiohttp" not in name:
+        return None
+    if name == "aiohttp":
+        return 0
+    if "pure" in name or "python" in name:
+        return 2
+    return 1
+
+
 def targets(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """cyhttp compiled against aiohttp for each target of the issue (and import time)."""
     out: list[dict[str, Any]] = []
     for prefix, minimum in TARGETS:
         cases: dict[tuple[str, str], dict[str, Any]] = {}
         for r in rows:
-            if r["bench"].startswith(prefix) and r["value"]:
-                side = "cy" if r["impl"] == clients.BASELINE else None
-                if side is None and "aiohttp" in r["impl"].lower():
-                    side = "aio"
-                if side:
-                    cases.setdefault((r["bench"], r["loop"]), {})[side] = r
+            if not r["bench"].startswith(prefix) or not r["value"]:
+                continue
+            case = cases.setdefault((r["bench"], r["loop"]), {})
+            rank = _peer_rank(r["impl"])
+            if r["impl"] == clients.BASELINE:
+                case["cy"] = r
+            elif rank is not None and ("aio" not in case or rank < case["aio_rank"]):
+                case["aio"], case["aio_rank"] = r, rank
         for (bench, loop), pair in cases.items():
             if "cy" in pair and "aio" in pair:
                 cy, aio = pair["cy"], pair["aio"]
@@ -197,9 +212,13 @@ def _table(header: list[str], body: Iterable[list[str]], right: set[int]) -> lis
 def _cells(r: dict[str, Any], previous_bench: str | None) -> list[str]:
     speed = "" if r.get("speed") is None else f"{r['speed']:.2f}x"
     if r["value"] is None:
-        note = f"error: {r['error']}"[:90]
+        note = " ".join(f"error: {r['error']}".split())[:90]
     else:
-        note = f"{r['failed_runs']} runs failed" if r["failed_runs"] else ""
+        failed = r["failed_runs"]
+        note = ""
+        if failed:
+            first = " ".join(str(r["errors"][0]).split()) if r.get("errors") else ""
+            note = f"{failed} of {failed + len(r['runs'])} runs failed: {first}"[:90]
     return [
         r["bench"] if r["bench"] != previous_bench else "",
         r["impl"],
