@@ -509,7 +509,10 @@ class ClientResponse:
         self.content = payload
         conn = self._connection
         if conn is not None and conn.protocol is not None and conn.protocol._upgraded:
-            return  # 101: the connection now belongs to whoever takes it over
+            # 101: the connection now belongs to whoever takes it over, for as long as it
+            # likes; the whole-request timeout ends with the handshake
+            self._cancel_deadline()
+            return
 
     def _on_body_done(self) -> None:
         """The protocol finished receiving the body: hand the connection back now."""

@@ -120,3 +120,26 @@ def test_start_on_closed_protocol_raises() -> None:
             proto.start("GET")
     finally:
         loop.close()
+
+
+async def test_upgraded_connection_outlives_the_request_timeout() -> None:
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await read_request(reader)
+        writer.write(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: x\r\n\r\n")
+        await writer.drain()
+        await asyncio.sleep(0.4)
+        writer.write(b"late")
+        await writer.drain()
+
+    async with raw_server(handler) as srv, ClientSession(read_timeout=0.2) as session:
+        resp = await session.get(srv.url())
+        conn = resp.connection
+        assert conn is not None and conn.protocol is not None
+        await asyncio.sleep(0.3)  # past the request's whole-operation timeout
+        assert not conn.closed
+        receiver = Receiver()
+        conn.protocol.take_over(receiver)
+        await asyncio.wait_for(receiver.eof.wait(), 5)
+        assert bytes(receiver.data) == b"late"
+        conn.close()
+        resp.release()

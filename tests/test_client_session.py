@@ -408,3 +408,38 @@ def test_works_on_uvloop() -> None:
             return resp.status, srv.connections
 
     assert uvloop.run(main()) == (200, 1)
+
+
+async def test_expect100_waits_for_continue(server: AppServer) -> None:
+    async with ClientSession() as session:
+        resp = await session.put(server.url("/echo"), data=b"after continue", expect100=True)
+        async with resp:
+            got = await resp.json()
+    assert got["body"] == "after continue"
+    assert headers_of(got)["Expect"] == "100-continue"
+
+
+async def test_expect100_body_not_sent_on_early_final_answer() -> None:
+    from .servers import raw_server
+
+    seen: list[bytes] = []
+
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        seen.append(await reader.readuntil(b"\r\n\r\n"))
+        writer.write(b"HTTP/1.1 417 Expectation Failed\r\nContent-Length: 0\r\n\r\n")
+        await writer.drain()
+        seen.append(await asyncio.wait_for(reader.read(100), 0.3))
+
+    async with raw_server(handler) as srv, ClientSession() as session:
+        resp = await session.put(srv.url(), data=b"never sent", expect100=True)
+        async with resp:
+            assert resp.status == 417
+        await asyncio.sleep(0.4)
+    assert b"never sent" not in b"".join(seen)
+
+
+async def test_session_auto_decompress_off(server: AppServer) -> None:
+    async with ClientSession(auto_decompress=False) as session:
+        resp = await session.get(server.url("/echo"))
+        async with resp:
+            assert "Accept-Encoding" not in headers_of(await resp.json())
