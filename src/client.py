@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import json as _json
-import sys
-import traceback
 import warnings
 from collections.abc import Callable, Coroutine, Generator, Iterable, Mapping
 from http.cookies import BaseCookie, Morsel
@@ -114,26 +112,6 @@ class ClientSession:
     """A pool of connections plus defaults (headers, auth, cookies, timeouts) shared by the
     requests made through it. Use it as ``async with ClientSession() as session:``."""
 
-    ATTRS = frozenset(
-        (
-            "_connector",
-            "_connector_owner",
-            "_cookie_jar",
-            "_default_headers",
-            "_skip_auto_headers",
-            "_default_auth",
-            "_json_serialize",
-            "_version",
-            "_timeout",
-            "_raise_for_status",
-            "_auto_decompress",
-            "_trust_env",
-            "_requote_redirect_url",
-            "_response_class",
-            "_source_traceback",
-        )
-    )
-
     _connector: BaseConnector | None = None
 
     def __init__(
@@ -182,9 +160,6 @@ class ClientSession:
         self._trust_env = trust_env
         self._requote_redirect_url = requote_redirect_url
         self._response_class = response_class
-        self._source_traceback = (
-            traceback.extract_stack(sys._getframe(1)) if sys.flags.dev_mode else None
-        )
 
     def __del__(self, _warnings: Any = warnings) -> None:
         if not self.closed:

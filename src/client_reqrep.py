@@ -479,7 +479,6 @@ class ClientResponse:
         self._history = history
         self._loop = loop
         self._closed = False
-        self._released = False
         self._request_info: RequestInfo | None = None
 
     # ----- life cycle (driven by ClientRequest) -----
@@ -669,7 +668,6 @@ class ClientResponse:
             except BaseException:
                 self._abort()
                 raise
-            self._released = True
         return self._body
 
     def get_encoding(self) -> str:
@@ -751,17 +749,11 @@ class ClientResponse:
         """Give the connection back (pooled if the body was fully received, else closed).
         Awaiting the result is allowed (it was a coroutine in aiohttp 2.x)."""
         self._closed = True
-        self._released = True
         conn = self._connection
         if conn is not None:
             # the body is not complete: the connection cannot be reused
             self._connection = None
-            self._cancel_deadline()
-            proto = conn.protocol
-            if proto is not None and proto._upgraded:
-                conn.close()
-            else:
-                conn.close()
+            conn.close()
         self._cancel_deadline()
         writer = self._writer
         if writer is not None and not writer.done():

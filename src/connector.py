@@ -170,7 +170,6 @@ class BaseConnector:
             collections.deque()
         )
         self._cleanup_handle: asyncio.TimerHandle | None = None
-        self._source_traceback = None
 
     def __del__(self, _warnings: Any = warnings) -> None:
         if self._closed:

@@ -34,10 +34,6 @@ class _FlowControl(Protocol):
     def resume_reading(self) -> None: ...
 
 
-class EofStream(Exception):
-    """Internal: raised by readany() at end of stream for the iterators."""
-
-
 class StreamReader:
     """A buffer of body bytes with asyncio readers and byte-count flow control."""
 
