@@ -29,6 +29,19 @@ def _want_extensions() -> bool:
     return True
 
 
+def _include_dirs(name: str) -> list[str]:
+    """The parser builds its header multidicts through multidict's C API (multidict>=7)."""
+    if name != "_parser":
+        return []
+    try:
+        import multidict
+
+        return [multidict.get_include()]
+    except (ImportError, AttributeError) as exc:
+        _warn(f"multidict>=7 is needed to build {name} ({exc})")
+        return []
+
+
 def _extensions() -> list[Extension]:
     if not _want_extensions():
         return []
@@ -44,7 +57,12 @@ def _extensions() -> list[Extension]:
     # CYHTTP_BUILD_ONLY=_parser builds just that module (for quick rebuilds in development)
     only = set(filter(None, os.environ.get("CYHTTP_BUILD_ONLY", "").split(",")))
     extensions = [
-        Extension(f"cyhttp.{name}", [f"src/{name}.pyx"], extra_compile_args=compile_args)
+        Extension(
+            f"cyhttp.{name}",
+            [f"src/{name}.pyx"],
+            extra_compile_args=compile_args,
+            include_dirs=_include_dirs(name),
+        )
         for name in COMPILED_MODULES
         if not only or name in only
     ]

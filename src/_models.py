@@ -7,7 +7,7 @@ from collections.abc import Callable
 from enum import IntEnum
 from typing import Any, NamedTuple
 
-from multidict import CIMultiDict, CIMultiDictProxy
+from multidict import CIMultiDict, CIMultiDictProxy, istr
 
 __all__ = (
     "HttpVersion",
@@ -27,6 +27,11 @@ class HttpVersion(NamedTuple):
 
 HttpVersion10 = HttpVersion(1, 0)
 HttpVersion11 = HttpVersion(1, 1)
+
+
+#: decoded header names (bytes → istr), bounded; see ResponseHead.headers
+_HEADER_NAMES: dict[bytes, istr] = {}
+_HEADER_NAMES_MAX = 512
 
 
 class ResponseHead:
@@ -85,13 +90,18 @@ class ResponseHead:
         """
         headers = self._headers
         if headers is None:
-            md: CIMultiDict[str] = CIMultiDict()
+            # names repeat across responses: decode each once, as istr (multidict then
+            # skips case-folding it), in a bounded cache shared with every head
+            names = _HEADER_NAMES
+            pairs = []
             for name, value in self.raw_headers:
-                md.add(
-                    name.decode("utf-8", "surrogateescape"),
-                    value.decode("utf-8", "surrogateescape"),
-                )
-            headers = self._headers = CIMultiDictProxy(md)
+                key = names.get(name)
+                if key is None:
+                    key = istr(name.decode("utf-8", "surrogateescape"))
+                    if len(names) < _HEADER_NAMES_MAX:
+                        names[name] = key
+                pairs.append((key, value.decode("utf-8", "surrogateescape")))
+            headers = self._headers = CIMultiDictProxy(CIMultiDict(pairs))
         return headers
 
     def __repr__(self) -> str:

@@ -11,8 +11,20 @@ and once per message (the :class:`ResponseHead`, the body slices).
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
 from cpython.list cimport PyList_GET_ITEM, PyList_GET_SIZE
 from cpython.tuple cimport PyTuple_GET_ITEM
+from cpython.dict cimport PyDict_GetItem, PyDict_SetItem
+from cpython.object cimport PyObject
 from cpython.unicode cimport PyUnicode_DecodeUTF8
 from libc.string cimport memchr, memcmp
+
+from multidict cimport (
+    CIMultiDict_New,
+    CIMultiDictProxy_New,
+    MultiDict_Add,
+    MultiDict_CAPI,
+    MultiDict_GetCAPI,
+)
+
+from multidict import istr
 
 from cyhttp._models import HttpVersion10, HttpVersion11, ResponseHead
 from cyhttp.http_exceptions import (
@@ -94,6 +106,64 @@ cdef str _decode(const unsigned char* p, Py_ssize_t n):
     return PyUnicode_DecodeUTF8(<const char*>p, n, "surrogateescape")
 
 
+#: decoded header names and values, shared by all parsers: most responses repeat most of
+#: their fields. Bounded: a cache that reaches its limit is emptied and starts over.
+cdef dict _NAMES = {}
+cdef dict _VALUES = {}
+cdef Py_ssize_t _NAMES_MAX = 512
+cdef Py_ssize_t _VALUES_MAX = 2048
+
+
+cdef inline object _decode_name(bytes raw):
+    cdef PyObject* hit = PyDict_GetItem(_NAMES, raw)
+    if hit != NULL:
+        return <object>hit
+    # istr: multidict skips case-folding keys that are already istr
+    name = istr(_decode(<const unsigned char*>PyBytes_AS_STRING(raw), PyBytes_GET_SIZE(raw)))
+    if len(_NAMES) >= _NAMES_MAX:
+        _NAMES.clear()
+    PyDict_SetItem(_NAMES, raw, name)
+    return name
+
+
+cdef inline str _decode_value(bytes raw):
+    cdef PyObject* hit = PyDict_GetItem(_VALUES, raw)
+    if hit != NULL:
+        return <str>hit
+    value = _decode(<const unsigned char*>PyBytes_AS_STRING(raw), PyBytes_GET_SIZE(raw))
+    if len(_VALUES) >= _VALUES_MAX:
+        _VALUES.clear()
+    PyDict_SetItem(_VALUES, raw, value)
+    return value
+
+
+cdef MultiDict_CAPI* _MD = MultiDict_GetCAPI()
+
+
+cdef object _build_headers(tuple raw_headers):
+    """The CIMultiDictProxy of the headers, built through multidict's C API."""
+    cdef Py_ssize_t i, n = len(raw_headers)
+    cdef tuple field
+    md = CIMultiDict_New(_MD, n)
+    for i in range(n):
+        field = <tuple>raw_headers[i]
+        MultiDict_Add(_MD, md, _decode_name(<bytes>field[0]), _decode_value(<bytes>field[1]))
+    return CIMultiDictProxy_New(_MD, md)
+
+
+class _Head(ResponseHead):
+    """The compiled twin's ResponseHead: the same object, headers built by C code."""
+
+    __slots__ = ()
+
+    @property
+    def headers(self):
+        headers = self._headers
+        if headers is None:
+            headers = self._headers = _build_headers(self.raw_headers)
+        return headers
+
+
 cdef class HttpResponseParser:
     """Incremental HTTP/1.x response parser; see ``cyhttp._parser_py`` for the contract."""
 
@@ -121,6 +191,8 @@ cdef class HttpResponseParser:
     cdef Py_ssize_t _block_fields
     cdef long long _remaining
     cdef bint _keep_alive
+    cdef list _name_cache  # 64 slots: recently seen header names, reused as objects
+    cdef list _value_cache  # the last value seen with the name in the same slot
 
     def __init__(
         self,
@@ -155,6 +227,8 @@ cdef class HttpResponseParser:
         self._block_fields = 0
         self._remaining = 0
         self._keep_alive = True
+        self._name_cache = [b""] * 64
+        self._value_cache = [b""] * 64
 
     # -- public API ---------------------------------------------------------------
 
@@ -499,11 +573,25 @@ cdef class HttpResponseParser:
         self._nfields += 1
         self._block_fields += 1
         if not trailers:
-            self._fields.append((
-                PyBytes_FromStringAndSize(<const char*>p + pos, i - pos),
-                PyBytes_FromStringAndSize(<const char*>p + vs, ve - vs),
-            ))
+            self._fields.append(self._field(p + pos, i - pos, p + vs, ve - vs))
         return 0
+
+    cdef tuple _field(
+        self, const unsigned char* name, Py_ssize_t n, const unsigned char* value, Py_ssize_t vn
+    ):
+        """``(name, value)`` as bytes, reusing the objects of the last field in the same
+        cache slot when they are equal (responses repeat their fields), which saves the
+        allocations here and lets the decode caches above hit on a cached hash."""
+        cdef Py_ssize_t slot = (n * 7 + name[0] + name[n - 1] * 3 + name[n >> 1]) & 63
+        cdef bytes cname = <bytes>PyList_GET_ITEM(self._name_cache, slot)
+        cdef bytes cvalue = <bytes>PyList_GET_ITEM(self._value_cache, slot)
+        if not (PyBytes_GET_SIZE(cname) == n and memcmp(PyBytes_AS_STRING(cname), name, n) == 0):
+            cname = PyBytes_FromStringAndSize(<const char*>name, n)
+            self._name_cache[slot] = cname
+        if not (PyBytes_GET_SIZE(cvalue) == vn and memcmp(PyBytes_AS_STRING(cvalue), value, vn) == 0):
+            cvalue = PyBytes_FromStringAndSize(<const char*>value, vn)
+            self._value_cache[slot] = cvalue
+        return (cname, cvalue)
 
     cdef unsigned long long _chunk_size(
         self, const unsigned char* p, Py_ssize_t pos, Py_ssize_t end
@@ -622,7 +710,7 @@ cdef class HttpResponseParser:
         )
         raw_headers = tuple(fields)
         if status == 101 or (request == REQ_CONNECT and 200 <= status < 300):
-            head = ResponseHead(
+            head = _Head(
                 version, status, self._reason, raw_headers, False, True, False, None, encoding
             )
             self._state = S_UPGRADED
@@ -630,7 +718,7 @@ cdef class HttpResponseParser:
             self._on_message_complete()
             return 0
         if status < 200:
-            head = ResponseHead(
+            head = _Head(
                 version, status, self._reason, raw_headers, keep_alive, False, False, None,
                 encoding,
             )
@@ -663,7 +751,7 @@ cdef class HttpResponseParser:
             self._remaining = content_length
         else:
             state = S_CLOSED
-        head = ResponseHead(
+        head = _Head(
             version, status, self._reason, raw_headers, keep_alive, False, chunked,
             content_length if has_cl else None, encoding,
         )
