@@ -160,6 +160,9 @@ class ClientSession:
         self._trust_env = trust_env
         self._requote_redirect_url = requote_redirect_url
         self._response_class = response_class
+        #: plain requests (no headers, body, auth or cookies) by their parameters: such a
+        #: request is immutable once built, so it is built once (bounded)
+        self._templates: dict[tuple[Any, ...], ClientRequest] = {}
 
     def __del__(self, _warnings: Any = warnings) -> None:
         if not self.closed:
@@ -389,33 +392,66 @@ class ClientSession:
         retried = False
         req_cookies = cookies
         drop_auth_header = False
-        while True:
-            req_headers = self._merged_headers(headers)
-            if drop_auth_header:
-                req_headers.popall("Authorization", None)
-                req_headers.popall("Cookie", None)
-            cookie_value = self._cookie_header(url, req_cookies)
-            req = ClientRequest(
+        version = version or self._version
+        template_key = None
+        if (
+            headers is None
+            and data is None
+            and json_body is None
+            and cookies is None
+            and auth is None
+            and not skip_auto_headers
+            and not compress
+            and not chunked
+            and not expect100
+            and proxy is None
+            and proxy_headers is None
+            and not self._trust_env
+            and not self._default_headers
+            and (self._cookie_jar is None or not len(self._cookie_jar))
+        ):
+            # a plain request: its head is the same every time, so the request object
+            # (immutable once built) is kept and reused
+            template_key = (
                 method,
                 url,
-                headers=req_headers,
-                skip_auto_headers=skip,
-                data=data,
-                json_body=json_body,
-                cookie_header=cookie_value,
-                auth=auth,
-                version=version or self._version,
-                compress=compress,
-                chunked=chunked,
-                expect100=expect100,
-                ssl=ssl,
-                proxy=proxy,
-                proxy_auth=proxy_auth,
-                proxy_headers=proxy_headers,
-                auto_decompress=auto_decompress,
-                read_until_eof=read_until_eof,
-                sock_read=tm.sock_read,
+                ssl,
+                auto_decompress,
+                read_until_eof,
+                tm.sock_read,
+                version,
             )
+        while True:
+            req = None
+            if template_key is not None and not history:
+                req = self._templates.get(template_key)
+            if req is None:
+                req = self._new_request(
+                    method,
+                    url,
+                    headers,
+                    drop_auth_header,
+                    req_cookies,
+                    skip,
+                    data,
+                    json_body,
+                    auth,
+                    version,
+                    compress,
+                    chunked,
+                    expect100,
+                    ssl,
+                    proxy,
+                    proxy_auth,
+                    proxy_headers,
+                    auto_decompress,
+                    read_until_eof,
+                    tm.sock_read,
+                )
+                if template_key is not None and not history:
+                    if len(self._templates) >= 256:
+                        self._templates.clear()
+                    self._templates[template_key] = req
             resp = await self._send_once(req, tm, deadline, tuple(history), loop)
             if resp is None:
                 # a pooled connection was found closed: retry once on a fresh one
@@ -491,6 +527,56 @@ class ClientSession:
         if raise_for_status:
             resp.raise_for_status()
         return resp
+
+    def _new_request(
+        self,
+        method: str,
+        url: URL,
+        headers: Any,
+        drop_auth_header: bool,
+        req_cookies: Any,
+        skip: frozenset[str],
+        data: Any,
+        json_body: bytes | None,
+        auth: BasicAuth | None,
+        version: HttpVersion,
+        compress: Any,
+        chunked: Any,
+        expect100: bool,
+        ssl: Any,
+        proxy: Any,
+        proxy_auth: BasicAuth | None,
+        proxy_headers: Any,
+        auto_decompress: bool,
+        read_until_eof: bool,
+        sock_read: float | None,
+    ) -> ClientRequest:
+        req_headers = self._merged_headers(headers)
+        if drop_auth_header:
+            req_headers.popall("Authorization", None)
+            req_headers.popall("Cookie", None)
+        cookie_value = self._cookie_header(url, req_cookies)
+        return ClientRequest(
+            method,
+            url,
+            headers=req_headers,
+            skip_auto_headers=skip,
+            data=data,
+            json_body=json_body,
+            cookie_header=cookie_value,
+            auth=auth,
+            version=version,
+            compress=compress,
+            chunked=chunked,
+            expect100=expect100,
+            ssl=ssl,
+            proxy=proxy,
+            proxy_auth=proxy_auth,
+            proxy_headers=proxy_headers,
+            auto_decompress=auto_decompress,
+            read_until_eof=read_until_eof,
+            sock_read=sock_read,
+        )
 
     def _merged_headers(self, headers: Any) -> CIMultiDict[str]:
         """Session defaults overlaid by the request's headers (a name given in the request

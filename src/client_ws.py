@@ -289,7 +289,8 @@ class ClientWebSocketResponse:
             else:
                 queue.append(msg)
         self._queued_bytes += len(data)
-        if self._queued_bytes > _QUEUE_HIGH_WATER and not self._paused:
+        # pause only with whole messages waiting: a partial one needs more bytes to finish
+        if queue and self._queued_bytes > _QUEUE_HIGH_WATER and not self._paused:
             self._paused = True
             self._proto.pause_reading()
         waiter = self._waiter
@@ -558,9 +559,9 @@ class ClientWebSocketResponse:
                         self._proto.resume_reading()
                 if msg.type is _CLOSE:
                     self._closing = True
-                    self._close_code = msg.data
-                    if self._autoclose:
-                        await self.close()
+                    self._close_code = code = msg.data
+                    if self._autoclose:  # echo the code (RFC 6455 §5.5.1); 1005 is not sendable
+                        await self.close(code=WSCloseCode.OK if code == 1005 else code)
                 return msg
             end = self._end
             if end is not None:

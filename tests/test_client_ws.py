@@ -1,0 +1,625 @@
+"""``ClientSession.ws_connect`` and ``ClientWebSocketResponse`` over real loopback sockets.
+
+The well-behaved peer is the ``websockets`` package's server (with and without
+permessage-deflate); protocol violations and odd handshakes come from a raw asyncio server
+that writes exactly the bytes a test wants and records what the client sends back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import hashlib
+import json
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from websockets.asyncio.server import ServerConnection, serve
+from websockets.extensions.permessage_deflate import ServerPerMessageDeflateFactory
+
+import cyhttp
+from cyhttp import _websocket_py
+from cyhttp.http_exceptions import WebSocketError
+
+pytestmark = pytest.mark.timeout(60)
+
+MiB = 1024 * 1024
+T, B = cyhttp.WSMsgType.TEXT, cyhttp.WSMsgType.BINARY
+
+
+# ------------------------------------------------------------------ the websockets server
+
+@dataclass
+class Record:
+    """What the websockets server saw: close codes/reasons, negotiated extensions."""
+
+    closes: list[tuple[int | None, str | None]] = field(default_factory=list)
+    extensions: list[str] = field(default_factory=list)
+    events: list[str] = field(default_factory=list)
+
+
+async def _handler(conn: ServerConnection, record: Record) -> None:
+    path = conn.request.path if conn.request is not None else "/"
+    record.extensions.append(conn.response.headers.get("Sec-WebSocket-Extensions", "")
+                             if conn.response is not None else "")
+    try:
+        if path == "/echo":
+            async for message in conn:
+                await conn.send(message)
+        elif path == "/fragments":
+            await conn.send(["Hel", "lo ", "wörld"])
+            await conn.send([b"\x00\x01", b"", b"\x02"])
+            await conn.wait_closed()
+        elif path == "/server-ping":
+            pong = await conn.ping(b"srv")
+            await asyncio.wait_for(pong, 5)
+            record.events.append("pong")
+            await conn.send("pong received")
+            await conn.wait_closed()
+        elif path.startswith("/close"):
+            await conn.close(4001, "bye")
+        elif path == "/json":
+            data = json.loads(await conn.recv())
+            await conn.send(json.dumps({"got": data}))
+            await conn.wait_closed()
+    finally:
+        record.closes.append((conn.close_code, conn.close_reason))
+
+
+@contextlib.asynccontextmanager
+async def ws_server(**kwargs: Any) -> AsyncIterator[tuple[str, Record]]:
+    record = Record()
+    kwargs.setdefault("max_size", None)
+    kwargs.setdefault("ping_interval", None)
+
+    async def handler(conn: ServerConnection) -> None:
+        await _handler(conn, record)
+
+    async with serve(handler, "127.0.0.1", 0, **kwargs) as server:
+        port = next(iter(server.sockets)).getsockname()[1]
+        yield f"ws://127.0.0.1:{port}", record
+
+
+@contextlib.asynccontextmanager
+async def ws_session(
+    path: str, server: dict[str, Any] | None = None, **kwargs: Any
+) -> AsyncIterator[tuple[cyhttp.ClientWebSocketResponse, Record]]:
+    """A websockets server, a session and a connected client WebSocket, all torn down."""
+    async with ws_server(**(server or {})) as (url, record), cyhttp.ClientSession() as session:
+        ws = await session.ws_connect(url + path, **kwargs)
+        try:
+            yield ws, record
+        finally:
+            await ws.close()
+
+
+# ------------------------------------------------------------------ the raw server
+
+def _accept(key: str) -> str:
+    digest = hashlib.sha1((key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11").encode()).digest()
+    return base64.b64encode(digest).decode()
+
+
+@dataclass
+class Peer:
+    """One raw connection: the request head, and helpers to speak frames."""
+
+    reader: asyncio.StreamReader
+    writer: asyncio.StreamWriter
+    headers: dict[str, str]
+    frames: Any = field(default_factory=lambda: _websocket_py.FrameReader(0))
+
+    def accept_value(self) -> str:
+        return _accept(self.headers.get("sec-websocket-key", ""))
+
+    async def handshake(self, extra: str = "", *, accept: str | None = None) -> None:
+        self.writer.write(
+            (
+                "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+                f"Connection: Upgrade\r\nSec-WebSocket-Accept: {accept or self.accept_value()}"
+                f"\r\n{extra}\r\n"
+            ).encode()
+        )
+        await self.writer.drain()
+
+    def send(self, data: bytes) -> None:
+        self.writer.write(data)
+
+    async def messages_until_close(self) -> list[Any]:
+        """Everything the client sends until its CLOSE (or EOF)."""
+        out: list[Any] = []
+        while True:
+            data = await self.reader.read(65536)
+            if not data:
+                return out
+            for msg in self.frames.feed_data(data):
+                out.append(msg)
+                if msg.type is cyhttp.WSMsgType.CLOSE:
+                    return out
+
+
+@dataclass
+class RawServer:
+    port: int
+    peers: list[Peer] = field(default_factory=list)
+    done: list[Any] = field(default_factory=list)
+    tasks: list[asyncio.Task[Any]] = field(default_factory=list)
+
+    def url(self, path: str = "/") -> str:
+        return f"ws://127.0.0.1:{self.port}{path}"
+
+
+@contextlib.asynccontextmanager
+async def raw_server(script: Callable[[Peer], Awaitable[Any]]) -> AsyncIterator[RawServer]:
+    server_info = RawServer(port=0)
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        server_info.tasks.append(task)
+        head = await reader.readuntil(b"\r\n\r\n")
+        lines = head.decode("latin-1").split("\r\n")[1:]
+        headers = {}
+        for line in lines:
+            if ":" in line:
+                name, _, value = line.partition(":")
+                headers[name.strip().lower()] = value.strip()
+        peer = Peer(reader, writer, headers)
+        server_info.peers.append(peer)
+        try:
+            server_info.done.append(await script(peer))
+        except (ConnectionError, asyncio.IncompleteReadError) as exc:
+            server_info.done.append(exc)
+        finally:
+            writer.close()
+            with contextlib.suppress(ConnectionError):
+                await writer.wait_closed()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    server_info.port = server.sockets[0].getsockname()[1]
+    try:
+        yield server_info
+        if server_info.tasks:  # let the scripts finish reading what the client sent last
+            await asyncio.wait(server_info.tasks, timeout=10)
+    finally:
+        server.close()
+        await server.wait_closed()
+
+
+def frame(opcode: int, payload: bytes, **kwargs: Any) -> bytes:
+    """A server frame (unmasked)."""
+    kwargs.setdefault("mask", False)
+    data: bytes = _websocket_py.build_frame(opcode, payload, **kwargs)
+    return data
+
+
+# ------------------------------------------------------------------ echo
+
+SIZES = [0, 125, 126, 64 * 1024, 16 * MiB]
+
+
+def _payload(kind: str, size: int) -> str | bytes:
+    if kind == "text":
+        text = ("aé€😀" * (size // 10 + 1)).encode()[:size].decode("utf-8", "ignore")
+        return text + "a" * (size - len(text.encode()))
+    return bytes(range(256)) * (size // 256) + bytes(range(size % 256))
+
+
+@pytest.mark.parametrize("compress", [0, 15], ids=["plain", "deflate"])
+@pytest.mark.parametrize("kind", ["text", "binary"])
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s}B")
+async def test_echo(compress: int, kind: str, size: int) -> None:
+    payload = _payload(kind, size)
+    assert len(payload.encode() if isinstance(payload, str) else payload) == size
+    async with ws_server() as (url, record), cyhttp.ClientSession() as session:
+        ws = await session.ws_connect(url + "/echo", compress=compress, max_msg_size=32 * MiB)
+        assert ws.compress == compress
+        for _ in range(2):  # twice: the second message reuses the compression context
+            if isinstance(payload, str):
+                await ws.send_str(payload)
+                assert await ws.receive_str() == payload
+            else:
+                await ws.send_bytes(payload)
+                assert await ws.receive_bytes() == payload
+        assert await ws.close() is True
+        assert ws.closed
+    assert ("permessage-deflate" in record.extensions[0]) == bool(compress)
+    assert record.closes == [(1000, "")]
+
+
+@pytest.mark.parametrize(
+    "factory",
+    [
+        ServerPerMessageDeflateFactory(server_no_context_takeover=True,
+                                       client_no_context_takeover=True),
+        ServerPerMessageDeflateFactory(server_max_window_bits=10, client_max_window_bits=9),
+    ],
+    ids=["no-context-takeover", "small-windows"],
+)
+async def test_deflate_parameters_from_the_server(factory: Any) -> None:
+    server = {"extensions": [factory], "compression": None}
+    async with ws_session("/echo", server=server, compress=15) as (ws, record):
+        for i in range(3):
+            message = f"message {i} " * 500
+            await ws.send_str(message)
+            assert await ws.receive_str() == message
+    assert "permessage-deflate" in record.extensions[0]
+    assert record.closes == [(1000, "")]
+
+
+async def test_server_declines_compression() -> None:
+    async with ws_session("/echo", server={"compression": None}, compress=12) as (ws, _):
+        assert ws.compress == 0
+        await ws.send_bytes(b"x" * 1000)
+        assert await ws.receive_bytes() == b"x" * 1000
+
+
+async def test_fragmented_messages_are_reassembled() -> None:
+    async with ws_session("/fragments") as (ws, _):
+        assert await ws.receive_str() == "Hello wörld"
+        assert await ws.receive_bytes() == b"\x00\x01\x02"
+
+
+async def test_json_and_async_iteration() -> None:
+    async with ws_server() as (url, _), cyhttp.ClientSession() as session:
+        async with session.ws_connect(url + "/json") as ws:
+            await ws.send_json({"a": [1, 2]})
+            assert await ws.receive_json() == {"got": {"a": [1, 2]}}
+        ws = await session.ws_connect(url + "/close")
+        seen = [msg async for msg in ws]  # ends at the server's CLOSE
+        assert seen == []
+        assert ws.closed and ws.close_code == 4001
+
+
+async def test_type_errors() -> None:
+    async with ws_session("/echo") as (ws, _):
+        with pytest.raises(TypeError):
+            await ws.send_str(b"bytes")  # type: ignore[arg-type]
+        with pytest.raises(TypeError):
+            await ws.send_bytes("text")  # type: ignore[arg-type]
+        await ws.send_bytes(b"raw")
+        with pytest.raises(TypeError):
+            await ws.receive_str()
+        await ws.send_str("text")
+        with pytest.raises(TypeError):
+            await ws.receive_bytes()
+        await ws.send_str("not json")
+        with pytest.raises(ValueError):
+            await ws.receive_json()
+
+
+# ------------------------------------------------------------------ ping / pong
+
+async def test_client_ping_gets_pong_without_autoping() -> None:
+    async with ws_session("/echo", autoping=False) as (ws, _):
+        ws.ping(b"hi")
+        msg = await ws.receive()
+        assert (msg.type, msg.data) == (cyhttp.WSMsgType.PONG, b"hi")
+        await ws.ping("again")  # awaitable too, as in later aiohttp
+        assert (await ws.receive()).data == b"again"
+
+
+async def test_server_ping_is_answered_automatically() -> None:
+    async with ws_session("/server-ping") as (ws, record):
+        assert await ws.receive_str() == "pong received"
+    assert record.events == ["pong"]
+
+
+async def test_server_ping_is_delivered_without_autoping() -> None:
+    async with ws_session("/server-ping", autoping=False) as (ws, record):
+        msg = await ws.receive()
+        assert (msg.type, msg.data) == (cyhttp.WSMsgType.PING, b"srv")
+        ws.pong(msg.data)
+        assert await ws.receive_str() == "pong received"
+    assert record.events == ["pong"]
+
+
+async def test_heartbeat_pings_an_idle_server() -> None:
+    async def script(peer: Peer) -> int:
+        await peer.handshake()
+        pings = 0
+        while True:
+            data = await peer.reader.read(65536)
+            if not data:
+                return pings
+            for msg in peer.frames.feed_data(data):
+                if msg.type is cyhttp.WSMsgType.PING:
+                    pings += 1
+                    peer.send(frame(0xA, msg.data))
+                elif msg.type is cyhttp.WSMsgType.TEXT:
+                    peer.send(frame(0x1, msg.data.encode()))
+                elif msg.type is cyhttp.WSMsgType.CLOSE:
+                    peer.send(frame(0x8, b"\x03\xe8"))
+                    return pings
+
+    async with raw_server(script) as srv, cyhttp.ClientSession() as session:
+        ws = await session.ws_connect(srv.url(), heartbeat=0.05)
+        with pytest.raises(asyncio.TimeoutError):
+            await ws.receive(timeout=0.5)  # idle: only heartbeats flow, and are answered
+        assert not ws.closed
+        await ws.send_str("still there")
+        assert await ws.receive_str() == "still there"
+        await ws.close()
+        assert ws.close_code == 1000
+    assert srv.done[0] >= 2
+
+
+async def test_heartbeat_without_pong_closes_with_1006() -> None:
+    async def script(peer: Peer) -> None:
+        await peer.handshake()
+        while await peer.reader.read(65536):
+            pass  # hear pings, never answer
+
+    async with raw_server(script) as srv, cyhttp.ClientSession() as session:
+        ws = await session.ws_connect(srv.url(), heartbeat=0.05)
+        msg = await ws.receive()
+        assert msg.type is cyhttp.WSMsgType.ERROR
+        assert isinstance(msg.data, cyhttp.ServerTimeoutError)
+        assert ws.closed and ws.close_code == 1006
+        assert ws.exception() is msg.data
+        assert (await ws.receive()).type is cyhttp.WSMsgType.CLOSED
+
+
+# ------------------------------------------------------------------ closing
+
+async def test_server_initiated_close_autoclose() -> None:
+    async with ws_server() as (url, record), cyhttp.ClientSession() as session:
+        ws = await session.ws_connect(url + "/close")
+        msg = await ws.receive()
+        assert (msg.type, msg.data, msg.extra) == (cyhttp.WSMsgType.CLOSE, 4001, "bye")
+        assert ws.closed and ws.close_code == 4001
+        assert (await ws.receive()).type is cyhttp.WSMsgType.CLOSED
+        assert await ws.close() is False
+    assert record.closes == [(4001, "")]  # the handshake completed; our CLOSE echoed the code
+
+
+async def test_server_initiated_close_without_autoclose() -> None:
+    async with ws_server() as (url, record), cyhttp.ClientSession() as session:
+        ws = await session.ws_connect(url + "/close", autoclose=False)
+        msg = await ws.receive()
+        assert (msg.type, msg.data) == (cyhttp.WSMsgType.CLOSE, 4001)
+        assert not ws.closed
+        assert await ws.close() is True
+        assert ws.closed and ws.close_code == 4001
+    assert record.closes == [(1000, "")]
+
+
+async def test_client_close_sends_code_and_message() -> None:
+    async with ws_server() as (url, record), cyhttp.ClientSession() as session:
+        ws = await session.ws_connect(url + "/echo")
+        assert await ws.close(code=4000, message=b"done") is True
+        assert await ws.close() is False
+        assert ws.close_code == 4000  # the code of the server's answering CLOSE (an echo)
+        assert ws.get_extra_info("peername") is None
+        for _ in range(4):
+            assert (await ws.receive()).type is cyhttp.WSMsgType.CLOSED
+        with pytest.raises(RuntimeError):
+            await ws.receive()
+        with pytest.raises(cyhttp.ClientConnectionError):
+            await ws.send_str("too late")
+    assert record.closes == [(4000, "done")]
+
+
+async def test_close_times_out_when_the_server_never_answers() -> None:
+    async def script(peer: Peer) -> list[Any]:
+        await peer.handshake()
+        got = await peer.messages_until_close()
+        await peer.reader.read()  # hold the connection until the client gives up
+        return got
+
+    async with raw_server(script) as srv, cyhttp.ClientSession() as session:
+        ws = await session.ws_connect(srv.url(), timeout=0.1)
+        assert await ws.close() is True
+        assert ws.close_code == 1006
+    assert [(m.type, m.data) for m in srv.done[0]] == [(cyhttp.WSMsgType.CLOSE, 1000)]
+
+
+async def test_close_during_receive_returns_closing() -> None:
+    async with ws_server() as (url, _), cyhttp.ClientSession() as session:
+        ws = await session.ws_connect(url + "/echo")
+        receiving = asyncio.ensure_future(ws.receive())
+        await asyncio.sleep(0.01)
+        with pytest.raises(RuntimeError):
+            await ws.receive()  # only one reader at a time
+        await ws.close()
+        assert (await receiving).type is cyhttp.WSMsgType.CLOSING
+
+
+async def test_connection_lost_gives_1006() -> None:
+    async def script(peer: Peer) -> None:
+        await peer.handshake()
+        peer.send(frame(0x1, b"last words"))
+        await peer.writer.drain()
+
+    async with raw_server(script) as srv, cyhttp.ClientSession() as session:
+        ws = await session.ws_connect(srv.url())
+        assert await ws.receive_str() == "last words"
+        assert (await ws.receive()).type is cyhttp.WSMsgType.CLOSED
+        assert ws.closed and ws.close_code == 1006
+
+
+async def test_receive_timeout_leaves_the_socket_open() -> None:
+    async with ws_session("/echo", receive_timeout=0.05) as (ws, _):
+        with pytest.raises(asyncio.TimeoutError):
+            await ws.receive()
+        assert not ws.closed
+        peer = ws.get_extra_info("peername")
+        assert peer[0] == "127.0.0.1"
+        await ws.send_str("after the timeout")
+        assert await ws.receive_str() == "after the timeout"
+
+
+# ------------------------------------------------------------------ protocol violations
+
+VIOLATIONS = [
+    ("reserved opcode", frame(0x1, b"ok") + bytes((0x83, 0x00)), 1002, ["ok"], {}),
+    ("invalid UTF-8", frame(0x1, b"ok") + bytes((0x81, 0x02, 0xC3, 0x28)), 1007, ["ok"], {}),
+    ("invalid close reason", bytes((0x88, 0x03, 0x03, 0xE8, 0xFF)), 1007, [], {}),
+    ("too big", frame(0x2, b"x" * 11), 1009, [], {"max_msg_size": 10}),
+    ("masked server frame", frame(0x1, b"hi", mask=True), 1002, [], {}),
+    ("RSV1 without deflate", bytes((0xC1, 0x01, 0x61)), 1002, [], {}),
+    ("long ping", bytes((0x89, 0x7E, 0x00, 0x7E)) + b"p" * 126, 1002, [], {}),
+    ("bad continuation", bytes((0x80, 0x01, 0x61)), 1002, [], {}),
+]
+
+
+@pytest.mark.parametrize(("name", "wire", "code", "before", "kwargs"), VIOLATIONS,
+                         ids=[v[0] for v in VIOLATIONS])
+async def test_protocol_violation_closes_with_code(
+    name: str, wire: bytes, code: int, before: list[str], kwargs: Any
+) -> None:
+    async def script(peer: Peer) -> list[Any]:
+        await peer.handshake()
+        peer.send(wire)
+        return await peer.messages_until_close()
+
+    async with raw_server(script) as srv, cyhttp.ClientSession() as session:
+        ws = await session.ws_connect(srv.url(), **kwargs)
+        for text in before:
+            assert await ws.receive_str() == text
+        msg = await ws.receive()
+        assert msg.type is cyhttp.WSMsgType.ERROR
+        assert isinstance(msg.data, WebSocketError) and msg.data.code == code
+        assert ws.closed and ws.close_code == code
+        assert ws.exception() is msg.data
+    (close,) = srv.done[0]
+    assert (close.type, close.data) == (cyhttp.WSMsgType.CLOSE, code)
+
+
+async def test_violation_in_the_handshake_tail() -> None:
+    # the bad frame arrives in the same packet as the 101 head
+    async def script(peer: Peer) -> list[Any]:
+        peer.send(
+            (
+                "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade"
+                f"\r\nSec-WebSocket-Accept: {peer.accept_value()}\r\n\r\n"
+            ).encode()
+            + frame(0x2, b"first")
+            + bytes((0x8B, 0x00))
+        )
+        return await peer.messages_until_close()
+
+    async with raw_server(script) as srv, cyhttp.ClientSession() as session:
+        ws = await session.ws_connect(srv.url())
+        assert await ws.receive_bytes() == b"first"
+        assert (await ws.receive()).type is cyhttp.WSMsgType.ERROR
+    assert srv.done[0][0].data == 1002
+
+
+async def test_interleaved_control_frames_and_ping_reply() -> None:
+    async def script(peer: Peer) -> list[Any]:
+        await peer.handshake()
+        peer.send(frame(0x1, b"Hel", fin=False) + frame(0x9, b"mid") + frame(0x0, b"lo"))
+        return await peer.messages_until_close()
+
+    async with raw_server(script) as srv, cyhttp.ClientSession() as session:
+        ws = await session.ws_connect(srv.url())
+        assert await ws.receive_str() == "Hello"
+        await ws.close()
+    pong, close = srv.done[0]
+    assert (pong.type, pong.data) == (cyhttp.WSMsgType.PONG, b"mid")
+    assert (close.type, close.data) == (cyhttp.WSMsgType.CLOSE, 1000)
+
+
+# ------------------------------------------------------------------ handshake
+
+async def test_handshake_request_headers() -> None:
+    async def script(peer: Peer) -> dict[str, str]:
+        await peer.handshake("Sec-WebSocket-Protocol: chat\r\n")
+        await peer.messages_until_close()
+        peer.send(frame(0x8, b"\x03\xe8"))
+        return peer.headers
+
+    async with raw_server(script) as srv, cyhttp.ClientSession() as session:
+        ws = await session.ws_connect(
+            srv.url("/path?q=1"), protocols=("v2", "chat"), origin="http://example.org",
+            headers={"X-Test": "yes"}, auth=cyhttp.BasicAuth("user", "pass"), compress=12,
+        )
+        assert ws.protocol == "chat"
+        await ws.close()
+    headers = srv.done[0]
+    assert headers["upgrade"].lower() == "websocket"
+    assert headers["connection"].lower() == "upgrade"
+    assert headers["sec-websocket-version"] == "13"
+    assert len(base64.b64decode(headers["sec-websocket-key"])) == 16
+    assert headers["sec-websocket-protocol"] == "v2, chat"
+    assert headers["origin"] == "http://example.org"
+    assert headers["x-test"] == "yes"
+    assert headers["authorization"] == "Basic " + base64.b64encode(b"user:pass").decode()
+    assert headers["sec-websocket-extensions"] == (
+        "permessage-deflate; client_max_window_bits; server_max_window_bits=12"
+    )
+
+
+async def test_subprotocol_negotiation_with_websockets() -> None:
+    async with ws_server(subprotocols=["chat", "superchat"]) as (url, _), \
+            cyhttp.ClientSession() as session:
+        async with session.ws_connect(url + "/echo", protocols=("superchat",)) as ws:
+            assert ws.protocol == "superchat"
+        async with session.ws_connect(url + "/echo", protocols=("x", "chat")) as ws:
+            assert ws.protocol == "chat"
+
+
+BAD_HANDSHAKES = [
+    ("status 200", "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", 200, "status"),
+    ("status 404", "HTTP/1.1 404 Not Found\r\nContent-Length: 2\r\n\r\nno", 404, "status"),
+    ("wrong accept", "HTTP/1.1 101 Switching\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+     "Sec-WebSocket-Accept: AAAAAAAAAAAAAAAAAAAAAAAAAAA=\r\n\r\n", 101, "challenge"),
+    ("no upgrade", "HTTP/1.1 101 Switching\r\nConnection: Upgrade\r\n"
+     "Sec-WebSocket-Accept: {accept}\r\n\r\n", 101, "upgrade"),
+    ("no connection upgrade", "HTTP/1.1 101 Switching\r\nUpgrade: websocket\r\n"
+     "Connection: keep-alive\r\nSec-WebSocket-Accept: {accept}\r\n\r\n", 101, "connection"),
+    ("protocol not offered", "HTTP/1.1 101 Switching\r\nUpgrade: websocket\r\n"
+     "Connection: Upgrade\r\nSec-WebSocket-Accept: {accept}\r\n"
+     "Sec-WebSocket-Protocol: other\r\n\r\n", 101, "subprotocol"),
+    ("extension not offered", "HTTP/1.1 101 Switching\r\nUpgrade: websocket\r\n"
+     "Connection: Upgrade\r\nSec-WebSocket-Accept: {accept}\r\n"
+     "Sec-WebSocket-Extensions: permessage-deflate\r\n\r\n", 101, "extension"),
+]
+
+
+@pytest.mark.parametrize(("name", "answer", "status", "word"), BAD_HANDSHAKES,
+                         ids=[b[0] for b in BAD_HANDSHAKES])
+async def test_bad_handshake(name: str, answer: str, status: int, word: str) -> None:
+    async def script(peer: Peer) -> None:
+        peer.send(answer.replace("{accept}", peer.accept_value()).encode())
+        await peer.writer.drain()
+        await peer.reader.read()
+
+    async with raw_server(script) as srv, cyhttp.ClientSession(raise_for_status=True) as session:
+        with pytest.raises(cyhttp.WSServerHandshakeError) as info:
+            await session.ws_connect(srv.url(), protocols=("chat",))
+    assert info.value.status == status
+    assert word in info.value.message.lower()
+
+
+async def test_bad_extension_answer_to_compress() -> None:
+    async def script(peer: Peer) -> None:
+        await peer.handshake("Sec-WebSocket-Extensions: permessage-deflate; mystery=1\r\n")
+        await peer.reader.read()
+
+    async with raw_server(script) as srv, cyhttp.ClientSession() as session:
+        with pytest.raises(cyhttp.WSServerHandshakeError) as info:
+            await session.ws_connect(srv.url(), compress=15)
+    assert info.value.status == 101
+
+
+async def test_websockets_server_refusal_status() -> None:
+    def refuse(conn: ServerConnection, request: Any) -> Any:
+        return conn.respond(403, "go away\n")
+
+    async with ws_server(process_request=refuse) as (url, _), cyhttp.ClientSession() as session:
+        with pytest.raises(cyhttp.WSServerHandshakeError) as info:
+            await session.ws_connect(url + "/echo")
+    assert info.value.status == 403
+
+
+async def test_bad_arguments() -> None:
+    async with cyhttp.ClientSession() as session:
+        with pytest.raises(ValueError):
+            await session.ws_connect("ws://127.0.0.1:9/", compress=8)
+        with pytest.raises(ValueError):
+            await session.ws_connect("ws://127.0.0.1:9/", max_msg_size=-1)
