@@ -364,15 +364,15 @@ class ClientWebSocketResponse:
         if transport is not None and not transport.is_closing():
             transport.write(self._build_frame(opcode, payload))
 
-    async def _send_data(self, opcode: int, payload: bytes, compress: Any) -> None:
+    def _send_data(self, opcode: int, payload: Any, compress: Any) -> bool:
+        """Write one data frame; True when the caller must wait for the buffer to drain
+        (synchronous, so that the send_* coroutines stay one frame deep)."""
         deflater = self._deflater
         if deflater is not None and (compress is None or compress):
             self._write(self._build_frame(opcode, deflater.deflate(payload), rsv1=True))
         else:
             self._write(self._build_frame(opcode, payload))
-        proto = self._proto
-        if proto._write_paused:  # the transport's buffer is above its high-water mark
-            await proto.drain()
+        return bool(self._proto._write_paused)  # the transport is above its high-water mark
 
     def ping(self, message: bytes | str = b"") -> DoneAwaitable:
         """Send a PING (awaiting the result is allowed, as in later aiohttp versions)."""
@@ -387,14 +387,16 @@ class ClientWebSocketResponse:
     async def send_str(self, data: str, compress: int | None = None) -> None:
         if not isinstance(data, str):
             raise TypeError(f"data argument must be str ({type(data)!r})")
-        await self._send_data(0x1, data.encode("utf-8"), compress)
+        if self._send_data(0x1, data.encode("utf-8"), compress):
+            await self._proto.drain()
 
     async def send_bytes(
         self, data: bytes | bytearray | memoryview, compress: int | None = None
     ) -> None:
         if not isinstance(data, (bytes, bytearray, memoryview)):
             raise TypeError(f"data argument must be byte-ish ({type(data)!r})")
-        await self._send_data(0x2, data, compress)  # type: ignore[arg-type]
+        if self._send_data(0x2, data, compress):
+            await self._proto.drain()
 
     async def send_json(
         self,
@@ -576,10 +578,18 @@ class ClientWebSocketResponse:
                 await self.close()
                 return _CLOSED_MESSAGE
             self._reading = True
+            fut = self._waiter = self._loop.create_future()
             try:
-                await self._wait(timeout or self._receive_timeout)
+                timeout = timeout or self._receive_timeout
+                if timeout:
+                    async with asyncio.timeout(timeout):
+                        await fut
+                else:
+                    await fut
             finally:
                 self._reading = False
+                if self._waiter is fut:
+                    self._waiter = None
             if self._local_close_started:
                 self._local_close_started = False
                 return _CLOSING_MESSAGE
