@@ -40,7 +40,7 @@ from .client_exceptions import ClientConnectionError, ServerTimeoutError, WSServ
 from .helpers import DONE, DoneAwaitable
 from .http_exceptions import WebSocketError
 
-__all__ = ("ClientWebSocketResponse", "ws_connect")
+__all__ = ("ClientWebSocketResponse", "WebSocketClosedError", "ws_connect")
 
 _GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"  # RFC 6455 §1.3
 #: receive() calls tolerated on a closed socket before it raises (a loop that ignores
@@ -57,6 +57,11 @@ _PONG = WSMsgType.PONG
 _CLOSE = WSMsgType.CLOSE
 _TEXT = WSMsgType.TEXT
 _BINARY = WSMsgType.BINARY
+
+
+class WebSocketClosedError(ClientConnectionError, RuntimeError):
+    """Sending on a closed WebSocket. A RuntimeError as the 2.x reference documents, and a
+    ClientConnectionError as later aiohttp raises, so either ``except`` works."""
 
 
 class _Eof:
@@ -321,8 +326,8 @@ class ClientWebSocketResponse:
 
     @property
     def closed(self) -> bool:
-        """True once the WebSocket is closed (or closing on our side)."""
-        return self._closed
+        """True once :meth:`close` was called or the server's CLOSE was received."""
+        return self._closed or self._closing
 
     @property
     def close_code(self) -> int | None:
@@ -355,8 +360,12 @@ class ClientWebSocketResponse:
     def _write(self, frame: bytes) -> None:
         transport = self._transport
         if transport is None or transport.is_closing():
-            raise ClientConnectionError("Cannot write to closing transport")
+            raise WebSocketClosedError("Cannot write to closing transport")
         transport.write(frame)
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise WebSocketClosedError("WebSocket connection is closed")
 
     def _send_control(self, opcode: int, payload: bytes) -> None:
         """Best effort: a control frame on a dying connection is simply not sent."""
@@ -367,6 +376,7 @@ class ClientWebSocketResponse:
     def _send_data(self, opcode: int, payload: Any, compress: Any) -> bool:
         """Write one data frame; True when the caller must wait for the buffer to drain
         (synchronous, so that the send_* coroutines stay one frame deep)."""
+        self._check_open()
         deflater = self._deflater
         if deflater is not None and (compress is None or compress):
             self._write(self._build_frame(opcode, deflater.deflate(payload), rsv1=True))
@@ -376,11 +386,13 @@ class ClientWebSocketResponse:
 
     def ping(self, message: bytes | str = b"") -> DoneAwaitable:
         """Send a PING (awaiting the result is allowed, as in later aiohttp versions)."""
+        self._check_open()
         self._write(self._build_frame(0x9, _control_payload(message)))
         return DONE
 
     def pong(self, message: bytes | str = b"") -> DoneAwaitable:
-        """Send an unsolicited PONG."""
+        """Send a PONG (to answer pings yourself when ``autoping`` is off)."""
+        self._check_open()
         self._write(self._build_frame(0xA, _control_payload(message)))
         return DONE
 
@@ -422,7 +434,7 @@ class ClientWebSocketResponse:
         payload = int(code).to_bytes(2, "big") + _control_payload(message, 123)
         try:
             self._write(self._build_frame(0x8, payload))
-        except ClientConnectionError:
+        except WebSocketClosedError:
             if self._close_code is None:  # else: the server's CLOSE came with its last bytes
                 self._close_code = WSCloseCode.ABNORMAL_CLOSURE
             self._shutdown(abort=True)

@@ -381,7 +381,8 @@ async def test_server_initiated_close_without_autoclose() -> None:
         ws = await session.ws_connect(url + "/close", autoclose=False)
         msg = await ws.receive()
         assert (msg.type, msg.data) == (cyhttp.WSMsgType.CLOSE, 4001)
-        assert not ws.closed
+        assert ws.closed  # the reference: True once a CLOSE message was received
+        await ws.send_str("a last word is allowed before our CLOSE")
         assert await ws.close() is True
         assert ws.closed and ws.close_code == 4001
     assert record.closes == [(1000, "")]
@@ -398,8 +399,12 @@ async def test_client_close_sends_code_and_message() -> None:
             assert (await ws.receive()).type is cyhttp.WSMsgType.CLOSED
         with pytest.raises(RuntimeError):
             await ws.receive()
+        with pytest.raises(RuntimeError):  # as the reference documents for send_json
+            await ws.send_json("too late")
         with pytest.raises(cyhttp.ClientConnectionError):
-            await ws.send_str("too late")
+            await ws.send_bytes(b"too late")
+        with pytest.raises(cyhttp.ClientConnectionError):
+            ws.ping()
     assert record.closes == [(4000, "done")]
 
 
