@@ -315,6 +315,7 @@ class ClientWebSocketResponse:
         self._cancel_heartbeat()
         if self._end is None and not (self._closed and self._close_code is not None):
             self._end = how
+        self._response.close()  # the socket is gone: nothing left to release later
         self._wake()
 
     def _wake(self) -> None:

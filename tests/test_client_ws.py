@@ -12,11 +12,13 @@ import base64
 import contextlib
 import hashlib
 import json
+import ssl
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+import trustme
 from websockets.asyncio.server import ServerConnection, serve
 from websockets.extensions.permessage_deflate import ServerPerMessageDeflateFactory
 
@@ -61,6 +63,10 @@ async def _handler(conn: ServerConnection, record: Record) -> None:
             await conn.wait_closed()
         elif path.startswith("/close"):
             await conn.close(4001, "bye")
+        elif path == "/flood":
+            for i in range(80):
+                await conn.send(bytes([i]) * 128 * 1024)
+            await conn.wait_closed()
         elif path == "/json":
             data = json.loads(await conn.recv())
             await conn.send(json.dumps({"got": data}))
@@ -272,6 +278,43 @@ async def test_json_and_async_iteration() -> None:
         seen = [msg async for msg in ws]  # ends at the server's CLOSE
         assert seen == []
         assert ws.closed and ws.close_code == 4001
+
+
+async def test_wss_with_a_private_ca() -> None:
+    ca = trustme.CA()
+    server_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("127.0.0.1").configure_cert(server_ctx)
+    client_ctx = ssl.create_default_context()
+    ca.configure_trust(client_ctx)
+    async with ws_server(ssl=server_ctx) as (url, _), cyhttp.ClientSession() as session:
+        wss = url.replace("ws://", "wss://") + "/echo"
+        async with session.ws_connect(wss, ssl_context=client_ctx, compress=15) as ws:
+            assert ws.get_extra_info("sslcontext") is not None
+            await ws.send_str("secret")
+            assert await ws.receive_str() == "secret"
+        with pytest.raises(cyhttp.ClientConnectorCertificateError):
+            await session.ws_connect(wss)  # the system CAs do not know ours
+
+
+async def test_forgotten_websocket_is_closed_with_the_session() -> None:
+    async with ws_server() as (url, _):
+        async with cyhttp.ClientSession() as session:
+            ws = await session.ws_connect(url + "/echo")
+        msg = await ws.receive()  # the session closed the socket under it
+        assert msg.type is cyhttp.WSMsgType.CLOSED
+        assert ws.closed and ws.close_code == 1006
+
+
+async def test_unread_messages_pause_the_socket() -> None:
+    async with ws_session("/flood") as (ws, _):
+        for _ in range(200):  # until the queue passed its high-water mark
+            await asyncio.sleep(0.01)
+            if ws._paused:
+                break
+        assert ws._paused
+        for i in range(80):
+            assert await ws.receive_bytes() == bytes([i]) * 128 * 1024
+        assert not ws._paused
 
 
 async def test_type_errors() -> None:
