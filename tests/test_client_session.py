@@ -443,3 +443,28 @@ async def test_session_auto_decompress_off(server: AppServer) -> None:
         resp = await session.get(server.url("/echo"))
         async with resp:
             assert "Accept-Encoding" not in headers_of(await resp.json())
+
+
+async def test_plain_request_reuse_respects_later_state(server: AppServer) -> None:
+    """Plain GETs reuse a prebuilt request; later session state must still apply."""
+    jar = cyhttp.CookieJar(unsafe=True)
+    async with ClientSession(cookie_jar=jar) as session:
+        for _ in range(2):
+            resp = await session.get(server.url("/echo"))
+            async with resp:
+                assert "Cookie" not in headers_of(await resp.json())
+        session.headers["X-Added"] = "later"
+        resp = await session.get(server.url("/echo"))
+        async with resp:
+            assert headers_of(await resp.json())["X-Added"] == "later"
+        del session.headers["X-Added"]
+        resp = await session.get(server.url("/setcookie?k=v"))
+        async with resp:
+            await resp.read()
+        resp = await session.get(server.url("/echo"))
+        async with resp:
+            sent = headers_of(await resp.json())
+        assert sent["Cookie"] == "k=v" and "X-Added" not in sent
+        resp = await session.get(server.url("/echo"), read_until_eof=False, timeout=5)
+        async with resp:
+            assert resp.request_info.headers["Host"] == f"127.0.0.1:{server.port}"
