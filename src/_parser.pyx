@@ -12,7 +12,8 @@ from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes
 from cpython.list cimport PyList_GET_ITEM, PyList_GET_SIZE
 from cpython.tuple cimport PyTuple_GET_ITEM
 from cpython.dict cimport PyDict_GetItem, PyDict_SetItem
-from cpython.object cimport PyObject
+from cpython.object cimport PyObject, PyTypeObject
+from cpython.ref cimport Py_INCREF
 from cpython.unicode cimport PyUnicode_DecodeUTF8
 from libc.string cimport memchr, memcmp
 
@@ -164,6 +165,82 @@ class _Head(ResponseHead):
         return headers
 
 
+# Making a head is on the hot path of every response. ResponseHead.__init__ is Python code;
+# instead, the compiled twin allocates the object and fills its slots in place, at the
+# offsets the slot descriptors give (CPython's PyMemberDef). If ResponseHead's layout is not
+# what this expects, every head is made by calling the class, as in the pure twin.
+cdef extern from "Python.h":
+    ctypedef struct PyMemberDef:
+        const char* name
+        int type
+        Py_ssize_t offset
+    ctypedef struct PyMemberDescrObject:
+        PyMemberDef* d_member
+
+cdef enum:
+    H_VERSION, H_STATUS, H_REASON, H_RAW, H_KEEP_ALIVE, H_UPGRADE, H_CHUNKED, H_LENGTH,
+    H_ENCODING, H_HEADERS, H_COUNT
+
+_HEAD_SLOTS = (
+    "version", "status", "reason", "raw_headers", "keep_alive", "upgrade", "chunked",
+    "content_length", "encoding", "_headers",
+)
+cdef Py_ssize_t _HEAD_OFFSETS[H_COUNT]
+cdef bint _HEAD_IN_PLACE = False
+cdef object _HEAD_TYPE = _Head
+cdef tuple _NO_ARGS = ()
+
+
+cdef bint _head_layout():
+    """Find the slot offsets; False when ResponseHead is not the plain slotted class."""
+    cdef int i
+    member_type = type(ResponseHead.__dict__.get("version"))
+    if member_type.__name__ != "member_descriptor" or len(_Head.__mro__) != 3:
+        return False
+    for i in range(H_COUNT):
+        descr = ResponseHead.__dict__.get(_HEAD_SLOTS[i])
+        if type(descr) is not member_type:
+            return False
+        if (<PyMemberDescrObject*>descr).d_member.type != 16:  # T_OBJECT_EX
+            return False
+        _HEAD_OFFSETS[i] = (<PyMemberDescrObject*>descr).d_member.offset
+    return True
+
+
+_HEAD_IN_PLACE = _head_layout()
+#: whether heads are built in place (True on CPython with the shipped ResponseHead)
+HEADS_BUILT_IN_PLACE = _HEAD_IN_PLACE
+
+
+cdef inline void _put(PyObject* obj, int slot, object value) noexcept:
+    Py_INCREF(value)
+    (<PyObject**>((<char*>obj) + _HEAD_OFFSETS[slot]))[0] = <PyObject*>value
+
+
+cdef object _make_head(
+    object version, int status, str reason, tuple raw_headers, bint keep_alive,
+    bint upgrade, bint chunked, object content_length, object encoding,
+):
+    if not _HEAD_IN_PLACE:
+        return _Head(
+            version, status, reason, raw_headers, keep_alive, upgrade, chunked,
+            content_length, encoding,
+        )
+    head = (<PyTypeObject*>_HEAD_TYPE).tp_new(_HEAD_TYPE, <PyObject*>_NO_ARGS, NULL)
+    cdef PyObject* obj = <PyObject*>head
+    _put(obj, H_VERSION, version)
+    _put(obj, H_STATUS, status)
+    _put(obj, H_REASON, reason)
+    _put(obj, H_RAW, raw_headers)
+    _put(obj, H_KEEP_ALIVE, keep_alive)
+    _put(obj, H_UPGRADE, upgrade)
+    _put(obj, H_CHUNKED, chunked)
+    _put(obj, H_LENGTH, content_length)
+    _put(obj, H_ENCODING, encoding)
+    _put(obj, H_HEADERS, None)
+    return head
+
+
 cdef class HttpResponseParser:
     """Incremental HTTP/1.x response parser; see ``cyhttp._parser_py`` for the contract."""
 
@@ -193,6 +270,7 @@ cdef class HttpResponseParser:
     cdef bint _keep_alive
     cdef list _name_cache  # 64 slots: recently seen header names, reused as objects
     cdef list _value_cache  # the last value seen with the name in the same slot
+    cdef list _pair_cache  # the last (name, value) tuple of the slot
 
     def __init__(
         self,
@@ -229,6 +307,7 @@ cdef class HttpResponseParser:
         self._keep_alive = True
         self._name_cache = [b""] * 64
         self._value_cache = [b""] * 64
+        self._pair_cache = [(b"", b"")] * 64
 
     # -- public API ---------------------------------------------------------------
 
@@ -585,13 +664,23 @@ cdef class HttpResponseParser:
         cdef Py_ssize_t slot = (n * 7 + name[0] + name[n - 1] * 3 + name[n >> 1]) & 63
         cdef bytes cname = <bytes>PyList_GET_ITEM(self._name_cache, slot)
         cdef bytes cvalue = <bytes>PyList_GET_ITEM(self._value_cache, slot)
+        cdef bint hit = True
+        cdef tuple pair
         if not (PyBytes_GET_SIZE(cname) == n and memcmp(PyBytes_AS_STRING(cname), name, n) == 0):
             cname = PyBytes_FromStringAndSize(<const char*>name, n)
             self._name_cache[slot] = cname
+            hit = False
         if not (PyBytes_GET_SIZE(cvalue) == vn and memcmp(PyBytes_AS_STRING(cvalue), value, vn) == 0):
             cvalue = PyBytes_FromStringAndSize(<const char*>value, vn)
             self._value_cache[slot] = cvalue
-        return (cname, cvalue)
+            hit = False
+        if hit:  # the very same field as last time: the same (immutable) pair object
+            pair = <tuple>PyList_GET_ITEM(self._pair_cache, slot)
+            if <PyObject*>PyTuple_GET_ITEM(pair, 0) == <PyObject*>cname and <PyObject*>PyTuple_GET_ITEM(pair, 1) == <PyObject*>cvalue:
+                return pair
+        pair = (cname, cvalue)
+        self._pair_cache[slot] = pair
+        return pair
 
     cdef unsigned long long _chunk_size(
         self, const unsigned char* p, Py_ssize_t pos, Py_ssize_t end
@@ -710,7 +799,7 @@ cdef class HttpResponseParser:
         )
         raw_headers = tuple(fields)
         if status == 101 or (request == REQ_CONNECT and 200 <= status < 300):
-            head = _Head(
+            head = _make_head(
                 version, status, self._reason, raw_headers, False, True, False, None, encoding
             )
             self._state = S_UPGRADED
@@ -718,7 +807,7 @@ cdef class HttpResponseParser:
             self._on_message_complete()
             return 0
         if status < 200:
-            head = _Head(
+            head = _make_head(
                 version, status, self._reason, raw_headers, keep_alive, False, False, None,
                 encoding,
             )
@@ -751,7 +840,7 @@ cdef class HttpResponseParser:
             self._remaining = content_length
         else:
             state = S_CLOSED
-        head = _Head(
+        head = _make_head(
             version, status, self._reason, raw_headers, keep_alive, False, chunked,
             content_length if has_cl else None, encoding,
         )
