@@ -47,6 +47,7 @@ class StreamReader:
         "_high",
         "_loop",
         "_low",
+        "_offset",
         "_paused",
         "_protocol",
         "_read_all",
@@ -67,6 +68,7 @@ class StreamReader:
         self._high = limit * 2
         self._loop = loop
         self._buffer: collections.deque[bytes] = collections.deque()
+        self._offset = 0  # bytes of buffer[0] already read
         self._size = 0  # bytes buffered
         self._total = 0  # bytes ever fed
         self._consumed = 0  # bytes ever handed out
@@ -201,18 +203,32 @@ class StreamReader:
 
     def _take_first(self) -> bytes:
         data = self._buffer.popleft()
+        offset = self._offset
+        if offset:
+            data = data[offset:]
+            self._offset = 0
         self._took(len(data))
         return data
 
     def _take(self, n: int) -> bytes:
-        """Remove and return up to ``n`` bytes from the head of the buffer."""
+        """Remove and return up to ``n`` bytes from the head of the buffer.
+
+        The first piece is consumed by moving :attr:`_offset`, not by slicing off what
+        was read: many small reads from one big piece stay linear.
+        """
         buffer = self._buffer
         first = buffer[0]
-        if len(first) <= n:
-            if len(first) == n or len(buffer) == 1:
-                return self._take_first()
-            parts = []
-            left = n
+        offset = self._offset
+        avail = len(first) - offset
+        if n < avail:
+            data = first[offset : offset + n]
+            self._offset = offset + n
+        elif n == avail or len(buffer) == 1:
+            return self._take_first()
+        else:
+            parts = [buffer.popleft()[offset:] if offset else buffer.popleft()]
+            self._offset = 0
+            left = n - avail
             while buffer and left:
                 head = buffer[0]
                 if len(head) <= left:
@@ -220,20 +236,23 @@ class StreamReader:
                     left -= len(head)
                 else:
                     parts.append(head[:left])
-                    buffer[0] = head[left:]
+                    self._offset = left
                     left = 0
             data = b"".join(parts)
-        else:
-            data = first[:n]
-            buffer[0] = first[n:]
         self._took(len(data))
         return data
 
     def _take_all(self) -> bytes:
         buffer = self._buffer
+        offset = self._offset
+        self._offset = 0
         if len(buffer) == 1:
             data = buffer.popleft()
+            if offset:
+                data = data[offset:]
         else:
+            first = buffer.popleft()
+            buffer.appendleft(first[offset:] if offset else first)
             data = b"".join(buffer)
             buffer.clear()
         self._took(len(data))
@@ -325,18 +344,22 @@ class StreamReader:
             raise ValueError("separator must not be empty")
         self._check()
         seplen = len(separator)
-        searched = 0
+        searched = 0  # bytes of the first piece (past the offset) known not to match
         while True:
-            if self._buffer:
-                if len(self._buffer) > 1:
-                    joined = b"".join(self._buffer)
-                    self._buffer.clear()
-                    self._buffer.append(joined)
-                head = self._buffer[0]
-                idx = head.find(separator, searched)
+            buffer = self._buffer
+            if buffer:
+                head = buffer[0]
+                offset = self._offset
+                idx = head.find(separator, offset + searched)
                 if idx >= 0:
-                    return self._take(idx + seplen)
-                searched = max(0, len(head) - seplen + 1)
+                    return self._take(idx + seplen - offset)
+                searched = max(0, len(head) - offset - seplen + 1)
+                if len(buffer) > 1:
+                    # the separator may straddle pieces: merge the first two and look again
+                    buffer.popleft()
+                    buffer[0] = head[offset:] + buffer[0]
+                    self._offset = 0
+                    continue
             if self._eof:
                 return self._take_all() if self._buffer else b""
             await self._wait("readuntil")

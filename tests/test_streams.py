@@ -10,6 +10,8 @@ import zlib
 import brotli
 import pytest
 import zstandard
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cyhttp.client_exceptions import ClientPayloadError
 from cyhttp.streams import DECODE_PIECE, StreamReader, make_decoder, supported_encodings
@@ -233,3 +235,57 @@ def test_identity_and_unknown_encodings_have_no_decoder() -> None:
     assert make_decoder("identity") is None
     assert make_decoder("compress") is None
     assert {"gzip", "deflate", "br", "zstd"} <= set(supported_encodings())
+
+
+@given(
+    pieces=st.lists(
+        st.binary(min_size=1, max_size=40).map(lambda b: b.replace(b"\0", b"\n")), max_size=12
+    ),
+    ops=st.lists(
+        st.one_of(
+            st.tuples(st.just("read"), st.integers(1, 50)),
+            st.tuples(st.just("readexactly"), st.integers(0, 30)),
+            st.tuples(st.just("readline"), st.just(0)),
+            st.tuples(st.just("readany"), st.just(0)),
+            st.tuples(st.just("nowait"), st.integers(1, 20)),
+        ),
+        max_size=20,
+    ),
+)
+@settings(max_examples=150, deadline=None)
+def test_reads_agree_with_a_plain_buffer(pieces: list[bytes], ops: list[tuple[str, int]]) -> None:
+    """Any mix of reads returns the fed bytes in order, nothing lost or repeated."""
+    whole = b"".join(pieces)
+
+    async def run() -> bytes:
+        reader = StreamReader()
+        for piece in pieces:
+            reader.feed_data(piece)
+        reader.feed_eof()
+        out = bytearray()
+        for op, n in ops:
+            if op == "read":
+                got = await reader.read(n)
+                assert len(got) <= n
+            elif op == "readexactly":
+                left = len(whole) - len(out)
+                if n > left:
+                    with pytest.raises(asyncio.IncompleteReadError):
+                        await reader.readexactly(n)
+                    got = b""
+                    out += whole[len(out) :]
+                    continue
+                got = await reader.readexactly(n)
+                assert len(got) == n
+            elif op == "readline":
+                got = await reader.readline()
+                assert b"\n" not in got[:-1]
+            elif op == "readany":
+                got = await reader.readany()
+            else:
+                got = reader.read_nowait(n)
+            out += got
+        out += await reader.read()
+        return bytes(out)
+
+    assert asyncio.run(run()) == whole
