@@ -560,7 +560,10 @@ class ClientResponse:
         if self._closed:
             return
         if self._connection is not None:
-            self._abort()
+            try:
+                self._abort()
+            except Exception:  # pragma: no cover - loop already closed at shutdown
+                pass
             _warnings.warn(f"Unclosed response {self!r}", ResourceWarning, source=self)
 
     def __repr__(self) -> str:
