@@ -61,20 +61,14 @@ cdef extern from *:
     static int cyws_avx2 = -1;  /* -1: not checked yet */
     #endif
 
-    /* dst[i] = src[i] ^ key[(i + phase) & 3] for i in [0, n); dst may be src. */
-    static void cyws_xor(unsigned char *dst, const unsigned char *src, Py_ssize_t n,
-                         const unsigned char *key, Py_ssize_t phase)
+    /* dst[i] = src[i] ^ (the bytes of k32, repeated); dst may be src. */
+    static void cyws_xor32(unsigned char *dst, const unsigned char *src, Py_ssize_t n,
+                           uint32_t k32)
     {
         unsigned char k[4];
-        uint32_t k32;
-        uint64_t k64;
+        uint64_t k64 = ((uint64_t)k32 << 32) | k32;  /* k0..k3 k0..k3 in memory, any endianness */
         Py_ssize_t i = 0;
-        k[0] = key[phase & 3];
-        k[1] = key[(phase + 1) & 3];
-        k[2] = key[(phase + 2) & 3];
-        k[3] = key[(phase + 3) & 3];
-        memcpy(&k32, k, 4);
-        k64 = ((uint64_t)k32 << 32) | k32;   /* k0 k1 k2 k3 k0 k1 k2 k3 in memory, any endianness */
+        memcpy(k, &k32, 4);
     #ifdef CYWS_HAVE_AVX2
         if (n >= 256) {
             if (cyws_avx2 < 0) {
@@ -106,8 +100,58 @@ cdef extern from *:
             w ^= k64;
             memcpy(dst + i, &w, 8);
         }
+        if (i + 4 <= n) {
+            uint32_t w;
+            memcpy(&w, src + i, 4);
+            w ^= k32;
+            memcpy(dst + i, &w, 4);
+            i += 4;
+        }
         for (; i < n; i++)
             dst[i] = src[i] ^ k[i & 3];
+    }
+
+    /* dst[i] = src[i] ^ key[(i + phase) & 3]: the key rotated by the bytes already masked
+       (a payload unmasked chunk by chunk); phase 0 folds to one load when inlined. */
+    static inline void cyws_xor(unsigned char *dst, const unsigned char *src, Py_ssize_t n,
+                                const unsigned char *key, Py_ssize_t phase)
+    {
+        unsigned char k[4];
+        uint32_t k32;
+        k[0] = key[phase & 3];
+        k[1] = key[(phase + 1) & 3];
+        k[2] = key[(phase + 2) & 3];
+        k[3] = key[(phase + 3) & 3];
+        memcpy(&k32, k, 4);
+        if (n < 128) {  /* short payloads: stay inline, no call and no SIMD set-up */
+            uint64_t k64 = ((uint64_t)k32 << 32) | k32;
+            Py_ssize_t i = 0;
+    #ifdef CYWS_HAVE_SSE2
+            if (n >= 16) {
+                const __m128i vk = _mm_set1_epi32((int)k32);
+                for (; i + 16 <= n; i += 16)
+                    _mm_storeu_si128((__m128i *)(dst + i), _mm_xor_si128(
+                        _mm_loadu_si128((const __m128i *)(src + i)), vk));
+            }
+    #endif
+            for (; i + 8 <= n; i += 8) {  /* at most once after SSE2 */
+                uint64_t w;
+                memcpy(&w, src + i, 8);
+                w ^= k64;
+                memcpy(dst + i, &w, 8);
+            }
+            if (i + 4 <= n) {
+                uint32_t w;
+                memcpy(&w, src + i, 4);
+                w ^= k32;
+                memcpy(dst + i, &w, 4);
+                i += 4;
+            }
+            for (; i < n; i++)
+                dst[i] = src[i] ^ k[i & 3];
+            return;
+        }
+        cyws_xor32(dst, src, n, k32);
     }
     """
     void cyws_xor(unsigned char *dst, const unsigned char *src, Py_ssize_t n,
