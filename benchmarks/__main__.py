@@ -99,7 +99,17 @@ def main(argv: list[str] | None = None) -> int:
         print(line)
     print()
     print("speed = this client's speed / cyhttp compiled's on the same loop (higher = faster);")
-    print("spread = (max - min) / median over the rounds.")
+    print("spread = (max - min) / median over the rounds; CPU us/op = the client process's")
+    print("CPU time per request or message (steadier than wall time when the machine is busy).")
+    load_end = machine.load_average()
+    info["load_average_at_end"] = load_end
+    middle = report.noisy(rows)
+    if middle is not None:
+        notes.append(
+            f"the median spread is {100 * middle:.0f}%: other processes were competing for the "
+            f"CPUs (load average {load_end} at the end); compare CPU us/op, or rerun on a quiet "
+            "machine before quoting numbers"
+        )
     for note in notes:
         print(f"Note: {note}")
     if found:

@@ -3,7 +3,8 @@
 Relative speed (1.0 = as fast as cyhttp compiled on the same loop, 2.0 = twice as fast)
 puts workloads measured in req/s, msg/s and ms on one visual scale, and the dashed line
 at 1.0 makes "faster or slower than cyhttp" readable at a glance. Each panel's title
-gives the reference's absolute number, so nothing is hidden by the normalisation.
+gives the reference's absolute number, so nothing is hidden by the normalisation, and the
+whiskers span the slowest to the fastest round, so a noisy machine shows as such.
 """
 
 from __future__ import annotations
@@ -55,7 +56,7 @@ def _panel(ax: Any, rows: list[dict[str, Any]], bench: str) -> None:
     impls = list(dict.fromkeys(r["impl"] for r in rows))
     loops = list(dict.fromkeys(r["loop"] for r in rows))
     height = 0.8 / len(loops)
-    biggest = max([r["speed"] or 0.0 for r in rows] + [1.0])
+    biggest = max([_whisker(r)[1] for r in rows if r["speed"]] + [1.0])
     refs = []
     for j, loop in enumerate(loops):
         for i, impl in enumerate(impls):
@@ -67,8 +68,16 @@ def _panel(ax: Any, rows: list[dict[str, Any]], bench: str) -> None:
                 label = "error (see table)" if row["value"] is None else "no reference"
                 ax.text(0.02 * biggest, y, label, va="center", fontsize=7, color="#C44E52")
                 continue
-            ax.barh(y, row["speed"], height=height * 0.9, color=LOOP_COLOURS.get(loop, "#888"))
-            ax.text(row["speed"], y, f" {row['speed']:.2f}x", va="center", fontsize=7)
+            low, high = _whisker(row)
+            ax.barh(
+                y,
+                row["speed"],
+                height=height * 0.9,
+                color=LOOP_COLOURS.get(loop, "#888"),
+                xerr=[[row["speed"] - low], [high - row["speed"]]],
+                error_kw={"ecolor": "#555", "elinewidth": 0.7, "capsize": 1.5},
+            )
+            ax.text(high, y, f" {row['speed']:.2f}x", va="center", fontsize=7)
             if row["impl"] == row["reference"]:
                 where = f" ({loop})" if loop != "-" else ""
                 refs.append(f"{row['impl']} {_short(row['value'], row['unit'])}{where}")
@@ -79,6 +88,19 @@ def _panel(ax: Any, rows: list[dict[str, Any]], bench: str) -> None:
     lower = "" if report.higher_is_better(rows[0]["unit"]) else " (lower time = faster)"
     ax.set_title(f"{bench}{lower}\n1.0 = {'; '.join(refs) or 'no reference'}", fontsize=8.5)
     ax.set_ylim(len(impls) - 0.4, -0.6)
+
+
+def _whisker(row: dict[str, Any]) -> tuple[float, float]:
+    """The slowest and fastest run, as relative speeds (the spread, drawn)."""
+    speed = row["speed"]
+    runs = [v for v in row.get("runs") or [] if v]
+    if len(runs) > 1 and row["value"]:
+        scaled = [speed * v / row["value"] for v in runs]
+        if not report.higher_is_better(row["unit"]):
+            scaled = [speed * row["value"] / v for v in runs]
+        return min(scaled), max(scaled)
+    half = speed * (row.get("spread") or 0.0) / 2
+    return speed - half, speed + half
 
 
 def _patch(colour: str, label: str) -> Any:

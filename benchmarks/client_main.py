@@ -9,8 +9,8 @@ next workload still runs.
         --http-url http://127.0.0.1:PORT --ws-url ws://127.0.0.1:PORT/ \\
         --workloads get_small_seq,ws_echo_64 --duration 1 --warmup 0.2
 
-Output: one ``{"meta": ...}`` line, then one line per workload with ``ops`` and ``seconds``
-or ``error``.
+Output: one ``{"meta": ...}`` line, then one line per workload with ``ops``, ``seconds``
+and ``cpu`` (this process's CPU seconds in the timed run), or ``error``.
 """
 
 from __future__ import annotations
@@ -33,8 +33,13 @@ def _emit(obj: dict[str, Any]) -> None:
     sys.stdout.flush()
 
 
-async def _sequential(op: Op, duration: float) -> tuple[int, float]:
+#: (operations, wall-clock seconds, CPU seconds of this process)
+Timing = tuple[int, float, float]
+
+
+async def _sequential(op: Op, duration: float) -> Timing:
     count = 0
+    cpu = time.process_time()
     start = time.perf_counter()
     deadline = start + duration
     while True:
@@ -42,10 +47,11 @@ async def _sequential(op: Op, duration: float) -> tuple[int, float]:
         count += 1
         now = time.perf_counter()
         if now >= deadline:
-            return count, now - start
+            return count, now - start, time.process_time() - cpu
 
 
-async def _concurrent(op: Op, duration: float, workers: int) -> tuple[int, float]:
+async def _concurrent(op: Op, duration: float, workers: int) -> Timing:
+    cpu = time.process_time()
     start = time.perf_counter()
     deadline = start + duration
     counts = [0] * workers
@@ -56,7 +62,7 @@ async def _concurrent(op: Op, duration: float, workers: int) -> tuple[int, float
             counts[i] += 1
 
     await asyncio.gather(*(worker(i) for i in range(workers)))
-    return sum(counts), time.perf_counter() - start
+    return sum(counts), time.perf_counter() - start, time.process_time() - cpu
 
 
 def _expect(what: str, got: Any, want: Any) -> None:
@@ -69,9 +75,7 @@ def _short(value: Any) -> str:
     return text if len(text) < 60 else f"{text[:40]}... ({len(text)} chars)"
 
 
-async def _http(
-    client: Any, key: str, duration: float, warmup: float, echo_reply: bytes
-) -> tuple[int, float]:
+async def _http(client: Any, key: str, duration: float, warmup: float, echo_reply: bytes) -> Timing:
     """Check one answer, warm up, then time the workload ``key``."""
     ops: dict[str, Op] = {
         "get_small_seq": lambda: client.get("/small"),
@@ -96,9 +100,7 @@ async def _http(
     return await _sequential(op, duration)
 
 
-async def _ws(
-    client: Any, key: str, duration: float, warmup: float, echo_reply: bytes
-) -> tuple[int, float]:
+async def _ws(client: Any, key: str, duration: float, warmup: float, echo_reply: bytes) -> Timing:
     payload = workloads.WS_SMALL if key == "ws_echo_64" else workloads.WS_BIG
     _expect(key, await client.echo(payload), payload)
 
@@ -124,7 +126,7 @@ async def run(args: argparse.Namespace, loaded: clients.Loaded) -> None:
             await asyncio.wait_for(client.start(url), 10.0)
             try:
                 bench = _http if kind == "http" else _ws
-                ops, seconds = await asyncio.wait_for(
+                ops, seconds, cpu = await asyncio.wait_for(
                     bench(client, key, args.duration, args.warmup, echo_reply), limit
                 )
             finally:
@@ -132,7 +134,7 @@ async def run(args: argparse.Namespace, loaded: clients.Loaded) -> None:
         except Exception as exc:
             _emit({"workload": key, "error": _describe(exc)})
         else:
-            _emit({"workload": key, "ops": ops, "seconds": seconds})
+            _emit({"workload": key, "ops": ops, "seconds": seconds, "cpu": cpu})
 
 
 def _describe(exc: BaseException) -> str:

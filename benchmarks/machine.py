@@ -38,9 +38,15 @@ def versions() -> dict[str, str]:
     return found
 
 
+def load_average() -> list[float] | None:
+    """1, 5 and 15 minute load averages, where the OS has them."""
+    if not hasattr(os, "getloadavg"):
+        return None
+    return [round(x, 2) for x in os.getloadavg()]
+
+
 def describe() -> dict[str, object]:
     """Everything about the machine that a reader of the table needs."""
-    load = os.getloadavg() if hasattr(os, "getloadavg") else None
     usable = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
     return {
         "cpu": cpu_model(),
@@ -49,7 +55,7 @@ def describe() -> dict[str, object]:
         "python": f"{platform.python_implementation()} {platform.python_version()}",
         "platform": platform.platform(),
         "executable": sys.executable,
-        "load_average_at_start": [round(x, 2) for x in load] if load else None,
+        "load_average_at_start": load_average(),
         "versions": versions(),
     }
 

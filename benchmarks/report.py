@@ -11,6 +11,7 @@ Rows from the micro-benchmark modules keep their own ``value`` and ``spread``.
 from __future__ import annotations
 
 import json
+import statistics
 import time
 from collections.abc import Iterable
 from pathlib import Path
@@ -48,6 +49,7 @@ def build_rows(results: Results) -> list[dict[str, Any]]:
         runs = results.samples.get((bench, impl, loop), [])
         errs = results.errors.get((bench, impl, loop), [])
         value, spread = median_and_spread(runs) if runs else (None, None)
+        cpu = results.cpu_us.get((bench, impl, loop))
         rows.append(
             {
                 "bench": bench,
@@ -61,6 +63,7 @@ def build_rows(results: Results) -> list[dict[str, Any]]:
                 "error": None if runs else (errs[0] if errs else "no result"),
                 "failed_runs": len(errs),
                 "errors": list(dict.fromkeys(errs)),
+                "cpu_us_per_op": statistics.median(cpu) if cpu else None,
             }
         )
     for r in results.micro_rows:
@@ -77,6 +80,8 @@ def build_rows(results: Results) -> list[dict[str, Any]]:
                 "runs": r.get("runs", []),
                 "error": None if value is not None else str(r.get("error") or "no result"),
                 "failed_runs": 0,
+                "errors": [],
+                "cpu_us_per_op": None,
             }
         )
     rows.sort(key=_order(rows))
@@ -178,6 +183,15 @@ def targets(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
+def noisy(rows: list[dict[str, Any]], limit: float = 0.25) -> float | None:
+    """The median spread of the rows when it is above ``limit`` (a busy machine), else None."""
+    spreads = [r["spread"] for r in rows if r["spread"] is not None and r["runs"]]
+    if not spreads:
+        return None
+    middle = statistics.median(spreads)
+    return middle if middle > limit else None
+
+
 def fmt_value(value: float | None) -> str:
     if value is None:
         return "-"
@@ -227,6 +241,7 @@ def _cells(r: dict[str, Any], previous_bench: str | None) -> list[str]:
         r["unit"],
         "" if r["spread"] is None else f"{100 * r['spread']:.0f}%",
         speed,
+        "" if r.get("cpu_us_per_op") is None else f"{r['cpu_us_per_op']:,.0f}",
         note,
     ]
 
@@ -237,8 +252,9 @@ def text_table(rows: list[dict[str, Any]]) -> list[str]:
     for r in rows:
         body.append(_cells(r, previous))
         previous = r["bench"]
-    header = ["benchmark", "client", "loop", "median", "unit", "spread", "speed", "note"]
-    return _table(header, body, right={3, 5, 6})
+    header = ["benchmark", "client", "loop", "median", "unit", "spread", "speed", "CPU us/op"]
+    header.append("note")
+    return _table(header, body, right={3, 5, 6, 7})
 
 
 def targets_lines(found: list[dict[str, Any]]) -> list[str]:

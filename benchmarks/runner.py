@@ -132,6 +132,8 @@ class Progress:
 @dataclass
 class Results:
     samples: dict[Key, list[float]] = field(default_factory=lambda: defaultdict(list))
+    #: the client's CPU microseconds per operation (steadier than wall time on a busy machine)
+    cpu_us: dict[Key, list[float]] = field(default_factory=lambda: defaultdict(list))
     errors: dict[Key, list[str]] = field(default_factory=lambda: defaultdict(list))
     units: dict[str, str] = field(default_factory=dict)
     groups: dict[str, str] = field(default_factory=dict)
@@ -228,8 +230,10 @@ def _client_round(
         key = (workloads.BY_KEY[wkey].name, spec.name, loop)
         if "error" in msg:
             results.errors[key].append(str(msg["error"]))
-        elif msg.get("seconds", 0) > 0:
+        elif msg.get("seconds", 0) > 0 and msg.get("ops", 0) > 0:
             results.samples[key].append(msg["ops"] / msg["seconds"])
+            if "cpu" in msg:
+                results.cpu_us[key].append(1e6 * msg["cpu"] / msg["ops"])
     if meta_error:
         why = f"import failed: {meta_error}"
     elif done.returncode is None:

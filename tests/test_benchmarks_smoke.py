@@ -137,6 +137,7 @@ def test_client_process_reports_results_and_errors() -> None:
     results = {line["workload"]: line for line in lines[1:]}
     for key in ("get_small_seq", "ws_echo_64"):
         assert results[key]["ops"] > 0 and results[key]["seconds"] > 0, results[key]
+        assert results[key]["cpu"] >= 0
     post = json.loads(wrong.stdout.splitlines()[-1])
     assert "wrong answer" in post["error"]
 
@@ -148,6 +149,7 @@ def _fake_results() -> runner.Results:
     res.groups[name] = "http"
     res.samples[(name, "cyhttp compiled", "uvloop")] += [100.0, 110.0, 90.0]
     res.samples[(name, "aiohttp", "uvloop")] += [50.0, 40.0, 60.0]
+    res.cpu_us[(name, "aiohttp", "uvloop")] += [1234.0, 1000.0, 2000.0]
     res.errors[(name, "httpx", "uvloop")].append("RuntimeError: boom")
     res.units["import time"] = "ms"
     res.groups["import time"] = "import"
@@ -191,6 +193,9 @@ def test_rows_speeds_table_and_targets_from_fake_results() -> None:
     assert by[("parser 9-header", "aiohttp (llhttp)")]["speed"] == pytest.approx(1 / 3)
     text = "\n".join(report.text_table(rows))
     assert "0.50x" in text and "error: RuntimeError: boom" in text
+    assert aio["cpu_us_per_op"] == 1234.0 and "1,234" in text
+    assert report.noisy(rows) is None  # spreads 20%, 40%, 0, 0: median 10%, not flagged
+    assert report.noisy(rows, limit=0.05) == pytest.approx(0.1)
     found = {t["what"]: t for t in report.targets(rows)}
     assert found[f"{small} (uvloop)"]["met"] is True  # exactly 2.0x aiohttp
     assert found["parser 9-header"]["ratio"] == pytest.approx(3.0)
