@@ -468,3 +468,43 @@ async def test_plain_request_reuse_respects_later_state(server: AppServer) -> No
         resp = await session.get(server.url("/echo"), read_until_eof=False, timeout=5)
         async with resp:
             assert resp.request_info.headers["Host"] == f"127.0.0.1:{server.port}"
+
+
+async def test_more_body_forms(server: AppServer) -> None:
+    def pieces():
+        yield b"sync-"
+        yield "iter"
+
+    class Unsized:
+        """A file-like object whose size cannot be known: sent chunked."""
+
+        def __init__(self) -> None:
+            self._data = [b"one", b"two", b""]
+
+        def read(self, n: int = -1) -> bytes:
+            return self._data.pop(0)
+
+    async with ClientSession() as session:
+        resp = await session.post(server.url("/echo"), data=[("a", "1"), ("a", "2")])
+        async with resp:
+            assert (await resp.json())["body"] == "a=1&a=2"
+        resp = await session.post(server.url("/echo"), data=pieces())
+        async with resp:
+            got = await resp.json()
+            assert got["body"] == "sync-iter" and got["chunked"]
+        resp = await session.post(server.url("/echo"), data=Unsized())
+        async with resp:
+            got = await resp.json()
+            assert got["body"] == "onetwo" and got["chunked"]
+        with pytest.raises(TypeError):
+            await session.post(server.url("/echo"), data=object())
+
+
+async def test_body_source_failure_fails_the_request(server: AppServer) -> None:
+    async def broken():
+        yield b"start"
+        raise RuntimeError("source broke")
+
+    async with ClientSession() as session:
+        with pytest.raises(RuntimeError, match="source broke"):
+            await session.post(server.url("/echo"), data=broken())
