@@ -3,14 +3,17 @@
 ``_websocket_py``.
 
 # Strategy
-The per-byte work is plain C in the verbatim block below: ``cyws_xor`` masks 128 bytes per
-iteration with AVX2 when the CPU has it, else 64 with SSE2 (8 with a uint64 elsewhere) and writes straight into its destination,
-so ``build_frame`` copies the payload exactly once, into the frame it returns. The reader
-is a streaming state machine over the caller's buffer: a frame that arrives whole is sliced
-out with one copy; a frame split across reads is copied (and unmasked) chunk by chunk into
-a bytes object sized from its header, which becomes the message without another copy. Only
-up to 14 header bytes are ever carried over between calls. UTF-8 validation is CPython's
-strict decoder (C, with an ASCII fast path).
+The per-byte work is plain C in the verbatim block below. ``cyws_xor`` masks short payloads
+inline (16 bytes per SSE2 step), long ones 128 bytes per iteration with AVX2 when the CPU
+has it (checked once at run time), else 64 with SSE2, 8 with a uint64 elsewhere. It writes
+straight into its destination, so ``build_frame`` copies the payload exactly once, into the
+frame it returns.
+
+The reader is a streaming state machine over the caller's buffer: a frame that arrives whole
+is sliced out with one copy; a frame split across reads is copied (and unmasked) chunk by
+chunk into a bytes object sized from its header, which becomes the message without another
+copy. Only up to 14 header bytes are ever carried over between calls. UTF-8 validation is
+CPython's strict decoder (C, with an ASCII fast path).
 """
 
 from cpython.bytearray cimport PyByteArray_AS_STRING, PyByteArray_GET_SIZE, PyByteArray_Resize
