@@ -103,6 +103,19 @@ cdef inline bint _name_is(const unsigned char* name, const char* lower, Py_ssize
     return True
 
 
+cdef enum:
+    FIELD_SLOTS = 256  # per-parser cache of recently seen fields (a power of two)
+
+
+cdef inline Py_ssize_t _slot(const unsigned char* name, Py_ssize_t n) noexcept nogil:
+    """FNV-1a hash of a header name, reduced to a field-cache slot."""
+    cdef unsigned int h = 2166136261u
+    cdef Py_ssize_t i
+    for i in range(n):
+        h = (h ^ (name[i] | 0x20)) * 16777619u
+    return (h ^ (h >> 16)) & (FIELD_SLOTS - 1)
+
+
 cdef str _decode(const unsigned char* p, Py_ssize_t n):
     return PyUnicode_DecodeUTF8(<const char*>p, n, "surrogateescape")
 
@@ -141,14 +154,36 @@ cdef inline str _decode_value(bytes raw):
 cdef MultiDict_CAPI* _MD = MultiDict_GetCAPI()
 
 
+# The parser hands out the very same (name, value) tuple for a field repeated from the last
+# response (HttpResponseParser._field), so the decoded pair can be found by identity: a
+# small direct-mapped cache keyed by the tuple object, which it keeps alive (so its id
+# cannot be reused by another tuple while the entry exists).
+cdef Py_ssize_t _PAIR_SLOTS = 1024
+cdef list _PAIR_KEYS = [None] * _PAIR_SLOTS
+cdef list _PAIR_NAMES = [None] * _PAIR_SLOTS
+cdef list _PAIR_VALUES = [None] * _PAIR_SLOTS
+
+
 cdef object _build_headers(tuple raw_headers):
     """The CIMultiDictProxy of the headers, built through multidict's C API."""
-    cdef Py_ssize_t i, n = len(raw_headers)
+    cdef Py_ssize_t i, slot, n = len(raw_headers)
     cdef tuple field
     md = CIMultiDict_New(_MD, n)
     for i in range(n):
         field = <tuple>raw_headers[i]
-        MultiDict_Add(_MD, md, _decode_name(<bytes>field[0]), _decode_value(<bytes>field[1]))
+        slot = (<size_t><PyObject*>field >> 5) & (_PAIR_SLOTS - 1)
+        if PyList_GET_ITEM(_PAIR_KEYS, slot) == <PyObject*>field:
+            MultiDict_Add(
+                _MD, md, <object>PyList_GET_ITEM(_PAIR_NAMES, slot),
+                <object>PyList_GET_ITEM(_PAIR_VALUES, slot),
+            )
+            continue
+        name = _decode_name(<bytes>field[0])
+        value = _decode_value(<bytes>field[1])
+        _PAIR_KEYS[slot] = field
+        _PAIR_NAMES[slot] = name
+        _PAIR_VALUES[slot] = value
+        MultiDict_Add(_MD, md, name, value)
     return CIMultiDictProxy_New(_MD, md)
 
 
@@ -268,7 +303,7 @@ cdef class HttpResponseParser:
     cdef Py_ssize_t _block_fields
     cdef long long _remaining
     cdef bint _keep_alive
-    cdef list _name_cache  # 64 slots: recently seen header names, reused as objects
+    cdef list _name_cache  # recently seen header names, reused as objects
     cdef list _value_cache  # the last value seen with the name in the same slot
     cdef list _pair_cache  # the last (name, value) tuple of the slot
 
@@ -305,9 +340,9 @@ cdef class HttpResponseParser:
         self._block_fields = 0
         self._remaining = 0
         self._keep_alive = True
-        self._name_cache = [b""] * 64
-        self._value_cache = [b""] * 64
-        self._pair_cache = [(b"", b"")] * 64
+        self._name_cache = [b""] * FIELD_SLOTS
+        self._value_cache = [b""] * FIELD_SLOTS
+        self._pair_cache = [(b"", b"")] * FIELD_SLOTS
 
     # -- public API ---------------------------------------------------------------
 
@@ -661,7 +696,7 @@ cdef class HttpResponseParser:
         """``(name, value)`` as bytes, reusing the objects of the last field in the same
         cache slot when they are equal (responses repeat their fields), which saves the
         allocations here and lets the decode caches above hit on a cached hash."""
-        cdef Py_ssize_t slot = (n * 7 + name[0] + name[n - 1] * 3 + name[n >> 1]) & 63
+        cdef Py_ssize_t slot = _slot(name, n)
         cdef bytes cname = <bytes>PyList_GET_ITEM(self._name_cache, slot)
         cdef bytes cvalue = <bytes>PyList_GET_ITEM(self._value_cache, slot)
         cdef bint hit = True
