@@ -28,6 +28,7 @@ from .client_exceptions import (
     ServerTimeoutError,
     TooManyRedirects,
 )
+from .client_proto import DEFAULT_MAX_DECOMPRESSED_SIZE
 from .client_reqrep import ClientRequest, ClientResponse, cookie_header
 from .connector import BaseConnector, TCPConnector
 from .helpers import (
@@ -136,7 +137,11 @@ class ClientSession:
         requote_redirect_url: bool = True,
         response_class: type[ClientResponse] = ClientResponse,
         proxies: Any = None,
+        max_decompressed_size: int | None = DEFAULT_MAX_DECOMPRESSED_SIZE,
     ) -> None:
+        """``max_decompressed_size`` (bytes, default 256 MiB; None or 0 = no bound) stops a
+        compressed response body whose decoded size exceeds it with ClientPayloadError, so
+        a decompression bomb cannot exhaust memory. ``request(...)`` may override it."""
         warn_loop(loop)
         if timeout is not sentinel and (read_timeout is not None or conn_timeout is not None):
             raise ValueError("timeout= and read_timeout/conn_timeout are exclusive")
@@ -160,6 +165,7 @@ class ClientSession:
         self._trust_env = trust_env
         self._requote_redirect_url = requote_redirect_url
         self._response_class = response_class
+        self._max_decompressed_size = max_decompressed_size
         #: plain requests (no headers, body, auth or cookies) by their parameters: such a
         #: request is immutable once built, so it is built once (bounded)
         self._templates: dict[tuple[Any, ...], ClientRequest] = {}
@@ -347,6 +353,7 @@ class ClientSession:
         auto_decompress: bool | None = None,
         version: HttpVersion | None = None,
         encoding: Any = None,
+        max_decompressed_size: Any = sentinel,
     ) -> ClientResponse:
         if self.closed:
             raise RuntimeError("Session is closed")
@@ -387,6 +394,8 @@ class ClientSession:
             raise_for_status = self._raise_for_status
         if auto_decompress is None:
             auto_decompress = self._auto_decompress
+        if max_decompressed_size is sentinel:
+            max_decompressed_size = self._max_decompressed_size
 
         history: list[ClientResponse] = []
         retried = False
@@ -420,6 +429,7 @@ class ClientSession:
                 read_until_eof,
                 tm.sock_read,
                 version,
+                max_decompressed_size,
             )
         while True:
             req = None
@@ -447,6 +457,7 @@ class ClientSession:
                     auto_decompress,
                     read_until_eof,
                     tm.sock_read,
+                    max_decompressed_size,
                 )
                 if template_key is not None and not history:
                     if len(self._templates) >= 256:
@@ -550,6 +561,7 @@ class ClientSession:
         auto_decompress: bool,
         read_until_eof: bool,
         sock_read: float | None,
+        max_decompressed_size: int | None = DEFAULT_MAX_DECOMPRESSED_SIZE,
     ) -> ClientRequest:
         req_headers = self._merged_headers(headers)
         if drop_auth_header:
@@ -576,6 +588,7 @@ class ClientSession:
             auto_decompress=auto_decompress,
             read_until_eof=read_until_eof,
             sock_read=sock_read,
+            max_decompressed_size=max_decompressed_size,
         )
 
     def _merged_headers(self, headers: Any) -> CIMultiDict[str]:

@@ -11,7 +11,13 @@ This is the one place where parser and OS errors become the public exception tre
   filled in by the response layer, which knows it);
 * a malformed or truncated body, bad compression → :class:`ClientPayloadError`;
 * the peer closing before the head is complete → :class:`ServerDisconnectedError`;
-* no bytes for ``sock_read`` seconds → :class:`ServerTimeoutError`.
+* no bytes for ``sock_read`` seconds → :class:`ServerTimeoutError`;
+* a compressed body inflating past ``max_decompressed_size`` → :class:`ClientPayloadError`
+  (a decompression bomb is stopped after at most that many output bytes).
+
+Bytes that follow a complete keep-alive response in the same read (a partial second
+response, garbage) mean the connection can no longer be trusted: it is closed rather than
+pooled, so the next request never reads them.
 
 After a 101 (or a 2xx answer to CONNECT) the parser stops and :meth:`take_over` hands every
 following byte to another receiver (the WebSocket reader).
@@ -39,6 +45,9 @@ from .streams import EMPTY_PAYLOAD, Decoder, StreamReader, make_decoder
 __all__ = ("ResponseHandler",)
 
 _NO_BODY_STATUSES = frozenset((204, 304))
+
+#: Default bound of a decompressed response body (bytes); ``None``/0 in the API disables.
+DEFAULT_MAX_DECOMPRESSED_SIZE = 2**28
 
 
 class Receiver(Protocol):
@@ -86,6 +95,10 @@ class ResponseHandler(asyncio.Protocol):
         self._tail: list[bytes] = []
         self._receiver: Receiver | None = None
         self._informational: Callable[[ResponseHead], None] | None = None
+        self._max_decompressed = DEFAULT_MAX_DECOMPRESSED_SIZE
+        self._decompressed = 0
+        self._parsed_complete = False  # the parser finished a message in this feed
+        self._check_later = False  # ... while its body was still being decoded
 
     # ----- asyncio.Protocol -----
 
@@ -114,6 +127,7 @@ class ResponseHandler(asyncio.Protocol):
             # bytes nobody asked for: the connection can no longer be trusted
             self._fail(ClientResponseError(None, message="unexpected data from the server"))
             return
+        self._parsed_complete = False
         try:
             tail = parser.feed_data(data)
         except BadHttpMessage as exc:
@@ -132,6 +146,23 @@ class ResponseHandler(asyncio.Protocol):
             self.should_close = True
             if tail:
                 self._tail.append(tail)
+        elif self._parsed_complete:
+            if self._eof_pending:
+                self._check_later = True  # the body is still being decoded
+            else:
+                self._check_leftover()
+
+    def _check_leftover(self) -> None:
+        """After a complete response: bytes the parser kept (the start of an unrequested
+        response, garbage) must never be read as the next request's answer."""
+        self._check_later = False
+        try:
+            self._parser.feed_eof()  # does nothing between messages, raises on a partial one
+        except HttpParserError:
+            self.should_close = True
+            transport = self.transport
+            if not self.busy and transport is not None and not transport.is_closing():
+                transport.abort()
 
     def eof_received(self) -> bool | None:
         self.should_close = True
@@ -162,6 +193,8 @@ class ResponseHandler(asyncio.Protocol):
 
     def _on_peer_gone(self, exc: BaseException | None) -> None:
         """The socket closed while a response was expected: finish or fail it."""
+        if self._eof_pending:
+            return  # body fully received; the rest is decoded as the reader drains it
         parser = self._parser
         if parser is not None:
             try:
@@ -246,10 +279,12 @@ class ResponseHandler(asyncio.Protocol):
         max_line_size: int = 8190,
         max_field_size: int = 8190,
         informational: Callable[[ResponseHead], None] | None = None,
+        max_decompressed_size: int | None = DEFAULT_MAX_DECOMPRESSED_SIZE,
     ) -> asyncio.Future[tuple[ResponseHead, StreamReader]]:
         """Expect a response to a ``method`` request; returns the future of its head and
         body reader (taken together: the connection may serve another request before the
-        awaiting coroutine resumes)."""
+        awaiting coroutine resumes). ``max_decompressed_size`` bounds the decoded body of
+        a compressed response (None or 0: no bound)."""
         if self._closed or self.transport is None:
             raise ServerDisconnectedError()
         parser = self._parser
@@ -262,6 +297,8 @@ class ResponseHandler(asyncio.Protocol):
         self._auto_decompress = auto_decompress
         self._read_until_eof = read_until_eof
         self._informational = informational
+        self._max_decompressed = max_decompressed_size or 0
+        self._decompressed = 0
         self.busy = True
         self.got_bytes = False
         self.payload = None
@@ -368,6 +405,7 @@ class ResponseHandler(asyncio.Protocol):
             payload.end_http_chunk()
 
     def on_message_complete(self) -> None:
+        self._parsed_complete = True
         head = self._head
         if head is not None and head.upgrade:
             return  # 101: the connection is not released; it awaits take_over()
@@ -392,12 +430,25 @@ class ResponseHandler(asyncio.Protocol):
             piece = decoder.pull()
             if not piece:
                 break
+            self._count_decoded(len(piece))
             payload.feed_data(piece)
         if self._eof_pending and not payload.paused:
             self._eof_pending = False
-            payload.feed_data(decoder.finish())
+            last = decoder.finish()
+            self._count_decoded(len(last))
+            payload.feed_data(last)
+            if self._check_later:
+                self._check_leftover()
             payload.feed_eof()
             self._message_done()
+
+    def _count_decoded(self, n: int) -> None:
+        self._decompressed += n
+        limit = self._max_decompressed
+        if limit and self._decompressed > limit:
+            raise ClientPayloadError(
+                f"decompressed body larger than max_decompressed_size={limit} bytes"
+            )
 
     def _message_done(self) -> None:
         self.busy = False

@@ -40,7 +40,7 @@ from .client_exceptions import (
     InvalidURL,
     ServerTimeoutError,
 )
-from .client_proto import ResponseHandler
+from .client_proto import DEFAULT_MAX_DECOMPRESSED_SIZE, ResponseHandler
 from .connector import Connection, ConnectionKey
 from .helpers import DONE, BasicAuth, Fingerprint, content_type_of
 from .http_writer import BodyFramer, build_head, check_method
@@ -126,6 +126,7 @@ class ClientRequest:
         auto_decompress: bool = True,
         read_until_eof: bool = True,
         sock_read: float | None = None,
+        max_decompressed_size: int | None = DEFAULT_MAX_DECOMPRESSED_SIZE,
     ) -> None:
         self.method = check_method(method.upper())
         self.original_url = url
@@ -143,6 +144,8 @@ class ClientRequest:
         self.auto_decompress = auto_decompress
         self.read_until_eof = read_until_eof
         self.sock_read = sock_read
+        #: bound of a compressed body once decoded (None/0: unbounded); see client_proto
+        self.max_decompressed_size = max_decompressed_size
         self.body: Any = None
         scheme = self.url.scheme
         host = self.url.raw_host
@@ -356,6 +359,7 @@ class ClientRequest:
             read_until_eof=self.read_until_eof,
             read_timeout=self.sock_read,
             informational=informational,
+            max_decompressed_size=self.max_decompressed_size,
         )
         body = self.body
         try:
