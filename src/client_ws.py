@@ -430,6 +430,11 @@ class ClientWebSocketResponse:
             self._wake()
         if self._closed:
             return False
+        end = self._end
+        if end is not None:  # the stream already ended (or broke the protocol), unreported
+            self._end = None
+            self._report_end(end)
+            return True
         self._closed = True
         self._cancel_heartbeat()
         payload = int(code).to_bytes(2, "big") + _control_payload(message, 123)

@@ -537,6 +537,25 @@ async def test_protocol_violation_closes_with_code(
     assert (close.type, close.data) == (cyhttp.WSMsgType.CLOSE, code)
 
 
+async def test_close_after_an_unread_violation_sends_its_code() -> None:
+    async def script(peer: Peer) -> list[Any]:
+        await peer.handshake()
+        peer.send(bytes((0x81, 0x01, 0xFF)))  # invalid UTF-8
+        return await peer.messages_until_close()
+
+    async with raw_server(script) as srv, cyhttp.ClientSession() as session:
+        ws = await session.ws_connect(srv.url())
+        for _ in range(100):  # until the bad frame has arrived
+            await asyncio.sleep(0.01)
+            if ws._end is not None:
+                break
+        assert await ws.close() is True
+        assert ws.close_code == 1007
+        assert isinstance(ws.exception(), WebSocketError)
+        assert (await ws.receive()).type is cyhttp.WSMsgType.CLOSED
+    assert srv.done[0][0].data == 1007
+
+
 async def test_violation_in_the_handshake_tail() -> None:
     # the bad frame arrives in the same packet as the 101 head
     async def script(peer: Peer) -> list[Any]:
