@@ -16,6 +16,7 @@ import signal
 import sys
 import time
 from dataclasses import asdict, replace
+from pathlib import Path
 
 from benchmarks import chart, machine, nginx, procs, report, runner
 
@@ -38,6 +39,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--rounds", type=int, help="rounds per client (default 5, quick 3)")
     parser.add_argument("--duration", type=float, help="seconds per timed run")
+    parser.add_argument("--out", help="directory for the JSON and PNG (default benchmarks/results)")
     return parser.parse_args(argv)
 
 
@@ -136,14 +138,15 @@ def main(argv: list[str] | None = None) -> int:
         "rows": rows,
         "targets": found,
     }
-    path = report.write(document)
+    out = Path(args.out) if args.out else report.RESULTS_DIR
+    path = report.write(document, out)
     png = path.with_suffix(".png")
     if rows:
         title = f"cyhttp benchmarks ({mode}, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())})"
         subtitle = f"{info['cpu']}, {info['cores']} cores, {info['python']}; {plan.note}"
         chart.draw(rows, png, title, subtitle)
-        (report.RESULTS_DIR / "latest.png").write_bytes(png.read_bytes())
-    print(f"\nWrote {path}, latest.json, latest.md and latest.png in {report.RESULTS_DIR}")
+        (out / "latest.png").write_bytes(png.read_bytes())
+    print(f"\nWrote {path.name}, latest.json, latest.md and latest.png in {out}")
     print(f"Total time: {elapsed:.0f} s")
     return 0
 

@@ -248,3 +248,18 @@ def test_nginx_missing_is_said(
     monkeypatch.setattr(bench_main.nginx, "find", lambda: None)
     assert bench_main.main(["--server", "nginx", "--only", "small"]) == 2
     assert "nginx is not installed" in capsys.readouterr().err
+
+
+def test_whole_run_on_a_tiny_selection(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    argv = ["--only", "get_small_seq,aiohttp,asyncio", "--rounds", "2", "--duration", "0.05"]
+    assert bench_main.main([*argv, "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "Machine:" in out and "GET small, keep-alive, sequential" in out
+    document = json.loads((tmp_path / "latest.json").read_text())
+    assert {(r["impl"], r["loop"]) for r in document["rows"]} == {
+        ("cyhttp compiled", "asyncio"),
+        ("aiohttp", "asyncio"),
+    }
+    aiohttp_row = next(r for r in document["rows"] if r["impl"] == "aiohttp")
+    assert len(aiohttp_row["runs"]) == 2 and aiohttp_row["value"] > 0
+    assert (tmp_path / "latest.png").read_bytes()[:4] == b"\x89PNG"
