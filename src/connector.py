@@ -263,10 +263,13 @@ class BaseConnector:
 
     def _reserve(self, key: ConnectionKey, holder: Any) -> None:
         self._acquired.add(holder)
-        self._acquired_per_host[key].add(holder)
+        if self._limit_per_host:  # per-host sets are only kept when they are limited
+            self._acquired_per_host[key].add(holder)
 
     def _unreserve(self, key: ConnectionKey, holder: Any) -> None:
         self._acquired.discard(holder)
+        if not self._limit_per_host:
+            return
         per_host = self._acquired_per_host.get(key)
         if per_host is not None:
             per_host.discard(holder)
