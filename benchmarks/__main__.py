@@ -89,6 +89,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("\ninterrupted: servers and clients stopped, nothing written", file=sys.stderr)
         return 130
+    except procs.StartError as exc:
+        print(f"\na benchmark server did not start: {exc}", file=sys.stderr)
+        return 1
     elapsed = time.time() - started
 
     rows = report.build_rows(results)
@@ -141,12 +144,18 @@ def main(argv: list[str] | None = None) -> int:
     out = Path(args.out) if args.out else report.RESULTS_DIR
     path = report.write(document, out)
     png = path.with_suffix(".png")
+    wrote = f"{path.name}, latest.json, latest.md"
     if rows:
         title = f"cyhttp benchmarks ({mode}, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())})"
         subtitle = f"{info['cpu']}, {info['cores']} cores, {info['python']}; {plan.note}"
-        chart.draw(rows, png, title, subtitle)
-        (out / "latest.png").write_bytes(png.read_bytes())
-    print(f"\nWrote {path.name}, latest.json, latest.md and latest.png in {out}")
+        try:
+            chart.draw(rows, png, title, subtitle)
+        except ImportError as exc:
+            print(f"\nNo chart: {exc} (matplotlib comes with the bench extra)", file=sys.stderr)
+        else:
+            (out / "latest.png").write_bytes(png.read_bytes())
+            wrote += " and latest.png"
+    print(f"\nWrote {wrote} in {out}")
     print(f"Total time: {elapsed:.0f} s")
     return 0
 
