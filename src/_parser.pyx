@@ -126,6 +126,7 @@ cdef dict _NAMES = {}
 cdef dict _VALUES = {}
 cdef Py_ssize_t _NAMES_MAX = 512
 cdef Py_ssize_t _VALUES_MAX = 2048
+cdef Py_ssize_t _CACHED_VALUE_MAX = 64  # bytes; bounds the cache to ~128 KiB of values
 
 
 cdef inline object _decode_name(bytes raw):
@@ -141,6 +142,8 @@ cdef inline object _decode_name(bytes raw):
 
 
 cdef inline str _decode_value(bytes raw):
+    if PyBytes_GET_SIZE(raw) > _CACHED_VALUE_MAX:  # long values (cookies...) rarely repeat
+        return _decode(<const unsigned char*>PyBytes_AS_STRING(raw), PyBytes_GET_SIZE(raw))
     cdef PyObject* hit = PyDict_GetItem(_VALUES, raw)
     if hit != NULL:
         return <str>hit
