@@ -336,3 +336,45 @@ async def test_tls_verification_and_pinning(ca: trustme.CA) -> None:
                 assert resp.status == 200
     finally:
         await runner.cleanup()
+
+
+async def test_no_slot_leaks_under_failures_and_cancellation() -> None:
+    """Mixed outcomes (answers, drops, timeouts, cancellations) under a tight limit leave
+    the pool's bookkeeping empty."""
+    from .servers import raw_server, read_request
+
+    count = 0
+
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        nonlocal count
+        while True:
+            await read_request(reader)
+            count += 1
+            if count % 4 == 0:
+                return  # drop the connection without answering
+            if count % 5 == 0:
+                await asyncio.sleep(0.5)  # slower than the client's timeout
+            writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+            await writer.drain()
+
+    connector = TCPConnector(limit=3, limit_per_host=2)
+    async with raw_server(handler) as srv, ClientSession(connector=connector) as session:
+
+        async def one(i: int) -> str:
+            try:
+                resp = await session.post(srv.url(), data=b"x", timeout=0.2)
+                async with resp:
+                    return (await resp.read()).decode()
+            except (cyhttp.ClientError, asyncio.TimeoutError) as exc:
+                return type(exc).__name__
+
+        tasks = [asyncio.ensure_future(one(i)) for i in range(30)]
+        await asyncio.sleep(0.05)
+        tasks[-1].cancel()
+        tasks[-2].cancel()
+        results = await asyncio.gather(*tasks, return_exceptions=True)
+        assert "ok" in results
+        assert {"ServerDisconnectedError", "ServerTimeoutError"} & set(map(str, results))
+        assert not connector._acquired
+        assert not connector._acquired_per_host
+        assert not [w for w in connector._waiters if not w[1].done()]
