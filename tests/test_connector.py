@@ -365,7 +365,7 @@ async def test_no_slot_leaks_under_failures_and_cancellation() -> None:
                 resp = await session.post(srv.url(), data=b"x", timeout=0.2)
                 async with resp:
                     return (await resp.read()).decode()
-            except (cyhttp.ClientError, asyncio.TimeoutError) as exc:
+            except (TimeoutError, cyhttp.ClientError) as exc:
                 return type(exc).__name__
 
         tasks = [asyncio.ensure_future(one(i)) for i in range(30)]
