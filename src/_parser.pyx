@@ -29,6 +29,7 @@ from multidict import istr
 
 from cyhttp._models import HttpVersion10, HttpVersion11, ResponseHead
 from cyhttp.http_exceptions import (
+    BadHttpMessage,
     BadStatusLine,
     HttpParserError,
     IncompleteBody,
@@ -378,6 +379,10 @@ cdef class HttpResponseParser:
             return self._parse(buf)
         except HttpParserError as exc:
             self._fail(exc)
+            raise
+        except BaseException:
+            # a sink callback raised with the input half consumed: stop here for good
+            self._fail(BadHttpMessage("parsing was stopped by an exception in the sink"))
             raise
 
     def feed_eof(self):

@@ -61,8 +61,8 @@ Errors are :mod:`cyhttp.http_exceptions` classes: head problems are
 :class:`BadHttpMessage` subclasses, body problems :class:`BadHttpPayload` subclasses. Each
 carries ``offset``, the position of the offending byte in the whole response stream fed so
 far (None at end of input). After an error the parser stays failed: every later call
-raises the same error again. Exceptions raised by the sink propagate unchanged, and the
-parser should then be discarded.
+raises the same error again. An exception raised by the sink propagates unchanged and
+leaves the parser failed too (later calls raise :class:`BadHttpMessage`).
 """
 
 from __future__ import annotations
@@ -72,6 +72,7 @@ from typing import Any, Protocol
 
 from ._models import HttpVersion10, HttpVersion11, ResponseHead
 from .http_exceptions import (
+    BadHttpMessage,
     BadStatusLine,
     HttpParserError,
     IncompleteBody,
@@ -230,6 +231,10 @@ class HttpResponseParser:
             return self._parse(buf)
         except HttpParserError as exc:
             self._fail(exc)
+            raise
+        except BaseException:
+            # a sink callback raised with the input half consumed: stop here for good
+            self._fail(BadHttpMessage("parsing was stopped by an exception in the sink"))
             raise
 
     def feed_eof(self) -> None:

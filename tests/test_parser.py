@@ -640,7 +640,12 @@ def test_sink_exceptions_propagate(impl: Impl) -> None:
 
     parser = impl.HttpResponseParser(Boom())
     with pytest.raises(KeyError):
+        parser.feed_data(OK + OK)
+    # the input was half consumed: the parser refuses to go on
+    with pytest.raises(BadHttpMessage, match="sink"):
         parser.feed_data(OK)
+    with pytest.raises(BadHttpMessage):
+        parser.feed_eof()
 
 
 def test_pipelined_messages_in_one_feed(impl: Impl) -> None:
