@@ -160,11 +160,13 @@ def targets(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
                     if higher_is_better(cy["unit"])
                     else aio["value"] / cy["value"]
                 )
+                cpu_cy, cpu_aio = cy.get("cpu_us_per_op"), aio.get("cpu_us_per_op")
                 out.append(
                     {
                         "what": f"{bench} ({loop})" if loop != "-" else bench,
                         "versus": aio["impl"],
                         "ratio": ratio,
+                        "cpu_ratio": cpu_aio / cpu_cy if cpu_cy and cpu_aio else None,
                         "target": minimum,
                         "met": ratio >= minimum,
                     }
@@ -264,9 +266,11 @@ def targets_lines(found: list[dict[str, Any]]) -> list[str]:
         if t["versus"] is None:
             lines.append(f"  {t['what']}: {t['ratio']:.1f} ms (target <= {t['target']:.0f}) {mark}")
         else:
+            cpu = t.get("cpu_ratio")
+            by_cpu = f"; {cpu:.2f}x by client CPU per op" if cpu else ""
             lines.append(
                 f"  {t['what']}: {t['ratio']:.2f}x {t['versus']} "
-                f"(target >= {t['target']:.1f}x) {mark}"
+                f"(target >= {t['target']:.1f}x) {mark}{by_cpu}"
             )
     return lines
 
