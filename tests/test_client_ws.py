@@ -24,6 +24,7 @@ from websockets.extensions.permessage_deflate import ServerPerMessageDeflateFact
 
 import cyhttp
 from cyhttp import _websocket_py
+from cyhttp._ws_deflate import Deflater
 from cyhttp.http_exceptions import WebSocketError
 
 pytestmark = pytest.mark.timeout(60)
@@ -661,6 +662,26 @@ async def test_bad_handshake(name: str, answer: str, status: int, word: str) -> 
             await session.ws_connect(srv.url(), protocols=("chat",))
     assert info.value.status == status
     assert word in info.value.message.lower()
+
+
+async def test_client_window_8_means_we_send_uncompressed() -> None:
+    # zlib cannot compress with a 256-byte window: we must then send plain frames (RSV1 is
+    # per message), while still inflating what the server compresses
+    async def script(peer: Peer) -> list[Any]:
+        await peer.handshake("Sec-WebSocket-Extensions: permessage-deflate; "
+                             "client_max_window_bits=8\r\n")
+        peer.send(frame(0x1, Deflater(15).deflate(b"squeezed " * 100), rsv1=True))
+        return await peer.messages_until_close()  # a plain reader: RSV1 would be an error
+
+    async with raw_server(script) as srv, cyhttp.ClientSession() as session:
+        ws = await session.ws_connect(srv.url(), compress=15)
+        assert ws.compress == 15
+        assert await ws.receive_str() == "squeezed " * 100
+        await ws.send_str("plain " * 100)
+        await ws.close()
+    text, close = srv.done[0]
+    assert (text.type, text.data) == (T, "plain " * 100)
+    assert close.type is cyhttp.WSMsgType.CLOSE
 
 
 async def test_bad_extension_answer_to_compress() -> None:
