@@ -275,6 +275,7 @@ class StreamReader:
                     self._paused = False
                     self._protocol.resume_reading()
                 try:
+                    self._check()  # resuming may have failed the stream (decoder, limit)
                     while not self._eof:
                         await self._wait("read")
                         self._check()
