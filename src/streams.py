@@ -524,7 +524,8 @@ class _BrotliDecoder(Decoder):
             if self._pending and obj.can_accept_more_data():
                 data, self._pending = self._pending, b""
                 return obj.process(data, output_buffer_limit=DECODE_PIECE)
-            if not obj.can_accept_more_data():
+            if not obj.is_finished():
+                # output may be pending even when can_accept_more_data() says True
                 return obj.process(b"", output_buffer_limit=DECODE_PIECE)
         except self._brotli.error as exc:
             raise self._error(exc) from exc
