@@ -29,6 +29,7 @@ from .client_exceptions import (
     TooManyRedirects,
 )
 from .client_proto import DEFAULT_MAX_DECOMPRESSED_SIZE
+from .client_proxy import choose_proxy, explicit_proxy
 from .client_reqrep import ClientRequest, ClientResponse, cookie_header
 from .connector import BaseConnector, TCPConnector
 from .helpers import (
@@ -385,7 +386,7 @@ class ClientSession:
             skip = skip | frozenset(istr(h).lower() for h in skip_auto_headers)
         ssl = merge_ssl_params(ssl, verify_ssl, ssl_context, fingerprint)
         if proxy is not None:
-            proxy = URL(proxy)
+            proxy, proxy_auth = explicit_proxy(proxy, proxy_auth)
         proxy_headers = CIMultiDict(proxy_headers) if proxy_headers else None
 
         tm = self._timeout if timeout is sentinel else _make_timeout(timeout)
@@ -568,6 +569,7 @@ class ClientSession:
             req_headers.popall("Authorization", None)
             req_headers.popall("Cookie", None)
         cookie_value = self._cookie_header(url, req_cookies)
+        req_proxy, req_proxy_auth = choose_proxy(url, proxy, proxy_auth, self._trust_env)
         return ClientRequest(
             method,
             url,
@@ -582,8 +584,8 @@ class ClientSession:
             chunked=chunked,
             expect100=expect100,
             ssl=ssl,
-            proxy=proxy,
-            proxy_auth=proxy_auth,
+            proxy=req_proxy,
+            proxy_auth=req_proxy_auth,
             proxy_headers=proxy_headers,
             auto_decompress=auto_decompress,
             read_until_eof=read_until_eof,

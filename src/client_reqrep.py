@@ -41,6 +41,7 @@ from .client_exceptions import (
     ServerTimeoutError,
 )
 from .client_proto import DEFAULT_MAX_DECOMPRESSED_SIZE, ResponseHandler
+from .client_proxy import add_proxy_headers
 from .connector import Connection, ConnectionKey
 from .helpers import DONE, BasicAuth, Fingerprint, content_type_of
 from .http_writer import BodyFramer, build_head, check_method
@@ -192,6 +193,13 @@ class ClientRequest:
             headers["Accept-Encoding"] = ACCEPT_ENCODING
         if self.auth is not None:
             headers["Authorization"] = self.auth.encode()
+        if self.proxy is not None and not self.is_ssl:
+            # absolute-form request to the proxy itself (a tunnel carries none of these)
+            add_proxy_headers(headers, self.proxy_auth, self.proxy_headers)
+        if self.expect100:
+            headers["Expect"] = "100-continue"
+        elif headers.get("Expect", "").lower() == "100-continue":
+            self.expect100 = True
         if cookie_header:
             existing = headers.get("Cookie")
             headers["Cookie"] = f"{existing}; {cookie_header}" if existing else cookie_header

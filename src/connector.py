@@ -30,6 +30,7 @@ from .client_exceptions import (
     ServerTimeoutError,
 )
 from .client_proto import ResponseHandler
+from .client_proxy import create_proxied_connection
 from .helpers import (
     DONE,
     DoneAwaitable,
@@ -634,6 +635,8 @@ class TCPConnector(BaseConnector):
 
     async def _create_connection(self, req: Any, timeout: Any = None) -> ResponseHandler:
         key: ConnectionKey = req.connection_key
+        if key.proxy is not None:
+            return await create_proxied_connection(self, req, timeout)
         host = key.host
         port = key.port
         try:

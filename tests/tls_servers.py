@@ -89,6 +89,12 @@ async def tls_app_server(app: web.Application, context: ssl.SSLContext) -> Async
     try:
         yield server
     finally:
+        # Abort what is still open: a graceful TLS shutdown waits for the peer's
+        # close_notify (up to 30 s), and a peer behind a proxy may never send it.
+        web_server = runner.server
+        for handler in list(web_server.connections if web_server is not None else ()):
+            if handler.transport is not None:
+                handler.transport.abort()
         await runner.cleanup()
 
 

@@ -1,0 +1,164 @@
+"""HTTP proxies on 127.0.0.1 for the proxy tests.
+
+* :func:`proxy_py` starts the ``proxy.py`` package (a real, independent HTTP proxy with
+  CONNECT support, optionally requiring Basic credentials) as a subprocess on a free port,
+  waits until it accepts connections, and kills it at the end.
+* :func:`recording_proxy` is a small hand-written proxy that records every request head
+  it receives (CONNECT and absolute-form ones) and then relays bytes both ways, so tests
+  can assert exactly what a proxy gets to see.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from yarl import URL
+
+_PROXY_BIN = Path(sys.executable).with_name("proxy")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class ProxyProcess:
+    port: int
+    auth: str | None
+
+    @property
+    def url(self) -> URL:
+        return URL(f"http://127.0.0.1:{self.port}")
+
+
+def _wait_accepting(port: int, proc: subprocess.Popen[bytes], limit: float = 30.0) -> None:
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"proxy.py exited early with status {proc.returncode}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"proxy.py did not accept connections on port {port} in {limit} s")
+
+
+@contextlib.contextmanager
+def proxy_py(basic_auth: str | None = None) -> Iterator[ProxyProcess]:
+    """Run ``proxy.py`` on a free port of 127.0.0.1 (``basic_auth`` = "user:pass")."""
+    port = free_port()
+    args = [
+        str(_PROXY_BIN),
+        "--hostname",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--num-workers",
+        "1",
+        "--num-acceptors",
+        "1",
+        "--log-level",
+        "WARNING",
+    ]
+    if basic_auth:
+        args += ["--basic-auth", basic_auth]
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if "proxy" not in k.lower() and not k.startswith("PYTHONTRACEMALLOC")
+    }
+    proc = subprocess.Popen(
+        args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, start_new_session=True
+    )
+    try:
+        _wait_accepting(port, proc)
+        yield ProxyProcess(port=port, auth=basic_auth)
+    finally:
+        proc.kill()
+        proc.wait(timeout=10)
+
+
+@dataclass
+class RecordingProxy:
+    port: int
+    heads: list[bytes] = field(default_factory=list)
+    connections: int = 0
+    answer_connect: bytes = b"HTTP/1.1 200 Connection established\r\n\r\n"
+
+    @property
+    def url(self) -> URL:
+        return URL(f"http://127.0.0.1:{self.port}")
+
+
+async def _relay(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    try:
+        while data := await reader.read(65536):
+            writer.write(data)
+            await writer.drain()
+    except (ConnectionError, asyncio.CancelledError):
+        pass
+    finally:
+        writer.close()
+
+
+@contextlib.asynccontextmanager
+async def recording_proxy() -> AsyncIterator[RecordingProxy]:
+    """A minimal proxy: records each request head; CONNECT gets ``answer_connect`` (200 by
+    default) and then a byte relay to the target; an absolute-form request is forwarded
+    as it came (head included) to its target, and the answer relayed back."""
+    state = RecordingProxy(port=0)
+    tasks: set[asyncio.Task[None]] = set()
+
+    async def on_connect(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        tasks.add(task)
+        state.connections += 1
+        try:
+            head = await reader.readuntil(b"\r\n\r\n")
+            state.heads.append(head)
+            method, target, _ = head.split(b"\r\n", 1)[0].split(b" ", 2)
+            if method == b"CONNECT":
+                if not state.answer_connect.startswith(b"HTTP/1.1 200"):
+                    writer.write(state.answer_connect)
+                    await writer.drain()
+                    return
+                host, _, port = target.rpartition(b":")
+                up_reader, up_writer = await asyncio.open_connection(host.decode(), int(port))
+                writer.write(state.answer_connect)
+                first = b""
+            else:
+                url = URL(target.decode())
+                up_reader, up_writer = await asyncio.open_connection(url.host, url.port)
+                first = head
+            up_writer.write(first)
+            await asyncio.gather(_relay(reader, up_writer), _relay(up_reader, writer))
+        except (ConnectionError, asyncio.IncompleteReadError, asyncio.CancelledError):
+            pass
+        finally:
+            tasks.discard(task)
+            writer.close()
+
+    srv = await asyncio.start_server(on_connect, "127.0.0.1", 0)
+    state.port = srv.sockets[0].getsockname()[1]
+    try:
+        yield state
+    finally:
+        srv.close()
+        for t in list(tasks):
+            t.cancel()
+        if tasks:
+            await asyncio.wait(list(tasks), timeout=2)
+        await srv.wait_closed()

@@ -1,0 +1,483 @@
+"""Requests through HTTP proxies on loopback: ``proxy.py`` (a real, independent proxy
+started as a subprocess) and a small recording proxy that shows exactly what a proxy
+receives. Plain http goes in absolute form, https through a CONNECT tunnel; proxy auth,
+proxy headers, failures, trust_env (variables, no_proxy, .netrc) and pool separation."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from multidict import CIMultiDict
+from yarl import URL
+
+from cyhttp import (
+    BasicAuth,
+    ClientConnectorCertificateError,
+    ClientHttpProxyError,
+    ClientProxyConnectionError,
+    ClientSession,
+    ServerFingerprintMismatch,
+    TCPConnector,
+)
+from cyhttp.client_proxy import (
+    choose_proxy,
+    explicit_proxy,
+    netrc_auth,
+    no_proxy_matches,
+    proxy_from_env,
+)
+
+from .proxy_servers import ProxyProcess, free_port, proxy_py, recording_proxy
+from .servers import AppServer, app_server, echo_app
+from .tls_servers import Pki, TlsServer, tls_app_server
+
+PROXY_VARS = ("http_proxy", "https_proxy", "all_proxy", "no_proxy", "REQUEST_METHOD", "NETRC")
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    for name in PROXY_VARS:
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.upper(), raising=False)
+    monkeypatch.setenv("NETRC", str(tmp_path / "no-netrc"))
+
+
+@pytest.fixture(scope="module")
+def open_proxy() -> Iterator[ProxyProcess]:
+    with proxy_py() as proc:
+        yield proc
+
+
+@pytest.fixture(scope="module")
+def auth_proxy() -> Iterator[ProxyProcess]:
+    with proxy_py(basic_auth="puser:ppass") as proc:
+        yield proc
+
+
+@pytest.fixture(scope="module")
+def pki() -> Pki:
+    return Pki()
+
+
+@pytest.fixture
+async def target() -> AppServer:
+    async with app_server(echo_app()) as srv:
+        yield srv
+
+
+@pytest.fixture
+async def tls_target(pki: Pki) -> TlsServer:
+    async with tls_app_server(echo_app(), pki.server_context()) as srv:
+        yield srv
+
+
+def headers_of(payload: dict) -> CIMultiDict[str]:
+    return CIMultiDict((k, v) for k, v in payload["headers"])
+
+
+def head_lines(head: bytes) -> list[str]:
+    return head.decode("latin-1").split("\r\n")
+
+
+# ----- proxy.py: plain http and CONNECT -----
+
+
+async def test_plain_http_through_proxy(open_proxy: ProxyProcess, target: AppServer) -> None:
+    async with ClientSession() as session:
+        for _ in range(2):
+            async with session.get(
+                target.url("/echo?x=1"), proxy=str(open_proxy.url), auth=BasicAuth("t", "s")
+            ) as resp:
+                assert resp.status == 200
+                payload = await resp.json()
+    assert payload["path"] == "/echo?x=1"
+    assert headers_of(payload)["Authorization"] == BasicAuth("t", "s").encode()
+    assert target.requests == 2
+
+
+async def test_https_through_connect(
+    open_proxy: ProxyProcess, tls_target: TlsServer, pki: Pki
+) -> None:
+    conn = TCPConnector(ssl=pki.client_context())
+    async with ClientSession(connector=conn) as session:
+        for i in range(3):
+            async with session.post(
+                tls_target.url("/echo"), data=b"x" * (i * 70000), proxy=open_proxy.url
+            ) as resp:
+                assert resp.status == 200
+                payload = await resp.json()
+                assert len(payload["body"]) == i * 70000
+    assert tls_target.connections == 1  # the tunnel was kept alive and reused
+    assert "Proxy-Authorization" not in headers_of(payload)
+
+
+async def test_tunnel_checks_target_certificate(open_proxy: ProxyProcess, pki: Pki) -> None:
+    async with (
+        tls_app_server(echo_app(), pki.server_context(pki.wrong_host)) as srv,
+        ClientSession() as session,
+    ):
+        with pytest.raises(ClientConnectorCertificateError) as info:
+            await session.get(srv.url("/echo"), proxy=open_proxy.url, ssl=pki.client_context())
+        # the error names the target, not the proxy
+        assert (info.value.host, info.value.port) == ("127.0.0.1", srv.port)
+        with pytest.raises(ServerFingerprintMismatch):
+            await session.get(srv.url("/echo"), proxy=open_proxy.url, fingerprint=pki.fingerprint())
+        async with session.get(
+            srv.url("/echo"), proxy=open_proxy.url, fingerprint=pki.fingerprint(pki.wrong_host)
+        ) as resp:
+            assert resp.status == 200
+
+
+# ----- proxy.py with credentials -----
+
+
+async def test_proxy_auth_required_https(
+    auth_proxy: ProxyProcess, tls_target: TlsServer, pki: Pki
+) -> None:
+    async with ClientSession(connector=TCPConnector(ssl=pki.client_context())) as session:
+        with pytest.raises(ClientHttpProxyError) as info:
+            await session.get(tls_target.url("/echo"), proxy=auth_proxy.url)
+        err = info.value
+        assert err.status == 407
+        assert err.request_info is not None
+        assert err.request_info.method == "CONNECT"
+        async with session.get(
+            tls_target.url("/echo"),
+            proxy=auth_proxy.url,
+            proxy_auth=BasicAuth("puser", "ppass"),
+        ) as resp:
+            assert resp.status == 200
+            payload = await resp.json()
+    assert "Proxy-Authorization" not in headers_of(payload)
+    assert tls_target.connections == 1
+
+
+async def test_proxy_auth_required_plain_http(auth_proxy: ProxyProcess, target: AppServer) -> None:
+    async with ClientSession() as session:
+        async with session.get(target.url("/echo"), proxy=auth_proxy.url) as resp:
+            assert resp.status == 407  # the proxy's own answer, an ordinary response
+        assert target.requests == 0
+        good = BasicAuth("puser", "ppass")
+        async with session.get(target.url("/echo"), proxy=auth_proxy.url, proxy_auth=good) as r:
+            assert r.status == 200
+            assert (await r.json())["path"] == "/echo"
+        bad = BasicAuth("puser", "wrong")
+        async with session.get(target.url("/echo"), proxy=auth_proxy.url, proxy_auth=bad) as r:
+            assert r.status == 407
+    assert target.requests == 1
+
+
+async def test_proxy_credentials_in_url(
+    auth_proxy: ProxyProcess, tls_target: TlsServer, pki: Pki
+) -> None:
+    proxy = auth_proxy.url.with_user("puser").with_password("ppass")
+    async with (
+        ClientSession(connector=TCPConnector(ssl=pki.client_context())) as session,
+        session.get(tls_target.url("/echo"), proxy=str(proxy)) as resp,
+    ):
+        assert resp.status == 200
+
+
+async def test_proxy_refusing_connect(open_proxy: ProxyProcess) -> None:
+    closed = free_port()
+    async with ClientSession() as session:
+        with pytest.raises(ClientHttpProxyError) as info:
+            await session.get(f"https://127.0.0.1:{closed}/", proxy=open_proxy.url)
+    assert info.value.status >= 500
+
+
+async def test_proxy_unreachable() -> None:
+    port = free_port()
+    async with ClientSession() as session:
+        for url in ("http://127.0.0.1:1/", "https://127.0.0.1:1/"):
+            with pytest.raises(ClientProxyConnectionError) as info:
+                await session.get(url, proxy=f"http://127.0.0.1:{port}")
+            assert (info.value.host, info.value.port) == ("127.0.0.1", port)
+            assert isinstance(info.value.os_error, ConnectionRefusedError)
+
+
+# ----- what a proxy sees (recording proxy) -----
+
+
+async def test_connect_carries_only_proxy_headers(tls_target: TlsServer, pki: Pki) -> None:
+    async with (
+        recording_proxy() as proxy,
+        ClientSession() as session,
+        session.get(
+            tls_target.url("/echo"),
+            proxy=proxy.url,
+            proxy_auth=BasicAuth("p", "q"),
+            proxy_headers={"X-Proxy-Only": "1"},
+            auth=BasicAuth("target", "secret"),
+            headers={"X-Target-Only": "2"},
+            ssl=pki.client_context(),
+        ) as resp,
+    ):
+        assert resp.status == 200
+        seen = headers_of(await resp.json())
+    (connect,) = proxy.heads
+    lines = head_lines(connect)
+    assert lines[0] == f"CONNECT 127.0.0.1:{tls_target.port} HTTP/1.1"
+    sent = CIMultiDict(line.split(": ", 1) for line in lines[1:] if line)
+    assert sent["Host"] == f"127.0.0.1:{tls_target.port}"
+    assert sent["Proxy-Authorization"] == BasicAuth("p", "q").encode()
+    assert sent["X-Proxy-Only"] == "1"
+    assert "Authorization" not in sent
+    assert "X-Target-Only" not in sent
+    assert "Cookie" not in sent
+    # and the target sees only its own
+    assert seen["Authorization"] == BasicAuth("target", "secret").encode()
+    assert seen["X-Target-Only"] == "2"
+    assert "Proxy-Authorization" not in seen
+    assert "X-Proxy-Only" not in seen
+
+
+async def test_absolute_form_with_proxy_headers(target: AppServer) -> None:
+    async with (
+        recording_proxy() as proxy,
+        ClientSession() as session,
+        session.get(
+            target.url("/echo?a=b"),
+            proxy=proxy.url,
+            proxy_auth=BasicAuth("p", "q"),
+            proxy_headers={"X-Proxy-Only": "1"},
+        ) as resp,
+    ):
+        assert resp.status == 200
+    (head,) = proxy.heads
+    lines = head_lines(head)
+    assert lines[0] == f"GET http://127.0.0.1:{target.port}/echo?a=b HTTP/1.1"
+    sent = CIMultiDict(line.split(": ", 1) for line in lines[1:] if line)
+    assert sent["Host"] == f"127.0.0.1:{target.port}"
+    assert sent["Proxy-Authorization"] == BasicAuth("p", "q").encode()
+    assert sent["X-Proxy-Only"] == "1"
+
+
+async def test_tunnel_never_reused_for_another_target(pki: Pki) -> None:
+    async with (
+        tls_app_server(echo_app(), pki.server_context()) as one,
+        tls_app_server(echo_app(), pki.server_context()) as two,
+        recording_proxy() as proxy,
+        ClientSession(connector=TCPConnector(ssl=pki.client_context())) as session,
+    ):
+        for srv in (one, two, one, two):
+            async with session.get(srv.url("/echo"), proxy=proxy.url) as resp:
+                assert resp.status == 200
+                assert resp.url.port == srv.port
+                await resp.read()
+        # a different proxy identity (credentials) gets its own tunnel too
+        async with session.get(
+            one.url("/echo"), proxy=proxy.url, proxy_auth=BasicAuth("other", "x")
+        ) as resp:
+            assert resp.status == 200
+    targets = [head_lines(h)[0] for h in proxy.heads]
+    assert targets == [
+        f"CONNECT 127.0.0.1:{one.port} HTTP/1.1",
+        f"CONNECT 127.0.0.1:{two.port} HTTP/1.1",
+        f"CONNECT 127.0.0.1:{one.port} HTTP/1.1",
+    ]
+    assert (one.connections, two.connections) == (2, 1)
+
+
+@pytest.mark.parametrize(
+    "answer, status",
+    [
+        (b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n", 403),
+        (b"HTTP/1.1 502 Bad Gateway\r\nX-Why: down\r\nContent-Length: 0\r\n\r\n", 502),
+    ],
+)
+async def test_connect_error_status(answer: bytes, status: int) -> None:
+    async with recording_proxy() as proxy, ClientSession() as session:
+        proxy.answer_connect = answer
+        with pytest.raises(ClientHttpProxyError) as info:
+            await session.get("https://127.0.0.1:9/", proxy=proxy.url, proxy_auth=BasicAuth("a"))
+    err = info.value
+    assert err.status == status
+    assert err.request_info is not None
+    assert err.request_info.headers["Proxy-Authorization"] == "<hidden>"
+    assert err.request_info.url == proxy.url
+    if status == 502:
+        assert err.headers is not None and err.headers["X-Why"] == "down"
+
+
+async def test_proxy_hangs_up_during_connect() -> None:
+    async with recording_proxy() as proxy, ClientSession() as session:
+        proxy.answer_connect = b""  # no answer at all: the connection just closes
+        with pytest.raises(ClientProxyConnectionError):
+            await session.get("https://127.0.0.1:9/", proxy=proxy.url)
+
+
+# ----- trust_env -----
+
+
+async def test_trust_env_http_proxy(monkeypatch: pytest.MonkeyPatch, target: AppServer) -> None:
+    async with recording_proxy() as proxy:
+        monkeypatch.setenv("HTTP_PROXY", str(proxy.url))
+        async with ClientSession() as session, session.get(target.url("/echo")) as resp:
+            assert resp.status == 200  # trust_env=False: the variable is ignored
+        assert proxy.heads == []
+        async with ClientSession(trust_env=True) as session:
+            async with session.get(target.url("/echo")) as resp:
+                assert resp.status == 200
+            assert len(proxy.heads) == 1
+            assert head_lines(proxy.heads[0])[0].startswith("GET http://127.0.0.1:")
+            monkeypatch.setenv("NO_PROXY", "example.com, 127.0.0.0/8")
+            async with session.get(target.url("/echo")) as resp:
+                assert resp.status == 200
+            assert len(proxy.heads) == 1  # went direct
+
+
+async def test_trust_env_https_proxy_lowercase_wins(
+    monkeypatch: pytest.MonkeyPatch, tls_target: TlsServer, pki: Pki
+) -> None:
+    async with recording_proxy() as proxy:
+        monkeypatch.setenv("https_proxy", str(proxy.url))
+        monkeypatch.setenv("HTTPS_PROXY", f"http://127.0.0.1:{free_port()}")
+        monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{free_port()}")
+        conn = TCPConnector(ssl=pki.client_context())
+        async with (
+            ClientSession(connector=conn, trust_env=True) as session,
+            session.get(tls_target.url("/echo")) as resp,
+        ):
+            assert resp.status == 200
+    assert [head_lines(h)[0] for h in proxy.heads] == [
+        f"CONNECT 127.0.0.1:{tls_target.port} HTTP/1.1"
+    ]
+
+
+async def test_trust_env_netrc_credentials(
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    auth_proxy: ProxyProcess,
+    tls_target: TlsServer,
+    pki: Pki,
+) -> None:
+    monkeypatch.setenv("HTTPS_PROXY", str(auth_proxy.url))
+    conn = TCPConnector(ssl=pki.client_context())
+    async with ClientSession(connector=conn, trust_env=True) as session:
+        with pytest.raises(ClientHttpProxyError) as info:
+            await session.get(tls_target.url("/echo"))
+        assert info.value.status == 407
+        netrc_file = tmp_path / "netrc"
+        netrc_file.write_text("machine 127.0.0.1\n  login puser\n  password ppass\n")
+        netrc_file.chmod(0o600)
+        monkeypatch.setenv("NETRC", str(netrc_file))
+        async with session.get(tls_target.url("/echo")) as resp:
+            assert resp.status == 200
+            assert "Proxy-Authorization" not in headers_of(await resp.json())
+
+
+async def test_explicit_proxy_beats_environment(
+    monkeypatch: pytest.MonkeyPatch, target: AppServer
+) -> None:
+    monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{free_port()}")  # nothing there
+    async with recording_proxy() as proxy:
+        async with (
+            ClientSession(trust_env=True) as session,
+            session.get(target.url("/echo"), proxy=proxy.url) as resp,
+        ):
+            assert resp.status == 200
+        assert len(proxy.heads) == 1
+
+
+# ----- argument checks and the pure helpers -----
+
+
+async def test_bad_proxy_arguments(target: AppServer) -> None:
+    async with ClientSession() as session:
+        with pytest.raises(ValueError, match="http://"):
+            await session.get(target.url("/"), proxy="https://127.0.0.1:3128")
+        with pytest.raises(ValueError, match="socks"):
+            await session.get(target.url("/"), proxy="socks5://127.0.0.1:1080")
+        with pytest.raises(ValueError):
+            await session.get(
+                target.url("/"),
+                proxy="http://a:b@127.0.0.1:3128",
+                proxy_auth=BasicAuth("c", "d"),
+            )
+        with pytest.raises(TypeError):
+            await session.get(target.url("/"), proxy="http://127.0.0.1:3128", proxy_auth=("a", "b"))
+    assert target.requests == 0
+
+
+def test_explicit_proxy_moves_credentials() -> None:
+    url, auth = explicit_proxy("http://us%40er:p%3Ass@proxy.test:3128/ignored?q#f", None)
+    assert url == URL("http://proxy.test:3128")
+    assert auth == BasicAuth("us@er", "p:ss")
+    same, auth2 = explicit_proxy(URL("http://u:p@proxy.test"), BasicAuth("u", "p"))
+    assert auth2 == BasicAuth("u", "p")
+    assert same.port == 80
+
+
+@pytest.mark.parametrize(
+    "host, port, no_proxy, expected",
+    [
+        ("example.com", 80, "example.com", True),
+        ("www.example.com", 80, "example.com", True),
+        ("www.example.com", 80, ".example.com", True),
+        ("example.com", 80, ".example.com", True),
+        ("badexample.com", 80, "example.com", False),
+        ("example.com", 80, "*", True),
+        ("EXAMPLE.com.", 80, "example.COM", True),
+        ("example.com", 8080, "example.com:8080", True),
+        ("example.com", 80, "example.com:8080", False),
+        ("10.1.2.3", 80, "10.0.0.0/8", True),
+        ("11.1.2.3", 80, "10.0.0.0/8", False),
+        ("127.0.0.1", 80, "localhost,127.0.0.1", True),
+        ("::1", 443, "[::1]:443", True),
+        ("::1", 80, "::1", True),
+        ("fd00::5", 80, "fd00::/8", True),
+        ("10.0.0.1", 80, "example.com 10.0.0.1", True),
+        ("example.org", 80, "", False),
+        ("example.org", 80, " , ,", False),
+    ],
+)
+def test_no_proxy_matches(host: str, port: int, no_proxy: str, expected: bool) -> None:
+    assert no_proxy_matches(host, port, no_proxy) is expected
+
+
+def test_proxy_from_env_rules(tmp_path: Path) -> None:
+    url = URL("http://example.com/")
+    env = {"HTTP_PROXY": "http://up:3128", "http_proxy": "http://low:3128"}
+    assert proxy_from_env(url, env) == (URL("http://low:3128"), None)
+    assert proxy_from_env(URL("ws://example.com/"), env) == (URL("http://low:3128"), None)
+    assert proxy_from_env(URL("https://example.com/"), env) is None
+    assert proxy_from_env(URL("wss://example.com/"), {"HTTPS_PROXY": "proxy:1"}) == (
+        URL("http://proxy:1"),
+        None,
+    )
+    assert proxy_from_env(url, {"ALL_PROXY": "http://all:1"}) == (URL("http://all:1"), None)
+    assert proxy_from_env(url, {"http_proxy": "socks5://s:1"}) is None
+    assert proxy_from_env(url, {"http_proxy": ""}) is None
+    assert proxy_from_env(url, {**env, "no_proxy": "example.com"}) is None
+    # httpoxy: under CGI the upper-case variable may come from the client
+    cgi = {"REQUEST_METHOD": "GET", "HTTP_PROXY": "http://evil:1"}
+    assert proxy_from_env(url, cgi) is None
+    netrc_file = tmp_path / "netrc"
+    netrc_file.write_text("machine low login n password w\n")
+    netrc_file.chmod(0o600)
+    with_netrc = {**env, "NETRC": str(netrc_file)}
+    assert proxy_from_env(url, with_netrc) == (URL("http://low:3128"), BasicAuth("n", "w"))
+    with_url_creds = {"http_proxy": "http://a:b@low:3128", "NETRC": str(netrc_file)}
+    assert proxy_from_env(url, with_url_creds) == (URL("http://low:3128"), BasicAuth("a", "b"))
+    assert choose_proxy(url, None, None, False, env) == (None, None)
+    assert choose_proxy(url, None, None, True, env) == (URL("http://low:3128"), None)
+
+
+def test_netrc_auth_missing_or_broken(tmp_path: Path) -> None:
+    assert netrc_auth("h", {"NETRC": str(tmp_path / "absent")}) is None
+    broken = tmp_path / "broken"
+    broken.write_text("machine h frobnicate u\n")
+    broken.chmod(0o600)
+    assert netrc_auth("h", {"NETRC": str(broken)}) is None
+    empty = tmp_path / "empty"
+    empty.write_text("machine h login\n")
+    empty.chmod(0o600)
+    assert netrc_auth("h", {"NETRC": str(empty)}) is None
+    good = tmp_path / "good"
+    good.write_text("machine h login u password p\ndefault login d password x\n")
+    good.chmod(0o600)
+    assert netrc_auth("H.", {"NETRC": str(good)}) == BasicAuth("u", "p")
+    assert netrc_auth("other", {"NETRC": str(good)}) == BasicAuth("d", "x")
