@@ -356,9 +356,10 @@ class ClientRequest:
             continue_waiter = proto._loop.create_future()
 
             def informational(
-                head_: ResponseHead, w: asyncio.Future[None] = continue_waiter
+                head_: ResponseHead, w: asyncio.Future[None] = continue_waiter, p: Any = proto
             ) -> None:
                 if head_.status == 100 and not w.done():
+                    p.should_close = False  # the body will follow: the exchange stays in step
                     w.set_result(None)
 
         head_future = proto.start(
@@ -372,6 +373,9 @@ class ClientRequest:
         body = self.body
         try:
             if continue_waiter is not None:
+                # a final answer before 100 Continue means the body is never sent, which
+                # leaves the connection out of step with the server: never reuse it then
+                proto.should_close = True
                 proto.write(head)
                 response._writer = asyncio.ensure_future(
                     self._write_after_continue(proto, continue_waiter, head_future)
