@@ -542,3 +542,62 @@ async def test_concurrent_requests_with_faults_never_mix_bodies() -> None:
             assert results.count("ok") == 200
             assert not connector._acquired
             assert sum(len(c) for c in connector._conns.values()) <= 4
+
+
+class _QuietTransport(asyncio.Transport):
+    """Just enough transport for driving a ResponseHandler by hand (no socket)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.closing = False
+        self.paused = False
+
+    def get_extra_info(self, name: str, default: Any = None) -> Any:
+        return default
+
+    def is_closing(self) -> bool:
+        return self.closing
+
+    def abort(self) -> None:
+        self.closing = True
+
+    def close(self) -> None:
+        self.closing = True
+
+    def write(self, data: Any) -> None:
+        pass
+
+    def pause_reading(self) -> None:
+        self.paused = True
+
+    def resume_reading(self) -> None:
+        self.paused = False
+
+
+@pytest.mark.parametrize("exc", [None, ConnectionResetError(104, "reset")], ids=["fin", "rst"])
+async def test_connection_lost_while_a_complete_body_is_still_compressed(
+    exc: BaseException | None,
+) -> None:
+    """Some transports (TLS, other loops) report the connection lost even while reading
+    is paused. The body had fully arrived; only its decoding waited for the reader: the
+    loss must not turn it into an error."""
+    from cyhttp.client_proto import ResponseHandler
+
+    plain = bytes(range(256)) * 8192
+    body = gzip.compress(plain, 1)
+    proto = ResponseHandler(asyncio.get_running_loop())
+    transport = _QuietTransport()
+    proto.connection_made(transport)
+    head_future = proto.start("GET")
+    proto.data_received(
+        b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: %d\r\n\r\n" % len(body)
+        + body
+    )
+    _, payload = await head_future
+    assert transport.paused and proto.busy  # the reader is full, decoding waits
+    proto.connection_lost(exc)
+    got = bytearray()
+    async for piece in payload.iter_chunked(65536):
+        got += piece
+    assert bytes(got) == plain
+    assert not proto.busy
