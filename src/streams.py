@@ -447,42 +447,62 @@ class Decoder:
 
 
 class _ZlibDecoder(Decoder):
-    """gzip (wbits 16+15) or deflate: zlib-wrapped or raw, told apart by the first bytes."""
+    """gzip (wbits 16+15) or deflate: zlib-wrapped or raw, told apart by the first bytes.
+
+    Input is handed to zlib in slices of at most :data:`INPUT_SLICE` bytes through a
+    memoryview, so a highly compressed body does not cost a copy of the whole pending
+    input (zlib's ``unconsumed_tail``) for every bounded piece of output.
+    """
+
+    INPUT_SLICE = 2**14
 
     def __init__(self, encoding: str) -> None:
         self.encoding = encoding
         self._obj: Any = zlib.decompressobj(16 + zlib.MAX_WBITS) if encoding == "gzip" else None
         self._pending = b""
+        self._pos = 0  # bytes of _pending already given to zlib
 
     def feed(self, data: bytes) -> None:
-        if self._pending:
-            self._pending += data
+        if self._pos < len(self._pending):
+            self._pending = self._pending[self._pos :] + data
         else:
             self._pending = data
+        self._pos = 0
+
+    def _start(self) -> Any:
+        """The decompressor for the data at _pos, or None when more input is needed."""
+        pending, pos = self._pending, self._pos
+        if self.encoding == "gzip":
+            # each gzip member gets its own decompressor (concatenated members are legal)
+            return zlib.decompressobj(16 + zlib.MAX_WBITS)
+        if len(pending) - pos < 2:
+            return None
+        b0, b1 = pending[pos], pending[pos + 1]
+        zlib_header = (b0 & 0x0F) == 8 and ((b0 << 8) | b1) % 31 == 0
+        return zlib.decompressobj(zlib.MAX_WBITS if zlib_header else -zlib.MAX_WBITS)
 
     def pull(self) -> bytes:
-        obj = self._obj
-        if obj is None:
-            if len(self._pending) < 2:
+        while True:
+            pending, pos = self._pending, self._pos
+            if pos >= len(pending):
                 return b""
-            b0, b1 = self._pending[0], self._pending[1]
-            zlib_header = (b0 & 0x0F) == 8 and ((b0 << 8) | b1) % 31 == 0
-            obj = self._obj = zlib.decompressobj(zlib.MAX_WBITS if zlib_header else -zlib.MAX_WBITS)
-        data = self._pending
-        if not data:
-            return b""
-        try:
-            out = obj.decompress(data, DECODE_PIECE)
-        except zlib.error as exc:
-            raise self._error(exc) from exc
-        self._pending = obj.unconsumed_tail
-        if obj.eof and obj.unused_data:
-            # a second gzip member (concatenated gzip is legal): start over
-            rest = obj.unused_data
-            if self.encoding == "gzip":
-                self._obj = zlib.decompressobj(16 + zlib.MAX_WBITS)
-                self._pending = rest + self._pending
-        return out
+            obj = self._obj
+            if obj is None or obj.eof:
+                if obj is not None and self.encoding != "gzip":
+                    self._pos = len(pending)  # data after the end of a deflate stream
+                    return b""
+                obj = self._obj = self._start()
+                if obj is None:
+                    return b""
+            chunk = memoryview(pending)[pos : pos + self.INPUT_SLICE]
+            try:
+                out = obj.decompress(chunk, DECODE_PIECE)
+            except zlib.error as exc:
+                raise self._error(exc) from exc
+            left = obj.unused_data if obj.eof else obj.unconsumed_tail
+            self._pos = pos + len(chunk) - len(left)
+            if out:
+                return out  # type: ignore[no-any-return]
 
     def finish(self) -> bytes:
         out = []
@@ -493,7 +513,7 @@ class _ZlibDecoder(Decoder):
             out.append(piece)
         obj = self._obj
         if obj is None:
-            if self._pending:
+            if self._pos < len(self._pending):
                 raise self._error(ValueError("truncated stream"))
             return b""
         try:

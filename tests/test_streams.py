@@ -289,3 +289,23 @@ def test_reads_agree_with_a_plain_buffer(pieces: list[bytes], ops: list[tuple[st
         return bytes(out)
 
     assert asyncio.run(run()) == whole
+
+
+def test_concatenated_gzip_members_and_highly_compressed_input() -> None:
+    wire = gzip.compress(b"first ") + gzip.compress(b"second")
+    decoder = make_decoder("gzip")
+    assert decoder is not None
+    out = b""
+    for i in range(0, len(wire), 7):
+        decoder.feed(wire[i : i + 7])
+        while piece := decoder.pull():
+            out += piece
+    assert out + decoder.finish() == b"first second"
+    big = bytes(4 * 2**20)
+    decoder = make_decoder("gzip")
+    assert decoder is not None
+    decoder.feed(gzip.compress(big))
+    sizes = []
+    while piece := decoder.pull():
+        sizes.append(len(piece))
+    assert max(sizes) <= DECODE_PIECE and sum(sizes) + len(decoder.finish()) == len(big)
