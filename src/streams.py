@@ -502,7 +502,7 @@ class _ZlibDecoder(Decoder):
             left = obj.unused_data if obj.eof else obj.unconsumed_tail
             self._pos = pos + len(chunk) - len(left)
             if out:
-                return out  # type: ignore[no-any-return]
+                return out
 
     def finish(self) -> bytes:
         out = []
