@@ -3,23 +3,35 @@
 ``HttpResponseParser`` is the implementation in use; ``HttpResponseParserPy`` is always the
 pure-Python twin and ``HttpResponseParserC`` the compiled one (``None`` when it is not built),
 so tests and benchmarks can drive each explicitly. The API is documented in ``_parser_py``.
+The twin that is not in use is imported only when asked for, to keep ``import cyhttp`` fast.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import importlib
+from typing import TYPE_CHECKING, Any
 
 from . import _compat
-from ._parser_py import HttpResponseParser as HttpResponseParserPy
 
 __all__ = ("HttpResponseParser", "HttpResponseParserC", "HttpResponseParserPy")
 
 if TYPE_CHECKING:
+    from ._parser_py import HttpResponseParser as HttpResponseParserPy
+
     HttpResponseParser = HttpResponseParserPy
     HttpResponseParserC: type[HttpResponseParserPy] | None = HttpResponseParserPy
 else:
     HttpResponseParser = _compat.load("_parser", "_parser_py").HttpResponseParser
-    try:
-        from ._parser import HttpResponseParser as HttpResponseParserC
-    except ImportError:
-        HttpResponseParserC = None
+
+    def __getattr__(name: str) -> Any:
+        if name == "HttpResponseParserPy":
+            value = importlib.import_module(f"{__package__}._parser_py").HttpResponseParser
+        elif name == "HttpResponseParserC":
+            try:
+                value = importlib.import_module(f"{__package__}._parser").HttpResponseParser
+            except ImportError:
+                value = None
+        else:
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        globals()[name] = value
+        return value

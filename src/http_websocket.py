@@ -2,26 +2,36 @@
 
 ``impl`` is the module in use; ``websocket_py`` is always the pure-Python twin and
 ``websocket_c`` the compiled one (``None`` when it is not built). The API is documented in
-``_websocket_py``.
+``_websocket_py``. The twin that is not in use is imported only when asked for.
 """
 
 from __future__ import annotations
 
+import importlib
 from types import ModuleType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from . import _compat
-from . import _websocket_py as websocket_py
 
 __all__ = ("impl", "websocket_c", "websocket_py")
 
-websocket_c: ModuleType | None
 if TYPE_CHECKING:
+    from . import _websocket_py as websocket_py
+
     impl = websocket_py
-    websocket_c = websocket_py
+    websocket_c: ModuleType | None = websocket_py
 else:
     impl = _compat.load("_websocket", "_websocket_py")
-    try:
-        from . import _websocket as websocket_c
-    except ImportError:
-        websocket_c = None
+
+    def __getattr__(name: str) -> Any:
+        if name == "websocket_py":
+            value = importlib.import_module(f"{__package__}._websocket_py")
+        elif name == "websocket_c":
+            try:
+                value = importlib.import_module(f"{__package__}._websocket")
+            except ImportError:
+                value = None
+        else:
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        globals()[name] = value
+        return value
