@@ -566,8 +566,10 @@ class ClientSession:
     ) -> ClientRequest:
         req_headers = self._merged_headers(headers)
         if drop_auth_header:
+            # credentials given for one origin never follow a redirect to another
             req_headers.popall("Authorization", None)
             req_headers.popall("Cookie", None)
+            req_headers.popall("Proxy-Authorization", None)
         cookie_value = self._cookie_header(url, req_cookies)
         req_proxy, req_proxy_auth = choose_proxy(url, proxy, proxy_auth, self._trust_env)
         return ClientRequest(

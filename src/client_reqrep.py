@@ -20,6 +20,7 @@ import codecs
 import io
 import json as _json
 import os
+import re
 import warnings
 import weakref
 from collections.abc import Callable, Iterable, Mapping
@@ -57,6 +58,8 @@ _STREAM_PIECE = 2**16
 _ALLOWED_SCHEMES = frozenset(("http", "https", "ws", "wss"))
 _SSL_SCHEMES = frozenset(("https", "wss"))
 _DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
+#: whitespace or a control character in a request target would split the request line
+_BAD_TARGET = re.compile(r"[\x00-\x20\x7f]")
 
 
 class _RequestInfo(NamedTuple):
@@ -321,6 +324,8 @@ class ClientRequest:
         target = str(url) if self.proxy is not None and not self.is_ssl else url.raw_path_qs or "/"
         if self.method == "CONNECT":
             target = f"{url.raw_host}:{url.port}"
+        if _BAD_TARGET.search(target):
+            raise InvalidURL(url, "whitespace or a control character in the request target")
         version = self.version
         return build_head(
             f"{self.method} {target} HTTP/{version.major}.{version.minor}",
