@@ -150,11 +150,12 @@ class ClientSession:
             connector = TCPConnector()
         if auth is not None and not isinstance(auth, BasicAuth):
             raise TypeError("auth must be a BasicAuth instance")
-        self._connector = connector
-        self._connector_owner = connector_owner
+        # cookies first: a refused cookie must not leave a half-made session to warn about
         self._cookie_jar = cookie_jar if cookie_jar is not None else _default_jar()
         if cookies is not None and self._cookie_jar is not None:
             self._cookie_jar.update_cookies(cookies)
+        self._connector = connector
+        self._connector_owner = connector_owner
         self._default_headers: CIMultiDict[str] = CIMultiDict(headers or {})
         self._skip_auto_headers = frozenset(istr(h).lower() for h in (skip_auto_headers or ()))
         self._default_auth = auth

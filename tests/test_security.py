@@ -1,0 +1,434 @@
+"""Security properties, each checked against real servers on 127.0.0.1 (see SECURITY.md).
+
+* Request smuggling from the client side: CR, LF or NUL (and whitespace in the request
+  target) in the method, URL, header names and values, cookie values and proxy headers is
+  refused with ValueError/InvalidURL *before a connection is made*.
+* Credentials stay with their origin: Authorization, Cookie and Proxy-Authorization are
+  dropped when a redirect leaves the origin; redirects to non-http(s) schemes are refused;
+  proxy credentials go to the proxy only, never through a CONNECT tunnel to the target.
+* Cookies marked Secure are never sent over plain http.
+* TLS: verification is on by default; a certificate pin (fingerprint) mismatch fails and
+  the connection is never pooled.
+* WebSocket masking keys come from the OS CSPRNG (``os.urandom``), in both twins.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import ssl
+import subprocess
+import sys
+from http.cookies import CookieError, SimpleCookie
+from typing import Any
+
+import pytest
+from aiohttp import web
+from yarl import URL
+
+import cyhttp
+from cyhttp import BasicAuth, ClientSession, CookieJar, Fingerprint, TCPConnector
+from cyhttp.helpers import default_ssl_context
+
+from .conftest import Impl
+from .proxy_servers import recording_proxy
+from .servers import AppServer, app_server, echo_app, raw_server, read_request
+from .tls_servers import Pki, hello_app, tls_app_server
+
+# ----- injection refused before sending -----
+
+
+def _injection_cases() -> list[tuple[str, dict[str, Any]]]:
+    bad_morsel: SimpleCookie = SimpleCookie()
+    bad_morsel["a"] = "v"
+    bad_morsel["a"].set("a", "v", "v\r\nX-Injected: 1")
+    return [
+        ("method-crlf", {"method": "GET / HTTP/1.1\r\nX-Injected: 1\r\n\r\nGET"}),
+        ("method-space", {"method": "GE T"}),
+        ("method-nul", {"method": "GET\x00"}),
+        ("url-space-encoded", {"url": "/a HTTP/1.0\r\nX-Injected: 1", "encoded": True}),
+        ("url-nul-encoded", {"url": "/a\x00b", "encoded": True}),
+        ("header-name-crlf", {"headers": {"X-A\r\nX-Injected": "1"}}),
+        ("header-name-colon", {"headers": {"X-A: b\r\nX-Injected": "1"}}),
+        ("header-name-space", {"headers": {"X A": "1"}}),
+        ("header-name-nul", {"headers": {"X-A\x00": "1"}}),
+        ("header-name-empty", {"headers": {"": "1"}}),
+        ("header-value-crlf", {"headers": {"X-A": "1\r\nX-Injected: 1"}}),
+        ("header-value-lf", {"headers": {"X-A": "1\nX-Injected: 1"}}),
+        ("header-value-cr", {"headers": {"X-A": "1\rX-Injected: 1"}}),
+        ("header-value-nul", {"headers": {"X-A": "1\x00"}}),
+        ("header-value-smuggle", {"headers": {"X-A": "1\r\n\r\nGET /smuggled HTTP/1.1"}}),
+        ("host-header-crlf", {"headers": {"Host": "example.com\r\nX-Injected: 1"}}),
+        ("cookie-value-crlf", {"cookies": {"a": "v\r\nX-Injected: 1"}}),
+        ("cookie-value-nul", {"cookies": {"a": "v\x00"}}),
+        ("cookie-name-crlf", {"cookies": {"a\r\nX-Injected: 1": "v"}}),
+        ("cookie-coded-value-crlf", {"cookies": bad_morsel}),
+    ]
+
+
+INJECTIONS = _injection_cases()
+
+
+@pytest.mark.parametrize("case", [c for _, c in INJECTIONS], ids=[i for i, _ in INJECTIONS])
+async def test_injection_is_refused_before_sending(case: dict[str, Any]) -> None:
+    received: list[bytes] = []
+
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        received.append(await reader.read(65536))
+
+    async with raw_server(handler) as srv, ClientSession() as session:
+        kw = dict(case)
+        method = kw.pop("method", "GET")
+        path = kw.pop("url", "/")
+        if kw.pop("encoded", False):
+            url = URL(f"http://127.0.0.1:{srv.port}{path}", encoded=True)
+        else:
+            url = srv.url(path)
+        with pytest.raises((ValueError, CookieError)):  # CookieError: a cookie name
+            await session.request(method, url, **kw)
+    assert srv.connections == 0 and not received
+
+
+async def test_session_level_injection_is_refused() -> None:
+    """Session defaults are checked too: default headers when a request is made, cookies
+    as soon as they are given to the jar."""
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await read_request(reader)
+
+    async with raw_server(handler) as srv:
+        async with ClientSession(headers={"X-A": "1\r\nX-Injected: 1"}) as session:
+            with pytest.raises(ValueError):
+                await session.get(srv.url())
+        with pytest.raises(ValueError):
+            ClientSession(cookies={"a": "v\r\nX-Injected: 1"})
+    assert srv.connections == 0
+
+
+async def test_proxy_header_injection_is_refused() -> None:
+    async with recording_proxy() as proxy, ClientSession() as session:
+        with pytest.raises(ValueError):
+            await session.get(
+                "http://127.0.0.1:9/", proxy=str(proxy.url), proxy_headers={"X-A": "1\r\nX: 2"}
+            )
+    assert proxy.connections == 0
+
+
+async def test_crlf_in_path_and_query_is_neutralised() -> None:
+    """A plain (not pre-encoded) URL is cleaned (yarl drops CR/LF/TAB, as WHATWG URL
+    parsing does) and quoted; params are percent-encoded: the bytes reach the server as
+    data inside the request line, never as a header line."""
+    received: list[bytes] = []
+
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        received.append(await read_request(reader))
+        writer.write(b"HTTP/1.1 204 No Content\r\n\r\n")
+        await writer.drain()
+
+    async with raw_server(handler) as srv, ClientSession() as session:
+        url = str(srv.url("/a\r\nX-Injected: 0")) + "?q=a\r\nX-Injected: 1"
+        async with session.get(url, params={"p": "b\r\nX-Injected: 2"}) as resp:
+            assert resp.status == 204
+    lines = received[0].split(b"\r\n")
+    assert not any(line.lower().startswith(b"x-injected") for line in lines)
+    assert lines[0].count(b" ") == 2  # METHOD SP target SP version
+    assert b"%0D%0A" in lines[0]
+
+
+# ----- credentials and redirects -----
+
+
+def _headers_of(echo: dict[str, Any]) -> dict[str, str]:
+    return {name.lower(): value for name, value in echo["headers"]}
+
+
+async def _redirect_chain(a: AppServer, b_url: URL, session: ClientSession, **kw: Any) -> Any:
+    url = a.url("/redirect/302").with_query(to=str(b_url))
+    async with session.get(url, **kw) as resp:
+        assert resp.status == 200
+        assert len(resp.history) == 1
+        return await resp.json()
+
+
+@pytest.mark.parametrize("code", [301, 302, 303, 307, 308])
+async def test_cross_origin_redirect_drops_every_credential(code: int) -> None:
+    async with (
+        app_server(echo_app()) as a,
+        app_server(echo_app()) as b,
+        ClientSession() as session,
+    ):
+        url = a.url(f"/redirect/{code}").with_query(to=str(b.url("/echo")))
+        async with session.get(
+            url,
+            auth=BasicAuth("user", "secret"),
+            headers={"Proxy-Authorization": "Basic cHJveHk6c2VjcmV0", "X-Other": "kept"},
+            cookies={"session": "s3cr3t"},
+        ) as resp:
+            seen = _headers_of(await resp.json())
+        assert "authorization" not in seen
+        assert "cookie" not in seen
+        assert "proxy-authorization" not in seen
+        assert seen["x-other"] == "kept"  # ordinary headers do follow
+
+
+async def test_cross_origin_redirect_drops_explicit_authorization_and_cookie_headers() -> None:
+    async with (
+        app_server(echo_app()) as a,
+        app_server(echo_app()) as b,
+        ClientSession() as session,
+    ):
+        seen = _headers_of(
+            await _redirect_chain(
+                a,
+                b.url("/echo"),
+                session,
+                headers={"Authorization": "Bearer t0ken", "Cookie": "session=s3cr3t"},
+            )
+        )
+        assert "authorization" not in seen and "cookie" not in seen
+
+
+async def test_url_credentials_do_not_follow_a_cross_origin_redirect() -> None:
+    async with (
+        app_server(echo_app()) as a,
+        app_server(echo_app()) as b,
+        ClientSession() as session,
+    ):
+        url = a.url("/redirect/302").with_query(to=str(b.url("/echo"))).with_user("user")
+        async with session.get(url.with_password("secret")) as resp:
+            seen = _headers_of(await resp.json())
+        assert "authorization" not in seen
+
+
+async def test_same_origin_redirect_keeps_credentials() -> None:
+    """The control for the tests above: without a change of origin, nothing is dropped."""
+    async with app_server(echo_app()) as a, ClientSession() as session:
+        seen = _headers_of(
+            await _redirect_chain(
+                a,
+                a.url("/echo"),
+                session,
+                auth=BasicAuth("user", "secret"),
+                cookies={"session": "s3cr3t"},
+                headers={"Proxy-Authorization": "Basic eA=="},
+            )
+        )
+        assert seen["authorization"] == BasicAuth("user", "secret").encode()
+        assert "session=s3cr3t" in seen["cookie"]
+        assert seen["proxy-authorization"] == "Basic eA=="
+
+
+@pytest.mark.parametrize(
+    "location",
+    [
+        "file:///etc/passwd",
+        "ftp://127.0.0.1/x",
+        "data:text/plain,hello",
+        "javascript:alert(1)",
+        "gopher://127.0.0.1:70/",
+        "ws://127.0.0.1/x",
+        "unix:/var/run/docker.sock",
+    ],
+)
+async def test_redirect_to_a_non_http_scheme_is_refused(location: str) -> None:
+    async def redirect(request: web.Request) -> web.Response:
+        return web.Response(status=302, headers={"Location": location})
+
+    app = web.Application()
+    app.router.add_get("/", redirect)
+    async with app_server(app) as srv, ClientSession() as session:
+        with pytest.raises(cyhttp.InvalidURL):
+            await session.get(srv.url("/"))
+        assert srv.requests == 1
+
+
+async def test_proxy_credentials_never_reach_the_target_through_a_tunnel() -> None:
+    """https through a proxy: Proxy-Authorization is on the CONNECT request only."""
+    pki = Pki()
+    async with (
+        tls_app_server(hello_app(), pki.server_context()) as target,
+        recording_proxy() as proxy,
+    ):
+        connector = TCPConnector(ssl=pki.client_context())
+        async with ClientSession(connector=connector) as session:
+            for proxy_kw in (
+                {"proxy": str(proxy.url), "proxy_auth": BasicAuth("puser", "ppass")},
+                {"proxy": str(proxy.url.with_user("puser").with_password("ppass"))},
+            ):
+                async with session.get(target.url("/headers"), **proxy_kw) as resp:
+                    seen = {name.lower(): value for name, value in await resp.json()}
+                assert "proxy-authorization" not in seen
+                assert "authorization" not in seen
+                connect_head = proxy.heads[-1]
+                assert connect_head.startswith(b"CONNECT ")
+                assert b"Proxy-Authorization: Basic " in connect_head
+                connector._close_all()  # a new tunnel for the second form
+
+
+async def test_proxy_credentials_are_not_sent_as_target_authorization() -> None:
+    """Plain http through a proxy: the proxy gets Proxy-Authorization; the request carries
+    no Authorization made from the proxy's credentials."""
+    async with (
+        app_server(echo_app()) as target,
+        recording_proxy() as proxy,
+        ClientSession() as session,
+    ):
+        proxy_url = proxy.url.with_user("puser").with_password("ppass")
+        async with session.get(target.url("/echo"), proxy=str(proxy_url)) as resp:
+            seen = _headers_of(await resp.json())
+        assert "authorization" not in seen
+        head = proxy.heads[-1]
+        assert b"Proxy-Authorization: Basic " in head
+        assert b"\r\nAuthorization:" not in head
+
+
+# ----- cookies -----
+
+
+async def test_secure_cookies_are_never_sent_over_plain_http() -> None:
+    pki = Pki()
+    jar = CookieJar(unsafe=True)
+    secure: SimpleCookie = SimpleCookie()
+    secure["sec"] = "only-tls"
+    secure["sec"]["secure"] = True
+    secure["plain"] = "anywhere"
+    jar.update_cookies(secure, URL("https://127.0.0.1/"))
+    async with (
+        app_server(echo_app()) as http_srv,
+        tls_app_server(hello_app(), pki.server_context()) as https_srv,
+    ):
+        connector = TCPConnector(ssl=pki.client_context())
+        async with ClientSession(connector=connector, cookie_jar=jar) as session:
+            async with session.get(http_srv.url("/echo")) as resp:
+                cookie = _headers_of(await resp.json()).get("cookie", "")
+            assert "plain=anywhere" in cookie
+            assert "sec=" not in cookie
+            async with session.get(https_srv.url("/headers")) as resp:
+                seen = {name.lower(): value for name, value in await resp.json()}
+            assert "sec=only-tls" in seen["cookie"]
+
+
+async def test_secure_cookie_from_plain_http_is_not_stored() -> None:
+    async def setter(request: web.Request) -> web.Response:
+        return web.Response(headers={"Set-Cookie": "sec=forged; Secure; Path=/"})
+
+    app = web.Application()
+    app.router.add_get("/", setter)
+    jar = CookieJar(unsafe=True)
+    async with app_server(app) as srv, ClientSession(cookie_jar=jar) as session:
+        resp = await session.get(srv.url("/"))
+        await resp.read()
+        resp.release()
+    assert len(jar) == 0
+
+
+# ----- TLS -----
+
+
+async def test_tls_verification_is_on_by_default() -> None:
+    pki = Pki()  # a CA nobody trusts
+    ctx = default_ssl_context()
+    assert ctx.verify_mode == ssl.CERT_REQUIRED and ctx.check_hostname
+    assert TCPConnector().verify_ssl
+    async with tls_app_server(hello_app(), pki.server_context()) as srv:
+        async with ClientSession() as session:
+            with pytest.raises(cyhttp.ClientConnectorCertificateError):
+                await session.get(srv.url("/"))
+        with pytest.raises(cyhttp.ClientConnectorCertificateError):
+            await cyhttp.request("GET", str(srv.url("/")))
+
+
+async def test_fingerprint_mismatch_is_never_pooled() -> None:
+    pki = Pki()
+    good = Fingerprint(pki.fingerprint())
+    bad = Fingerprint(bytes(32))
+    async with tls_app_server(hello_app(), pki.server_context()) as srv:
+        connector = TCPConnector()
+        async with ClientSession(connector=connector) as session:
+            for _ in range(2):
+                with pytest.raises(cyhttp.ServerFingerprintMismatch):
+                    await session.get(srv.url("/"), ssl=bad)
+                assert not connector._conns and not connector._acquired
+            async with session.get(srv.url("/"), ssl=good) as resp:
+                assert await resp.text() == "hello https"
+            assert sum(len(c) for c in connector._conns.values()) == 1
+            # the verified connection is pooled under its own pin: a request with another
+            # pin may not borrow it
+            with pytest.raises(cyhttp.ServerFingerprintMismatch):
+                await session.get(srv.url("/"), ssl=bad)
+
+
+# ----- websocket masking keys -----
+
+_MASK_PROBE = r"""
+import json, os, sys
+calls = []
+def fake_urandom(n):
+    calls.append(n)
+    return bytes((i * 7 + 3) % 256 for i in range(n))
+os.urandom = fake_urandom  # before the module is imported: the compiled twin binds it then
+if sys.argv[1] == "c":
+    from cyhttp import _websocket as ws
+else:
+    from cyhttp import _websocket_py as ws
+frames = [ws.build_frame(2, b"payload") for _ in range(3)]
+keys = [f[2:6].hex() for f in frames]
+print(json.dumps({"calls": calls, "keys": keys}))
+"""
+
+
+def test_websocket_mask_keys_come_from_os_urandom(impl: Impl) -> None:
+    """A fresh interpreter replaces os.urandom before importing the twin; the masking keys
+    of the frames built must be exactly the bytes it handed out."""
+    out = subprocess.run(
+        [sys.executable, "-c", _MASK_PROBE, impl.name],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+        env={**os.environ, "CYHTTP_NO_EXTENSIONS": ""},
+    )
+    result = json.loads(out.stdout)
+    pool = bytes((i * 7 + 3) % 256 for i in range(max(result["calls"])))
+    assert result["calls"], "os.urandom was never called"
+    assert result["keys"] == [pool[i * 4 : i * 4 + 4].hex() for i in range(3)]
+
+
+async def test_websocket_frames_sent_are_masked_with_fresh_keys() -> None:
+    """Through the real stack: every client frame is masked, keys differ frame to frame."""
+    keys: list[bytes] = []
+    done = asyncio.Event()
+
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        import base64
+        import hashlib
+
+        head = await reader.readuntil(b"\r\n\r\n")
+        key = next(
+            line.split(b":", 1)[1].strip()
+            for line in head.split(b"\r\n")
+            if line.lower().startswith(b"sec-websocket-key:")
+        )
+        accept = base64.b64encode(
+            hashlib.sha1(key + b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11").digest()
+        )
+        writer.write(
+            b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+            b"Connection: Upgrade\r\nSec-WebSocket-Accept: " + accept + b"\r\n\r\n"
+        )
+        await writer.drain()
+        for _ in range(200):
+            _, b1 = await reader.readexactly(2)
+            assert b1 & 0x80, "an unmasked client frame"
+            keys.append(await reader.readexactly(4))
+            await reader.readexactly(b1 & 0x7F)
+        done.set()
+
+    async with raw_server(handler) as srv, ClientSession() as session:
+        ws = await session.ws_connect(srv.url())
+        for i in range(200):
+            await ws.send_bytes(b"%d" % i)
+        await asyncio.wait_for(done.wait(), 10)
+        await ws.close()
+    assert len(set(keys)) > 190  # 200 random 32-bit keys: a collision is rare
+    assert bytes(4) not in keys
