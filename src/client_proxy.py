@@ -377,6 +377,11 @@ async def _start_tls(connector: TCPConnector, proto: ResponseHandler, req: Any) 
         raise ClientConnectorCertificateError(key, exc) from exc
     except ssl_mod.SSLError as exc:
         raise ClientConnectorSSLError(key, exc) from exc
+    except ConnectionResetError as exc:
+        # the target (or the proxy) hung up during the TLS handshake
+        from .connector import handshake_reset
+
+        raise ClientConnectorSSLError(key, handshake_reset(exc)) from exc
     except OSError as exc:
         raise ClientProxyConnectionError(key, exc) from exc
     if tls_transport is None:  # pragma: no cover - only when the loop is closing

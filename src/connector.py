@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import errno
 import socket
 import ssl as ssl_mod
 import warnings
@@ -452,9 +453,23 @@ def _translate_connect_error(key: ConnectionKey, exc: BaseException) -> BaseExce
         return ClientConnectorCertificateError(key, exc)
     if isinstance(exc, ssl_mod.SSLError):
         return ClientConnectorSSLError(key, exc)
+    if key.is_ssl and isinstance(exc, ConnectionResetError):
+        # TCP was up (a failed connect is refused, not reset): the peer hung up during the
+        # TLS handshake, e.g. a plain-HTTP server, or one that rejected our ClientHello
+        return ClientConnectorSSLError(key, handshake_reset(exc))
     if isinstance(exc, OSError):
         return ClientConnectorError(key, exc)
     return exc
+
+
+def handshake_reset(exc: ConnectionResetError) -> OSError:
+    """A readable OSError for a connection lost during the TLS handshake (asyncio raises
+    a bare ``ConnectionResetError`` when the peer closes mid-handshake)."""
+    if exc.strerror:
+        return exc
+    err = ConnectionResetError(errno.ECONNRESET, "connection lost during the TLS handshake")
+    err.__cause__ = exc
+    return err
 
 
 class TCPConnector(BaseConnector):

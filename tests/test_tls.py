@@ -6,7 +6,9 @@ connections whose peer never finishes the shutdown."""
 from __future__ import annotations
 
 import asyncio
+import socket
 import ssl
+import struct
 
 import pytest
 
@@ -191,6 +193,28 @@ async def test_tls_alert_is_ssl_error(pki: Pki) -> None:
             await session.get(f"https://127.0.0.1:{srv.port}/", ssl=ctx)
     assert info.value.ssl is ctx
     assert "ALERT_PROTOCOL_VERSION" in str(info.value.os_error)
+
+
+@pytest.mark.parametrize("how", ["close", "reset"])
+async def test_peer_hanging_up_in_handshake_is_ssl_error(how: str) -> None:
+    """The TCP connection succeeds, then the peer drops it during the handshake."""
+
+    async def hang_up(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.read(1)
+        if how == "reset":  # linger 0: close() sends RST instead of FIN
+            sock = writer.get_extra_info("socket")
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            writer.transport.abort()
+        else:
+            writer.close()
+
+    async with raw_server(hang_up) as srv, ClientSession() as session:
+        with pytest.raises(ClientConnectorSSLError) as info:
+            await session.get(f"https://127.0.0.1:{srv.port}/", ssl=False)
+    err = info.value
+    assert isinstance(err.os_error, ConnectionResetError)
+    assert err.os_error.strerror
+    assert (err.host, err.port) == ("127.0.0.1", srv.port)
 
 
 # ----- pinning -----
