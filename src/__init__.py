@@ -41,6 +41,7 @@ from .client_reqrep import ClientRequest, ClientResponse, Fingerprint, RequestIn
 from .client_ws import ClientWebSocketResponse
 from .connector import BaseConnector, Connection, TCPConnector, UnixConnector
 from .cookiejar import CookieJar, DummyCookieJar
+from .formdata import FormData
 from .helpers import BasicAuth, ClientTimeout
 from .http_parser import HttpResponseParser
 from .resolver import AsyncResolver, DefaultResolver, ThreadResolver
@@ -76,6 +77,7 @@ __all__ = (
     "DefaultResolver",
     "DummyCookieJar",
     "Fingerprint",
+    "FormData",
     "HttpResponseParser",
     "HttpVersion",
     "HttpVersion10",

@@ -44,6 +44,7 @@ from .client_exceptions import (
 from .client_proto import DEFAULT_MAX_DECOMPRESSED_SIZE, ResponseHandler
 from .client_proxy import add_proxy_headers
 from .connector import Connection, ConnectionKey
+from .formdata import FormData, needs_multipart
 from .helpers import DONE, BasicAuth, Fingerprint, content_type_of
 from .http_writer import BodyFramer, build_head, check_method
 from .streams import EMPTY_PAYLOAD, StreamReader, supported_encodings
@@ -226,6 +227,17 @@ class ClientRequest:
         elif isinstance(data, str):
             body = data.encode("utf-8")
             ctype = "text/plain; charset=utf-8"
+        elif isinstance(data, FormData) or needs_multipart(data):
+            form = data if isinstance(data, FormData) else FormData(data)
+            body, ctype, form_length = form()
+            if (
+                form_length is not None
+                and not isinstance(body, bytes)
+                and not (self.chunked or self.compress)
+                and "Content-Length" not in headers
+                and "Transfer-Encoding" not in headers
+            ):
+                headers["Content-Length"] = str(form_length)  # streamed, size known
         elif isinstance(data, (Mapping, MultiDict, MultiDictProxy)) or (
             isinstance(data, (list, tuple)) and all(isinstance(i, tuple) for i in data)
         ):
