@@ -57,6 +57,7 @@ __all__ = (
     "netrc_auth",
     "no_proxy_matches",
     "proxy_from_env",
+    "uses_tunnel",
 )
 
 _PROXY_SCHEMES = frozenset(("http",))
@@ -222,6 +223,13 @@ def netrc_auth(host: str, environ: Mapping[str, str] | None = None) -> BasicAuth
         return None
 
 
+def uses_tunnel(url: URL) -> bool:
+    """Whether a proxied request to ``url`` goes through a CONNECT tunnel: https and
+    wss (TLS to the target), and ws too (RFC 6455 §4.1: proxies may not relay an
+    upgrade); plain http goes to the proxy in absolute form."""
+    return url.scheme != "http"
+
+
 def add_proxy_headers(
     headers: CIMultiDict[str], proxy_auth: BasicAuth | None, proxy_headers: Any
 ) -> None:
@@ -249,11 +257,13 @@ async def create_proxied_connection(
     proxy_key = key._replace(host=proxy_host, port=proxy_port, is_ssl=False, ssl=False)
     limit = getattr(timeout, "sock_connect", None)
     proto = await _open_tcp(connector, proxy_key, proxy_host, proxy_port, limit)
-    if not key.is_ssl:
+    if not uses_tunnel(req.url):
         return proto
     try:
         async with asyncio.timeout(limit):
             await _connect_tunnel(proto, req, proxy_key)
+            if not key.is_ssl:
+                return _fresh_protocol(connector, proto, key)  # ws:// through a tunnel
             return await _start_tls(connector, proto, req)
     except TimeoutError as exc:
         proto.close()
@@ -354,6 +364,18 @@ def _response_headers(raw: Any) -> Any:
     for name, value in raw:
         out.add(name.decode("latin-1"), value.decode("latin-1"))
     return CIMultiDictProxy(out)
+
+
+def _fresh_protocol(connector: TCPConnector, proto: ResponseHandler, key: Any) -> ResponseHandler:
+    """A new protocol for the tunnel's transport: the one that spoke CONNECT is done
+    (its parser saw the tunnel open and reads nothing more)."""
+    transport = proto.transport
+    if transport is None or transport.is_closing():
+        raise ClientProxyConnectionError(key, OSError(0, "the proxy closed the tunnel"))
+    fresh = connector._protocol_factory()()
+    transport.set_protocol(fresh)
+    fresh.connection_made(transport)
+    return fresh
 
 
 async def _start_tls(connector: TCPConnector, proto: ResponseHandler, req: Any) -> ResponseHandler:

@@ -42,7 +42,7 @@ from .client_exceptions import (
     ServerTimeoutError,
 )
 from .client_proto import DEFAULT_MAX_DECOMPRESSED_SIZE, ResponseHandler
-from .client_proxy import add_proxy_headers
+from .client_proxy import add_proxy_headers, uses_tunnel
 from .connector import Connection, ConnectionKey
 from .formdata import FormData, needs_multipart
 from .helpers import DONE, BasicAuth, Fingerprint, content_type_of
@@ -156,12 +156,12 @@ class ClientRequest:
         host = self.url.raw_host
         if not host or scheme not in _ALLOWED_SCHEMES:
             raise InvalidURL(url, "a URL needs an http(s) or ws(s) scheme and a host")
-        self.is_ssl = scheme in _SSL_SCHEMES
+        is_ssl = scheme in _SSL_SCHEMES
         port = self.url.port
         self.connection_key = ConnectionKey(
             host.rstrip(".") if not host.endswith("..") else host,
             port,
-            self.is_ssl,
+            is_ssl,
             ssl,
             proxy,
             proxy_auth,
@@ -171,6 +171,21 @@ class ClientRequest:
         self._prepare_body(data, json_body, skip_auto_headers)
         # serialised (and validated) now: a bad header fails before any connection is made
         self._head = self._head_bytes()
+
+    # ----- what a custom connector's ``_create_connection(req)`` reads (aiohttp's names) -----
+
+    @property
+    def host(self) -> str:
+        """The host to connect to (without a trailing dot)."""
+        return self.connection_key.host
+
+    @property
+    def port(self) -> int | None:
+        return self.connection_key.port
+
+    def is_ssl(self) -> bool:
+        """Whether the connection needs TLS (https, wss)."""
+        return self.connection_key.is_ssl
 
     # ----- head -----
 
@@ -197,7 +212,7 @@ class ClientRequest:
             headers["Accept-Encoding"] = ACCEPT_ENCODING
         if self.auth is not None:
             headers["Authorization"] = self.auth.encode()
-        if self.proxy is not None and not self.is_ssl:
+        if self.proxy is not None and not uses_tunnel(self.url):
             # absolute-form request to the proxy itself (a tunnel carries none of these)
             add_proxy_headers(headers, self.proxy_auth, self.proxy_headers)
         if self.expect100:
@@ -333,7 +348,10 @@ class ClientRequest:
     def _head_bytes(self) -> bytes:
         url = self.url
         # absolute form for plain-HTTP proxies, origin form otherwise
-        target = str(url) if self.proxy is not None and not self.is_ssl else url.raw_path_qs or "/"
+        if self.proxy is not None and not uses_tunnel(url):
+            target = str(url)
+        else:
+            target = url.raw_path_qs or "/"
         if self.method == "CONNECT":
             target = f"{url.raw_host}:{url.port}"
         if _BAD_TARGET.search(target):

@@ -5,10 +5,14 @@ proxy headers, failures, trust_env (variables, no_proxy, .netrc) and pool separa
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from aiohttp import web
 from multidict import CIMultiDict
 from yarl import URL
 
@@ -18,7 +22,9 @@ from cyhttp import (
     ClientHttpProxyError,
     ClientProxyConnectionError,
     ClientSession,
+    ClientTimeout,
     ServerFingerprintMismatch,
+    ServerTimeoutError,
     TCPConnector,
 )
 from cyhttp.client_proxy import (
@@ -30,7 +36,7 @@ from cyhttp.client_proxy import (
 )
 
 from .proxy_servers import ProxyProcess, free_port, proxy_py, recording_proxy
-from .servers import AppServer, app_server, echo_app
+from .servers import AppServer, app_server, echo_app, raw_server
 from .tls_servers import Pki, TlsServer, tls_app_server
 
 PROXY_VARS = ("http_proxy", "https_proxy", "all_proxy", "no_proxy", "REQUEST_METHOD", "NETRC")
@@ -481,3 +487,64 @@ def test_netrc_auth_missing_or_broken(tmp_path: Path) -> None:
     good.chmod(0o600)
     assert netrc_auth("H.", {"NETRC": str(good)}) == BasicAuth("u", "p")
     assert netrc_auth("other", {"NETRC": str(good)}) == BasicAuth("d", "x")
+
+
+# ----- WebSocket through a proxy, and a silent proxy -----
+
+
+def ws_app() -> web.Application:
+    async def echo(request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        async for msg in ws:
+            await ws.send_str(f"echo {msg.data} {request.secure}")
+        return ws
+
+    app = web.Application()
+    app.router.add_get("/ws", echo)
+    return app
+
+
+@pytest.mark.parametrize("secure", [False, True])
+async def test_websocket_through_tunnel(pki: Pki, secure: bool) -> None:
+    """ws:// and wss:// both use a CONNECT tunnel (RFC 6455 §4.1)."""
+    async with contextlib.AsyncExitStack() as stack:
+        if secure:
+            srv: Any = await stack.enter_async_context(
+                tls_app_server(ws_app(), pki.server_context())
+            )
+            url = srv.url("/ws").with_scheme("wss")
+        else:
+            srv = await stack.enter_async_context(app_server(ws_app()))
+            url = srv.url("/ws").with_scheme("ws")
+        proxy = await stack.enter_async_context(recording_proxy())
+        session = await stack.enter_async_context(
+            ClientSession(connector=TCPConnector(ssl=pki.client_context()))
+        )
+        ws = await session.ws_connect(url, proxy=proxy.url, proxy_auth=BasicAuth("p", "q"))
+        await ws.send_str("hi")
+        msg = await ws.receive()
+        await ws.close()
+    assert msg.data == f"echo hi {secure}"
+    (head,) = proxy.heads
+    lines = head_lines(head)
+    assert lines[0] == f"CONNECT 127.0.0.1:{srv.port} HTTP/1.1"
+    assert f"Proxy-Authorization: {BasicAuth('p', 'q').encode()}" in lines
+
+
+async def test_silent_proxy_times_out() -> None:
+    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        await asyncio.sleep(3600)
+
+    async with raw_server(silent) as srv, ClientSession() as session:
+        with pytest.raises(ServerTimeoutError, match="tunnel"):
+            await session.get(
+                "https://127.0.0.1:9/",
+                proxy=f"http://127.0.0.1:{srv.port}",
+                timeout=ClientTimeout(sock_connect=0.2),
+            )
+        with pytest.raises(ServerTimeoutError):
+            await session.get(
+                "https://127.0.0.1:9/", proxy=f"http://127.0.0.1:{srv.port}", timeout=0.2
+            )
