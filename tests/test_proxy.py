@@ -168,7 +168,9 @@ async def test_proxy_auth_required_plain_http(auth_proxy: ProxyProcess, target: 
         good = BasicAuth("puser", "ppass")
         async with session.get(target.url("/echo"), proxy=auth_proxy.url, proxy_auth=good) as r:
             assert r.status == 200
-            assert (await r.json())["path"] == "/echo"
+            payload = await r.json()
+        assert payload["path"] == "/echo"
+        assert "Proxy-Authorization" not in headers_of(payload)  # the proxy consumed it
         bad = BasicAuth("puser", "wrong")
         async with session.get(target.url("/echo"), proxy=auth_proxy.url, proxy_auth=bad) as r:
             assert r.status == 407

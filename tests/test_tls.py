@@ -6,9 +6,13 @@ connections whose peer never finishes the shutdown."""
 from __future__ import annotations
 
 import asyncio
+import os
 import socket
 import ssl
 import struct
+import sys
+from asyncio.subprocess import PIPE
+from pathlib import Path
 
 import pytest
 
@@ -60,6 +64,30 @@ async def test_verified_by_default_rejects_unknown_ca(server: TlsServer) -> None
     assert isinstance(err.certificate_error, ssl.SSLCertVerificationError)
     assert err.certificate_error.verify_code == 20  # unable to get local issuer certificate
     assert "127.0.0.1" in str(err)
+
+
+async def test_default_context_uses_the_system_trust_store(pki: Pki, tmp_path: Path) -> None:
+    """With the CA in the store OpenSSL reads by default (SSL_CERT_FILE), a plain
+    ``session.get`` verifies and succeeds: the default is the system store, not a
+    private list."""
+    ca_file = tmp_path / "ca.pem"
+    pki.ca.cert_pem.write_to_path(str(ca_file))
+    async with tls_app_server(hello_app(), pki.server_context()) as srv:
+        script = (
+            "import asyncio, cyhttp\n"
+            "async def main():\n"
+            "    async with cyhttp.ClientSession() as s, s.get(URL) as r:\n"
+            "        print(r.status, await r.text())\n"
+            "asyncio.run(main())\n"
+        ).replace("URL", repr(str(srv.url())))
+        env = {**os.environ, "SSL_CERT_FILE": str(ca_file)}
+        env.pop("SSL_CERT_DIR", None)
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-c", script, env=env, stdout=PIPE, stderr=PIPE
+        )
+        out, err = await asyncio.wait_for(proc.communicate(), 60)
+    assert proc.returncode == 0, err.decode()
+    assert out.decode().strip() == "200 hello https"
 
 
 @pytest.mark.parametrize("ssl_arg", [True, None])
@@ -228,6 +256,22 @@ async def test_fingerprint_per_connector(pki: Pki, server: TlsServer) -> None:
         assert await fetch(session, server.url()) == "hello https"
         assert await fetch(session, server.url()) == "hello https"
     assert server.connections == 1
+
+
+async def test_fingerprint_as_connector_ssl(pki: Pki, server: TlsServer) -> None:
+    conn = TCPConnector(ssl=Fingerprint(pki.fingerprint()))
+    async with ClientSession(connector=conn) as session:
+        assert await fetch(session, server.url()) == "hello https"
+
+
+async def test_request_ssl_true_defers_to_connector(pki: Pki, server: TlsServer) -> None:
+    """As in aiohttp, ``ssl=True`` on a request means "the connector's setting"; a
+    context given on the request replaces the connector's pin."""
+    conn = TCPConnector(ssl=Fingerprint(pki.fingerprint(pki.wrong_host)))
+    async with ClientSession(connector=conn) as session:
+        with pytest.raises(ServerFingerprintMismatch):
+            await session.get(server.url(), ssl=True)
+        assert await fetch(session, server.url(), ssl=pki.client_context()) == "hello https"
 
 
 @pytest.mark.parametrize("form", ["fingerprint", "ssl"])
