@@ -195,6 +195,29 @@ def no_proxy_matches(host: str, port: int | None, no_proxy: str) -> bool:
     return False
 
 
+#: path -> ((mtime_ns, size), parsed file or None): parsed again only when it changes
+_NETRC_CACHE: dict[str, tuple[tuple[int, int], netrc.netrc | None]] = {}
+
+
+def _load_netrc(path: Path) -> netrc.netrc | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    stamp = (st.st_mtime_ns, st.st_size)
+    cached = _NETRC_CACHE.get(str(path))
+    if cached is not None and cached[0] == stamp:
+        return cached[1]
+    try:
+        parsed: netrc.netrc | None = netrc.netrc(str(path))
+    except (OSError, netrc.NetrcParseError):
+        parsed = None
+    if len(_NETRC_CACHE) >= 16:
+        _NETRC_CACHE.clear()
+    _NETRC_CACHE[str(path)] = (stamp, parsed)
+    return parsed
+
+
 def netrc_auth(host: str, environ: Mapping[str, str] | None = None) -> BasicAuth | None:
     """Credentials for ``host`` from the netrc file (``$NETRC``, else ``~/.netrc``), or
     None when there is no file, no entry, or the file cannot be parsed."""
@@ -207,9 +230,8 @@ def netrc_auth(host: str, environ: Mapping[str, str] | None = None) -> BasicAuth
             path = Path.home() / ".netrc"
         except RuntimeError:  # no home directory
             return None
-    try:
-        entries = netrc.netrc(str(path))
-    except (OSError, netrc.NetrcParseError):
+    entries = _load_netrc(path)
+    if entries is None:
         return None
     found = entries.authenticators(host.lower().rstrip("."))
     if found is None:

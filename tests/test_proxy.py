@@ -489,6 +489,9 @@ def test_netrc_auth_missing_or_broken(tmp_path: Path) -> None:
     good.chmod(0o600)
     assert netrc_auth("H.", {"NETRC": str(good)}) == BasicAuth("u", "p")
     assert netrc_auth("other", {"NETRC": str(good)}) == BasicAuth("d", "x")
+    good.write_text("machine h login u2 password p2\n")  # edited: read again
+    assert netrc_auth("h", {"NETRC": str(good)}) == BasicAuth("u2", "p2")
+    assert netrc_auth("other", {"NETRC": str(good)}) is None
 
 
 # ----- WebSocket through a proxy, and a silent proxy -----
