@@ -5,6 +5,8 @@
 the compiled modules (``"compiled"``) or the pure-Python twins (``"python"``) are in use.
 """
 
+from multidict import CIMultiDict, CIMultiDictProxy, MultiDict, MultiDictProxy
+
 from . import _compat, http_websocket  # noqa: F401  (selects the websocket twin now)
 from ._models import (
     HttpVersion,
@@ -15,7 +17,7 @@ from ._models import (
     WSMsgType,
 )
 from ._version import __version__
-from .client import ClientSession, request
+from .client import ClientSession, request, ws_connect
 from .client_exceptions import (
     ClientConnectionError,
     ClientConnectorCertificateError,
@@ -55,6 +57,8 @@ __all__ = (
     "AsyncResolver",
     "BaseConnector",
     "BasicAuth",
+    "CIMultiDict",
+    "CIMultiDictProxy",
     "ClientConnectionError",
     "ClientConnectorCertificateError",
     "ClientConnectorError",
@@ -83,6 +87,8 @@ __all__ = (
     "HttpVersion10",
     "HttpVersion11",
     "InvalidURL",
+    "MultiDict",
+    "MultiDictProxy",
     "RequestInfo",
     "ServerConnectionError",
     "ServerDisconnectedError",
@@ -99,4 +105,5 @@ __all__ = (
     "WSServerHandshakeError",
     "__version__",
     "request",
+    "ws_connect",
 )

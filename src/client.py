@@ -9,6 +9,7 @@ pooled connection turned out to be closed by the server.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import json as _json
 import warnings
 from collections.abc import Callable, Coroutine, Generator, Iterable, Mapping
@@ -31,6 +32,8 @@ from .client_exceptions import (
 from .client_proto import DEFAULT_MAX_DECOMPRESSED_SIZE
 from .client_proxy import choose_proxy, explicit_proxy
 from .client_reqrep import ClientRequest, ClientResponse, cookie_header
+from .client_ws import ClientWebSocketResponse
+from .client_ws import ws_connect as _ws_connect
 from .connector import BaseConnector, TCPConnector
 from .helpers import (
     DEFAULT_TIMEOUT,
@@ -42,7 +45,7 @@ from .helpers import (
     warn_loop,
 )
 
-__all__ = ("ClientSession", "request")
+__all__ = ("ClientSession", "request", "ws_connect")
 
 _RetT = TypeVar("_RetT")
 
@@ -317,11 +320,11 @@ class ClientSession:
     def delete(self, url: Any, **kwargs: Any) -> _RequestContextManager[ClientResponse]:
         return _RequestContextManager(self._request("DELETE", url, **kwargs))
 
-    def ws_connect(self, url: Any, **kwargs: Any) -> _RequestContextManager[Any]:
+    def ws_connect(
+        self, url: Any, **kwargs: Any
+    ) -> _RequestContextManager[ClientWebSocketResponse]:
         """Open a WebSocket (see :mod:`cyhttp.client_ws`)."""
-        from .client_ws import ws_connect  # type: ignore[import-not-found,unused-ignore]
-
-        return _RequestContextManager(ws_connect(self, url, **kwargs))
+        return _RequestContextManager(_ws_connect(self, url, **kwargs))
 
     # ----- the request loop -----
 
@@ -467,10 +470,13 @@ class ClientSession:
                     self._templates[template_key] = req
             resp = await self._send_once(req, tm, deadline, tuple(history), loop)
             if resp is None:
-                # a pooled connection was found closed: retry once on a fresh one
+                # a pooled connection was found closed: retry once on a fresh one (the
+                # other idle connections to that server are likely just as stale)
                 if retried:
                     raise ServerDisconnectedError()
                 retried = True
+                for proto, _ in connector._conns.pop(req.connection_key, ()):
+                    proto.close()
                 continue
             retried = False
             jar = self._cookie_jar
@@ -612,16 +618,25 @@ class ClientSession:
         return CIMultiDict()
 
     def _cookie_header(self, url: URL, req_cookies: Any) -> str | None:
-        morsels: list[Morsel[str]] = []
+        """The ``Cookie`` header: the jar's cookies for ``url``, where a per-request cookie
+        replaces every jar cookie of its name (as in aiohttp)."""
         jar = self._cookie_jar
+        if not req_cookies:
+            if jar is None or not len(jar):
+                return None
+            exact = getattr(jar, "cookie_header", None)
+            if exact is not None:
+                # the jar builds the header itself: every cookie (same-name ones too), in
+                # RFC 6265 order, values exactly as received
+                header: str | None = exact(url)
+                return header
+            return cookie_header(jar.filter_cookies(url).values()) or None
+        extra = _to_cookie(req_cookies)
+        morsels: list[Morsel[str]] = []
         if jar is not None and len(jar):
-            morsels.extend(jar.filter_cookies(url).values())
-        if req_cookies:
-            extra = _to_cookie(req_cookies)
-            morsels.extend(extra.values())
-        if not morsels:
-            return None
-        return cookie_header(morsels)
+            morsels.extend(m for m in jar.filter_cookies(url).values() if m.key not in extra)
+        morsels.extend(extra.values())
+        return cookie_header(morsels) if morsels else None
 
     async def _send_once(
         self,
@@ -806,7 +821,7 @@ def request(
     auth: BasicAuth | None = None,
     allow_redirects: bool = True,
     max_redirects: int = 10,
-    encoding: Any = None,
+    encoding: Any = "utf-8",
     version: HttpVersion = HttpVersion11,
     compress: Any = None,
     chunked: Any = None,
@@ -857,3 +872,81 @@ def request(
         **kwargs,
     )
     return _SessionRequestContextManager(coro, session)
+
+
+def _forwarded_signature(
+    target: Callable[..., Any], skip: int, leading: list[inspect.Parameter]
+) -> inspect.Signature:
+    """``leading`` parameters followed by the keyword-only ones of ``target`` (whose first
+    ``skip`` parameters are replaced): what a ``**kwargs`` forwarder really accepts."""
+    params = list(inspect.signature(target).parameters.values())[skip:]
+    return inspect.Signature(leading + [p for p in params if p.kind is p.KEYWORD_ONLY])
+
+
+_P = inspect.Parameter
+_SELF = _P("self", _P.POSITIONAL_OR_KEYWORD)
+_METHOD = _P("method", _P.POSITIONAL_OR_KEYWORD, annotation=str)
+_URL = _P("url", _P.POSITIONAL_OR_KEYWORD)
+# introspection (help(), IDEs, inspect.signature) shows the documented parameters
+ClientSession.request.__signature__ = _forwarded_signature(  # type: ignore[attr-defined]
+    ClientSession._request, 3, [_SELF, _METHOD, _URL]
+)
+ClientSession.ws_connect.__signature__ = _forwarded_signature(  # type: ignore[attr-defined]
+    _ws_connect, 2, [_SELF, _URL]
+)
+
+
+def ws_connect(
+    url: Any,
+    *,
+    protocols: Iterable[str] = (),
+    timeout: float = 10.0,
+    autoclose: bool = True,
+    autoping: bool = True,
+    origin: str | None = None,
+    headers: Any = None,
+    connector: BaseConnector | None = None,
+    loop: Any = None,
+    **kwargs: Any,
+) -> _RequestContextManager[ClientWebSocketResponse]:
+    """A WebSocket without a session: ``async with cyhttp.ws_connect(url) as ws``.
+
+    A private session (and, unless ``connector`` is given, a private connector) is made
+    for it and closed with the WebSocket; every other keyword of
+    :meth:`ClientSession.ws_connect` is accepted.
+    """
+    warn_loop(loop)
+    return _RequestContextManager(
+        _ws_connect_alone(
+            url,
+            connector,
+            protocols=protocols,
+            timeout=timeout,
+            autoclose=autoclose,
+            autoping=autoping,
+            origin=origin,
+            headers=headers,
+            **kwargs,
+        )
+    )
+
+
+async def _ws_connect_alone(
+    url: Any, connector: BaseConnector | None, **kwargs: Any
+) -> ClientWebSocketResponse:
+    owner = connector is None
+    session = ClientSession(connector=connector or TCPConnector(), connector_owner=owner)
+    try:
+        ws = await _ws_connect(session, url, **kwargs)
+    except BaseException:
+        await session.close()
+        raise
+
+    def close_session() -> None:
+        conn = session._connector
+        if conn is not None and owner:
+            conn.close()
+        session.detach()
+
+    ws._on_close = close_session
+    return ws

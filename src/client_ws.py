@@ -224,6 +224,9 @@ def _check_handshake(
 class ClientWebSocketResponse:
     """An open client WebSocket (see the module docstring for the life cycle)."""
 
+    #: called once when the connection is let go (set by ``cyhttp.ws_connect``)
+    _on_close: Callable[[], None] | None = None
+
     def __init__(
         self,
         response: Any,
@@ -315,7 +318,7 @@ class ClientWebSocketResponse:
         self._cancel_heartbeat()
         if self._end is None and not (self._closed and self._close_code is not None):
             self._end = how
-        self._response.close()  # the socket is gone: nothing left to release later
+        self._let_go()  # the socket is gone: nothing left to release later
         self._wake()
 
     def _wake(self) -> None:
@@ -499,7 +502,16 @@ class ClientWebSocketResponse:
                 transport.abort()
             else:
                 transport.close()
+        self._let_go()
+
+    def _let_go(self) -> None:
+        """Close the handshake response (its connection) and, for ``cyhttp.ws_connect``,
+        the private session made for this WebSocket."""
         self._response.close()
+        on_close = self._on_close
+        if on_close is not None:
+            self._on_close = None
+            on_close()
 
     def _fail(self, exc: WebSocketError) -> None:
         """A protocol violation: CLOSE with its code, then drop the connection."""

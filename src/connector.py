@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import errno
+import inspect
 import socket
 import ssl as ssl_mod
 import warnings
@@ -56,6 +57,12 @@ class ConnectionKey(NamedTuple):
     proxy: Any
     proxy_auth: Any
     proxy_headers_hash: int | None
+
+
+#: calling conventions of ``_create_connection`` overrides (see BaseConnector)
+_CREATE_MODERN = "modern"  # (req, timeout=None) -> protocol
+_CREATE_AIOHTTP3 = "aiohttp3"  # (req, traces, timeout) -> (transport, protocol)
+_CREATE_AIOHTTP2 = "aiohttp2"  # (req) -> (transport, protocol)
 
 
 class _Slot:
@@ -412,7 +419,10 @@ class BaseConnector:
                 self._reserve(key, proto)
                 return Connection(self, key, proto, loop, reused=True)
         try:
-            proto = await self._create_connection(req, timeout=timeout)
+            if self._create_style is _CREATE_MODERN:
+                proto = await self._create_connection(req, timeout=timeout)
+            else:
+                proto = await self._create_user_connection(req, traces, timeout)
         except BaseException:
             self._unreserve(key, slot)
             if self._waiters:
@@ -439,13 +449,66 @@ class BaseConnector:
             raise
 
     async def _create_connection(self, req: Any, timeout: Any = None) -> ResponseHandler:
-        """Open a new connection for ``req``; subclasses implement it."""
+        """Open a new connection for ``req``; subclasses implement it.
+
+        Besides this form (returning the protocol), an override may take ``(req)`` alone, as
+        in aiohttp 2.x, or ``(req, traces, timeout)``, as in aiohttp 3, and return the
+        ``(transport, protocol)`` pair of ``loop.create_connection(self._factory, ...)``.
+        """
         raise NotImplementedError
+
+    #: how :meth:`connect` calls ``_create_connection`` (decided once per class)
+    _create_style = _CREATE_MODERN
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        create = cls.__dict__.get("_create_connection")
+        if create is not None:
+            cls._create_style = _create_style_of(create)
+
+    async def _create_user_connection(self, req: Any, traces: Any, timeout: Any) -> ResponseHandler:
+        """Call an aiohttp-style override and accept what it returns: the protocol, or the
+        ``(transport, protocol)`` pair."""
+        if self._create_style == _CREATE_AIOHTTP3:
+            result = await self._create_connection(req, traces, timeout)  # type: ignore[call-arg]
+        else:
+            result = await self._create_connection(req)  # type: ignore[call-arg]
+        proto = result[1] if isinstance(result, tuple) and len(result) == 2 else result
+        if not isinstance(proto, ResponseHandler):
+            if isinstance(result, tuple) and len(result) == 2 and result[0] is not None:
+                result[0].close()
+            raise TypeError(
+                f"{type(self).__name__}._create_connection must return (transport, protocol) "
+                f"with a protocol made by self._factory, got {result!r}"
+            )
+        return proto
 
     def _protocol_factory(self) -> Callable[[], ResponseHandler]:
         loop = self._loop
         assert loop is not None
         return lambda: ResponseHandler(loop)
+
+    @property
+    def _factory(self) -> Callable[[], ResponseHandler]:
+        """The protocol factory for ``loop.create_connection`` (aiohttp's name for it)."""
+        return self._protocol_factory()
+
+
+def _create_style_of(create: Any) -> str:
+    """Which calling convention a ``_create_connection`` override follows."""
+    try:
+        params = list(inspect.signature(create).parameters.values())[1:]  # without self
+    except (TypeError, ValueError):
+        return _CREATE_MODERN
+    names = {p.name for p in params}
+    if "timeout" in names and "traces" not in names:
+        return _CREATE_MODERN
+    if any(p.kind is p.VAR_KEYWORD for p in params):
+        return _CREATE_MODERN
+    positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    if len(positional) >= 3 or any(p.kind is p.VAR_POSITIONAL for p in params):
+        return _CREATE_AIOHTTP3
+    return _CREATE_AIOHTTP2
 
 
 def _translate_connect_error(key: ConnectionKey, exc: BaseException) -> BaseException:

@@ -1,0 +1,574 @@
+"""The public API, name by name, against the contract (API.md) and the user's reference
+document (the aiohttp 2.3 client reference): every documented name exists, every documented
+parameter has its documented name, default and kind, and the behaviours no other test file
+covers work against a real server on 127.0.0.1.
+
+The tables below are transcribed from the documents, not from the code: a test failing
+here means the code drifted from what a program written against the documents expects.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import json
+import socket
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from aiohttp import web
+from multidict import CIMultiDict
+from yarl import URL
+
+import cyhttp
+import cyhttp as aiohttp  # the promise: programs written for aiohttp run unchanged
+from cyhttp import ClientSession
+
+from .servers import AppServer, app_server, echo_app
+
+KW = inspect.Parameter.KEYWORD_ONLY
+POS = inspect.Parameter.POSITIONAL_OR_KEYWORD
+_ = object()  # "any default" in the tables (the documents give none, or a sentinel)
+
+
+@pytest.fixture
+async def server() -> AppServer:
+    async with app_server(echo_app()) as srv:
+        yield srv
+
+
+def headers_of(payload: dict[str, Any]) -> CIMultiDict[str]:
+    return CIMultiDict((k, v) for k, v in payload["headers"])
+
+
+# --------------------------------------------------------------------------- names
+
+
+#: every public name the reference document uses as ``aiohttp.<name>``
+DOCUMENTED_NAMES = [
+    "ClientSession",
+    "request",
+    "ws_connect",
+    "HttpVersion",
+    "HttpVersion10",
+    "HttpVersion11",
+    "BaseConnector",
+    "TCPConnector",
+    "UnixConnector",
+    "Connection",
+    "ClientResponse",
+    "ClientWebSocketResponse",
+    "RequestInfo",
+    "BasicAuth",
+    "CookieJar",
+    "DummyCookieJar",
+    "DefaultResolver",
+    "ThreadResolver",
+    "AsyncResolver",
+    "WSMsgType",
+    "WSMessage",
+    "WSCloseCode",
+    "ClientTimeout",
+    "MultiDict",
+    "MultiDictProxy",
+    "ClientError",
+    "ClientResponseError",
+    "ContentTypeError",
+    "WSServerHandshakeError",
+    "ClientHttpProxyError",
+    "ClientConnectionError",
+    "ClientOSError",
+    "ClientConnectorError",
+    "ClientSSLError",
+    "ClientConnectorCertificateError",
+    "ClientConnectorSSLError",
+    "ClientProxyConnectionError",
+    "ServerConnectionError",
+    "ServerDisconnectedError",
+    "ServerTimeoutError",
+    "ServerFingerprintMismatch",
+    "ClientPayloadError",
+    "InvalidURL",
+    "TooManyRedirects",
+]
+
+
+@pytest.mark.parametrize("name", DOCUMENTED_NAMES)
+def test_documented_name_is_exported(name: str) -> None:
+    assert getattr(cyhttp, name) is not None
+    assert name in cyhttp.__all__
+
+
+@pytest.mark.parametrize(
+    ("module", "names"),
+    [
+        ("cyhttp.abc", ["AbstractCookieJar", "AbstractResolver"]),
+        ("cyhttp.connector", ["BaseConnector", "TCPConnector", "UnixConnector", "Connection"]),
+        ("cyhttp.client", ["ClientSession", "ClientRequest", "request"]),
+    ],
+)
+def test_documented_module_paths(module: str, names: list[str]) -> None:
+    """The document names some classes by module (``aiohttp.connector.BaseConnector``,
+    ``aiohttp.client.ClientRequest``, ``aiohttp.abc.AbstractCookieJar``)."""
+    mod = __import__(module, fromlist=names)
+    for name in names:
+        assert getattr(mod, name) is getattr(cyhttp, name, getattr(mod, name))
+
+
+# ---------------------------------------------------------------------- signatures
+
+
+def _session_request(method: str) -> Callable[..., Any]:
+    return getattr(ClientSession, method)
+
+
+#: (callable, [(parameter, default, kind)]) as written in the documents
+SIGNATURES: list[tuple[str, Callable[..., Any], list[tuple[str, Any, Any]]]] = [
+    (
+        "ClientSession",
+        ClientSession,
+        [
+            ("connector", None, KW),
+            ("loop", None, KW),
+            ("cookies", None, KW),
+            ("headers", None, KW),
+            ("skip_auto_headers", None, KW),
+            ("auth", None, KW),
+            ("json_serialize", json.dumps, KW),
+            ("version", aiohttp.HttpVersion11, KW),
+            ("cookie_jar", None, KW),
+            ("read_timeout", None, KW),
+            ("conn_timeout", None, KW),
+            ("raise_for_status", False, KW),
+            ("connector_owner", True, KW),
+            ("auto_decompress", True, KW),
+            ("trust_env", False, KW),
+            ("proxies", None, KW),
+        ],
+    ),
+    (
+        "ClientSession.request",
+        ClientSession.request,
+        [
+            ("method", _, POS),
+            ("url", _, POS),
+            ("params", None, KW),
+            ("data", None, KW),
+            ("json", None, KW),
+            ("headers", None, KW),
+            ("skip_auto_headers", None, KW),
+            ("auth", None, KW),
+            ("allow_redirects", True, KW),
+            ("max_redirects", 10, KW),
+            ("compress", None, KW),
+            ("chunked", None, KW),
+            ("expect100", False, KW),
+            ("read_until_eof", True, KW),
+            ("proxy", None, KW),
+            ("proxy_auth", None, KW),
+            ("timeout", _, KW),  # "5*60": the session's read_timeout unless given
+            ("verify_ssl", None, KW),
+            ("fingerprint", None, KW),
+            ("ssl_context", None, KW),
+            ("proxy_headers", None, KW),
+            ("cookies", None, KW),
+            ("ssl", None, KW),
+        ],
+    ),
+    ("ClientSession.get", ClientSession.get, [("url", _, POS), ("allow_redirects", True, KW)]),
+    (
+        "ClientSession.options",
+        ClientSession.options,
+        [("url", _, POS), ("allow_redirects", True, KW)],
+    ),
+    ("ClientSession.head", ClientSession.head, [("url", _, POS), ("allow_redirects", False, KW)]),
+    ("ClientSession.post", ClientSession.post, [("url", _, POS), ("data", None, KW)]),
+    ("ClientSession.put", ClientSession.put, [("url", _, POS), ("data", None, KW)]),
+    ("ClientSession.patch", ClientSession.patch, [("url", _, POS), ("data", None, KW)]),
+    ("ClientSession.delete", ClientSession.delete, [("url", _, POS)]),
+    (
+        "ClientSession.ws_connect",
+        ClientSession.ws_connect,
+        [
+            ("url", _, POS),
+            ("protocols", (), KW),
+            ("timeout", 10.0, KW),
+            ("receive_timeout", None, KW),
+            ("auth", None, KW),
+            ("autoclose", True, KW),
+            ("autoping", True, KW),
+            ("heartbeat", None, KW),
+            ("origin", None, KW),
+            ("proxy", None, KW),
+            ("proxy_auth", None, KW),
+            ("verify_ssl", None, KW),
+            ("fingerprint", None, KW),
+            ("ssl_context", None, KW),
+            ("proxy_headers", None, KW),
+            ("compress", 0, KW),
+            ("max_msg_size", 4 * 1024 * 1024, KW),
+        ],
+    ),
+    (
+        "request",
+        aiohttp.request,
+        [
+            ("method", _, POS),
+            ("url", _, POS),
+            ("params", None, KW),
+            ("data", None, KW),
+            ("json", None, KW),
+            ("headers", None, KW),
+            ("cookies", None, KW),
+            ("auth", None, KW),
+            ("allow_redirects", True, KW),
+            ("max_redirects", 10, KW),
+            ("encoding", "utf-8", KW),
+            ("version", aiohttp.HttpVersion(major=1, minor=1), KW),
+            ("compress", None, KW),
+            ("chunked", None, KW),
+            ("expect100", False, KW),
+            ("connector", None, KW),
+            ("loop", None, KW),
+            ("read_until_eof", True, KW),
+        ],
+    ),
+    (
+        "ws_connect",
+        aiohttp.ws_connect,
+        [
+            ("url", _, POS),
+            ("protocols", (), KW),
+            ("timeout", 10.0, KW),
+            ("autoclose", True, KW),
+            ("autoping", True, KW),
+            ("origin", None, KW),
+            ("headers", None, KW),
+            ("connector", None, KW),
+            ("loop", None, KW),
+        ],
+    ),
+    (
+        "BaseConnector",
+        aiohttp.BaseConnector,
+        [
+            ("keepalive_timeout", _, KW),  # 15 s
+            ("force_close", False, KW),
+            ("limit", 100, KW),
+            ("limit_per_host", 0, KW),
+            ("enable_cleanup_closed", False, KW),
+            ("loop", None, KW),
+        ],
+    ),
+    ("BaseConnector.connect", aiohttp.BaseConnector.connect, [("req", _, POS)]),
+    (
+        "BaseConnector._create_connection",
+        aiohttp.BaseConnector._create_connection,
+        [("req", _, POS)],
+    ),
+    (
+        "TCPConnector",
+        aiohttp.TCPConnector,
+        [
+            ("verify_ssl", True, KW),
+            ("fingerprint", None, KW),
+            ("use_dns_cache", True, KW),
+            ("ttl_dns_cache", 10, KW),
+            ("family", 0, KW),
+            ("ssl_context", None, KW),
+            ("local_addr", None, KW),
+            ("resolver", None, KW),
+            ("keepalive_timeout", _, KW),
+            ("force_close", False, KW),
+            ("limit", 100, KW),
+            ("limit_per_host", 0, KW),
+            ("enable_cleanup_closed", False, KW),
+            ("loop", None, KW),
+        ],
+    ),
+    (
+        "TCPConnector.clear_dns_cache",
+        aiohttp.TCPConnector.clear_dns_cache,
+        [("host", None, POS), ("port", None, POS)],
+    ),
+    (
+        "UnixConnector",
+        aiohttp.UnixConnector,
+        [
+            ("path", _, POS),
+            ("conn_timeout", None, KW),
+            ("keepalive_timeout", _, KW),
+            ("limit", 100, KW),
+            ("force_close", False, KW),
+            ("loop", None, KW),
+        ],
+    ),
+    ("ClientResponse.text", aiohttp.ClientResponse.text, [("encoding", None, POS)]),
+    (
+        "ClientResponse.json",
+        aiohttp.ClientResponse.json,
+        [
+            ("encoding", None, KW),
+            ("loads", json.loads, KW),
+            ("content_type", "application/json", KW),
+        ],
+    ),
+    (
+        "ClientWebSocketResponse.get_extra_info",
+        aiohttp.ClientWebSocketResponse.get_extra_info,
+        [("name", _, POS), ("default", None, POS)],
+    ),
+    ("ClientWebSocketResponse.ping", aiohttp.ClientWebSocketResponse.ping, [("message", b"", POS)]),
+    (
+        "ClientWebSocketResponse.send_str",
+        aiohttp.ClientWebSocketResponse.send_str,
+        [("data", _, POS)],
+    ),
+    (
+        "ClientWebSocketResponse.send_bytes",
+        aiohttp.ClientWebSocketResponse.send_bytes,
+        [("data", _, POS)],
+    ),
+    (
+        "ClientWebSocketResponse.send_json",
+        aiohttp.ClientWebSocketResponse.send_json,
+        [("data", _, POS), ("dumps", json.dumps, KW)],
+    ),
+    (
+        "ClientWebSocketResponse.close",
+        aiohttp.ClientWebSocketResponse.close,
+        [("code", 1000, KW), ("message", b"", KW)],
+    ),
+    (
+        "ClientWebSocketResponse.receive_json",
+        aiohttp.ClientWebSocketResponse.receive_json,
+        [("loads", json.loads, KW)],
+    ),
+    (
+        "BasicAuth",
+        aiohttp.BasicAuth,
+        [("login", _, POS), ("password", "", POS), ("encoding", "latin1", POS)],
+    ),
+    (
+        "BasicAuth.decode",
+        aiohttp.BasicAuth.decode,
+        [("auth_header", _, POS), ("encoding", "latin1", POS)],
+    ),
+    ("BasicAuth.from_url", aiohttp.BasicAuth.from_url, [("url", _, POS)]),
+    ("CookieJar", aiohttp.CookieJar, [("unsafe", False, KW), ("loop", None, KW)]),
+    ("DummyCookieJar", aiohttp.DummyCookieJar, [("loop", None, KW)]),
+    (
+        "CookieJar.update_cookies",
+        aiohttp.CookieJar.update_cookies,
+        [("cookies", _, POS), ("response_url", _, POS)],
+    ),
+    ("CookieJar.filter_cookies", aiohttp.CookieJar.filter_cookies, [("request_url", _, POS)]),
+    ("CookieJar.save", aiohttp.CookieJar.save, [("file_path", _, POS)]),
+    ("CookieJar.load", aiohttp.CookieJar.load, [("file_path", _, POS)]),
+    (
+        "AbstractResolver.resolve",
+        cyhttp.abc.AbstractResolver.resolve,
+        [("host", _, POS), ("port", 0, POS), ("family", socket.AF_INET, POS)],
+    ),
+    (
+        "ThreadResolver.resolve",
+        aiohttp.ThreadResolver.resolve,
+        [("host", _, POS), ("port", 0, POS), ("family", socket.AF_INET, POS)],
+    ),
+    (
+        "RequestInfo",
+        aiohttp.RequestInfo,
+        [("url", _, POS), ("method", _, POS), ("headers", _, POS)],
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("what", "params"),
+    [(name, params) for name, _fn, params in SIGNATURES],
+    ids=[name for name, _fn, _params in SIGNATURES],
+)
+def test_documented_signature(what: str, params: list[tuple[str, Any, Any]]) -> None:
+    fn = dict((name, fn) for name, fn, _params in SIGNATURES)[what]
+    sig = inspect.signature(fn)
+    for name, default, kind in params:
+        assert name in sig.parameters, f"{what}: no parameter {name!r} in {sig}"
+        param = sig.parameters[name]
+        if kind is KW:
+            # keyword-only in the document: must be accepted by keyword
+            assert param.kind in (KW, POS), f"{what}({name}) is {param.kind}"
+        else:
+            assert param.kind is POS, f"{what}({name}) must be positional, is {param.kind}"
+        if default is not _:
+            assert param.default is not inspect.Parameter.empty, f"{what}({name}) is required"
+            assert param.default == default, f"{what}({name}) defaults to {param.default!r}"
+        elif kind is POS and name in ("method", "url", "path", "login", "data", "req", "name"):
+            assert param.default is inspect.Parameter.empty, f"{what}({name}) must be required"
+
+
+# ---------------------------------------------------------------- custom connectors
+
+
+class TwoDotThreeConnector(aiohttp.BaseConnector):
+    """A connector written for aiohttp 2.3: ``_create_connection(req)`` returning the
+    ``(transport, protocol)`` pair of ``loop.create_connection(self._factory, ...)``."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.created: list[tuple[str, int | None]] = []
+
+    async def _create_connection(self, req):  # type: ignore[no-untyped-def,override]
+        self.created.append((req.host, req.port))
+        assert not req.is_ssl()
+        return await self._loop.create_connection(self._factory, "127.0.0.1", req.port)
+
+
+class ThreeDotXConnector(aiohttp.BaseConnector):
+    """The aiohttp 3 form: ``_create_connection(req, traces, timeout)``."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.timeouts: list[Any] = []
+
+    async def _create_connection(self, req, traces, timeout):  # type: ignore[no-untyped-def,override]
+        self.timeouts.append(timeout)
+        return await self._loop.create_connection(self._factory, "127.0.0.1", req.port)
+
+
+class BadConnector(aiohttp.BaseConnector):
+    async def _create_connection(self, req):  # type: ignore[no-untyped-def,override]
+        transport, _proto = await self._loop.create_connection(
+            asyncio.Protocol, "127.0.0.1", req.port
+        )
+        return transport, asyncio.Protocol()
+
+
+async def test_aiohttp23_custom_connector(server: AppServer) -> None:
+    connector = TwoDotThreeConnector()
+    async with ClientSession(connector=connector) as session:
+        for i in range(3):
+            url = f"http://name.invalid:{server.port}/echo?i={i}"
+            async with session.get(url) as resp:
+                got = await resp.json()
+                assert got["query"] == f"i={i}"
+                assert headers_of(got)["Host"] == f"name.invalid:{server.port}"
+    # kept alive: one connection made for three requests
+    assert connector.created == [("name.invalid", server.port)]
+    assert server.connections == 1
+
+
+async def test_aiohttp3_custom_connector(server: AppServer) -> None:
+    connector = ThreeDotXConnector(force_close=True)
+    async with ClientSession(connector=connector) as session:
+        for _ in range(2):
+            async with session.get(server.url("/echo"), timeout=7) as resp:
+                assert (await resp.json())["method"] == "GET"
+    assert len(connector.timeouts) == 2  # force_close: a new connection each time
+    assert connector.timeouts[0].total == 7
+
+
+async def test_custom_connector_returning_a_foreign_protocol(server: AppServer) -> None:
+    async with ClientSession(connector=BadConnector()) as session:
+        with pytest.raises(TypeError, match="_factory"):
+            await session.get(server.url("/echo"))
+        assert not session.connector._acquired  # type: ignore[union-attr]
+
+
+async def test_abstract_connector_refuses_to_connect() -> None:
+    async with ClientSession(connector=aiohttp.BaseConnector()) as session:
+        with pytest.raises(NotImplementedError):
+            await session.get("http://127.0.0.1:9/")
+
+
+# -------------------------------------------------------------------------- cookies
+
+
+class PlainJar(cyhttp.abc.AbstractCookieJar):
+    """A custom jar with only the abstract interface (no ``cookie_header``)."""
+
+    def __init__(self) -> None:
+        self.inner = aiohttp.CookieJar(unsafe=True)
+        self.filtered = 0
+
+    def __len__(self) -> int:
+        return len(self.inner)
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        return iter(self.inner)
+
+    def clear(self, predicate: Any = None) -> None:
+        self.inner.clear(predicate)
+
+    def clear_domain(self, domain: str) -> None:
+        self.inner.clear_domain(domain)
+
+    def update_cookies(self, cookies: Any, response_url: URL = URL()) -> None:  # noqa: B008
+        self.inner.update_cookies(cookies, response_url)
+
+    def filter_cookies(self, request_url: URL) -> Any:
+        self.filtered += 1
+        return self.inner.filter_cookies(request_url)
+
+
+async def test_cookie_header_comes_from_the_jar(server: AppServer) -> None:
+    """Two cookies of one name (different paths) both travel, most specific first, exactly
+    as the jar's own ``cookie_header`` builds them."""
+    jar = aiohttp.CookieJar(unsafe=True)
+    async with ClientSession(cookie_jar=jar) as session:
+        base = server.url("/")
+        jar.update_cookies_from_headers(["a=root; Path=/", "a=echo; Path=/echo", "b=2"], base)
+        calls = []
+        original = jar.cookie_header
+
+        def spy(url: Any) -> Any:
+            calls.append(url)
+            return original(url)
+
+        jar.cookie_header = spy  # type: ignore[method-assign]
+        async with session.get(server.url("/echo")) as resp:
+            sent = headers_of(await resp.json()).getall("Cookie")
+        assert calls
+        assert sent == ["a=echo; a=root; b=2"]
+
+
+def cookie_echo_app() -> web.Application:
+    """Every path answers with the Cookie headers it received (a JSON list)."""
+
+    async def handler(request: web.Request) -> web.Response:
+        return web.json_response(request.headers.getall("Cookie", []))
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", handler)
+    return app
+
+
+async def test_request_cookies_replace_jar_cookies_of_the_same_name() -> None:
+    async with app_server(cookie_echo_app()) as srv:
+        for jar in (aiohttp.CookieJar(unsafe=True), PlainJar()):
+            async with ClientSession(cookie_jar=jar) as session:
+                jar.update_cookies({"a": "jar", "b": "jar"}, srv.url("/"))
+                jar.update_cookies({"a": "deeper"}, srv.url("/deep/"))
+                url = srv.url("/deep/x")
+                async with session.get(url, cookies={"a": "mine", "c": "3"}) as resp:
+                    (sent,) = await resp.json()
+                pairs = sorted(p.split("=", 1) for p in sent.split("; "))
+                assert pairs == [["a", "mine"], ["b", "jar"], ["c", "3"]]
+                # the jar is untouched, and without cookies= it is what is sent
+                async with session.get(url) as resp:
+                    assert await resp.json() == ["a=deeper; a=jar; b=jar"]
+        assert jar.filtered == 2  # the plain jar was asked through filter_cookies
+
+
+async def test_session_cookies_and_dummy_jar(server: AppServer) -> None:
+    async with (
+        ClientSession(cookies={"s": "1"}) as session,
+        session.get(server.url("/echo")) as resp,
+    ):
+        assert headers_of(await resp.json())["Cookie"] == "s=1"
+    async with ClientSession(cookie_jar=aiohttp.DummyCookieJar()) as session:
+        async with session.get(server.url("/setcookie?k=v")) as resp:
+            assert resp.cookies["k"].value == "v"  # the response still shows it
+        assert len(session.cookie_jar) == 0  # type: ignore[arg-type]
+        async with session.get(server.url("/echo"), cookies={"x": "y"}) as resp:
+            assert headers_of(await resp.json())["Cookie"] == "x=y"
