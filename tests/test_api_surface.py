@@ -572,3 +572,100 @@ async def test_session_cookies_and_dummy_jar(server: AppServer) -> None:
         assert len(session.cookie_jar) == 0  # type: ignore[arg-type]
         async with session.get(server.url("/echo"), cookies={"x": "y"}) as resp:
             assert headers_of(await resp.json())["Cookie"] == "x=y"
+
+
+# ------------------------------------------------------------ cyhttp.ws_connect()
+
+
+def ws_echo_app() -> web.Application:
+    async def echo(request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse(protocols=("chat",))
+        await ws.prepare(request)
+        async for msg in ws:
+            if msg.data == "bye":
+                await ws.close(code=4000, message=b"done")
+                break
+            await ws.send_str(f"echo {msg.data} {request.headers.get('Origin')}")
+        return ws
+
+    app = web.Application()
+    app.router.add_get("/ws", echo)
+    return app
+
+
+def private_session(ws: aiohttp.ClientWebSocketResponse) -> ClientSession:
+    session = ws._response._session  # the session ws_connect made for this socket
+    assert isinstance(session, ClientSession)
+    return session
+
+
+async def test_module_level_ws_connect_owns_its_session() -> None:
+    async with app_server(ws_echo_app()) as srv:
+        url = srv.url("/ws").with_scheme("ws")
+        async with aiohttp.ws_connect(url, protocols=("chat",), origin="http://o") as ws:
+            assert isinstance(ws, aiohttp.ClientWebSocketResponse)
+            assert ws.protocol == "chat"
+            session = private_session(ws)
+            connector = session.connector
+            assert connector is not None and not connector.closed
+            await ws.send_str("hi")
+            assert await ws.receive_str() == "echo hi http://o"
+        assert ws.closed
+        assert session.closed and connector.closed
+
+        # awaited form; the server closes first: the session goes with the connection
+        ws = await aiohttp.ws_connect(str(url))
+        session = private_session(ws)
+        connector = session.connector
+        await ws.send_str("bye")
+        msg = await ws.receive()
+        assert msg.type is aiohttp.WSMsgType.CLOSE and msg.data == 4000
+        assert ws.closed
+        assert session.closed and connector is not None and connector.closed
+
+
+async def test_module_level_ws_connect_with_a_shared_connector() -> None:
+    async with app_server(ws_echo_app()) as srv, aiohttp.TCPConnector() as connector:
+        url = srv.url("/ws").with_scheme("ws")
+        for _ in range(2):
+            async with aiohttp.ws_connect(url, connector=connector) as ws:
+                await ws.send_str("x")
+                assert (await ws.receive()).data == "echo x None"
+            assert private_session(ws).closed
+        assert not connector.closed  # not ours to close
+        assert not connector._acquired
+
+
+async def test_module_level_ws_connect_failure_leaves_nothing_open(
+    server: AppServer, recwarn: pytest.WarningsRecorder
+) -> None:
+    import gc
+
+    with pytest.raises(aiohttp.WSServerHandshakeError) as info:
+        await aiohttp.ws_connect(server.url("/status/404"))
+    assert info.value.code == info.value.status == 404
+    with pytest.raises(aiohttp.ClientConnectorError):
+        await aiohttp.ws_connect(f"ws://127.0.0.1:{_closed_port()}/")
+    del info
+    gc.collect()
+    assert not [w for w in recwarn if issubclass(w.category, ResourceWarning)]
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def test_module_level_ws_connect_through_proxy_py() -> None:
+    """The real ``proxy.py`` (tests/proxy_servers.py) carries ws:// in a CONNECT tunnel."""
+    from .proxy_servers import proxy_py
+
+    async with app_server(ws_echo_app()) as srv:
+        with proxy_py() as proxy:
+            url = srv.url("/ws").with_scheme("ws")
+            async with aiohttp.ws_connect(url, proxy=proxy.url) as ws:
+                await ws.send_str("via proxy")
+                assert await ws.receive_str() == "echo via proxy None"
+                await ws.send_json({"a": 1})
+                assert await ws.receive_str() == "echo {\"a\": 1} None"
