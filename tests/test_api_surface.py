@@ -10,22 +10,25 @@ here means the code drifted from what a program written against the documents ex
 from __future__ import annotations
 
 import asyncio
+import gc
 import inspect
 import json
 import socket
+import ssl
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 from aiohttp import web
-from multidict import CIMultiDict
+from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
 import cyhttp
 import cyhttp as aiohttp  # the promise: programs written for aiohttp run unchanged
 from cyhttp import ClientSession
 
-from .servers import AppServer, app_server, echo_app
+from .proxy_servers import proxy_py
+from .servers import AppServer, app_server, echo_app, raw_server, read_request
 
 KW = inspect.Parameter.KEYWORD_ONLY
 POS = inspect.Parameter.POSITIONAL_OR_KEYWORD
@@ -639,8 +642,6 @@ async def test_module_level_ws_connect_with_a_shared_connector() -> None:
 async def test_module_level_ws_connect_failure_leaves_nothing_open(
     server: AppServer, recwarn: pytest.WarningsRecorder
 ) -> None:
-    import gc
-
     with pytest.raises(aiohttp.WSServerHandshakeError) as info:
         await aiohttp.ws_connect(server.url("/status/404"))
     assert info.value.code == info.value.status == 404
@@ -659,8 +660,6 @@ def _closed_port() -> int:
 
 async def test_module_level_ws_connect_through_proxy_py() -> None:
     """The real ``proxy.py`` (tests/proxy_servers.py) carries ws:// in a CONNECT tunnel."""
-    from .proxy_servers import proxy_py
-
     async with app_server(ws_echo_app()) as srv:
         with proxy_py() as proxy:
             url = srv.url("/ws").with_scheme("ws")
@@ -668,4 +667,234 @@ async def test_module_level_ws_connect_through_proxy_py() -> None:
                 await ws.send_str("via proxy")
                 assert await ws.receive_str() == "echo via proxy None"
                 await ws.send_json({"a": 1})
-                assert await ws.receive_str() == "echo {\"a\": 1} None"
+                assert await ws.receive_str() == 'echo {"a": 1} None'
+
+
+# ---------------------------------------------------------------- the exception tree
+
+#: (exception, its documented parents) from API.md's tree (which settles the seed's doubts)
+EXCEPTION_TREE: list[tuple[str, tuple[type, ...]]] = [
+    ("ClientError", (Exception,)),
+    ("ClientResponseError", (aiohttp.ClientError,)),
+    ("ContentTypeError", (aiohttp.ClientResponseError,)),
+    ("WSServerHandshakeError", (aiohttp.ClientResponseError,)),
+    ("ClientHttpProxyError", (aiohttp.ClientResponseError,)),
+    ("TooManyRedirects", (aiohttp.ClientResponseError,)),
+    ("ClientConnectionError", (aiohttp.ClientError,)),
+    ("ClientOSError", (aiohttp.ClientConnectionError, OSError)),
+    ("ClientConnectorError", (aiohttp.ClientOSError,)),
+    ("ClientSSLError", (aiohttp.ClientConnectorError,)),
+    (
+        "ClientConnectorCertificateError",
+        (aiohttp.ClientSSLError, ssl.CertificateError),
+    ),
+    ("ClientConnectorSSLError", (aiohttp.ClientSSLError, ssl.SSLError)),
+    ("ClientProxyConnectionError", (aiohttp.ClientConnectorError,)),
+    ("ServerConnectionError", (aiohttp.ClientConnectionError,)),
+    ("ServerDisconnectedError", (aiohttp.ServerConnectionError,)),
+    ("ServerTimeoutError", (aiohttp.ServerConnectionError, asyncio.TimeoutError)),
+    ("ServerFingerprintMismatch", (aiohttp.ServerConnectionError,)),
+    ("ClientPayloadError", (aiohttp.ClientError,)),
+    ("InvalidURL", (aiohttp.ClientError, ValueError)),
+]
+
+
+@pytest.mark.parametrize(("name", "parents"), EXCEPTION_TREE, ids=[n for n, _ in EXCEPTION_TREE])
+def test_exception_tree(name: str, parents: tuple[type, ...]) -> None:
+    cls = getattr(aiohttp, name)
+    for parent in parents:
+        assert issubclass(cls, parent), f"{name} is not a {parent.__name__}"
+    # no other ClientError branch: e.g. a connection error is never a response error
+    branches = (aiohttp.ClientResponseError, aiohttp.ClientConnectionError)
+    assert sum(issubclass(cls, b) for b in branches) <= 1
+
+
+def test_exception_attributes() -> None:
+    info = aiohttp.RequestInfo(URL("http://h/"), "GET", CIMultiDictProxy(CIMultiDict()))
+    err = aiohttp.ClientResponseError(info, (), status=404, message="Not Found", headers=None)
+    assert (err.request_info, err.code, err.status, err.message) == (info, 404, 404, "Not Found")
+    assert err.history == ()
+    bad = aiohttp.InvalidURL(URL("http:///nohost"))
+    assert bad.url == URL("http:///nohost") and isinstance(bad, ValueError)
+    assert aiohttp.ServerDisconnectedError().message == "Server disconnected"  # as aiohttp 3
+    partial = aiohttp.ServerDisconnectedError(message="HTTP/1.1 200 OK")
+    assert partial.message == "HTTP/1.1 200 OK"
+    assert isinstance(aiohttp.ServerTimeoutError("t"), asyncio.TimeoutError)
+
+
+async def test_invalid_url_carries_a_yarl_url() -> None:
+    async with ClientSession() as session:
+        for bad in ("http:///no-host", "/relative", "ftp://h/"):
+            with pytest.raises(aiohttp.InvalidURL) as info:
+                await session.get(bad)
+            assert isinstance(info.value.url, URL) and info.value.url == URL(bad)
+
+
+# ---------------------------------------------------------- responses and requests
+
+
+async def test_close_versus_release(server: AppServer) -> None:
+    """``release()`` (a coroutine in 2.3: awaiting it works) pools a fully read
+    connection; ``close()`` drops the connection and fails the unread body."""
+    async with ClientSession() as session:
+        resp = await session.get(server.url("/bytes/10"))
+        assert await resp.read() == bytes(range(10))
+        await resp.release()
+        resp = await session.get(server.url("/bytes/10"))
+        await resp.read()
+        resp.close()  # the body was complete: the connection was pooled already
+        assert server.connections == 1
+
+        big = await session.get(server.url("/bytes/1000000"))
+        assert big.connection is not None
+        transport = big.connection.transport
+        big.close()
+        assert big.closed and big.connection is None
+        assert transport is not None and transport.is_closing()
+        with pytest.raises(aiohttp.ClientConnectionError):
+            await big.content.read()
+
+        half = await session.get(server.url("/bytes/1000000"))
+        await half.content.readexactly(10)
+        half.release()  # unread body: the connection is not reusable, it is closed
+        assert half.connection is None
+        async with session.get(server.url("/echo")) as resp:
+            assert resp.status == 200
+    assert server.connections == 3
+
+
+async def test_request_info_fields(server: AppServer) -> None:
+    assert aiohttp.RequestInfo._fields[:3] == ("url", "method", "headers")
+    async with (
+        ClientSession() as session,
+        session.post(server.url("/echo#frag"), data=b"x", headers={"X-A": "1"}) as resp,
+    ):
+        info = resp.request_info
+        url, method, headers = info[:3]
+        assert url == info.url == server.url("/echo")
+        assert method == info.method == "POST"
+        assert headers is info.headers and headers["X-A"] == "1"
+        assert headers["Host"] == f"127.0.0.1:{server.port}"
+        assert info.real_url == server.url("/echo#frag")  # aiohttp 3: as given
+        assert isinstance(resp.raw_headers, tuple)
+        assert all(type(k) is bytes and type(v) is bytes for k, v in resp.raw_headers)
+    assert aiohttp.RequestInfo(url, "GET", headers).real_url == url
+
+
+async def test_requote_redirect_url() -> None:
+    """The document: set it False when a server needs the redirect URL as it sent it."""
+    targets: list[bytes] = []
+
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while True:
+            head = await read_request(reader)
+            line = head.split(b"\r\n", 1)[0]
+            if line.startswith(b"GET /start"):
+                writer.write(
+                    b"HTTP/1.1 302 Found\r\nLocation: /t/%7Ex?q=%41%2F\r\nContent-Length: 0\r\n\r\n"
+                )
+            else:
+                targets.append(line.split(b" ")[1])
+                writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+            await writer.drain()
+
+    async with raw_server(handler) as srv, ClientSession() as session:
+        assert session.requote_redirect_url is True
+        async with session.get(srv.url("/start")) as resp:
+            assert await resp.text() == "ok"
+        session.requote_redirect_url = False
+        async with session.get(srv.url("/start")) as resp:
+            assert resp.url.raw_path_qs == "/t/%7Ex?q=%41%2F"
+    # requoted as yarl does for aiohttp: unreserved and query-safe escapes decoded
+    assert targets == [b"/t/~x?q=A/", b"/t/%7Ex?q=%41%2F"]
+
+
+async def test_response_attributes_from_the_document(server: AppServer) -> None:
+    async with (
+        ClientSession() as session,
+        session.get(server.url("/redirect/302?to=/bytes/3")) as resp,
+    ):
+        assert resp.version == aiohttp.HttpVersion11 == aiohttp.HttpVersion(1, 1)
+        assert (resp.status, resp.reason, resp.method) == (200, "OK", "GET")
+        assert resp.url == server.url("/bytes/3")
+        assert resp.content_type == "application/octet-stream"
+        assert resp.charset is None
+        assert [r.status for r in resp.history] == [302]
+        assert isinstance(resp.history, tuple)
+        assert await resp.text("latin-1") == "\x00\x01\x02"
+    assert aiohttp.HttpVersion10 == (1, 0)
+
+
+# ------------------------------------------------------------------------ BasicAuth
+
+
+def test_basic_auth_encode_decode_from_url() -> None:
+    auth = aiohttp.BasicAuth("user", "pa:ss wörd")
+    header = auth.encode()
+    assert header.startswith("Basic ")
+    assert aiohttp.BasicAuth.decode(header) == auth
+    utf8 = aiohttp.BasicAuth("ü", "ß", encoding="utf-8")
+    assert aiohttp.BasicAuth.decode(utf8.encode(), encoding="utf-8") == utf8
+    assert aiohttp.BasicAuth("u").password == ""
+    assert aiohttp.BasicAuth.from_url(URL("http://u:p@h/")) == aiohttp.BasicAuth("u", "p")
+    assert aiohttp.BasicAuth.from_url(URL("http://u@h/")) == aiohttp.BasicAuth("u", "")
+    assert aiohttp.BasicAuth.from_url(URL("http://h/")) is None
+    for bad in ("Basic", "Digest abc", "Basic !!!", "Basic " + "bm9jb2xvbg=="):
+        with pytest.raises(ValueError):
+            aiohttp.BasicAuth.decode(bad)
+    with pytest.raises(ValueError):
+        aiohttp.BasicAuth("a:b", "c")
+
+
+# --------------------------------------------------------------------- connectors
+
+
+def test_connector_properties_from_the_document() -> None:
+    conn = aiohttp.TCPConnector(
+        verify_ssl=False, family=socket.AF_INET, limit=7, limit_per_host=2, force_close=True
+    )
+    assert (conn.verify_ssl, conn.family, conn.limit, conn.limit_per_host) == (
+        False,
+        socket.AF_INET,
+        7,
+        2,
+    )
+    assert conn.force_close and not conn.closed
+    assert conn.ssl_context is None and conn.fingerprint is None and conn.dns_cache is True
+    assert isinstance(conn._resolver, aiohttp.DefaultResolver)
+    assert aiohttp.DefaultResolver is aiohttp.ThreadResolver
+    conn.close()
+    assert conn.closed
+    ctx = ssl.create_default_context()
+    with_context = aiohttp.TCPConnector(ssl_context=ctx)
+    assert with_context.ssl_context is ctx and with_context.verify_ssl
+    with_context.close()
+    digest = bytes(range(32))
+    pinned = aiohttp.TCPConnector(fingerprint=digest)
+    assert pinned.fingerprint == digest
+    pinned.close()
+    for weak in (bytes(16), bytes(20)):  # MD5 and SHA-1 sizes
+        with pytest.raises(ValueError):
+            aiohttp.TCPConnector(fingerprint=weak)
+    unlimited = aiohttp.BaseConnector(limit=None, limit_per_host=None)
+    assert not unlimited.limit and not unlimited.limit_per_host
+    unlimited.close()
+    assert aiohttp.UnixConnector("/tmp/x.sock").path == "/tmp/x.sock"
+
+
+async def test_keepalive_timeout_zero_disables_keep_alive(server: AppServer) -> None:
+    async with ClientSession(connector=aiohttp.TCPConnector(keepalive_timeout=0)) as session:
+        for _ in range(2):
+            async with session.get(server.url("/echo")) as resp:
+                await resp.read()
+    assert server.connections == 2
+
+
+async def test_one_shot_request_api(server: AppServer) -> None:
+    async with aiohttp.request(
+        "POST", server.url("/echo"), data=b"x", cookies={"c": "1"}, encoding="utf-8"
+    ) as resp:
+        got = await resp.json()
+        assert got["body"] == "x" and headers_of(got)["Cookie"] == "c=1"
+    resp = await aiohttp.request("GET", str(server.url("/bytes/5")))
+    assert await resp.read() == bytes(range(5))
