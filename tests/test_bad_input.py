@@ -293,7 +293,9 @@ def ws_handler(frames: bytes, linger: float = 5.0) -> RawHandler:
                 key = line.split(b":", 1)[1].strip()
         writer.write(
             b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
-            b"Connection: Upgrade\r\nSec-WebSocket-Accept: " + _ws_accept(key) + b"\r\n\r\n"
+            b"Connection: Upgrade\r\nSec-WebSocket-Accept: "
+            + _ws_accept(key)
+            + b"\r\n\r\n"
             + frames
         )
         await writer.drain()

@@ -255,9 +255,7 @@ async def test_100_continue_then_reset_while_sending_the_body() -> None:
 
     async with fault_server(fault) as srv, ClientSession() as session:
         with pytest.raises((cyhttp.ServerDisconnectedError, cyhttp.ClientOSError)):
-            await session.post(
-                srv.url("/fault"), data=b"p" * (4 << 20), expect100=True, timeout=10
-            )
+            await session.post(srv.url("/fault"), data=b"p" * (4 << 20), expect100=True, timeout=10)
         await assert_healthy(session, srv)
 
 
@@ -601,3 +599,29 @@ async def test_connection_lost_while_a_complete_body_is_still_compressed(
         got += piece
     assert bytes(got) == plain
     assert not proto.busy
+
+
+async def test_stale_pool_retry_uses_a_fresh_connection() -> None:
+    """Every idle connection went stale at once (the server dropped them all, as after a
+    restart or a keep-alive timeout): the one retry must not pick another stale one."""
+
+    async def handler(reader: Reader, writer: Writer) -> None:
+        await read_request(reader)
+        writer.write(OK)
+        await writer.drain()
+        await read_request(reader)  # a second request on this connection: hang up
+        writer.close()
+
+    async with raw_server(handler) as srv, ClientSession() as session:
+
+        async def first() -> None:
+            async with session.get(srv.url()) as resp:
+                assert await resp.read() == b"ok"
+
+        await asyncio.gather(*(first() for _ in range(3)))
+        connector = session.connector
+        assert connector is not None
+        assert sum(len(c) for c in connector._conns.values()) == 3
+        async with session.get(srv.url()) as resp:
+            assert await resp.read() == b"ok"
+        assert srv.connections == 4  # three stale ones, then exactly one fresh

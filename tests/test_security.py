@@ -93,6 +93,7 @@ async def test_injection_is_refused_before_sending(case: dict[str, Any]) -> None
 async def test_session_level_injection_is_refused() -> None:
     """Session defaults are checked too: default headers when a request is made, cookies
     as soon as they are given to the jar."""
+
     async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         await read_request(reader)
 
