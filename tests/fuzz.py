@@ -36,7 +36,6 @@ import asyncio
 import base64
 import hashlib
 import json
-import os
 import random
 import sys
 import time
