@@ -145,8 +145,16 @@ class ClientSession:
     ) -> None:
         """``max_decompressed_size`` (bytes, default 256 MiB; None or 0 = no bound) stops a
         compressed response body whose decoded size exceeds it with ClientPayloadError, so
-        a decompression bomb cannot exhaust memory. ``request(...)`` may override it."""
+        a decompression bomb cannot exhaust memory. ``request(...)`` may override it.
+
+        ``proxies`` appears (undocumented) in the 2.3 reference's signature; only its
+        default, None, is accepted: a value would otherwise be silently ignored."""
         warn_loop(loop)
+        if proxies is not None:
+            raise TypeError(
+                "proxies= is not supported: pass proxy= per request, or trust_env=True to "
+                "use the HTTP_PROXY/HTTPS_PROXY environment variables"
+            )
         if timeout is not sentinel and (read_timeout is not None or conn_timeout is not None):
             raise ValueError("timeout= and read_timeout/conn_timeout are exclusive")
         if connector is None:

@@ -898,3 +898,15 @@ async def test_one_shot_request_api(server: AppServer) -> None:
         assert got["body"] == "x" and headers_of(got)["Cookie"] == "c=1"
     resp = await aiohttp.request("GET", str(server.url("/bytes/5")))
     assert await resp.read() == bytes(range(5))
+
+
+def test_session_proxies_argument_is_never_silently_ignored() -> None:
+    """``proxies=None`` (in the reference's signature, undocumented) is accepted; a value
+    is refused loudly rather than sending requests without the proxy."""
+    with pytest.raises(TypeError, match="proxy="):
+        ClientSession(proxies={"http": "http://127.0.0.1:3128"})
+
+
+async def test_session_proxies_none_is_accepted() -> None:
+    async with ClientSession(proxies=None) as session:
+        assert not session.closed
