@@ -469,10 +469,11 @@ class BaseConnector:
     async def _create_user_connection(self, req: Any, traces: Any, timeout: Any) -> ResponseHandler:
         """Call an aiohttp-style override and accept what it returns: the protocol, or the
         ``(transport, protocol)`` pair."""
+        result: Any
         if self._create_style == _CREATE_AIOHTTP3:
             result = await self._create_connection(req, traces, timeout)  # type: ignore[call-arg]
         else:
-            result = await self._create_connection(req)  # type: ignore[call-arg]
+            result = await self._create_connection(req)
         proto = result[1] if isinstance(result, tuple) and len(result) == 2 else result
         if not isinstance(proto, ResponseHandler):
             if isinstance(result, tuple) and len(result) == 2 and result[0] is not None:
