@@ -27,7 +27,7 @@ import cyhttp
 import cyhttp as aiohttp  # the promise: programs written for aiohttp run unchanged
 from cyhttp import ClientSession
 
-from .proxy_servers import proxy_py
+from .proxy_servers import proxy_py, recording_proxy
 from .servers import AppServer, app_server, echo_app, raw_server, read_request
 
 KW = inspect.Parameter.KEYWORD_ONLY
@@ -910,3 +910,30 @@ def test_session_proxies_argument_is_never_silently_ignored() -> None:
 async def test_session_proxies_none_is_accepted() -> None:
     async with ClientSession(proxies=None) as session:
         assert not session.closed
+
+
+async def test_cookies_in_proxy_mode_belong_to_the_target(server: AppServer) -> None:
+    """API.md: through a proxy, cookies are still stored and sent per target host."""
+    jar = aiohttp.CookieJar(unsafe=True)  # the target is an IP address
+    async with recording_proxy() as proxy, ClientSession(cookie_jar=jar) as session:
+        async with session.get(server.url("/setcookie?k=v"), proxy=proxy.url) as resp:
+            assert resp.status == 200
+        assert [m.value for m in jar.filter_cookies(server.url("/")).values()] == ["v"]
+        async with session.get(server.url("/echo"), proxy=proxy.url) as resp:
+            assert headers_of(await resp.json())["Cookie"] == "k=v"
+    # the proxy saw absolute-form requests for the target
+    assert all(f"127.0.0.1:{server.port}".encode() in head for head in proxy.heads)
+
+
+def test_session_timeouts_from_the_document() -> None:
+    async def make() -> list[aiohttp.ClientTimeout]:
+        out = []
+        for kwargs in ({}, {"read_timeout": 0}, {"read_timeout": 7, "conn_timeout": 2}):
+            async with ClientSession(**kwargs) as session:
+                out.append(session.timeout)
+        return out
+
+    default, disabled, given = asyncio.run(make())
+    assert default.total == 5 * 60  # the document's default: five minutes, all included
+    assert not disabled.total
+    assert (given.total, given.connect) == (7, 2)
