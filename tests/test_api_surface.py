@@ -937,3 +937,30 @@ def test_session_timeouts_from_the_document() -> None:
     assert default.total == 5 * 60  # the document's default: five minutes, all included
     assert not disabled.total
     assert (given.total, given.connect) == (7, 2)
+
+
+def test_aiohttp23_style_loop_usage() -> None:
+    """The reference's pattern: a session made outside any coroutine (``loop=`` given,
+    deprecated and ignored), used by several ``loop.run_until_complete`` calls."""
+    loop = asyncio.new_event_loop()
+    try:
+        server_cm = app_server(echo_app())
+        srv = loop.run_until_complete(server_cm.__aenter__())
+        with pytest.warns(DeprecationWarning):
+            connector = aiohttp.TCPConnector(loop=loop)
+        with pytest.warns(DeprecationWarning):
+            session = aiohttp.ClientSession(connector=connector, loop=loop)
+
+        async def fetch(client: ClientSession) -> str:
+            async with client.get(srv.url("/bytes/4")) as resp:
+                assert resp.status == 200
+                return await resp.text("latin-1")
+
+        assert loop.run_until_complete(fetch(session)) == "\x00\x01\x02\x03"
+        assert loop.run_until_complete(fetch(session)) == "\x00\x01\x02\x03"
+        assert srv.connections == 1  # the pool survives between run_until_complete calls
+        loop.run_until_complete(session.close())
+        assert session.closed and connector.closed
+        loop.run_until_complete(server_cm.__aexit__(None, None, None))
+    finally:
+        loop.close()
