@@ -47,7 +47,10 @@ bench: build $(VENV)/.stamp-bench
 bench-quick: build $(VENV)/.stamp-bench
 	$(PY) -m benchmarks --quick $(BENCH_ARGS)
 
+# coverage-guided with atheris when it installs here (the "fuzz" extra), else the
+# built-in harness; crashes land in fuzz-crashes/
 fuzz: build
+	$(PIP) install 'atheris>=2.3' || echo "atheris does not install here: using the built-in harness"
 	$(PY) -m tests.fuzz $(FUZZ_ARGS)
 
 lint: $(VENV)/.stamp-test

@@ -874,7 +874,17 @@ def _atheris(args: argparse.Namespace) -> int:
             _save(report.failures, Path(args.crash_dir))
             raise RuntimeError(report.failures[0].error)
 
-    argv = [sys.argv[0], f"-runs={args.count}", f"-seed={args.seed}"]
+    corpus = Path(args.corpus)
+    if not corpus.is_dir() or not any(corpus.iterdir()):
+        # seed inputs: structured cases (first byte even: http, odd: ws frames)
+        corpus.mkdir(parents=True, exist_ok=True)
+        rng = random.Random(args.seed)
+        for i in range(200):
+            case = gen_structured_response(rng)
+            (corpus / f"seed-http-{i}").write_bytes(b"\x00" + case.data[:65000])
+            frames = gen_structured_frames(rng, False)
+            (corpus / f"seed-ws-{i}").write_bytes(b"\x01" + frames[:65000])
+    argv = [sys.argv[0], str(corpus), f"-runs={args.count}", f"-seed={args.seed}", "-max_len=65536"]
     if args.seconds:
         argv.append(f"-max_total_time={int(args.seconds)}")
     atheris.instrument_all()  # coverage of the already imported (pure-Python) code
@@ -893,6 +903,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--engine", choices=["auto", "harness", "atheris"], default="auto")
     parser.add_argument("--crash-dir", default="fuzz-crashes")
+    parser.add_argument(
+        "--corpus", default="fuzz-corpus", help="atheris: corpus directory (seeded if empty)"
+    )
     args = parser.parse_args(argv)
     engine = args.engine
     if engine == "auto":
