@@ -122,10 +122,6 @@ def test_documented_module_paths(module: str, names: list[str]) -> None:
 # ---------------------------------------------------------------------- signatures
 
 
-def _session_request(method: str) -> Callable[..., Any]:
-    return getattr(ClientSession, method)
-
-
 #: (callable, [(parameter, default, kind)]) as written in the documents
 SIGNATURES: list[tuple[str, Callable[..., Any], list[tuple[str, Any, Any]]]] = [
     (
@@ -399,8 +395,7 @@ def test_documented_signature(what: str, params: list[tuple[str, Any, Any]]) -> 
         assert name in sig.parameters, f"{what}: no parameter {name!r} in {sig}"
         param = sig.parameters[name]
         if kind is KW:
-            # keyword-only in the document: must be accepted by keyword
-            assert param.kind in (KW, POS), f"{what}({name}) is {param.kind}"
+            assert param.kind is KW, f"{what}({name}) must be keyword-only, is {param.kind}"
         else:
             assert param.kind is POS, f"{what}({name}) must be positional, is {param.kind}"
         if default is not _:
