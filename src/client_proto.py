@@ -38,6 +38,7 @@ from .client_exceptions import (
     ServerDisconnectedError,
     ServerTimeoutError,
 )
+from .deadline import LazyDeadline
 from .http_exceptions import BadHttpMessage, BadHttpPayload, HttpParserError
 from .http_parser import HttpResponseParser
 from .streams import EMPTY_PAYLOAD, Decoder, StreamReader, make_decoder
@@ -88,6 +89,8 @@ class ResponseHandler(asyncio.Protocol):
         self._closed_exc: BaseException | None = None
         self._closed = False
         self.closed_future: asyncio.Future[None] = loop.create_future()
+        #: The whole-request timeout of the request in flight (one lazy timer per socket).
+        self.deadline = LazyDeadline(loop)
         self._read_timeout: float | None = None
         self._read_timer: asyncio.TimerHandle | None = None
         self._last_read = 0.0

@@ -44,6 +44,7 @@ from .client_exceptions import (
 from .client_proto import DEFAULT_MAX_DECOMPRESSED_SIZE, ResponseHandler
 from .client_proxy import add_proxy_headers, uses_tunnel
 from .connector import Connection, ConnectionKey
+from .deadline import LazyDeadline
 from .formdata import FormData, needs_multipart
 from .helpers import DONE, BasicAuth, Fingerprint, content_type_of
 from .http_writer import BodyFramer, build_head, check_method
@@ -382,9 +383,8 @@ class ClientRequest:
         response = response_class(self.method, self.original_url, request=self, **resp_kw)
         response._attach(conn)
         if deadline is not None:
-            response._deadline = proto._loop.call_at(
-                deadline, _deadline_expired, weakref.ref(response), self.url
-            )
+            timer = response._deadline = proto.deadline
+            timer.arm(deadline, _deadline_expired, weakref.ref(response))
         continue_waiter: asyncio.Future[None] | None = None
         informational = None
         if self.expect100 and self.body is not None:
@@ -509,7 +509,7 @@ class ClientResponse:
     _head: ResponseHead | None = None
     _body: bytes | None = None
     _writer: asyncio.Future[None] | None = None
-    _deadline: asyncio.TimerHandle | None = None
+    _deadline: LazyDeadline | None = None
     _closed = True
     _cookies: SimpleCookie | None = None
 
@@ -581,10 +581,10 @@ class ClientResponse:
                 writer.exception()  # retrieved; errors were reported through the protocol
 
     def _cancel_deadline(self) -> None:
-        handle = self._deadline
-        if handle is not None:
+        timer = self._deadline
+        if timer is not None:
             self._deadline = None
-            handle.cancel()
+            timer.disarm(weakref.ref(self))
 
     def _on_deadline(self, exc: BaseException) -> None:
         """The whole-request timeout fired: fail whatever is pending, never pool."""
@@ -847,9 +847,11 @@ class ClientResponse:
         self.release()
 
 
-def _deadline_expired(ref: weakref.ref[ClientResponse], url: URL) -> None:
+def _deadline_expired(ref: weakref.ref[ClientResponse]) -> None:
     resp = ref()
     if resp is not None:
+        req = resp._request
+        url = req.url if req is not None else resp._url
         resp._on_deadline(ServerTimeoutError(f"Timeout of the whole request to {url}"))
 
 
