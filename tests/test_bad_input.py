@@ -282,7 +282,7 @@ def _ws_accept(key: bytes) -> bytes:
     return base64.b64encode(digest)
 
 
-def ws_handler(frames: bytes, linger: float = 5.0) -> RawHandler:
+def ws_handler(frames: bytes, linger: float = 5.0, extensions: bytes = b"") -> RawHandler:
     """A raw server that completes the WebSocket handshake, then writes ``frames``."""
 
     async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -295,6 +295,7 @@ def ws_handler(frames: bytes, linger: float = 5.0) -> RawHandler:
             b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
             b"Connection: Upgrade\r\nSec-WebSocket-Accept: "
             + _ws_accept(key)
+            + (b"\r\nSec-WebSocket-Extensions: " + extensions if extensions else b"")
             + b"\r\n\r\n"
             + frames
         )
@@ -360,4 +361,20 @@ async def test_valid_utf8_split_across_fragments_is_accepted() -> None:
     async with raw_server(ws_handler(frames)) as srv, ClientSession() as session:
         ws = await session.ws_connect(srv.url())
         assert await ws.receive_str(timeout=5) == text
+        await ws.close()
+
+
+async def test_websocket_deflate_bomb_is_stopped_by_max_msg_size() -> None:
+    """permessage-deflate: 64 MiB of zeros in ~64 KiB of frame; max_msg_size bounds the
+    *inflated* message, so it fails with 1009 without inflating it all."""
+    comp = zlib.compressobj(9, zlib.DEFLATED, -15)
+    data = comp.compress(bytes(64 * MIB)) + comp.flush(zlib.Z_SYNC_FLUSH)
+    bomb = frame(0x2, data[:-4], rsv=0x40)
+    handler = ws_handler(bomb, extensions=b"permessage-deflate")
+    async with raw_server(handler) as srv, ClientSession() as session:
+        ws = await session.ws_connect(srv.url(), compress=15, max_msg_size=MIB)
+        msg = await ws.receive(timeout=5)
+        assert msg.type is cyhttp.WSMsgType.ERROR
+        assert getattr(msg.data, "code", None) == 1009
+        assert ws.close_code == 1009
         await ws.close()
