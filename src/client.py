@@ -34,9 +34,10 @@ from .client_proxy import choose_proxy, explicit_proxy
 from .client_reqrep import ClientRequest, ClientResponse, cookie_header
 from .client_ws import ClientWebSocketResponse
 from .client_ws import ws_connect as _ws_connect
-from .connector import BaseConnector, TCPConnector
+from .connector import BaseConnector, Connection, TCPConnector
 from .helpers import (
     DEFAULT_TIMEOUT,
+    DONE,
     BasicAuth,
     ClientTimeout,
     merge_ssl_params,
@@ -109,7 +110,11 @@ class _RequestContextManager(Coroutine[Any, Any, _RetT], Generic[_RetT]):
             return
         # pooled if the body was fully received, closed otherwise
         result = resp.release() if hasattr(resp, "release") else resp.close()
-        if asyncio.iscoroutine(result) or isinstance(result, asyncio.Future):
+        if (
+            result is not None
+            and result is not DONE
+            and (asyncio.iscoroutine(result) or isinstance(result, asyncio.Future))
+        ):
             await result
 
 
@@ -378,7 +383,9 @@ class ClientSession:
             json_body = None
         connector = self._connector
         assert connector is not None
-        loop = asyncio.get_running_loop()
+        # the connector's loop once it has one: get_running_loop() is a getpid() system
+        # call per request on Python 3.11
+        loop = connector._loop or asyncio.get_running_loop()
 
         url = _make_url(str_or_url)
         if params is not None:
@@ -476,7 +483,36 @@ class ClientSession:
                     if len(self._templates) >= 256:
                         self._templates.clear()
                     self._templates[template_key] = req
-            resp = await self._send_once(req, tm, deadline, tuple(history), loop)
+            conn = connector._connect_pooled(req)
+            if conn is None:
+                conn = await self._connect(req, tm, deadline, loop)
+            proto = conn.protocol  # taken now: a failed send detaches it from conn
+            try:
+                resp = await req.send(
+                    conn,
+                    self._response_class,
+                    deadline,
+                    session=self,
+                    history=tuple(history) if history else (),
+                    loop=loop,
+                )
+            except (ServerDisconnectedError, ClientOSError) as exc:
+                if not (
+                    conn.reused
+                    and proto is not None
+                    and not proto.got_bytes
+                    and req.method in _IDEMPOTENT
+                    and req.is_replayable()
+                    and not isinstance(exc, ServerTimeoutError)
+                ):
+                    raise
+                # a pooled connection was found closed: retry once on a fresh one
+                conn.close()
+                req.rewind()
+                resp = None
+            except BaseException:
+                conn.close()
+                raise
             if resp is None:
                 # a pooled connection was found closed: retry once on a fresh one (the
                 # other idle connections to that server are likely just as stale)
@@ -646,22 +682,19 @@ class ClientSession:
         morsels.extend(extra.values())
         return cookie_header(morsels) if morsels else None
 
-    async def _send_once(
+    async def _connect(
         self,
         req: ClientRequest,
         tm: ClientTimeout,
         deadline: float | None,
-        history: tuple[ClientResponse, ...],
         loop: asyncio.AbstractEventLoop,
-    ) -> ClientResponse | None:
-        """Connect and send; None means "the pooled connection was stale, try again"."""
+    ) -> Connection:
+        """A connection when none could be taken from the pool at once (the fast path,
+        ``_connect_pooled``, needs no timeout): wait for a slot or open a new socket."""
         connector = self._connector
         assert connector is not None
         connect_limit = tm.connect
-        conn = connector._connect_pooled(req)
-        if conn is not None:
-            pass  # taken from the pool without waiting: no timeout needed
-        elif deadline is not None or connect_limit:
+        if deadline is not None or connect_limit:
             when = deadline
             if connect_limit:
                 connect_deadline = loop.time() + connect_limit
@@ -675,34 +708,7 @@ class ClientSession:
                 ) from exc
         else:
             conn = await connector.connect(req, None, tm)
-
-        proto = conn.protocol
-        try:
-            resp = await req.send(
-                conn,
-                self._response_class,
-                deadline=deadline,
-                session=self,
-                history=history,
-                loop=loop,
-            )
-        except (ServerDisconnectedError, ClientOSError) as exc:
-            if (
-                conn.reused
-                and proto is not None
-                and not proto.got_bytes
-                and req.method in _IDEMPOTENT
-                and req.is_replayable()
-                and not isinstance(exc, ServerTimeoutError)
-            ):
-                conn.close()
-                req.rewind()
-                return None
-            raise
-        except BaseException:
-            conn.close()
-            raise
-        return resp
+        return conn
 
 
 #: str → URL for recently used request URLs (URL objects are immutable; parsing is not free).

@@ -370,7 +370,10 @@ class ClientRequest:
         conn: Connection,
         response_class: type[ClientResponse],
         deadline: float | None = None,
-        **resp_kw: Any,
+        *,
+        session: Any = None,
+        history: tuple[ClientResponse, ...] = (),
+        loop: asyncio.AbstractEventLoop | None = None,
     ) -> ClientResponse:
         """Write the request on ``conn`` and wait for the response head.
 
@@ -380,7 +383,14 @@ class ClientRequest:
         if proto is None:
             raise ClientConnectionError("connection is closed")
         head = self._head
-        response = response_class(self.method, self.original_url, request=self, **resp_kw)
+        response = response_class(
+            self.method,
+            self.original_url,
+            request=self,
+            session=session,
+            history=history,
+            loop=loop,
+        )
         response._attach(conn)
         if deadline is not None:
             timer = response._deadline = proto.deadline
@@ -437,7 +447,7 @@ class ClientRequest:
         except BaseException:
             response._abort()
             raise
-        await response._start(parsed)
+        response._start(parsed)
         return response
 
     async def _write_after_continue(
@@ -550,7 +560,7 @@ class ClientResponse:
 
         proto.on_message_done = done
 
-    async def _start(self, parsed: tuple[ResponseHead, StreamReader]) -> None:
+    def _start(self, parsed: tuple[ResponseHead, StreamReader]) -> None:
         head, payload = parsed
         self._head = head
         self.version = head.version
@@ -717,8 +727,13 @@ class ClientResponse:
         if self._body is None:
             if self._closed and self._connection is None and not self.content.is_eof():
                 raise ClientConnectionError("Connection closed")
+            content = self.content
             try:
-                self._body = await self.content.read()
+                if content.is_eof():
+                    # the whole body is buffered already: take it without suspending
+                    self._body = content.read_nowait()
+                else:
+                    self._body = await content.read()
             except BaseException:
                 self._abort()
                 raise
