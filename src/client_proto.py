@@ -175,6 +175,9 @@ class ResponseHandler(asyncio.Protocol):
         self._closed = True
         self.should_close = True
         self._cancel_read_timer()
+        # the lazy whole-request timer may be minutes away: a closed socket must not keep
+        # it (and this protocol) scheduled until then
+        self.deadline.close()
         receiver = self._receiver
         if receiver is not None:
             if exc is None:
