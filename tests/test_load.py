@@ -31,6 +31,7 @@ import pytest
 
 import cyhttp
 from cyhttp import ClientSession, ClientTimeout, TCPConnector
+from cyhttp.client_proto import ResponseHandler
 
 REQUESTS = int(os.environ.get("CYHTTP_LOAD_REQUESTS", "20000"))
 LIMIT = 100
@@ -215,6 +216,10 @@ async def test_many_requests_through_one_pool(server_port: int) -> None:
         gc.collect()
     pending = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
     fds_after = me.num_fds()
+    # what a leak keeps alive: protocols of closed connections, or their timers
+    protocols = sum(isinstance(o, ResponseHandler) for o in gc.get_objects())
+    loop = asyncio.get_running_loop()
+    timers = [h for h in getattr(loop, "_scheduled", []) if not h.cancelled()]
 
     report = {
         "requests": REQUESTS,
@@ -233,6 +238,8 @@ async def test_many_requests_through_one_pool(server_port: int) -> None:
         "server_max_open_connections": stats["max_open"],
         "server_connections_accepted": stats["accepted"],
         "implementation": "pure-Python" if cyhttp._compat.NO_EXTENSIONS else "compiled",
+        "protocols_alive_after_close": protocols,
+        "timers_pending_after_close": len(timers),
     }
     print("\nload:", json.dumps(report, indent=1))
     if os.environ.get("CYHTTP_LOAD_REPORT"):
@@ -248,3 +255,4 @@ async def test_many_requests_through_one_pool(server_port: int) -> None:
     leaks = [w for w in caught if issubclass(w.category, ResourceWarning)]
     assert not leaks, [str(w.message) for w in leaks[:5]]
     assert not pending, pending
+    assert protocols == 0 and not timers, report
