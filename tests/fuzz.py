@@ -85,6 +85,9 @@ class Case:
     ws_head: str = ""
     ws_compress: int = 0
     redirects: bool = False
+    #: for ws: the messages receive() must return when the frames are well-formed, as
+    #: [type name, text or hex] pairs, ending with ["CLOSE", code] or ["CLOSED", None]
+    ws_expected: list[list[Any]] | None = None
 
     def to_json(self) -> str:
         d = dict(self.__dict__)
@@ -523,10 +526,57 @@ def gen_structured_frames(rng: random.Random, compress: bool) -> bytes:
     return bytes(out)
 
 
+def gen_valid_frames(rng: random.Random, compress: bool) -> tuple[bytes, list[list[Any]]]:
+    """Well-formed frames and the messages they must produce (pings and pongs are
+    answered or absorbed by ``autoping``; a CLOSE ends the conversation)."""
+    out = bytearray()
+    expected: list[list[Any]] = []
+    for _ in range(rng.randint(0, 6)):
+        kind = rng.choice(["text", "binary", "ping", "pong", "frag", "deflated"])
+        text = rng.choice(["hello", "", "héllo ✓", "\U0001f600" * 3, "y" * 300])
+        raw = text.encode()
+        if kind == "text":
+            out += _frame(0x1, raw, length=rng.choice(["min", "min", "16", "64"]))
+            expected.append(["TEXT", text])
+        elif kind == "binary":
+            data = rng.randbytes(rng.randint(0, 3000))
+            out += _frame(0x2, data)
+            expected.append(["BINARY", data.hex()])
+        elif kind == "ping":
+            out += _frame(0x9, rng.randbytes(rng.randint(0, 125)))
+        elif kind == "pong":
+            out += _frame(0xA, rng.randbytes(rng.randint(0, 20)))
+        elif kind == "frag":
+            pieces = sorted(rng.sample(range(len(raw) + 1), min(2, len(raw) + 1)))
+            parts = [raw[: pieces[0]], raw[pieces[0] : pieces[-1]], raw[pieces[-1] :]]
+            for i, part in enumerate(parts):
+                out += _frame(0x1 if i == 0 else 0x0, part, fin=i == len(parts) - 1)
+                if i < len(parts) - 1 and rng.random() < 0.3:
+                    out += _frame(0x9, b"between")
+            expected.append(["TEXT", text])
+        elif compress:  # deflated
+            msg = raw * rng.randint(1, 50)
+            out += _frame(0x1, _deflate_message(msg), rsv=0x40)
+            expected.append(["TEXT", msg.decode()])
+    if rng.random() < 0.5:
+        code = rng.choice([1000, 1001, 1003, 1008, 1011, 3000, 4999])
+        out += _frame(0x8, code.to_bytes(2, "big") + rng.choice([b"", b"bye", "ç".encode()]))
+        expected.append(["CLOSE", code])
+    else:
+        expected.append(["CLOSED", None])
+    return bytes(out), expected
+
+
 def gen_ws_case(rng: random.Random) -> Case:
     compress = rng.choice([0, 0, 15])
     pick = rng.random()
-    if pick < 0.15:
+    if pick < 0.25:
+        frames, expected = gen_valid_frames(rng, bool(compress))
+        case = Case("ws", frames, "structured", ws_compress=compress, ws_expected=expected)
+        if rng.random() < 0.3 and len(frames) > 1:
+            case.cuts = tuple(sorted(rng.sample(range(1, len(frames)), min(3, len(frames) - 1))))
+        return case
+    if pick < 0.35:
         frames, origin = rng.randbytes(rng.randint(0, 400)), "random"
     elif pick < 0.5:
         frames, origin = (
@@ -634,10 +684,13 @@ class FuzzServer:
             writer.write(data[start:])
             await writer.drain()
             if case.kind == "ws":
-                # let the client answer (a CLOSE echo, PONGs) before we hang up
-                await asyncio.sleep(0.01)
+                # half-close, then read what the client still sends (PONGs, its CLOSE) until
+                # it hangs up: closing on unread bytes would turn our FIN into an RST
+                writer.write_eof()
+                await asyncio.wait_for(reader.read(), CASE_TIMEOUT)
         except (
             ConnectionError,
+            TimeoutError,
             asyncio.IncompleteReadError,
             asyncio.LimitOverrunError,
             ValueError,
@@ -683,6 +736,7 @@ class Report:
     outcomes: dict[str, int] = field(default_factory=dict)
     failures: list[Failure] = field(default_factory=list)
     checked_bodies: int = 0
+    checked_messages: int = 0
 
     def count(self, name: str) -> None:
         self.outcomes[name] = self.outcomes.get(name, 0) + 1
@@ -711,16 +765,24 @@ async def _run_http(session: ClientSession, url: str, case: Case, report: Report
 
 async def _run_ws(session: ClientSession, url: str, case: Case, report: Report) -> None:
     ws = await session.ws_connect(url, compress=case.ws_compress, max_msg_size=100_000, timeout=2)
+    got: list[list[Any]] = []
     try:
         for _ in range(50):
             msg = await ws.receive(timeout=CASE_TIMEOUT)
             if msg.type in (WSMsgType.CLOSED, WSMsgType.ERROR, WSMsgType.CLOSE):
                 report.count(f"ws {msg.type.name}")
+                got.append([msg.type.name, msg.data if msg.type is WSMsgType.CLOSE else None])
                 break
+            data = msg.data.hex() if isinstance(msg.data, bytes) else msg.data
+            got.append([msg.type.name, data])
         else:
             report.count("ws many messages")
     finally:
         await ws.close()
+    if case.ws_expected is not None:
+        if got != case.ws_expected:
+            raise AssertionError(f"wrong messages: {got!r:.300} != {case.ws_expected!r:.300}")
+        report.checked_messages += 1
 
 
 async def run_one(
@@ -738,7 +800,8 @@ async def run_one(
         # every case ends with the server closing: waiting out the timeout is a hang
         report.failures.append(Failure(case, f"hang: {exc!r}", traceback.format_exc()))
     except cyhttp.ClientError as exc:
-        if case.expected is not None:  # a well-formed response must not be refused
+        if case.expected is not None or case.ws_expected is not None:
+            # a well-formed response (or frame stream) must not be refused
             report.failures.append(Failure(case, f"refused: {exc!r}", traceback.format_exc()))
         else:
             report.count(type(exc).__name__)
@@ -785,7 +848,8 @@ async def run_campaign(campaign: Campaign) -> Report:
             async def worker() -> None:
                 while (item := await queue.get()) is not None:
                     ident, case = item
-                    use = fresh if case.expected is not None else session
+                    checked = case.expected is not None or case.ws_expected is not None
+                    use = fresh if checked else session
                     await run_one(use, server, ident, case, report)
 
             workers = [asyncio.ensure_future(worker()) for _ in range(campaign.concurrency)]
@@ -843,6 +907,7 @@ def _harness(args: argparse.Namespace) -> int:
     print(f"implementation: {impl}")
     print(f"{report.cases} cases in {took:.1f} s (seed {args.seed})")
     print(f"bodies checked against the expected answer: {report.checked_bodies}")
+    print(f"websocket conversations checked message by message: {report.checked_messages}")
     for name, n in sorted(report.outcomes.items(), key=lambda kv: -kv[1]):
         print(f"  {n:8d}  {name}")
     if report.failures:

@@ -4,7 +4,8 @@ Fixed seed, fixed count: the same inputs on every run, sized to take well under 
 per implementation (``make test`` runs the suite once compiled and once pure-Python).
 The only outcomes allowed are a parsed response (with exactly the expected status and
 body whenever the generator built a well-formed response) or a ClientError; WebSocket
-receives end in CLOSE/CLOSED/ERROR messages. No other exception, no hang, no connection
+receives end in CLOSE/CLOSED/ERROR messages (and give exactly the expected messages when
+the frames were well-formed). No other exception, no hang, no connection
 left acquired. ``make fuzz`` runs the same harness with a larger budget.
 """
 
@@ -66,6 +67,7 @@ async def test_fuzz_responses_and_frames_through_the_stack() -> None:
     # the generators must keep reaching every kind of outcome, or the fuzzing is hollow
     outcomes = report.outcomes
     assert report.checked_bodies > COUNT // 10
+    assert report.checked_messages > COUNT // 50
     for name in (
         "ok 2xx",
         "ClientResponseError",
