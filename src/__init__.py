@@ -3,11 +3,19 @@
 ``import cyhttp as aiohttp`` is the promise: every public name of the aiohttp 2.3 client
 (and the modern additions in API.md) is re-exported here. ``IMPLEMENTATION`` says whether
 the compiled modules (``"compiled"``) or the pure-Python twins (``"python"``) are in use.
+
+What a plain request does not need is imported on first use (PEP 562 ``__getattr__``): the
+cookie jar classes and FormData here, the WebSocket codec in :mod:`cyhttp.client_ws`.
+``import cyhttp`` stays cheap, and ``cyhttp.CookieJar`` or ``from cyhttp import FormData``
+work as before.
 """
+
+import importlib
+from typing import Any
 
 from multidict import CIMultiDict, CIMultiDictProxy, MultiDict, MultiDictProxy
 
-from . import _compat, http_websocket  # noqa: F401  (selects the websocket twin now)
+from . import _compat
 from ._models import (
     HttpVersion,
     HttpVersion10,
@@ -42,15 +50,32 @@ from .client_exceptions import (
 from .client_reqrep import ClientRequest, ClientResponse, Fingerprint, RequestInfo
 from .client_ws import ClientWebSocketResponse
 from .connector import BaseConnector, Connection, TCPConnector, UnixConnector
-from .cookiejar import CookieJar, DummyCookieJar
-from .formdata import FormData
 from .helpers import BasicAuth, ClientTimeout
 from .http_parser import HttpResponseParser
 from .resolver import AsyncResolver, DefaultResolver, ThreadResolver
 from .streams import StreamReader
 
-#: "compiled", "python" or "mixed": which implementation of the hot path is in use.
-IMPLEMENTATION: str = _compat.implementation()
+#: public name → the module that defines it, imported when the name is first asked for
+_LAZY = {
+    "CookieJar": ".cookiejar",
+    "DummyCookieJar": ".cookiejar",
+    "FormData": ".formdata",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name == "IMPLEMENTATION":
+        # "compiled", "python" or "mixed": which implementation of the hot path is in use
+        # (the websocket twin is chosen now, so that the answer covers every module)
+        importlib.import_module(".http_websocket", __name__)
+        value: Any = _compat.implementation()
+    elif name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name], __name__), name)
+    else:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    globals()[name] = value
+    return value
+
 
 __all__ = (
     "IMPLEMENTATION",

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
-import netrc
 import os
 import ssl as ssl_mod
 from collections.abc import Mapping
@@ -46,6 +45,8 @@ from .helpers import BasicAuth
 from .http_writer import build_head
 
 if TYPE_CHECKING:
+    import netrc
+
     from .client_proto import ResponseHandler
     from .connector import TCPConnector
 
@@ -208,6 +209,8 @@ def _load_netrc(path: Path) -> netrc.netrc | None:
     cached = _NETRC_CACHE.get(str(path))
     if cached is not None and cached[0] == stamp:
         return cached[1]
+    import netrc  # only with trust_env: not loaded with the package
+
     try:
         parsed: netrc.netrc | None = netrc.netrc(str(path))
     except (OSError, netrc.NetrcParseError):

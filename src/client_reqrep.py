@@ -25,7 +25,7 @@ import warnings
 import weakref
 from collections.abc import Callable, Iterable, Mapping
 from http.cookies import CookieError, Morsel, SimpleCookie
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import urlencode
 
 from multidict import CIMultiDict, CIMultiDictProxy, MultiDict, MultiDictProxy
@@ -45,10 +45,12 @@ from .client_proto import DEFAULT_MAX_DECOMPRESSED_SIZE, ResponseHandler
 from .client_proxy import add_proxy_headers, uses_tunnel
 from .connector import Connection, ConnectionKey
 from .deadline import LazyDeadline
-from .formdata import FormData, needs_multipart
 from .helpers import DONE, BasicAuth, Fingerprint, content_type_of
 from .http_writer import BodyFramer, build_head, check_method
 from .streams import EMPTY_PAYLOAD, StreamReader, supported_encodings
+
+if TYPE_CHECKING:
+    from .formdata import FormData
 
 __all__ = ("ClientRequest", "ClientResponse", "Fingerprint", "RequestInfo")
 
@@ -243,8 +245,7 @@ class ClientRequest:
         elif isinstance(data, str):
             body = data.encode("utf-8")
             ctype = "text/plain; charset=utf-8"
-        elif isinstance(data, FormData) or needs_multipart(data):
-            form = data if isinstance(data, FormData) else FormData(data)
+        elif (form := _as_form(data)) is not None:
             body, ctype, form_length = form()
             if (
                 form_length is not None
@@ -860,6 +861,18 @@ class ClientResponse:
 
     async def __aexit__(self, *exc: object) -> None:
         self.release()
+
+
+def _as_form(data: Any) -> FormData | None:
+    """``data`` as the FormData to send as multipart/form-data, or None when it is not a
+    form. formdata (and mimetypes) are imported here, on first use, not with the package."""
+    from .formdata import FormData, needs_multipart
+
+    if isinstance(data, FormData):
+        return data
+    if needs_multipart(data):
+        return FormData(data)
+    return None
 
 
 def _deadline_expired(ref: weakref.ref[ClientResponse]) -> None:

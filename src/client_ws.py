@@ -24,21 +24,24 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import hashlib
 import json
 import os
 from collections import deque
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from multidict import CIMultiDict
 
-from . import http_websocket
 from ._models import WSCloseCode, WSMessage, WSMsgType
-from ._ws_deflate import Deflater, Inflater, offer, parse_response
 from .client_exceptions import ClientConnectionError, ServerTimeoutError, WSServerHandshakeError
 from .helpers import DONE, DoneAwaitable
 from .http_exceptions import WebSocketError
+
+if TYPE_CHECKING:
+    from ._ws_deflate import Deflater, Inflater
+
+# The frame codec (a compiled module), permessage-deflate and hashlib are imported on the
+# first WebSocket, not with the package: a program that never opens one never loads them.
 
 __all__ = ("ClientWebSocketResponse", "WebSocketClosedError", "ws_connect")
 
@@ -72,6 +75,8 @@ _EOF = _Eof()
 
 
 def _accept_value(key: str) -> str:
+    import hashlib
+
     return base64.b64encode(hashlib.sha1((key + _GUID).encode("ascii")).digest()).decode()
 
 
@@ -124,6 +129,8 @@ async def ws_connect(
     if origin is not None:
         req_headers["Origin"] = origin
     if compress:
+        from ._ws_deflate import offer
+
         req_headers["Sec-WebSocket-Extensions"] = offer(compress)
 
     resp = await session.request(
@@ -156,6 +163,8 @@ async def ws_connect(
         raise
     # the request's total deadline covered the handshake; the socket now lives on
     resp._cancel_deadline()
+    from . import http_websocket
+
     reader = http_websocket.impl.FrameReader(max_msg_size, inflater=inflater, accept_masked=False)
     ws = ClientWebSocketResponse(
         resp,
@@ -205,6 +214,8 @@ def _check_handshake(
         if extensions:
             raise fail(f"Server accepted extensions that were not offered: {extensions!r}")
         return chosen, None, None
+    from ._ws_deflate import Deflater, Inflater, parse_response
+
     try:
         params = parse_response(extensions, compress)
     except ValueError as exc:
@@ -247,6 +258,8 @@ class ClientWebSocketResponse:
         self._transport = proto.transport
         self._reader = reader
         self._deflater = deflater
+        from . import http_websocket
+
         self._build_frame = http_websocket.impl.build_frame
         self._protocol = protocol
         self._timeout = timeout
