@@ -5,10 +5,12 @@ from __future__ import annotations
 import socket
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping
-from http.cookies import BaseCookie, Morsel
-from typing import Any, TypedDict
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from yarl import URL
+
+if TYPE_CHECKING:
+    from http.cookies import BaseCookie, Morsel
 
 __all__ = ("AbstractCookieJar", "AbstractResolver", "ResolveResult")
 
@@ -65,6 +67,8 @@ class AbstractCookieJar(ABC):
 
     def update_cookies_from_headers(self, headers: Any, response_url: URL) -> None:
         """Store the cookies of raw ``Set-Cookie`` header values received from ``response_url``."""
+        from http.cookies import BaseCookie  # with the first cookies, not at import
+
         cookies: BaseCookie[str] = BaseCookie()
         for header in headers:
             cookies.load(header)

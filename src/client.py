@@ -13,9 +13,8 @@ import inspect
 import json as _json
 import warnings
 from collections.abc import Callable, Coroutine, Generator, Iterable, Mapping
-from http.cookies import BaseCookie, Morsel
 from types import TracebackType
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from multidict import CIMultiDict, istr
 from yarl import URL
@@ -45,6 +44,9 @@ from .helpers import (
     timeout_or_none,
     warn_loop,
 )
+
+if TYPE_CHECKING:
+    from http.cookies import BaseCookie, Morsel
 
 __all__ = ("ClientSession", "request", "ws_connect")
 
@@ -757,6 +759,8 @@ def _merge_params(url: URL, params: Any) -> URL:
 
 
 def _to_cookie(cookies: Any) -> BaseCookie[str]:
+    from http.cookies import BaseCookie, Morsel  # cookies given to a request: rare
+
     if isinstance(cookies, BaseCookie):
         return cookies
     jar: BaseCookie[str] = BaseCookie()

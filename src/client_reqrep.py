@@ -24,7 +24,6 @@ import re
 import warnings
 import weakref
 from collections.abc import Callable, Iterable, Mapping
-from http.cookies import CookieError, Morsel, SimpleCookie
 from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import urlencode
 
@@ -50,12 +49,25 @@ from .http_writer import BodyFramer, build_head, check_method
 from .streams import EMPTY_PAYLOAD, StreamReader, supported_encodings
 
 if TYPE_CHECKING:
+    from http.cookies import Morsel, SimpleCookie
+
     from .formdata import FormData
 
 __all__ = ("ClientRequest", "ClientResponse", "Fingerprint", "RequestInfo")
 
 USER_AGENT = f"cyhttp/{__version__}"
-ACCEPT_ENCODING = ", ".join(supported_encodings())
+_accept_encoding: str | None = None
+
+
+def accept_encoding() -> str:
+    """The Accept-Encoding value: what we can decode (computed on first use: checking for
+    the optional decoders imports them)."""
+    global _accept_encoding
+    if _accept_encoding is None:
+        _accept_encoding = ", ".join(supported_encodings())
+    return _accept_encoding
+
+
 #: Bodies up to this size are joined to the head for a single write.
 _JOIN_LIMIT = 2**16
 _STREAM_PIECE = 2**16
@@ -212,7 +224,7 @@ class ClientRequest:
             and "Accept-Encoding" not in headers
             and self.auto_decompress
         ):
-            headers["Accept-Encoding"] = ACCEPT_ENCODING
+            headers["Accept-Encoding"] = accept_encoding()
         if self.auth is not None:
             headers["Authorization"] = self.auth.encode()
         if self.proxy is not None and not uses_tunnel(self.url):
@@ -681,6 +693,9 @@ class ClientResponse:
     def cookies(self) -> SimpleCookie:
         cookies = self._cookies
         if cookies is None:
+            # http.cookies is imported when first asked for, not with the package
+            from http.cookies import CookieError, SimpleCookie
+
             cookies = self._cookies = SimpleCookie()
             for value in self.set_cookie_values():
                 try:

@@ -611,24 +611,30 @@ class _ZstdDecoder(Decoder):
         return b"".join(out)
 
 
+#: module name → whether it imports; filled on first use (the optional decoders are not
+#: imported with the package: a program that never sends a request never needs them)
+_HAVE: dict[str, bool] = {}
+
+
 def _have(module: str) -> bool:
-    try:
-        __import__(module)
-    except ImportError:
-        return False
-    return True
-
-
-_HAVE_BROTLI = _have("brotli")
-_HAVE_ZSTD = _have("zstandard")
+    found = _HAVE.get(module)
+    if found is None:
+        try:
+            __import__(module)
+        except ImportError:
+            found = False
+        else:
+            found = True
+        _HAVE[module] = found
+    return found
 
 
 def supported_encodings() -> tuple[str, ...]:
     """Content-Encodings we can decode, best first (for Accept-Encoding)."""
     found = ["gzip", "deflate"]
-    if _HAVE_BROTLI:
+    if _have("brotli"):
         found.append("br")
-    if _HAVE_ZSTD:
+    if _have("zstandard"):
         found.append("zstd")
     return tuple(found)
 
@@ -641,8 +647,8 @@ def make_decoder(encoding: str | None) -> Decoder | None:
         return _ZlibDecoder("gzip")
     if encoding == "deflate":
         return _ZlibDecoder("deflate")
-    if encoding == "br" and _HAVE_BROTLI:
+    if encoding == "br" and _have("brotli"):
         return _BrotliDecoder()
-    if encoding == "zstd" and _HAVE_ZSTD:
+    if encoding == "zstd" and _have("zstandard"):
         return _ZstdDecoder()
     return None
