@@ -2,7 +2,8 @@
 
 * Request smuggling from the client side: CR, LF or NUL (and whitespace in the request
   target) in the method, URL, header names and values, cookie values and proxy headers is
-  refused with ValueError/InvalidURL *before a connection is made*.
+  refused *before a connection is made*: ValueError (InvalidURL is one), or
+  http.cookies.CookieError for an illegal cookie name, as the standard library raises it.
 * Credentials stay with their origin: Authorization, Cookie and Proxy-Authorization are
   dropped when a redirect leaves the origin; redirects to non-http(s) schemes are refused;
   proxy credentials go to the proxy only, never through a CONNECT tunnel to the target.
