@@ -375,7 +375,8 @@ class ClientSession:
         encoding: Any = None,
         max_decompressed_size: Any = sentinel,
     ) -> ClientResponse:
-        if self.closed:
+        connector = self._connector
+        if connector is None or connector.closed:
             raise RuntimeError("Session is closed")
         if data is not None and json is not None:
             raise ValueError("data and json parameters can not be used at the same time")
@@ -383,8 +384,6 @@ class ClientSession:
             json_body: bytes | None = self._json_serialize(json).encode("utf-8")
         else:
             json_body = None
-        connector = self._connector
-        assert connector is not None
         # the connector's loop once it has one: get_running_loop() is a getpid() system
         # call per request on Python 3.11
         loop = connector._loop or asyncio.get_running_loop()
@@ -445,7 +444,9 @@ class ClientSession:
             # (immutable once built) is kept and reused
             template_key = (
                 method,
-                url,
+                # the caller's string when it is the whole URL: its hash is cached, a URL's
+                # is computed in Python on every call
+                str_or_url if params is None and type(str_or_url) is str else url,
                 ssl,
                 auto_decompress,
                 read_until_eof,

@@ -589,12 +589,16 @@ class ClientResponse:
 
     def _on_body_done(self) -> None:
         """The protocol finished receiving the body: hand the connection back now."""
-        self._cancel_deadline()
+        timer = self._deadline
+        if timer is not None:
+            self._deadline = None
+            timer.disarm(weakref.ref(self))
         conn = self._connection
         if conn is not None:
             self._connection = None
             conn.release()
-        self._maybe_done_writer()
+        if self._writer is not None:
+            self._maybe_done_writer()
 
     def _maybe_done_writer(self) -> None:
         writer = self._writer
@@ -707,13 +711,13 @@ class ClientResponse:
     def set_cookie_values(self) -> list[str]:
         """The raw Set-Cookie header values (decoded utf-8 with surrogateescape)."""
         head = self._head
-        if head is None:
-            return []
-        return [
-            value.decode("utf-8", "surrogateescape")
-            for name, value in head.raw_headers
-            if len(name) == 10 and name.lower() == b"set-cookie"
-        ]
+        values: list[str] = []
+        if head is not None:
+            # a loop, not a comprehension: this runs for every response (cookie jar)
+            for name, value in head.raw_headers:
+                if len(name) == 10 and name.lower() == b"set-cookie":
+                    values.append(value.decode("utf-8", "surrogateescape"))
+        return values
 
     @property
     def content_type(self) -> str:

@@ -158,6 +158,8 @@ class StreamReader:
         self._eof_waiters_done()
 
     def _eof_waiters_done(self) -> None:
+        if not self._eof_waiters:
+            return  # the usual case: no new list per response
         waiters, self._eof_waiters = self._eof_waiters, []
         for fut in waiters:
             if not fut.done():
