@@ -689,7 +689,7 @@ class FuzzServer:
                 writer.write_eof()
                 await asyncio.wait_for(reader.read(), CASE_TIMEOUT)
         except (
-            ConnectionError,
+            OSError,  # ConnectionError, ENOTCONN from write_eof() after the peer left
             TimeoutError,
             asyncio.IncompleteReadError,
             asyncio.LimitOverrunError,
