@@ -813,23 +813,23 @@ class ClientResponse:
         """The body parsed as JSON; None for an empty body. A Content-Type other than
         ``content_type`` raises ContentTypeError (``content_type=None`` skips the check)."""
         body = await self.read()
-        if content_type:
-            ctype = self.headers.get("Content-Type", "").lower()
-            if content_type not in ctype:
-                raise ContentTypeError(
-                    self.request_info,
-                    self._history,
-                    status=self.status,
-                    message=(
-                        "Attempt to decode JSON with unexpected mimetype: "
-                        f"{ctype or '(no Content-Type)'}"
-                    ),
-                    headers=self.headers,
-                )
-        if not body.strip():
+        ctype = self.headers.get("Content-Type", "").lower()
+        if content_type and content_type not in ctype:
+            raise ContentTypeError(
+                self.request_info,
+                self._history,
+                status=self.status,
+                message=(
+                    "Attempt to decode JSON with unexpected mimetype: "
+                    f"{ctype or '(no Content-Type)'}"
+                ),
+                headers=self.headers,
+            )
+        if not body or body.isspace():
             return None
         if encoding is None:
-            encoding = self.get_encoding()
+            # the usual answer needs no parsing: plain JSON, no charset, is UTF-8
+            encoding = "utf-8" if ctype == "application/json" else self.get_encoding()
         return loads(body.decode(encoding))
 
     # ----- releasing -----
