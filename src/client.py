@@ -299,6 +299,9 @@ class ClientSession:
     def get(
         self, url: Any, *, allow_redirects: bool = True, **kwargs: Any
     ) -> _RequestContextManager[ClientResponse]:
+        if not kwargs:  # the common call: no argument dictionary to build and unpack
+            coro = self._request("GET", url, allow_redirects=allow_redirects)
+            return _RequestContextManager(coro)
         return _RequestContextManager(
             self._request("GET", url, allow_redirects=allow_redirects, **kwargs)
         )
@@ -404,7 +407,8 @@ class ClientSession:
         skip = self._skip_auto_headers
         if skip_auto_headers:
             skip = skip | frozenset(istr(h).lower() for h in skip_auto_headers)
-        ssl = merge_ssl_params(ssl, verify_ssl, ssl_context, fingerprint)
+        if ssl is not None or verify_ssl is not None or ssl_context is not None or fingerprint:
+            ssl = merge_ssl_params(ssl, verify_ssl, ssl_context, fingerprint)
         if proxy is not None:
             proxy, proxy_auth = explicit_proxy(proxy, proxy_auth)
         proxy_headers = CIMultiDict(proxy_headers) if proxy_headers else None

@@ -325,7 +325,10 @@ class BaseConnector:
 
     def _release(self, key: ConnectionKey, proto: ResponseHandler, *, should_close: bool) -> None:
         """Take a connection back: pool it if clean, else close it; then serve waiters."""
-        self._unreserve(key, proto)
+        if self._limit_per_host:
+            self._unreserve(key, proto)
+        else:
+            self._acquired.discard(proto)
         proto.on_message_done = None
         if self._closed:
             proto.close()
@@ -387,13 +390,18 @@ class BaseConnector:
             return None
         key: ConnectionKey = req.connection_key
         loop = self._loop
-        if loop is None or not self._has_slot(key):
+        if loop is None or key not in self._conns:
+            return None
+        if self._limit_per_host:
+            if not self._has_slot(key):
+                return None
+        elif self._limit and len(self._acquired) >= self._limit:
             return None
         proto = self._get(key)
         if proto is None:
             return None
         self._reserve(key, proto)
-        return Connection(self, key, proto, loop, reused=True)
+        return Connection(self, key, proto, loop, True)
 
     async def connect(self, req: Any, traces: Any = None, timeout: Any = None) -> Connection:
         """A connection for ``req`` (its ``connection_key``): pooled if one is idle, else
