@@ -24,12 +24,16 @@ CONFORMANCE_DIR = Path(__file__).resolve().parent.parent.parent / "shared" / "co
 
 
 def conformance_file(name: str) -> Path:
-    """Path of a shared conformance vector file, or skip (with the reason) when absent."""
+    """Path of a shared conformance vector file, or skip (with the reason) when absent.
+
+    Usable inside a test and while a module is collected (it then skips the whole module).
+    """
     path = CONFORMANCE_DIR / name
     if not path.is_file():
         pytest.skip(
             f"{path} is absent: the conformance vectors live in ../shared/conformance "
-            "beside the checkout (always present in CI)"
+            "beside the checkout (always present in CI)",
+            allow_module_level=True,
         )
     return path
 

@@ -23,6 +23,8 @@ from pathlib import Path
 
 from yarl import URL
 
+from .servers import tcp_server
+
 _PROXY_BIN = Path(sys.executable).with_name("proxy")
 
 
@@ -119,12 +121,8 @@ async def recording_proxy() -> AsyncIterator[RecordingProxy]:
     default) and then a byte relay to the target; an absolute-form request is forwarded
     as it came (head included) to its target, and the answer relayed back."""
     state = RecordingProxy(port=0)
-    tasks: set[asyncio.Task[None]] = set()
 
     async def on_connect(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        task = asyncio.current_task()
-        assert task is not None
-        tasks.add(task)
         state.connections += 1
         try:
             head = await reader.readuntil(b"\r\n\r\n")
@@ -148,17 +146,8 @@ async def recording_proxy() -> AsyncIterator[RecordingProxy]:
         except (ConnectionError, asyncio.IncompleteReadError, asyncio.CancelledError):
             pass
         finally:
-            tasks.discard(task)
             writer.close()
 
-    srv = await asyncio.start_server(on_connect, "127.0.0.1", 0)
-    state.port = srv.sockets[0].getsockname()[1]
-    try:
+    async with tcp_server(on_connect) as port:
+        state.port = port
         yield state
-    finally:
-        srv.close()
-        for t in list(tasks):
-            t.cancel()
-        if tasks:
-            await asyncio.wait(list(tasks), timeout=2)
-        await srv.wait_closed()

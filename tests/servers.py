@@ -84,30 +84,24 @@ async def read_request(reader: asyncio.StreamReader) -> bytes:
 
 
 @contextlib.asynccontextmanager
-async def raw_server(handler: RawHandler) -> AsyncIterator[RawServer]:
-    """Serve ``handler(reader, writer)`` per connection; the writer is closed after it."""
-    server = RawServer(port=0)
-    tasks: set[asyncio.Task[None]] = set()
+async def tcp_server(handle: RawHandler) -> AsyncIterator[int]:
+    """Serve ``handle(reader, writer)`` per connection on an ephemeral port of 127.0.0.1 and
+    yield the port. On exit the listener closes and connections still being handled are
+    cancelled (and given two seconds to unwind), so no test leaves a server task behind."""
+    tasks: set[asyncio.Task[Any]] = set()
 
     async def on_connect(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        server.connections += 1
         task = asyncio.current_task()
         assert task is not None
         tasks.add(task)
         try:
-            await handler(reader, writer)
-        except (ConnectionError, asyncio.IncompleteReadError, asyncio.CancelledError):
-            pass
+            await handle(reader, writer)
         finally:
             tasks.discard(task)
-            writer.close()
-            with contextlib.suppress(Exception):
-                await writer.wait_closed()
 
     srv = await asyncio.start_server(on_connect, "127.0.0.1", 0)
-    server.port = srv.sockets[0].getsockname()[1]
     try:
-        yield server
+        yield srv.sockets[0].getsockname()[1]
     finally:
         srv.close()
         for task in list(tasks):
@@ -115,6 +109,27 @@ async def raw_server(handler: RawHandler) -> AsyncIterator[RawServer]:
         if tasks:
             await asyncio.wait(list(tasks), timeout=2)
         await srv.wait_closed()
+
+
+@contextlib.asynccontextmanager
+async def raw_server(handler: RawHandler) -> AsyncIterator[RawServer]:
+    """Serve ``handler(reader, writer)`` per connection; the writer is closed after it."""
+    server = RawServer(port=0)
+
+    async def on_connect(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        server.connections += 1
+        try:
+            await handler(reader, writer)
+        except (ConnectionError, asyncio.IncompleteReadError, asyncio.CancelledError):
+            pass
+        finally:
+            writer.close()
+            with contextlib.suppress(Exception):
+                await writer.wait_closed()
+
+    async with tcp_server(on_connect) as port:
+        server.port = port
+        yield server
 
 
 def canned(*responses: bytes, keep_open: bool = False) -> RawHandler:

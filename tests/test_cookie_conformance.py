@@ -41,16 +41,6 @@ from cyhttp.cookiejar import CookieJar
 
 from .conftest import conformance_file
 
-
-def vector_file(name: str) -> Path:
-    """``conformance_file``, usable while collecting: skips the whole module, with its
-    reason, when the shared vectors are absent."""
-    try:
-        return conformance_file(name)
-    except pytest.skip.Exception as skip:
-        pytest.skip(str(skip), allow_module_level=True)
-
-
 #: When the suite was written: Expires dates after this were meant to be in the future.
 SUITE_WRITTEN = 1_300_000_000  # March 2011
 
@@ -78,7 +68,7 @@ class Case:
 
 
 def load_cases() -> list[Case]:
-    document = json.loads(vector_file("http-state-cookies.json").read_text("utf-8"))
+    document = json.loads(conformance_file("http-state-cookies.json").read_text("utf-8"))
     return [
         Case(
             name=raw["name"],

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,17 +13,8 @@ from cyhttp.cookie_dates import format_cookie_date, parse_cookie_date, parse_coo
 from .conftest import conformance_file
 
 
-def vector_file(name: str) -> Path:
-    """``conformance_file``, usable while collecting: skips the whole module, with its
-    reason, when the shared vectors are absent."""
-    try:
-        return conformance_file(name)
-    except pytest.skip.Exception as skip:
-        pytest.skip(str(skip), allow_module_level=True)
-
-
 def _date_vectors() -> list[Any]:
-    path = vector_file("http-state-dates.json")
+    path = conformance_file("http-state-dates.json")
     document = json.loads(path.read_text("utf-8"))
     return [
         pytest.param(vector["test"], vector["expected"], id=f"{source}:{index}")

@@ -24,6 +24,8 @@ import trustme
 from aiohttp import web
 from yarl import URL
 
+from .servers import tcp_server
+
 
 @dataclass
 class Pki:
@@ -137,12 +139,8 @@ async def stubborn_tls_server(context: ssl.SSLContext) -> AsyncIterator[Stubborn
     TLS is driven by hand over memory BIOs so that nothing answers the shutdown for us.
     """
     state = StubbornTls(port=0)
-    tasks: set[asyncio.Task[None]] = set()
 
     async def on_connect(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        task = asyncio.current_task()
-        assert task is not None
-        tasks.add(task)
         incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
         tls = context.wrap_bio(incoming, outgoing, server_side=True)
 
@@ -190,17 +188,8 @@ async def stubborn_tls_server(context: ssl.SSLContext) -> AsyncIterator[Stubborn
         except (ConnectionError, asyncio.CancelledError):
             state.closed.set()
         finally:
-            tasks.discard(task)
             writer.transport.abort()
 
-    srv = await asyncio.start_server(on_connect, "127.0.0.1", 0)
-    state.port = srv.sockets[0].getsockname()[1]
-    try:
+    async with tcp_server(on_connect) as port:
+        state.port = port
         yield state
-    finally:
-        srv.close()
-        for t in list(tasks):
-            t.cancel()
-        if tasks:
-            await asyncio.wait(list(tasks), timeout=2)
-        await srv.wait_closed()
