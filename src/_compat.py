@@ -38,6 +38,15 @@ def load(compiled: str, pure: str) -> ModuleType:
     return importlib.import_module(f"{__package__}.{pure}")
 
 
+def import_twin(name: str) -> ModuleType | None:
+    """``cyhttp.<name>`` whatever the switch says, or None when it cannot be imported (a
+    compiled module that is not built). Lets tests and benchmarks drive each twin."""
+    try:
+        return importlib.import_module(f"{__package__}.{name}")
+    except ImportError:
+        return None
+
+
 def implementation() -> str:
     """``"compiled"`` when every compiled module is in use, ``"python"`` when none is,
     ``"mixed"`` otherwise."""

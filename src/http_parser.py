@@ -8,7 +8,6 @@ The twin that is not in use is imported only when asked for, to keep ``import cy
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING, Any
 
 from . import _compat
@@ -24,14 +23,10 @@ else:
     HttpResponseParser = _compat.load("_parser", "_parser_py").HttpResponseParser
 
     def __getattr__(name: str) -> Any:
-        if name == "HttpResponseParserPy":
-            value = importlib.import_module(f"{__package__}._parser_py").HttpResponseParser
-        elif name == "HttpResponseParserC":
-            try:
-                value = importlib.import_module(f"{__package__}._parser").HttpResponseParser
-            except ImportError:
-                value = None
-        else:
+        twins = {"HttpResponseParserPy": "_parser_py", "HttpResponseParserC": "_parser"}
+        if name not in twins:
             raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        module = _compat.import_twin(twins[name])
+        value = None if module is None else module.HttpResponseParser
         globals()[name] = value
         return value

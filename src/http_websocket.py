@@ -7,7 +7,6 @@
 
 from __future__ import annotations
 
-import importlib
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
@@ -24,14 +23,8 @@ else:
     impl = _compat.load("_websocket", "_websocket_py")
 
     def __getattr__(name: str) -> Any:
-        if name == "websocket_py":
-            value = importlib.import_module(f"{__package__}._websocket_py")
-        elif name == "websocket_c":
-            try:
-                value = importlib.import_module(f"{__package__}._websocket")
-            except ImportError:
-                value = None
-        else:
+        twins = {"websocket_py": "_websocket_py", "websocket_c": "_websocket"}
+        if name not in twins:
             raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-        globals()[name] = value
+        value = globals()[name] = _compat.import_twin(twins[name])
         return value
