@@ -273,7 +273,10 @@ class ResponseHandler(asyncio.Protocol):
 
     def is_reusable(self) -> bool:
         """Idle, open, and nothing left over from a previous response."""
-        return not (self.should_close or self.busy or self._closed) and self.is_connected()
+        if self.should_close or self.busy or self._closed:
+            return False
+        transport = self.transport
+        return transport is not None and not transport.is_closing()
 
     def start(
         self,
@@ -458,9 +461,11 @@ class ResponseHandler(asyncio.Protocol):
 
     def _message_done(self) -> None:
         self.busy = False
-        self._cancel_read_timer()
+        if self._read_timer is not None:
+            self._cancel_read_timer()
         # the finished body no longer needs flow control; the socket must read again
-        self._resume_transport()
+        if self._reading_paused:
+            self._resume_transport()
         if self._discard_body:
             self.should_close = True
         callback = self.on_message_done
