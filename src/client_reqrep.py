@@ -396,18 +396,6 @@ class ClientRequest:
         if proto is None:
             raise ClientConnectionError("connection is closed")
         head = self._head
-        response = response_class(
-            self.method,
-            self.original_url,
-            request=self,
-            session=session,
-            history=history,
-            loop=loop,
-        )
-        response._attach(conn)
-        if deadline is not None:
-            timer = response._deadline = proto.deadline
-            timer.arm(deadline, _deadline_expired, weakref.ref(response))
         continue_waiter: asyncio.Future[None] | None = None
         informational = None
         if self.expect100 and self.body is not None:
@@ -429,8 +417,36 @@ class ClientRequest:
             max_decompressed_size=self.max_decompressed_size,
         )
         body = self.body
+        whole = (
+            continue_waiter is None
+            and not self.chunked
+            and not self.compress
+            and (body is None or (isinstance(body, bytes) and len(body) <= _JOIN_LIMIT))
+        )
+        if whole:
+            # the whole request in one write, sent first: the server works on it while the
+            # response object is made (nothing can arrive before we next yield)
+            try:
+                proto.write(head if body is None else head + body)
+            except BaseException:
+                conn.close()
+                raise
+        response = response_class(
+            self.method,
+            self.original_url,
+            request=self,
+            session=session,
+            history=history,
+            loop=loop,
+        )
+        response._attach(conn)
+        if deadline is not None:
+            timer = response._deadline = proto.deadline
+            timer.arm(deadline, _deadline_expired, weakref.ref(response))
         try:
-            if continue_waiter is not None:
+            if whole:
+                pass
+            elif continue_waiter is not None:
                 # a final answer before 100 Continue means the body is never sent, which
                 # leaves the connection out of step with the server: never reuse it then
                 proto.should_close = True
@@ -443,11 +459,8 @@ class ClientRequest:
                     head += b"0\r\n\r\n"
                 proto.write(head)
             elif isinstance(body, bytes) and not self.chunked and not self.compress:
-                if len(body) <= _JOIN_LIMIT:
-                    proto.write(head + body)
-                else:
-                    proto.write(head)
-                    proto.write(body)
+                proto.write(head)  # a large body: not copied to join it to the head
+                proto.write(body)
             else:
                 proto.write(head)
                 response._writer = asyncio.ensure_future(self._write_body(proto))
