@@ -594,7 +594,12 @@ class ClientResponse:
         self.reason = head.reason
         self.content = payload
         conn = self._connection
-        if conn is not None and conn.protocol is not None and conn.protocol._upgraded:
+        if (
+            head.upgrade
+            and conn is not None
+            and conn.protocol is not None
+            and conn.protocol._upgraded
+        ):
             # 101: the connection now belongs to whoever takes it over, for as long as it
             # likes; the whole-request timeout ends with the handshake
             self._cancel_deadline()
@@ -856,11 +861,13 @@ class ClientResponse:
             # the body is not complete: the connection cannot be reused
             self._connection = None
             conn.close()
-        self._cancel_deadline()
+        if self._deadline is not None:
+            self._cancel_deadline()
         writer = self._writer
-        if writer is not None and not writer.done():
-            writer.cancel()
-        self._writer = None
+        if writer is not None:
+            if not writer.done():
+                writer.cancel()
+            self._writer = None
         return DONE
 
     def close(self) -> None:
