@@ -403,9 +403,10 @@ class BaseConnector:
         self._reserve(key, proto)
         return Connection(self, key, proto, loop, True)
 
-    async def connect(self, req: Any, traces: Any = None, timeout: Any = None) -> Connection:
-        """A connection for ``req`` (its ``connection_key``): pooled if one is idle, else
+    async def connect(self, request: Any, traces: Any = None, timeout: Any = None) -> Connection:
+        """A connection for ``request`` (its ``connection_key``): pooled if one is idle, else
         new. Waits while at ``limit``/``limit_per_host``."""
+        req = request
         key: ConnectionKey = req.connection_key
         loop = self._loop
         if loop is None:
@@ -791,6 +792,8 @@ class UnixConnector(BaseConnector):
         enable_cleanup_closed: bool = False,
         loop: Any = None,
     ) -> None:
+        if keepalive_timeout is sentinel and not force_close:
+            keepalive_timeout = 30.0  # the reference's default for Unix sockets
         super().__init__(
             keepalive_timeout=keepalive_timeout,
             force_close=force_close,

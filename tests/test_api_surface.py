@@ -260,7 +260,7 @@ SIGNATURES: list[tuple[str, Callable[..., Any], list[tuple[str, Any, Any]]]] = [
             ("loop", None, KW),
         ],
     ),
-    ("BaseConnector.connect", aiohttp.BaseConnector.connect, [("req", _, POS)]),
+    ("BaseConnector.connect", aiohttp.BaseConnector.connect, [("request", _, POS)]),
     (
         "BaseConnector._create_connection",
         aiohttp.BaseConnector._create_connection,
@@ -874,7 +874,10 @@ def test_connector_properties_from_the_document() -> None:
     unlimited = aiohttp.BaseConnector(limit=None, limit_per_host=None)
     assert not unlimited.limit and not unlimited.limit_per_host
     unlimited.close()
-    assert aiohttp.UnixConnector("/tmp/x.sock").path == "/tmp/x.sock"
+    unix = aiohttp.UnixConnector("/tmp/x.sock")
+    assert unix.path == "/tmp/x.sock"
+    assert unix._keepalive_timeout == 30.0  # the reference's Unix default (TCP: 15)
+    assert aiohttp.UnixConnector("/tmp/x.sock", force_close=True)._keepalive_timeout is None
 
 
 async def test_keepalive_timeout_zero_disables_keep_alive(server: AppServer) -> None:
