@@ -33,7 +33,7 @@ import time
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, fields
-from http.cookies import BaseCookie, Morsel, SimpleCookie
+from http.cookies import BaseCookie, CookieError, Morsel, SimpleCookie
 from pathlib import Path
 from typing import Any, cast
 
@@ -278,7 +278,8 @@ class CookieJar(AbstractCookieJar):
         ``path``, ``expires``, ``max-age``, ``secure``, ``httponly`` and ``samesite`` count;
         a Morsel's ``coded_value`` is what will be sent). Without a URL the cookies are
         shared: sent to every host. Names and values that cannot travel in a ``Cookie``
-        header raise :class:`ValueError`.
+        header raise :class:`ValueError`, which is also an :class:`http.cookies.CookieError`
+        (what aiohttp raises for them).
         """
         url = _as_url(response_url)
         if not self._host_allowed(url):
@@ -577,18 +578,27 @@ def _records_from_document(document: Any, path: Path) -> list[_Cookie]:
     return records
 
 
+class _InvalidCookie(CookieError, ValueError):
+    """A cookie given to :meth:`CookieJar.update_cookies` that cannot be stored or sent.
+
+    Both a :class:`ValueError` (as this module documents) and the standard library's
+    :class:`http.cookies.CookieError`, which aiohttp raises for the same mistake (through
+    ``SimpleCookie``), so code written for either catches it.
+    """
+
+
 def _check_api_cookie(name: str, value: str) -> None:
     """Refuse, loudly, a name or value that would corrupt the Cookie header."""
     if not isinstance(name, str) or not isinstance(value, str):
         raise TypeError("cookie names and values must be str")
     if not name or name != name.strip(" \t") or any(ch in name for ch in "=;"):
-        raise ValueError(f"invalid cookie name {name!r}")
+        raise _InvalidCookie(f"invalid cookie name {name!r}")
     if ";" in value or value != value.strip(" \t"):
-        raise ValueError(f"invalid value for cookie {name!r}: {value!r}")
+        raise _InvalidCookie(f"invalid value for cookie {name!r}: {value!r}")
     if any((ord(ch) < 0x20 and ch != "\t") or ord(ch) == 0x7F for ch in name + value):
-        raise ValueError(f"cookie {name!r} holds a control character")
+        raise _InvalidCookie(f"cookie {name!r} holds a control character")
     if len(name) + len(value) > MAX_NAME_VALUE_LENGTH:
-        raise ValueError(f"cookie {name!r} is longer than {MAX_NAME_VALUE_LENGTH} characters")
+        raise _InvalidCookie(f"cookie {name!r} is longer than {MAX_NAME_VALUE_LENGTH} characters")
 
 
 def _from_api(name: Any, value: Any) -> ParsedSetCookie:
@@ -609,11 +619,11 @@ def _from_api(name: Any, value: Any) -> ParsedSetCookie:
         try:
             cookie.max_age = int(max_age)
         except ValueError:
-            raise ValueError(f"cookie {name!r}: bad max-age {max_age!r}") from None
+            raise _InvalidCookie(f"cookie {name!r}: bad max-age {max_age!r}") from None
     if value["expires"]:
         cookie.expires = parse_cookie_date_timestamp(str(value["expires"]))
         if cookie.expires is None:
-            raise ValueError(f"cookie {name!r}: bad expires {value['expires']!r}")
+            raise _InvalidCookie(f"cookie {name!r}: bad expires {value['expires']!r}")
     cookie.secure = bool(value["secure"])
     cookie.http_only = bool(value["httponly"])
     same_site = str(value["samesite"]).strip().capitalize()
