@@ -439,7 +439,13 @@ class ClientWebSocketResponse:
     # ----- closing -----
 
     async def close(self, *, code: int = WSCloseCode.OK, message: bytes | str = b"") -> bool:
-        """Send CLOSE and wait (up to ``timeout``) for the server's; False if already closed."""
+        """Send CLOSE and wait (up to ``timeout``) for the server's; False if already closed.
+
+        ValueError, with the WebSocket left as it was, for a ``code`` no peer may receive
+        (RFC 6455 §7.4: 1000-1003, 1007-1014 and 3000-4999 only) or a ``message`` longer
+        than 123 bytes.
+        """
+        payload = _close_payload(code, message)  # before any state changes
         if self._reading and not self._closed:
             # a receive() is waiting: it returns CLOSING
             self._local_close_started = True
@@ -453,7 +459,6 @@ class ClientWebSocketResponse:
             return True
         self._closed = True
         self._cancel_heartbeat()
-        payload = int(code).to_bytes(2, "big") + _control_payload(message, 123)
         try:
             self._write(self._build_frame(0x8, payload))
         except WebSocketClosedError:
@@ -688,6 +693,15 @@ class ClientWebSocketResponse:
     def __repr__(self) -> str:
         state = "closed" if self._closed else "open"
         return f"<ClientWebSocketResponse {state} {self._response.url}>"
+
+
+def _close_payload(code: int, message: bytes | str) -> bytes:
+    """A CLOSE frame's payload: the code, then the reason (at most 123 bytes)."""
+    if not isinstance(code, int) or not (
+        1000 <= code <= 1003 or 1007 <= code <= 1014 or 3000 <= code <= 4999
+    ):
+        raise ValueError(f"{code!r} is not a close code that may be sent (RFC 6455 §7.4)")
+    return code.to_bytes(2, "big") + _control_payload(message, 123)
 
 
 def _control_payload(message: bytes | str, limit: int = 125) -> bytes:

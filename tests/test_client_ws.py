@@ -452,6 +452,19 @@ async def test_client_close_sends_code_and_message() -> None:
     assert record.closes == [(4000, "done")]
 
 
+async def test_close_with_bad_arguments_leaves_the_socket_open() -> None:
+    async with ws_server() as (url, record), cyhttp.ClientSession() as session:
+        ws = await session.ws_connect(url + "/echo")
+        for kwargs in ({"code": 70000}, {"code": 1006}, {"code": 999}, {"message": b"x" * 124}):
+            with pytest.raises(ValueError):
+                await ws.close(**kwargs)
+            assert not ws.closed
+        await ws.send_str("still open")
+        assert await ws.receive_str() == "still open"
+        assert await ws.close(code=1001, message="x" * 123) is True
+    assert record.closes == [(1001, "x" * 123)]
+
+
 async def test_close_times_out_when_the_server_never_answers() -> None:
     async def script(peer: Peer) -> list[Any]:
         await peer.handshake()
