@@ -17,9 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import codecs
-import io
 import json as _json
-import os
 import re
 import warnings
 import weakref
@@ -44,7 +42,7 @@ from .client_proto import DEFAULT_MAX_DECOMPRESSED_SIZE, ResponseHandler
 from .client_proxy import add_proxy_headers, uses_tunnel
 from .connector import Connection, ConnectionKey
 from .deadline import LazyDeadline
-from .helpers import DONE, BasicAuth, Fingerprint, content_type_of
+from .helpers import DONE, BasicAuth, Fingerprint, content_type_of, file_remaining, is_file_like
 from .http_writer import BodyFramer, build_head, check_method
 from .streams import EMPTY_PAYLOAD, StreamReader, supported_encodings
 
@@ -103,22 +101,6 @@ class RequestInfo(_RequestInfo):
 
 def _is_async_iterable(obj: Any) -> bool:
     return hasattr(obj, "__aiter__")
-
-
-def _is_file_like(obj: Any) -> bool:
-    return hasattr(obj, "read") and callable(obj.read)
-
-
-def _file_remaining(fobj: Any) -> int | None:
-    """Bytes left to read in a seekable file, or None when that cannot be known."""
-    try:
-        if isinstance(fobj, io.BytesIO):
-            return len(fobj.getbuffer()) - fobj.tell()
-        pos = fobj.tell()
-        size = os.fstat(fobj.fileno()).st_size
-        return max(0, size - pos)
-    except (AttributeError, OSError, ValueError, io.UnsupportedOperation):
-        return None
 
 
 class ClientRequest:
@@ -273,7 +255,7 @@ class ClientRequest:
             items = list(data.items()) if hasattr(data, "items") else list(data)
             body = urlencode(items, doseq=False).encode("utf-8")
             ctype = "application/x-www-form-urlencoded"
-        elif _is_file_like(data):
+        elif is_file_like(data):
             body = data
             ctype = "application/octet-stream"
             try:
@@ -329,7 +311,7 @@ class ClientRequest:
                 headers["Content-Length"] = "0"
         elif isinstance(body, bytes):
             headers["Content-Length"] = str(len(body))
-        elif _is_file_like(body) and (size := _file_remaining(body)) is not None:
+        elif is_file_like(body) and (size := file_remaining(body)) is not None:
             headers["Content-Length"] = str(size)
         else:
             headers["Transfer-Encoding"] = "chunked"
@@ -342,7 +324,7 @@ class ClientRequest:
         body = self.body
         if body is None or isinstance(body, bytes):
             return True
-        if _is_file_like(body) and hasattr(body, "seek"):
+        if is_file_like(body) and hasattr(body, "seek"):
             try:
                 return bool(body.seekable())
             except (AttributeError, ValueError):
@@ -351,7 +333,7 @@ class ClientRequest:
 
     def rewind(self) -> None:
         body = self.body
-        if _is_file_like(body) and hasattr(body, "seek"):
+        if is_file_like(body) and hasattr(body, "seek"):
             if not hasattr(self, "_body_start"):
                 return
             body.seek(self._body_start)
@@ -491,7 +473,7 @@ class ClientRequest:
                 out = framer.encode(body)
                 if out:
                     proto.write(out)
-            elif body is not None and _is_file_like(body):
+            elif body is not None and is_file_like(body):
                 while True:
                     piece = body.read(_STREAM_PIECE)
                     if asyncio.iscoroutine(piece):

@@ -17,7 +17,6 @@ UTF-8 inside double quotes, with ``"``, CR and LF percent-encoded (``%22``, ``%0
 from __future__ import annotations
 
 import base64
-import io
 import mimetypes
 import os
 import quopri
@@ -26,6 +25,8 @@ from typing import Any
 from urllib.parse import urlencode
 
 from multidict import MultiDict, MultiDictProxy
+
+from .helpers import file_remaining, is_file_like
 
 __all__ = ("FormData", "needs_multipart", "quote_param")
 
@@ -45,24 +46,6 @@ def _check_header_value(what: str, value: str) -> str:
     return value
 
 
-def _is_file(value: Any) -> bool:
-    return isinstance(value, io.IOBase) or (
-        hasattr(value, "read") and callable(value.read) and not isinstance(value, (str, bytes))
-    )
-
-
-def _file_size(fobj: Any) -> int | None:
-    """Bytes left in a binary, seekable file; None when unknown (pipes, text mode...)."""
-    if isinstance(fobj, io.TextIOBase):
-        return None  # the encoded length is not the character count
-    try:
-        if isinstance(fobj, io.BytesIO):
-            return len(fobj.getbuffer()) - fobj.tell()
-        return max(0, os.fstat(fobj.fileno()).st_size - fobj.tell())
-    except (AttributeError, OSError, ValueError, io.UnsupportedOperation):
-        return None
-
-
 def needs_multipart(data: Any) -> bool:
     """True for a mapping or list of pairs with a file or bytes value: such ``data=`` is
     sent as multipart (urlencoding would lose the file)."""
@@ -74,7 +57,7 @@ def needs_multipart(data: Any) -> bool:
         values = (v for _, v in data)
     else:
         return False
-    return any(_is_file(v) or isinstance(v, (bytes, bytearray, memoryview)) for v in values)
+    return any(is_file_like(v) or isinstance(v, (bytes, bytearray, memoryview)) for v in values)
 
 
 class _Field:
@@ -153,7 +136,7 @@ class FormData:
         encoding."""
         if not isinstance(name, str):
             raise TypeError(f"field name must be str, got {type(name).__name__}")
-        if _is_file(value):
+        if is_file_like(value):
             self._is_multipart = True
             if filename is None:
                 raw = getattr(value, "name", None)
@@ -201,7 +184,7 @@ class FormData:
         pending = list(fields)
         while pending:
             item = pending.pop(0)
-            if _is_file(item):
+            if is_file_like(item):
                 raw = getattr(item, "name", None)
                 name = os.path.basename(raw) if isinstance(raw, str) and raw else "file"
                 self.add_field(name, item)
@@ -252,7 +235,7 @@ class FormData:
         """The part's body when it is in memory (or must be, to be transfer-encoded);
         None for a file to be streamed as is."""
         value = field.value
-        if _is_file(value):
+        if is_file_like(value):
             if field.transfer_encoding not in ("base64", "quoted-printable"):
                 return None
             data = value.read()
@@ -276,7 +259,7 @@ class FormData:
             fobj = None if body is not None else field.value
             parts.append((head, body, fobj))
             if total is not None:
-                size = len(body) if body is not None else _file_size(fobj)
+                size = len(body) if body is not None else file_remaining(fobj)
                 total = None if size is None else total + len(head) + size + 2
         tail = f"--{self._boundary}--\r\n".encode("ascii")
         if total is not None:

@@ -1,7 +1,7 @@
 """Small public value types (BasicAuth, ClientTimeout) and the helpers every layer shares.
 
-Nothing here does I/O. The point of keeping these apart is that the connector, the
-request/response layer and the session all need them without needing each other.
+Nothing here touches the network. The point of keeping these apart is that the connector,
+the request/response layer and the session all need them without needing each other.
 """
 
 from __future__ import annotations
@@ -9,6 +9,8 @@ from __future__ import annotations
 import base64
 import binascii
 import dataclasses
+import io
+import os
 import warnings
 from collections.abc import Mapping
 from typing import Any, NamedTuple
@@ -119,6 +121,27 @@ def timeout_or_none(value: float | None) -> float | None:
     if not value:
         return None
     return float(value)
+
+
+def is_file_like(obj: Any) -> bool:
+    """Whether ``obj`` is read like a file (a ``read`` method; str and bytes are not)."""
+    return isinstance(obj, io.IOBase) or (
+        hasattr(obj, "read") and callable(obj.read) and not isinstance(obj, (str, bytes))
+    )
+
+
+def file_remaining(fobj: Any) -> int | None:
+    """Bytes left to read in a binary, seekable file; None when that cannot be known
+    (pipes, sockets, text mode: what a text file's reads give, encoded, is not its size
+    on disk)."""
+    if isinstance(fobj, io.TextIOBase):
+        return None
+    try:
+        if isinstance(fobj, io.BytesIO):
+            return len(fobj.getbuffer()) - fobj.tell()
+        return max(0, os.fstat(fobj.fileno()).st_size - fobj.tell())
+    except (AttributeError, OSError, ValueError, io.UnsupportedOperation):
+        return None
 
 
 class MimeType(NamedTuple):

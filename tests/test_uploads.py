@@ -311,6 +311,26 @@ async def test_file_read_in_pieces(server: AppServer) -> None:
     assert all(0 < s <= 1 << 20 for s in f.sizes)
 
 
+async def test_text_mode_file_is_sent_chunked(server: AppServer, tmp_path: Path) -> None:
+    """A file opened in text mode is sent as what its reads give, UTF-8 encoded: its size
+    on disk is not that length (newlines are translated, other encodings re-encoded), so
+    the body goes chunked rather than under a wrong Content-Length."""
+    path = tmp_path / "body.txt"
+    text = "d\xe9j\xe0 vu\r\n" * 5000  # 9 bytes on disk a line, 10 sent
+    path.write_bytes(text.encode("latin-1"))
+    expected = text.replace("\r\n", "\n").encode("utf-8")
+    with path.open(encoding="latin-1") as f:
+        async with (
+            ClientSession() as session,
+            session.post(server.url("/sum"), data=f) as resp,
+        ):
+            got = await resp.json()
+    assert got["size"] == len(expected)
+    assert got["sha256"] == hashlib.sha256(expected).hexdigest()
+    assert got["chunked"] is True
+    assert got["content_length"] is None
+
+
 # ----- big uploads with bounded memory -----
 
 
