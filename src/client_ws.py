@@ -551,24 +551,25 @@ class ClientWebSocketResponse:
             self._pong_handle.cancel()
             self._pong_handle = None
 
+    def _heard_lately(self, heartbeat: float) -> bool:
+        """Whether the server sent anything since the last look; if so, no need to ask:
+        the next heartbeat is scheduled."""
+        if not self._rx_seen:
+            return False
+        self._rx_seen = False
+        self._heartbeat_handle = self._loop.call_later(heartbeat, self._on_heartbeat)
+        return True
+
     def _on_heartbeat(self) -> None:
         self._heartbeat_handle = None
-        if self._closed or self._heartbeat is None:
-            return
-        if self._rx_seen:  # heard from the server lately: no need to ask
-            self._rx_seen = False
-            self._heartbeat_handle = self._loop.call_later(self._heartbeat, self._on_heartbeat)
+        if self._closed or self._heartbeat is None or self._heard_lately(self._heartbeat):
             return
         self._send_control(0x9, b"")
         self._pong_handle = self._loop.call_later(self._heartbeat / 2, self._on_pong_deadline)
 
     def _on_pong_deadline(self) -> None:
         self._pong_handle = None
-        if self._closed or self._heartbeat is None:
-            return
-        if self._rx_seen:
-            self._rx_seen = False
-            self._heartbeat_handle = self._loop.call_later(self._heartbeat, self._on_heartbeat)
+        if self._closed or self._heartbeat is None or self._heard_lately(self._heartbeat):
             return
         exc = ServerTimeoutError(f"No PONG received after {self._heartbeat / 2} seconds")
         self._closed = True
