@@ -759,8 +759,9 @@ class ClientResponse:
                 raise
         return self._body
 
-    def get_encoding(self) -> str:
-        """The charset of Content-Type, else a guess (JSON is UTF-8; cchardet otherwise)."""
+    def _declared_encoding(self) -> str | None:
+        """The encoding the headers give: a known Content-Type charset, else UTF-8 for
+        JSON; None when the body itself must be looked at."""
         ctype, charset = content_type_of(self.headers)
         if charset:
             try:
@@ -771,6 +772,13 @@ class ClientResponse:
                 return charset
         if ctype == "application/json" or ctype.endswith("+json"):
             return "utf-8"
+        return None
+
+    def get_encoding(self) -> str:
+        """The charset of Content-Type, else a guess (JSON is UTF-8; cchardet otherwise)."""
+        declared = self._declared_encoding()
+        if declared is not None:
+            return declared
         body = self._body
         if not body:
             return "utf-8"
@@ -781,18 +789,10 @@ class ClientResponse:
         encoding cchardet detects; UTF-8 with replacement only when detection fails (no
         guess, or a guess that cannot decode the body)."""
         body = await self.read()
+        if encoding is None:
+            encoding = self._declared_encoding()
         if encoding is not None:
             return body.decode(encoding, errors)
-        ctype, charset = content_type_of(self.headers)
-        if charset:
-            try:
-                codecs.lookup(charset)
-            except LookupError:
-                pass
-            else:
-                return body.decode(charset, errors)
-        if ctype == "application/json" or ctype.endswith("+json"):
-            return body.decode("utf-8", errors)
         if not body:
             return ""
         guess = _detect(body)
