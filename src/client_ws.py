@@ -706,7 +706,12 @@ def _close_payload(code: int, message: bytes | str) -> bytes:
 
 
 def _control_payload(message: bytes | str, limit: int = 125) -> bytes:
-    data = message.encode("utf-8") if isinstance(message, str) else bytes(message)
+    if isinstance(message, str):
+        data = message.encode("utf-8")
+    elif isinstance(message, (bytes, bytearray, memoryview)):
+        data = bytes(message)
+    else:  # bytes(5) would silently send five zero bytes
+        raise TypeError(f"a control frame payload must be bytes or str, not {message!r:.40}")
     if len(data) > limit:
         raise ValueError(f"control frame payload is {len(data)} bytes (max {limit})")
     return data

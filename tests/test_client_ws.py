@@ -333,6 +333,14 @@ async def test_type_errors() -> None:
         await ws.send_str("not json")
         with pytest.raises(ValueError):
             await ws.receive_json()
+        for bad in (5, None, ["a"]):  # bytes(5) would be five zero bytes
+            with pytest.raises(TypeError):
+                ws.ping(bad)  # type: ignore[arg-type]
+            with pytest.raises(TypeError):
+                ws.pong(bad)  # type: ignore[arg-type]
+            with pytest.raises(TypeError):
+                await ws.close(message=bad)  # type: ignore[arg-type]
+        assert not ws.closed
 
 
 # ------------------------------------------------------------------ ping / pong
