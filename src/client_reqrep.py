@@ -480,28 +480,13 @@ class ClientRequest:
                         piece = await piece
                     if not piece:
                         break
-                    if isinstance(piece, str):
-                        piece = piece.encode("utf-8")
-                    out = framer.encode(piece)
-                    if out:
-                        proto.write(out)
-                        await proto.drain()
+                    await _send_piece(proto, framer, piece)
             elif body is not None and _is_async_iterable(body):
                 async for piece in body:
-                    if isinstance(piece, str):
-                        piece = piece.encode("utf-8")
-                    out = framer.encode(bytes(piece))
-                    if out:
-                        proto.write(out)
-                        await proto.drain()
+                    await _send_piece(proto, framer, piece)
             elif body is not None:
                 for piece in body:
-                    if isinstance(piece, str):
-                        piece = piece.encode("utf-8")
-                    out = framer.encode(bytes(piece))
-                    if out:
-                        proto.write(out)
-                        await proto.drain()
+                    await _send_piece(proto, framer, piece)
             tail = framer.finish()
             if tail:
                 proto.write(tail)
@@ -514,6 +499,24 @@ class ClientRequest:
         except Exception as exc:
             # the user's body source failed: fail the request with its exception
             proto._fail(exc)
+
+
+async def _send_piece(proto: ResponseHandler, framer: BodyFramer, piece: Any) -> None:
+    """Write one piece of a streamed body (text as UTF-8), then wait for the transport's
+    buffer to drain. A piece of any other type is refused, not converted (``bytes(3)``
+    would be three NUL bytes)."""
+    if isinstance(piece, str):
+        piece = piece.encode("utf-8")
+    elif isinstance(piece, (bytes, bytearray, memoryview)):
+        piece = bytes(piece)
+    else:
+        raise TypeError(
+            f"a request body piece must be bytes-like or str, got {type(piece).__name__}"
+        )
+    out = framer.encode(piece)
+    if out:
+        proto.write(out)
+        await proto.drain()
 
 
 class ClientResponse:

@@ -290,6 +290,28 @@ async def test_failing_body_source_fails_the_request(server: AppServer) -> None:
             assert (await resp.json())["size"] == 2
 
 
+@pytest.mark.parametrize("source", ["sync", "async", "file"])
+async def test_body_piece_of_wrong_type_fails_the_request(server: AppServer, source: str) -> None:
+    """A piece that is neither bytes-like nor str is refused with TypeError, not turned
+    into something else (``bytes(3)`` would send three NUL bytes)."""
+
+    async def agen_ints() -> AsyncIterator[object]:
+        yield b"ok"
+        yield 3
+
+    class IntFile(io.RawIOBase):
+        def read(self, size: int = -1) -> object:
+            return 3
+
+    data: object = {"sync": [b"ok", 3], "async": agen_ints(), "file": IntFile()}[source]
+    async with ClientSession() as session:
+        with pytest.raises(TypeError, match="int"):
+            async with session.post(server.url("/sum"), data=data) as resp:
+                await resp.read()
+        async with session.post(server.url("/sum"), data=b"ok") as resp:
+            assert (await resp.json())["size"] == 2
+
+
 async def test_file_read_in_pieces(server: AppServer) -> None:
     """A file object is read piece by piece, never whole."""
 
