@@ -574,6 +574,10 @@ def _records_from_document(document: Any, path: Path) -> list[_Cookie]:
                 or (isinstance(value, float) and not math.isfinite(value))
             ):
                 raise ValueError(f"{path}: cookie #{index} has a bad {name!r}: {value!r}")
+        try:  # what no Set-Cookie can store (a CR LF, say) must not reach a header later
+            _check_api_cookie(entry["name"], entry["value"])
+        except ValueError as exc:
+            raise ValueError(f"{path}: cookie #{index}: {exc}") from None
         records.append(_Cookie(**entry))
     return records
 

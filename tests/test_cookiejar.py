@@ -657,6 +657,22 @@ def test_save_load_keeps_undecodable_bytes(tmp_path: Path) -> None:
     assert sent.encode("utf-8", "surrogateescape") == b"raw=\xff\xfeok"
 
 
+def test_load_refuses_unsendable_cookies(tmp_path: Path) -> None:
+    """An edited file cannot smuggle what no Set-Cookie could store into a Cookie header."""
+    jar = CookieJar()
+    set_cookies(jar, "http://example.com/", "a=1")
+    jar.save(tmp_path / "c.json")
+    document = json.loads((tmp_path / "c.json").read_text("utf-8"))
+    for field, bad in [("value", "1\r\nX-Injected: 1"), ("value", "1; b=2"), ("name", "a=b"),
+                       ("name", ""), ("name", "a\x00")]:
+        broken = json.loads(json.dumps(document))
+        broken["cookies"][0][field] = bad
+        (tmp_path / "bad.json").write_text(json.dumps(broken))
+        with pytest.raises(ValueError, match="cookie #0"):
+            jar.load(tmp_path / "bad.json")
+        assert [(m.key, m.value) for m in jar] == [("a", "1")]
+
+
 def test_load_refuses_non_finite_numbers(tmp_path: Path) -> None:
     jar = CookieJar()
     set_cookies(jar, "http://example.com/", "a=1; Max-Age=100")
