@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from .cookie_dates import parse_cookie_date_timestamp
 
 __all__ = (
+    "CONTROL_CHARACTER",
     "MAX_ATTRIBUTE_VALUE_LENGTH",
     "MAX_NAME_VALUE_LENGTH",
     "ParsedSetCookie",
@@ -42,8 +43,8 @@ MAX_NAME_VALUE_LENGTH = 4096
 MAX_ATTRIBUTE_VALUE_LENGTH = 1024
 
 _WSP = " \t"
-# Controls except HTAB; 6265bis makes a cookie holding one invalid as a whole.
-_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+#: Controls except HTAB; 6265bis makes a cookie holding one invalid as a whole.
+CONTROL_CHARACTER = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 _MAX_AGE = re.compile(r"-?[0-9]+")
 _SAME_SITE = {"strict": "Strict", "lax": "Lax", "none": "None"}
 
@@ -78,7 +79,7 @@ def parse_set_cookie(header: str) -> ParsedSetCookie | None:
         return None
     name = name.strip(_WSP)
     value = value.strip(_WSP)
-    if not name or _CONTROL.search(name) or _CONTROL.search(value):
+    if not name or CONTROL_CHARACTER.search(name) or CONTROL_CHARACTER.search(value):
         return None
     if len(name) + len(value) > MAX_NAME_VALUE_LENGTH:
         return None

@@ -42,7 +42,12 @@ from yarl import URL
 from . import public_suffix
 from .abc import AbstractCookieJar
 from .cookie_dates import format_cookie_date, parse_cookie_date_timestamp
-from .cookie_parser import MAX_NAME_VALUE_LENGTH, ParsedSetCookie, parse_set_cookie
+from .cookie_parser import (
+    CONTROL_CHARACTER,
+    MAX_NAME_VALUE_LENGTH,
+    ParsedSetCookie,
+    parse_set_cookie,
+)
 
 __all__ = ("MAX_COOKIES", "MAX_COOKIES_PER_SITE", "MAX_EXPIRY_SECONDS", "CookieJar",
            "DummyCookieJar")  # fmt: skip
@@ -599,7 +604,7 @@ def _check_api_cookie(name: str, value: str) -> None:
         raise _InvalidCookie(f"invalid cookie name {name!r}")
     if ";" in value or value != value.strip(" \t"):
         raise _InvalidCookie(f"invalid value for cookie {name!r}: {value!r}")
-    if any((ord(ch) < 0x20 and ch != "\t") or ord(ch) == 0x7F for ch in name + value):
+    if CONTROL_CHARACTER.search(name) or CONTROL_CHARACTER.search(value):
         raise _InvalidCookie(f"cookie {name!r} holds a control character")
     if len(name) + len(value) > MAX_NAME_VALUE_LENGTH:
         raise _InvalidCookie(f"cookie {name!r} is longer than {MAX_NAME_VALUE_LENGTH} characters")
