@@ -503,32 +503,27 @@ class ClientSession:
                     history=tuple(history) if history else (),
                     loop=loop,
                 )
-            except (ServerDisconnectedError, ClientOSError) as exc:
-                if not (
-                    conn.reused
-                    and proto is not None
-                    and not proto.got_bytes
-                    and req.method in _IDEMPOTENT
-                    and req.is_replayable()
-                    and not isinstance(exc, ServerTimeoutError)
+            except (ServerDisconnectedError, ClientOSError):
+                conn.close()
+                if (
+                    retried
+                    or not conn.reused
+                    or proto is None
+                    or proto.got_bytes
+                    or req.method not in _IDEMPOTENT
+                    or not req.is_replayable()
                 ):
                     raise
-                # a pooled connection was found closed: retry once on a fresh one
-                conn.close()
+                # a pooled connection was found closed: retry once on a fresh one (the
+                # other idle connections to that server are likely just as stale)
+                retried = True
                 req.rewind()
-                resp = None
+                for stale, _ in connector._conns.pop(req.connection_key, ()):
+                    stale.close()
+                continue
             except BaseException:
                 conn.close()
                 raise
-            if resp is None:
-                # a pooled connection was found closed: retry once on a fresh one (the
-                # other idle connections to that server are likely just as stale)
-                if retried:
-                    raise ServerDisconnectedError()
-                retried = True
-                for proto, _ in connector._conns.pop(req.connection_key, ()):
-                    proto.close()
-                continue
             retried = False
             jar = self._cookie_jar
             if jar is not None:
