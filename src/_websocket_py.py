@@ -222,7 +222,8 @@ class FrameReader:
         except WebSocketError as exc:
             exc.messages = out
             self._error = exc
-            self._buf = bytearray()
+            self._buf = bytearray()  # the reader is dead: free what it held, as the twin does
+            self._msg_parts = []
             raise
         return out
 
