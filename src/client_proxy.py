@@ -28,7 +28,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from multidict import CIMultiDict
+from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
 from .client_exceptions import (
@@ -37,7 +37,6 @@ from .client_exceptions import (
     ClientConnectorSSLError,
     ClientHttpProxyError,
     ClientProxyConnectionError,
-    ClientResponseError,
     InvalidURL,
     ServerTimeoutError,
 )
@@ -134,7 +133,6 @@ def proxy_from_env(
     no_proxy = _env(env, "no_proxy")
     if no_proxy and no_proxy_matches(url.raw_host, url.port, no_proxy):
         return None
-    value = None
     # httpoxy: under CGI, HTTP_PROXY may come from a request header ("Proxy:")
     if scheme == "http" and "REQUEST_METHOD" in env:
         value = env.get("http_proxy") or None
@@ -349,8 +347,6 @@ async def _connect_tunnel(proto: ResponseHandler, req: Any, proxy_key: Any) -> N
         waiter = proto.start("CONNECT")
         proto.write(head)
         response_head, _ = await waiter
-    except ClientResponseError:
-        raise
     except ClientConnectionError as exc:
         # the proxy hung up or broke the connection before answering
         raise ClientProxyConnectionError(
@@ -373,18 +369,14 @@ async def _connect_tunnel(proto: ResponseHandler, req: Any, proxy_key: Any) -> N
         )
 
 
-def _proxy_view(headers: CIMultiDict[str]) -> Any:
-    from multidict import CIMultiDictProxy
-
+def _proxy_view(headers: CIMultiDict[str]) -> CIMultiDictProxy[str]:
     shown = CIMultiDict(headers)
     if "Proxy-Authorization" in shown:
         shown["Proxy-Authorization"] = "<hidden>"
     return CIMultiDictProxy(shown)
 
 
-def _response_headers(raw: Any) -> Any:
-    from multidict import CIMultiDictProxy
-
+def _response_headers(raw: Any) -> CIMultiDictProxy[str]:
     out: CIMultiDict[str] = CIMultiDict()
     for name, value in raw:
         out.add(name.decode("latin-1"), value.decode("latin-1"))
