@@ -313,7 +313,9 @@ class CookieJar(AbstractCookieJar):
 
         expires: float | None = None
         if parsed.max_age is not None:
-            expires = now + parsed.max_age if parsed.max_age > 0 else -math.inf
+            # capped first: a Max-Age of hundreds of digits is too big for a float
+            max_age = min(parsed.max_age, MAX_EXPIRY_SECONDS)
+            expires = now + max_age if max_age > 0 else -math.inf
         elif parsed.expires is not None:
             expires = parsed.expires
         if expires is not None:

@@ -374,6 +374,20 @@ def test_expiry_capped_at_400_days(clock: Clock) -> None:
     assert header(jar, "http://example.com/") is None
 
 
+def test_max_age_too_big_for_a_float(clock: Clock) -> None:
+    jar = CookieJar()
+    set_cookies(jar, "http://example.com/", "a=1; Max-Age=" + "9" * 400, "b=1")
+    morsel: Morsel[str] = Morsel()
+    morsel.set("c", "1", "1")
+    morsel["max-age"] = "9" * 400
+    jar.update_cookies({"c": morsel}, URL("http://example.com/"))
+    assert header(jar, "http://example.com/") == "a=1; b=1; c=1"
+    set_cookies(jar, "http://example.com/", "b=; Max-Age=-" + "9" * 400)  # deletes
+    assert header(jar, "http://example.com/") == "a=1; c=1"
+    clock.now += MAX_EXPIRY_SECONDS
+    assert header(jar, "http://example.com/") is None
+
+
 # ------------------------------------------------------------------------------ caps
 
 
