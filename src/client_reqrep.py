@@ -149,6 +149,8 @@ class ClientRequest:
         #: bound of a compressed body once decoded (None/0: unbounded); see client_proto
         self.max_decompressed_size = max_decompressed_size
         self.body: Any = None
+        #: where a seekable file body starts (None: not a file, or one that cannot rewind)
+        self._body_start: int | None = None
         scheme = self.url.scheme
         host = self.url.raw_host
         if not host or scheme not in _ALLOWED_SCHEMES:
@@ -259,7 +261,7 @@ class ClientRequest:
             body = data
             ctype = "application/octet-stream"
             try:
-                if data.seekable():
+                if hasattr(data, "seek") and data.seekable():
                     self._body_start = data.tell()
             except (AttributeError, OSError, ValueError):
                 pass
@@ -320,23 +322,15 @@ class ClientRequest:
         self.chunked = False
 
     def is_replayable(self) -> bool:
-        """True when the body can be sent again (stale-connection retry, 307/308)."""
+        """True when the body can be sent again (stale-connection retry, 307/308): no
+        body, bytes, or a file whose start position could be taken."""
         body = self.body
-        if body is None or isinstance(body, bytes):
-            return True
-        if is_file_like(body) and hasattr(body, "seek"):
-            try:
-                return bool(body.seekable())
-            except (AttributeError, ValueError):
-                return False
-        return False
+        return body is None or isinstance(body, bytes) or self._body_start is not None
 
     def rewind(self) -> None:
-        body = self.body
-        if is_file_like(body) and hasattr(body, "seek"):
-            if not hasattr(self, "_body_start"):
-                return
-            body.seek(self._body_start)
+        """Put a file body back where it started (the other replayable bodies need not)."""
+        if self._body_start is not None:
+            self.body.seek(self._body_start)
 
     def request_info(self) -> RequestInfo:
         return RequestInfo(self.url, self.method, CIMultiDictProxy(self.headers), self.original_url)

@@ -3,6 +3,9 @@ another origin must not carry (Authorization, Cookie)."""
 
 from __future__ import annotations
 
+import io
+from collections.abc import AsyncIterator
+
 import pytest
 from multidict import CIMultiDict
 
@@ -50,6 +53,28 @@ async def test_307_308_keep_method_and_body(server: AppServer, code: int) -> Non
             got = await resp.json()
     assert got["method"] == "PUT"
     assert got["body"] == "keep me"
+
+
+async def test_307_resends_a_file_body_from_where_it_started(server: AppServer) -> None:
+    f = io.BytesIO(b"skip:keep me")
+    f.seek(5)  # the body is what is left from here
+    async with ClientSession() as session:
+        resp = await session.put(server.url("/redirect/307"), data=f)
+        async with resp:
+            got = await resp.json()
+    assert [r.status for r in resp.history] == [307]
+    assert got["body"] == "keep me"
+
+
+async def test_307_with_a_consumed_stream_returns_the_redirect(server: AppServer) -> None:
+    async def stream() -> AsyncIterator[bytes]:
+        yield b"once"
+
+    async with ClientSession() as session:
+        resp = await session.put(server.url("/redirect/307"), data=stream())
+        async with resp:
+            assert resp.status == 307
+            assert resp.history == ()
 
 
 async def test_head_stays_head_on_303(server: AppServer) -> None:
