@@ -590,7 +590,7 @@ class TCPConnector(BaseConnector):
         self._resolver_owner = resolver is None
         self._resolver: AbstractResolver = resolver if resolver is not None else DefaultResolver()
         self._dns_cache: dict[tuple[str, int | None], tuple[list[ResolveResult], float]] = {}
-        self._dns_inflight: dict[tuple[str, int | None], asyncio.Future[list[ResolveResult]]] = {}
+        self._dns_inflight: dict[tuple[str, int | None], asyncio.Task[list[ResolveResult]]] = {}
 
     @property
     def verify_ssl(self) -> bool:
@@ -628,6 +628,9 @@ class TCPConnector(BaseConnector):
             self._dns_cache.clear()
 
     def close(self) -> DoneAwaitable:
+        if not self._closed:
+            for lookup in self._dns_inflight.values():
+                lookup.cancel()
         if not self._closed and self._resolver_owner:
             closer = getattr(self._resolver, "close", None)
             # the default resolver's close() does nothing; others get a task if a loop runs
@@ -656,7 +659,7 @@ class TCPConnector(BaseConnector):
                 }
             ]
         if not self._use_dns_cache:
-            return await self._resolver.resolve(host, port or 0, family=self._family)
+            return await self._lookup(host, port)
         key = (host, port)
         assert self._loop is not None
         cached = self._dns_cache.get(key)
@@ -666,30 +669,26 @@ class TCPConnector(BaseConnector):
                 return hosts
             del self._dns_cache[key]
         inflight = self._dns_inflight.get(key)
-        if inflight is not None:
-            # coalesce: one lookup per host at a time; shield so one caller's
-            # cancellation does not cancel the others'
-            return await asyncio.shield(inflight)
-        fut: asyncio.Future[list[ResolveResult]] = self._loop.create_future()
-        self._dns_inflight[key] = fut
-        try:
-            hosts = await self._resolver.resolve(host, port or 0, family=self._family)
-        except BaseException as exc:
-            if not fut.done():
-                if isinstance(exc, asyncio.CancelledError):
-                    fut.cancel()
-                else:
-                    fut.set_exception(exc)
-                    fut.exception()  # mark retrieved: no "never retrieved" noise
-            raise
-        else:
-            expires = self._loop.time() + (self._ttl_dns_cache or 0)
-            self._dns_cache[key] = (hosts, expires)
-            if not fut.done():
-                fut.set_result(hosts)
-            return hosts
-        finally:
-            self._dns_inflight.pop(key, None)
+        if inflight is None:
+            # one lookup per host at a time, in a task of its own: cancelling the caller
+            # that started it must not cancel it for the callers that joined it
+            inflight = self._dns_inflight[key] = self._loop.create_task(self._lookup(host, port))
+            inflight.add_done_callback(lambda task: self._lookup_done(key, task))
+        return await asyncio.shield(inflight)
+
+    async def _lookup(self, host: str, port: int | None) -> list[ResolveResult]:
+        return await self._resolver.resolve(host, port or 0, family=self._family)
+
+    def _lookup_done(
+        self, key: tuple[str, int | None], task: asyncio.Task[list[ResolveResult]]
+    ) -> None:
+        if self._dns_inflight.get(key) is task:
+            del self._dns_inflight[key]
+        if task.cancelled():
+            return
+        exc = task.exception()  # retrieved: no "never retrieved" noise when nobody waits
+        if exc is None and self._loop is not None:
+            self._dns_cache[key] = (task.result(), self._loop.time() + (self._ttl_dns_cache or 0))
 
     # ----- TLS -----
 

@@ -273,6 +273,42 @@ async def test_concurrent_lookups_are_coalesced() -> None:
     assert len(resolver.calls) == 1
 
 
+class GatedResolver(CountingResolver):
+    """Answers only once ``go`` is set; ``started`` tells that a lookup is under way."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.started = asyncio.Event()
+        self.go = asyncio.Event()
+
+    async def resolve(self, host: str, port: int = 0, family: int = socket.AF_INET) -> list:
+        self.started.set()
+        await self.go.wait()
+        return await super().resolve(host, port, family)
+
+
+async def test_cancelling_the_first_of_coalesced_lookups_spares_the_others() -> None:
+    """The caller that started a shared lookup is cancelled: the callers waiting for the
+    same lookup still get its answer (not a CancelledError they never asked for)."""
+    async with app_server(echo_app()) as srv:
+        resolver = GatedResolver()
+        async with ClientSession(connector=TCPConnector(resolver=resolver)) as session:
+            url = f"http://same.test:{srv.port}/echo"
+            first = asyncio.ensure_future(session.get(url))
+            await resolver.started.wait()
+            second = asyncio.ensure_future(session.get(url))
+            for _ in range(50):  # no I/O before the lookup: a few loop turns get it there
+                await asyncio.sleep(0)
+            first.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await first
+            resolver.go.set()
+            resp = await second
+            async with resp:
+                assert resp.status == 200
+    assert len(resolver.calls) == 1  # the second joined the first's lookup
+
+
 async def test_every_resolved_address_is_tried() -> None:
     with socket.socket() as closed:
         closed.bind(("127.0.0.1", 0))
