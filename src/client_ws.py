@@ -114,6 +114,8 @@ async def ws_connect(
         raise ValueError(f"compress must be 0 (off) or 9..15, not {compress!r}")
     if max_msg_size < 0:
         raise ValueError("max_msg_size must be >= 0 (0 = unlimited)")
+    if isinstance(protocols, str):  # tuple("chat") would offer "c, h, a, t"
+        raise TypeError(f"protocols must be an iterable of str, not the str {protocols!r}")
     protocols = tuple(protocols)
     req_headers: CIMultiDict[str] = CIMultiDict(headers or {})
     for name, value in (

@@ -732,3 +732,5 @@ async def test_bad_arguments() -> None:
             await session.ws_connect("ws://127.0.0.1:9/", compress=8)
         with pytest.raises(ValueError):
             await session.ws_connect("ws://127.0.0.1:9/", max_msg_size=-1)
+        with pytest.raises(TypeError):
+            await session.ws_connect("ws://127.0.0.1:9/", protocols="chat")
