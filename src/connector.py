@@ -677,7 +677,12 @@ class TCPConnector(BaseConnector):
         return await asyncio.shield(inflight)
 
     async def _lookup(self, host: str, port: int | None) -> list[ResolveResult]:
-        return await self._resolver.resolve(host, port or 0, family=self._family)
+        try:
+            return await self._resolver.resolve(host, port or 0, family=self._family)
+        except UnicodeError as exc:
+            # the codec refused the name (a label over 63 bytes, an empty label): no DNS
+            # query can carry it, so it is as unknown as a name the DNS has no answer for
+            raise socket.gaierror(socket.EAI_NONAME, f"invalid host name {host!r}: {exc}") from exc
 
     def _lookup_done(
         self, key: tuple[str, int | None], task: asyncio.Task[list[ResolveResult]]

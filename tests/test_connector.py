@@ -309,6 +309,15 @@ async def test_cancelling_the_first_of_coalesced_lookups_spares_the_others() -> 
     assert len(resolver.calls) == 1  # the second joined the first's lookup
 
 
+@pytest.mark.parametrize("host", ["a" * 64 + ".test", "a..test"], ids=["long-label", "empty"])
+async def test_unencodable_host_name_is_a_connector_error(host: str) -> None:
+    """A name no DNS query can carry (a label over 63 bytes, an empty label) fails like an
+    unknown name, not with the codec's UnicodeError."""
+    async with ClientSession() as session:
+        with pytest.raises(cyhttp.ClientConnectorError):
+            await session.get(f"http://{host}/")
+
+
 async def test_every_resolved_address_is_tried() -> None:
     with socket.socket() as closed:
         closed.bind(("127.0.0.1", 0))
