@@ -164,15 +164,11 @@ class ClientSession:
             )
         if timeout is not sentinel and (read_timeout is not None or conn_timeout is not None):
             raise ValueError("timeout= and read_timeout/conn_timeout are exclusive")
-        if connector is None:
-            connector = TCPConnector()
         if auth is not None and not isinstance(auth, BasicAuth):
             raise TypeError("auth must be a BasicAuth instance")
-        # cookies first: a refused cookie must not leave a half-made session to warn about
         self._cookie_jar = cookie_jar if cookie_jar is not None else _default_jar()
         if cookies is not None and self._cookie_jar is not None:
             self._cookie_jar.update_cookies(cookies)
-        self._connector = connector
         self._connector_owner = connector_owner
         self._default_headers: CIMultiDict[str] = CIMultiDict(headers or {})
         self._skip_auto_headers = frozenset(istr(h).lower() for h in (skip_auto_headers or ()))
@@ -189,6 +185,9 @@ class ClientSession:
         #: plain requests (no headers, body, auth or cookies) by their parameters: such a
         #: request is immutable once built, so it is built once (bounded)
         self._templates: dict[tuple[Any, ...], ClientRequest] = {}
+        # the connector last: an argument refused above leaves no half-made session (or
+        # connector of its own) to warn about
+        self._connector = connector if connector is not None else TCPConnector()
 
     def __del__(self, _warnings: Any = warnings) -> None:
         if not self.closed:

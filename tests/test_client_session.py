@@ -285,6 +285,20 @@ async def test_unclosed_session_warns() -> None:
         gc.collect()
 
 
+@pytest.mark.parametrize(
+    "kwargs",
+    [{"headers": 5}, {"skip_auto_headers": 5}, {"timeout": "5"}, {"auth": ("u", "p")}],
+    ids=["headers", "skip_auto_headers", "timeout", "auth"],
+)
+async def test_refused_session_argument_leaves_nothing_to_warn_about(kwargs: dict) -> None:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with pytest.raises(TypeError):
+            ClientSession(**kwargs)
+        gc.collect()
+    assert not [w for w in caught if issubclass(w.category, ResourceWarning)]
+
+
 async def test_unclosed_response_warns(server: AppServer) -> None:
     async with ClientSession() as session:
         resp = await session.get(server.url("/bytes/4194304"))
