@@ -111,6 +111,17 @@ class ClientTimeout:
     sock_read: float | None = None
     sock_connect: float | None = None
 
+    def __post_init__(self) -> None:
+        # refused here: a negative or NaN timer fires at once or never (a hang)
+        for name in ("total", "connect", "sock_read", "sock_connect"):
+            value = getattr(self, name)
+            if value is None:
+                continue
+            if not isinstance(value, (int, float)):
+                raise TypeError(f"{name} timeout must be a number of seconds, got {value!r}")
+            if not value >= 0:
+                raise ValueError(f"{name} timeout must be >= 0 (0 or None: none), got {value!r}")
+
 
 #: aiohttp 2.x: read_timeout defaults to five minutes for the whole request.
 DEFAULT_TIMEOUT = ClientTimeout(total=5 * 60)

@@ -223,6 +223,31 @@ async def test_total_timeout_number_per_request() -> None:
             assert await resp.text() == "late"
 
 
+@pytest.mark.parametrize(
+    ("timeout", "error"),
+    [(-1, ValueError), (float("nan"), ValueError), ("5", TypeError)],
+    ids=["negative", "nan", "string"],
+)
+async def test_bad_timeout_is_refused(timeout: object, error: type[Exception]) -> None:
+    """A negative or NaN timer would fire at once or never (a hang): refused up front."""
+    async with app_server(echo_app()) as srv, ClientSession() as session:
+        with pytest.raises(error):
+            await session.get(srv.url("/echo"), timeout=timeout)
+        with pytest.raises(error):
+            ClientSession(timeout=timeout)
+
+
+@pytest.mark.parametrize("field", ["total", "connect", "sock_read", "sock_connect"])
+def test_client_timeout_fields_are_checked(field: str) -> None:
+    for bad in (-0.5, float("nan")):
+        with pytest.raises(ValueError, match=field):
+            ClientTimeout(**{field: bad})
+    with pytest.raises(TypeError, match=field):
+        ClientTimeout(**{field: "1"})
+    for good in (0, 2, 0.25, float("inf"), None):
+        assert getattr(ClientTimeout(**{field: good}), field) == good
+
+
 async def test_connect_timeout_waiting_for_a_pool_slot() -> None:
     async with app_server(echo_app()) as srv:
         connector = TCPConnector(limit=1)
