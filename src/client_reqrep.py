@@ -43,7 +43,7 @@ from .client_proxy import add_proxy_headers, uses_tunnel
 from .connector import Connection, ConnectionKey
 from .deadline import LazyDeadline
 from .helpers import DONE, BasicAuth, Fingerprint, content_type_of, file_remaining, is_file_like
-from .http_writer import BodyFramer, build_head, check_method
+from .http_writer import LAST_CHUNK, BodyFramer, build_head, check_method
 from .streams import EMPTY_PAYLOAD, StreamReader, supported_encodings
 
 if TYPE_CHECKING:
@@ -432,7 +432,7 @@ class ClientRequest:
                 )
             elif body is None:
                 if self.chunked:
-                    head += b"0\r\n\r\n"
+                    head += LAST_CHUNK
                 proto.write(head)
             elif isinstance(body, bytes) and not self.chunked and not self.compress:
                 proto.write(head)  # a large body: not copied to join it to the head
@@ -582,7 +582,6 @@ class ClientResponse:
             # 101: the connection now belongs to whoever takes it over, for as long as it
             # likes; the whole-request timeout ends with the handshake
             self._cancel_deadline()
-            return
 
     def _on_body_done(self) -> None:
         """The protocol finished receiving the body: hand the connection back now."""
