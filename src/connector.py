@@ -758,16 +758,14 @@ class TCPConnector(BaseConnector):
                         transport, proto = await coro
                 else:
                     transport, proto = await coro
-            except TimeoutError as exc:
-                if sock_connect:
+            except (OSError, ssl_mod.CertificateError) as exc:
+                if sock_connect and isinstance(exc, TimeoutError) and exc.errno is None:
+                    # our sock_connect limit (a kernel ETIMEDOUT carries its errno)
                     last_exc = ServerTimeoutError(
                         f"Connection timeout to host {host}:{port} (sock_connect={sock_connect})"
                     )
-                    last_exc.__cause__ = exc
-                    continue
-                raise
-            except (OSError, ssl_mod.CertificateError) as exc:
-                last_exc = _translate_connect_error(key, exc)
+                else:
+                    last_exc = _translate_connect_error(key, exc)
                 last_exc.__cause__ = exc
                 continue
             if pin is not None:

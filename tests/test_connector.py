@@ -4,6 +4,7 @@ Unix sockets, DNS caching and coalescing, address fallback, and TLS set-up."""
 from __future__ import annotations
 
 import asyncio
+import errno
 import hashlib
 import socket
 import ssl
@@ -316,6 +317,37 @@ async def test_unencodable_host_name_is_a_connector_error(host: str) -> None:
     async with ClientSession() as session:
         with pytest.raises(cyhttp.ClientConnectorError):
             await session.get(f"http://{host}/")
+
+
+async def test_a_connect_timed_out_by_the_kernel_moves_to_the_next_address(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """ETIMEDOUT from connect() is an OSError like a refusal (only our own sock_connect
+    limit is a ServerTimeoutError): the next address is tried, the last error is a
+    ClientConnectorError."""
+    with socket.socket() as unused:
+        unused.bind(("127.0.0.1", 0))
+        silent_port = unused.getsockname()[1]
+    loop = asyncio.get_running_loop()
+    real_create = loop.create_connection
+
+    async def create_connection(factory: object, host: str, port: int, **kw: object) -> object:
+        if port == silent_port:
+            raise TimeoutError(errno.ETIMEDOUT, "Connection timed out")
+        return await real_create(factory, host, port, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(loop, "create_connection", create_connection)
+    async with app_server(echo_app()) as srv:
+        resolver = CountingResolver(
+            {"multi.test": [silent_port, srv.port], "dead.test": [silent_port]}
+        )
+        async with ClientSession(connector=TCPConnector(resolver=resolver)) as session:
+            resp = await session.get("http://multi.test/echo")
+            async with resp:
+                assert resp.status == 200
+            with pytest.raises(cyhttp.ClientConnectorError) as info:
+                await session.get("http://dead.test/echo")
+            assert info.value.errno == errno.ETIMEDOUT
 
 
 async def test_every_resolved_address_is_tried() -> None:
