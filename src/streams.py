@@ -442,6 +442,15 @@ class Decoder:
         raise NotImplementedError
 
     def finish(self) -> bytes:
+        out = []
+        while piece := self.pull():
+            out.append(piece)
+        out.append(self._end())
+        return b"".join(out)
+
+    def _end(self) -> bytes:
+        """After the last output was pulled: raise unless the stream ended cleanly; return
+        whatever the decompressor still holds."""
         return b""
 
     def _error(self, exc: Exception) -> ClientPayloadError:
@@ -506,25 +515,19 @@ class _ZlibDecoder(Decoder):
             if out:
                 return out
 
-    def finish(self) -> bytes:
-        out = []
-        while True:
-            piece = self.pull()
-            if not piece:
-                break
-            out.append(piece)
+    def _end(self) -> bytes:
         obj = self._obj
         if obj is None:
             if self._pos < len(self._pending):
                 raise self._error(ValueError("truncated stream"))
             return b""
         try:
-            out.append(obj.flush())
+            last: bytes = obj.flush()
         except zlib.error as exc:  # pragma: no cover - flush rarely raises
             raise self._error(exc) from exc
         if not obj.eof:
             raise self._error(ValueError("compressed stream is truncated"))
-        return b"".join(out)
+        return last
 
 
 class _BrotliDecoder(Decoder):
@@ -553,16 +556,10 @@ class _BrotliDecoder(Decoder):
             raise self._error(exc) from exc
         return b""
 
-    def finish(self) -> bytes:
-        out = []
-        while True:
-            piece = self.pull()
-            if not piece:
-                break
-            out.append(piece)
+    def _end(self) -> bytes:
         if not self._obj.is_finished():
             raise self._error(ValueError("compressed stream is truncated"))
-        return b"".join(out)
+        return b""
 
 
 class _ZstdDecoder(Decoder):
@@ -601,16 +598,10 @@ class _ZstdDecoder(Decoder):
                 return out
         return b""
 
-    def finish(self) -> bytes:
-        out = []
-        while True:
-            piece = self.pull()
-            if not piece:
-                break
-            out.append(piece)
+    def _end(self) -> bytes:
         if not self._finished:
             raise self._error(ValueError("compressed stream is truncated"))
-        return b"".join(out)
+        return b""
 
 
 #: module name → whether it imports; filled on first use (the optional decoders are not
