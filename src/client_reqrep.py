@@ -43,7 +43,7 @@ from .client_proxy import add_proxy_headers, uses_tunnel
 from .connector import Connection, ConnectionKey
 from .deadline import LazyDeadline
 from .helpers import DONE, BasicAuth, Fingerprint, content_type_of, file_remaining, is_file_like
-from .http_writer import LAST_CHUNK, BodyFramer, build_head, check_method
+from .http_writer import LAST_CHUNK, REQUEST_CODINGS, BodyFramer, build_head, check_method
 from .streams import EMPTY_PAYLOAD, StreamReader, supported_encodings
 
 if TYPE_CHECKING:
@@ -130,7 +130,7 @@ class ClientRequest:
         sock_read: float | None = None,
         max_decompressed_size: int | None = DEFAULT_MAX_DECOMPRESSED_SIZE,
     ) -> None:
-        self.method = check_method(method.upper())
+        self.method = check_method(method).upper()
         self.original_url = url
         self.url = url.with_fragment(None) if url.raw_fragment else url
         self.version = version
@@ -286,7 +286,12 @@ class ClientRequest:
         if self.compress:
             if "Content-Encoding" in headers:
                 raise ValueError("compress can not be set if Content-Encoding header is set")
-            self.compress = "deflate" if self.compress is True else str(self.compress)
+            self.compress = "deflate" if self.compress is True else self.compress
+            if self.compress not in REQUEST_CODINGS:
+                raise ValueError(
+                    f"unsupported compress={self.compress!r}: use True (deflate), "
+                    "'deflate' or 'gzip'"
+                )
             headers["Content-Encoding"] = self.compress
             self.chunked = True  # the compressed length is unknown in advance
 
@@ -460,9 +465,9 @@ class ClientRequest:
             await self._write_body(proto)
 
     async def _write_body(self, proto: ResponseHandler) -> None:
-        framer = BodyFramer(chunked=bool(self.chunked), compress=self.compress or None)
         body = self.body
         try:
+            framer = BodyFramer(chunked=bool(self.chunked), compress=self.compress or None)
             if isinstance(body, bytes):
                 out = framer.encode(body)
                 if out:

@@ -14,20 +14,32 @@ import re
 import zlib
 from collections.abc import Iterable
 
-__all__ = ("LAST_CHUNK", "BodyFramer", "build_head", "check_method", "frame_chunk")
+__all__ = (
+    "LAST_CHUNK",
+    "REQUEST_CODINGS",
+    "BodyFramer",
+    "build_head",
+    "check_method",
+    "frame_chunk",
+)
 
 _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 _GOOD_NAMES: set[str] = set()
 _GOOD_METHODS: set[str] = set()
 
 LAST_CHUNK = b"0\r\n\r\n"
+#: the ``compress=`` values (Content-Encoding of a request body) BodyFramer can produce
+REQUEST_CODINGS = frozenset(("deflate", "gzip"))
 
 
 def check_method(method: str) -> str:
-    """Return ``method`` if it is a token, else raise ValueError (before anything is sent)."""
+    """Return ``method`` if it is a token, else raise ValueError (TypeError if it is not
+    a str) before anything is sent."""
     if method in _GOOD_METHODS:
         return method
-    if not isinstance(method, str) or not _TOKEN.fullmatch(method):
+    if not isinstance(method, str):
+        raise TypeError(f"the HTTP method must be a str, got {method!r}")
+    if not _TOKEN.fullmatch(method):
         raise ValueError(f"invalid HTTP method {method!r}: it must be a token")
     if len(_GOOD_METHODS) < 64:
         _GOOD_METHODS.add(method)
@@ -56,7 +68,11 @@ def build_head(request_line: str, headers: Iterable[tuple[str, str]]) -> bytes:
         parts += (name, ": ", value, "\r\n")
         lines += 1
     parts.append("\r\n")
-    head = "".join(parts)
+    try:
+        head = "".join(parts)
+    except TypeError:
+        _explain(request_line, headers)
+        raise
     if head.count("\n") != lines + 1 or head.count("\r") != lines + 1 or "\x00" in head:
         _explain(request_line, headers)
     return head.encode("utf-8", "surrogateescape")
@@ -68,6 +84,8 @@ def _explain(request_line: str, headers: Iterable[tuple[str, str]]) -> None:
     if any(c in request_line for c in bad):
         raise ValueError(f"invalid character in request line {request_line!r}")
     for name, value in headers:
+        if not isinstance(value, str):
+            raise TypeError(f"the value of header {name!r} must be a str, got {value!r}")
         if any(c in value for c in bad):
             raise ValueError(f"invalid character (CR, LF or NUL) in value of header {name!r}")
     raise ValueError("invalid character (CR, LF or NUL) in the request head")

@@ -410,6 +410,21 @@ async def test_bad_header_and_method_raise_before_sending(server: AppServer) -> 
     assert server.requests == 0
 
 
+async def test_bad_argument_types_raise_before_sending(server: AppServer) -> None:
+    """Refused with a clear exception before anything goes on the wire (an unknown
+    ``compress`` used to fail only in the body writer, and the request hung)."""
+    async with ClientSession() as session:
+        for compress in ("br", 5):
+            with pytest.raises(ValueError, match="compress"):
+                await session.post(server.url("/echo"), data=b"x", compress=compress)
+        with pytest.raises(TypeError, match="method"):
+            await session.request(5, server.url("/echo"))  # type: ignore[arg-type]
+        for value in (5, None, b"v"):
+            with pytest.raises(TypeError, match="'X'"):
+                await session.get(server.url("/echo"), headers={"X": value})
+    assert server.requests == 0
+
+
 def test_works_on_uvloop() -> None:
     uvloop = pytest.importorskip("uvloop", reason="uvloop is a bench extra")
 
