@@ -29,32 +29,12 @@ class ThreadResolver(AbstractResolver):
         infos = await loop.getaddrinfo(
             host, port, type=socket.SOCK_STREAM, family=family, flags=socket.AI_ADDRCONFIG
         )
-        hosts: list[ResolveResult] = []
-        for fam, _, proto, _, address in infos:
-            resolved_host: str
-            resolved_port: int
-            if fam == socket.AF_INET6:
-                if len(address) < 3:
-                    continue  # IPv6 disabled in the Python build
-                if address[3]:  # scope id: link-local addresses need it
-                    resolved_host, _port = socket.getnameinfo(
-                        address, socket.NI_NUMERICHOST | socket.NI_NUMERICSERV
-                    )
-                    resolved_port = int(_port)
-                else:
-                    resolved_host, resolved_port = str(address[0]), int(address[1])
-            else:
-                resolved_host, resolved_port = str(address[0]), int(address[1])
-            hosts.append(
-                {
-                    "hostname": host,
-                    "host": resolved_host,
-                    "port": resolved_port,
-                    "family": fam,
-                    "proto": proto,
-                    "flags": socket.AI_NUMERICHOST | socket.AI_NUMERICSERV,
-                }
-            )
+        hosts = [
+            _result(host, fam, proto, address)
+            for fam, _, proto, _, address in infos
+            # an IPv6 address without flow info and scope: IPv6 disabled in the Python build
+            if fam != socket.AF_INET6 or len(address) >= 3
+        ]
         if not hosts:
             raise OSError(f"DNS lookup of {host!r} gave no usable address")
         return hosts
@@ -89,29 +69,7 @@ class AsyncResolver(AbstractResolver):
         except self._aiodns.error.DNSError as exc:
             msg = exc.args[1] if len(exc.args) >= 2 else "DNS lookup failed"
             raise OSError(None, msg) from exc
-        hosts: list[ResolveResult] = []
-        for node in resp.nodes:
-            address = node.addr
-            fam = node.family
-            if fam == socket.AF_INET6 and len(address) > 3 and address[3]:
-                resolved_host, _port = socket.getnameinfo(
-                    address, socket.NI_NUMERICHOST | socket.NI_NUMERICSERV
-                )
-                resolved_port = int(_port)
-            else:
-                raw = address[0]
-                resolved_host = raw.decode("ascii") if isinstance(raw, bytes) else raw
-                resolved_port = address[1]
-            hosts.append(
-                {
-                    "hostname": host,
-                    "host": resolved_host,
-                    "port": resolved_port,
-                    "family": fam,
-                    "proto": 0,
-                    "flags": socket.AI_NUMERICHOST | socket.AI_NUMERICSERV,
-                }
-            )
+        hosts = [_result(host, node.family, 0, node.addr) for node in resp.nodes]
         if not hosts:
             raise OSError(None, f"DNS lookup of {host!r} gave no usable address")
         return hosts
@@ -124,6 +82,25 @@ class AsyncResolver(AbstractResolver):
                 await result
         else:  # older aiodns
             self._resolver.cancel()
+
+
+def _result(hostname: str, family: int, proto: int, address: Any) -> ResolveResult:
+    """One entry of a resolver's answer, from a socket address of ``family``."""
+    if family == socket.AF_INET6 and len(address) > 3 and address[3]:
+        # a scope id (link-local address): only the numeric "addr%scope" form keeps it
+        host, port = socket.getnameinfo(address, socket.NI_NUMERICHOST | socket.NI_NUMERICSERV)
+    else:
+        host, port = address[0], address[1]
+        if isinstance(host, bytes):  # aiodns gives bytes
+            host = host.decode("ascii")
+    return {
+        "hostname": hostname,
+        "host": str(host),
+        "port": int(port),
+        "family": family,
+        "proto": proto,
+        "flags": socket.AI_NUMERICHOST | socket.AI_NUMERICSERV,
+    }
 
 
 #: The system resolver is the default (as in aiohttp): aiodns misses /etc/hosts tricks and
