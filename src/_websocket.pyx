@@ -64,12 +64,42 @@ cdef extern from *:
     static int cyws_avx2 = -1;  /* -1: not checked yet */
     #endif
 
+    #if defined(__GNUC__) || defined(__clang__)
+    #define CYWS_ALWAYS_INLINE static inline __attribute__((always_inline))
+    #else
+    #define CYWS_ALWAYS_INLINE static inline
+    #endif
+
+    /* dst[i..n) = src[i..n) ^ the key k (k32 is the same 4 bytes): 8, then 4, then 1 byte
+       at a time. The tail after the SIMD loops of both paths below; always inlined, so the
+       short path still makes no call. */
+    CYWS_ALWAYS_INLINE void cyws_xor_tail(unsigned char *dst, const unsigned char *src,
+                                          Py_ssize_t i, Py_ssize_t n,
+                                          const unsigned char *k, uint32_t k32)
+    {
+        uint64_t k64 = ((uint64_t)k32 << 32) | k32;  /* k0..k3 k0..k3 in memory, any endianness */
+        for (; i + 8 <= n; i += 8) {
+            uint64_t w;
+            memcpy(&w, src + i, 8);
+            w ^= k64;
+            memcpy(dst + i, &w, 8);
+        }
+        if (i + 4 <= n) {
+            uint32_t w;
+            memcpy(&w, src + i, 4);
+            w ^= k32;
+            memcpy(dst + i, &w, 4);
+            i += 4;
+        }
+        for (; i < n; i++)
+            dst[i] = src[i] ^ k[i & 3];
+    }
+
     /* dst[i] = src[i] ^ (the bytes of k32, repeated); dst may be src. */
     static void cyws_xor32(unsigned char *dst, const unsigned char *src, Py_ssize_t n,
                            uint32_t k32)
     {
         unsigned char k[4];
-        uint64_t k64 = ((uint64_t)k32 << 32) | k32;  /* k0..k3 k0..k3 in memory, any endianness */
         Py_ssize_t i = 0;
         memcpy(k, &k32, 4);
     #ifdef CYWS_HAVE_AVX2
@@ -97,21 +127,7 @@ cdef extern from *:
             }
         }
     #endif
-        for (; i + 8 <= n; i += 8) {
-            uint64_t w;
-            memcpy(&w, src + i, 8);
-            w ^= k64;
-            memcpy(dst + i, &w, 8);
-        }
-        if (i + 4 <= n) {
-            uint32_t w;
-            memcpy(&w, src + i, 4);
-            w ^= k32;
-            memcpy(dst + i, &w, 4);
-            i += 4;
-        }
-        for (; i < n; i++)
-            dst[i] = src[i] ^ k[i & 3];
+        cyws_xor_tail(dst, src, i, n, k, k32);
     }
 
     /* dst[i] = src[i] ^ key[(i + phase) & 3]: the key rotated by the bytes already masked
@@ -127,7 +143,6 @@ cdef extern from *:
         k[3] = key[(phase + 3) & 3];
         memcpy(&k32, k, 4);
         if (n < 128) {  /* short payloads: stay inline, no call and no SIMD set-up */
-            uint64_t k64 = ((uint64_t)k32 << 32) | k32;
             Py_ssize_t i = 0;
     #ifdef CYWS_HAVE_SSE2
             if (n >= 16) {
@@ -137,21 +152,7 @@ cdef extern from *:
                         _mm_loadu_si128((const __m128i *)(src + i)), vk));
             }
     #endif
-            for (; i + 8 <= n; i += 8) {  /* at most once after SSE2 */
-                uint64_t w;
-                memcpy(&w, src + i, 8);
-                w ^= k64;
-                memcpy(dst + i, &w, 8);
-            }
-            if (i + 4 <= n) {
-                uint32_t w;
-                memcpy(&w, src + i, 4);
-                w ^= k32;
-                memcpy(dst + i, &w, 4);
-                i += 4;
-            }
-            for (; i < n; i++)
-                dst[i] = src[i] ^ k[i & 3];
+            cyws_xor_tail(dst, src, i, n, k, k32);
             return;
         }
         cyws_xor32(dst, src, n, k32);
