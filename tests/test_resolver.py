@@ -34,6 +34,17 @@ async def test_numeric_host() -> None:
     assert [h["host"] for h in hosts] == ["127.0.0.1"]
 
 
+async def test_link_local_address_keeps_its_scope() -> None:
+    """A link-local IPv6 address is only reachable through its interface: the entry's
+    host carries the scope ("%lo"), so the connect goes out the right way. A numeric
+    address: nothing is looked up."""
+    _, scope = socket.if_nameindex()[0]
+    hosts = await ThreadResolver().resolve(f"fe80::1%{scope}", 80, family=socket.AF_INET6)
+    assert [(h["host"], h["port"], h["family"]) for h in hosts] == [
+        (f"fe80::1%{scope}", 80, socket.AF_INET6)
+    ]
+
+
 def test_default_is_thread_resolver() -> None:
     assert DefaultResolver is ThreadResolver
 
