@@ -14,16 +14,13 @@ all: build
 
 $(VENV)/.stamp-venv:
 	$(PYTHON) -m venv $(VENV)
-	$(PIP) install --upgrade pip "setuptools>=77" wheel "Cython>=3.0"
+	$(PIP) install --upgrade pip "setuptools>=77" wheel "Cython>=3.0" "multidict>=7.0"
 	touch $@
 
-# test extras (runtime deps come with them); reinstalled when the metadata changes
+# every extra (runtime deps come with them): the suite also tests uvloop and the bench
+# harness, so `make test` needs the bench extra too; reinstalled when the metadata changes
 $(VENV)/.stamp-test: $(VENV)/.stamp-venv pyproject.toml setup.py
-	$(PIP) install --no-build-isolation -e '.[test,lint,speedups]'
-	touch $@
-
-$(VENV)/.stamp-bench: $(VENV)/.stamp-test
-	$(PIP) install --no-build-isolation -e '.[bench]'
+	$(PIP) install --no-build-isolation -e '.[test,lint,speedups,bench]'
 	touch $@
 
 # compiled modules, built in place next to their twins in src/
@@ -41,10 +38,10 @@ test-compiled: build
 test-pure: build
 	CYHTTP_NO_EXTENSIONS=1 $(PY) -m pytest --no-c-extensions
 
-bench: build $(VENV)/.stamp-bench
+bench: build
 	$(PY) -m benchmarks $(BENCH_ARGS)
 
-bench-quick: build $(VENV)/.stamp-bench
+bench-quick: build
 	$(PY) -m benchmarks --quick $(BENCH_ARGS)
 
 # coverage-guided with atheris when it installs here (the "fuzz" extra), else the
