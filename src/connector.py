@@ -628,9 +628,6 @@ class TCPConnector(BaseConnector):
             self._dns_cache.clear()
 
     def close(self) -> DoneAwaitable:
-        if not self._closed:
-            for lookup in self._dns_inflight.values():
-                lookup.cancel()
         if not self._closed and self._resolver_owner:
             closer = getattr(self._resolver, "close", None)
             # the default resolver's close() does nothing; others get a task if a loop runs

@@ -310,6 +310,19 @@ async def test_cancelling_the_first_of_coalesced_lookups_spares_the_others() -> 
     assert len(resolver.calls) == 1  # the second joined the first's lookup
 
 
+async def test_closing_the_connector_during_a_lookup_is_a_connection_error() -> None:
+    async with app_server(echo_app()) as srv:
+        resolver = GatedResolver()
+        connector = TCPConnector(resolver=resolver)
+        async with ClientSession(connector=connector, connector_owner=False) as session:
+            pending = asyncio.ensure_future(session.get(f"http://same.test:{srv.port}/echo"))
+            await resolver.started.wait()
+            await connector.close()
+            resolver.go.set()
+            with pytest.raises(cyhttp.ClientConnectionError, match="Connector is closed"):
+                await pending
+
+
 @pytest.mark.parametrize("host", ["a" * 64 + ".test", "a..test"], ids=["long-label", "empty"])
 async def test_unencodable_host_name_is_a_connector_error(host: str) -> None:
     """A name no DNS query can carry (a label over 63 bytes, an empty label) fails like an
