@@ -532,6 +532,8 @@ class ClientResponse:
     _deadline: LazyDeadline | None = None
     _closed = True
     _cookies: SimpleCookie | None = None
+    #: the answer is complete, the connection waits for the request body writer to end
+    _awaiting_writer = False
 
     def __init__(
         self,
@@ -589,7 +591,17 @@ class ClientResponse:
             self._cancel_deadline()
 
     def _on_body_done(self) -> None:
-        """The protocol finished receiving the body: hand the connection back now."""
+        """The protocol finished receiving the body: hand the connection back now, or,
+        when the answer came before the request body was all sent (an early answer, or
+        100 Continue and the answer in one read), once the body writer ends: pooled
+        earlier, the connection would carry the rest of this body into the next request
+        (closed instead, it would drop a body the server may be waiting for). The
+        whole-request deadline still bounds that wait."""
+        writer = self._writer
+        if writer is not None and not writer.done():
+            self._awaiting_writer = True
+            writer.add_done_callback(self._on_writer_done)
+            return
         timer = self._deadline
         if timer is not None:
             self._deadline = None
@@ -598,8 +610,12 @@ class ClientResponse:
         if conn is not None:
             self._connection = None
             conn.release()
-        if self._writer is not None:
+        if writer is not None:
             self._maybe_done_writer()
+
+    def _on_writer_done(self, writer: asyncio.Future[None]) -> None:
+        if self._writer is writer:  # else aborted (and the connection closed) meanwhile
+            self._on_body_done()
 
     def _maybe_done_writer(self) -> None:
         writer = self._writer
@@ -841,6 +857,8 @@ class ClientResponse:
         self._closed = True
         conn = self._connection
         if conn is not None:
+            if self._awaiting_writer:
+                return DONE  # the body writer's end hands the connection back
             # the body is not complete: the connection cannot be reused
             self._connection = None
             conn.close()

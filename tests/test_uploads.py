@@ -188,6 +188,31 @@ async def test_expect100_then_final_after_body() -> None:
         assert srv.connections == 1
 
 
+async def test_answer_with_continue_before_the_body_is_sent() -> None:
+    """100 Continue and the final answer arrive together: the response is complete while
+    the body writer has not run yet. The connection may not go back to the pool (where the
+    next request would be read as this one's body) before that body is on the wire."""
+    seen: list[bytes] = []
+
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while True:
+            head = await reader.readuntil(b"\r\n\r\n")
+            writer.write(
+                b"HTTP/1.1 100 Continue\r\n\r\n"
+                b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+            )
+            length = int(head.lower().split(b"content-length: ")[1].split(b"\r\n")[0])
+            seen.append(head.split(b"\r\n")[0] + b" " + await reader.readexactly(length))
+
+    async with raw_server(handler) as srv, ClientSession() as session:
+        async with asyncio.timeout(10):  # the failure was a hang: the server waited for a body
+            for body in (b"first", b"second!"):
+                async with session.post(srv.url("/"), data=body, expect100=True) as resp:
+                    assert await resp.read() == b"ok"
+            await _until(lambda: len(seen) == 2)
+    assert seen == [b"POST / HTTP/1.1 first", b"POST / HTTP/1.1 second!"]
+
+
 # ----- streamed bodies -----
 
 
