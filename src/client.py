@@ -547,15 +547,19 @@ class ClientSession:
                 if (resp.status == 303 and method != "HEAD") or (
                     resp.status in (301, 302) and method not in ("GET", "HEAD")
                 ):
+                    # the body is dropped, and with it everything that framed it
                     method = "GET"
                     data = None
                     json_body = None
                     compress = None
+                    chunked = None
+                    expect100 = False
                     if headers is not None:
                         headers = CIMultiDict(headers)
                         headers.popall("Content-Type", None)
                         headers.popall("Content-Length", None)
                         headers.popall("Transfer-Encoding", None)
+                        headers.popall("Expect", None)
                 elif not req.is_replayable():
                     break  # a consumed stream cannot be sent again: return the 307/308
                 else:

@@ -45,6 +45,20 @@ async def test_post_becomes_get_without_body(server: AppServer, code: int) -> No
     assert resp.url == server.url("/echo")
 
 
+async def test_post_to_get_drops_chunked_and_expect(server: AppServer) -> None:
+    """A body dropped by the rewrite to GET takes its framing with it."""
+    async with ClientSession() as session:
+        resp = await session.post(
+            server.url("/redirect/302"), data=b"payload", chunked=True, expect100=True
+        )
+        async with resp:
+            got = await resp.json()
+    assert got["method"] == "GET"
+    sent = sent_headers(got)
+    assert "Transfer-Encoding" not in sent
+    assert "Expect" not in sent
+
+
 @pytest.mark.parametrize("code", [307, 308])
 async def test_307_308_keep_method_and_body(server: AppServer, code: int) -> None:
     async with ClientSession() as session:
