@@ -596,12 +596,16 @@ class ClientResponse:
         100 Continue and the answer in one read), once the body writer ends: pooled
         earlier, the connection would carry the rest of this body into the next request
         (closed instead, it would drop a body the server may be waiting for). The
-        whole-request deadline still bounds that wait."""
+        whole-request deadline still bounds that wait. A connection the server closes
+        (``Connection: close``) is not worth the wait: it is closed now."""
         writer = self._writer
         if writer is not None and not writer.done():
-            self._awaiting_writer = True
-            writer.add_done_callback(self._on_writer_done)
-            return
+            conn = self._connection
+            proto = conn.protocol if conn is not None else None
+            if proto is not None and not proto.should_close:
+                self._awaiting_writer = True
+                writer.add_done_callback(self._on_writer_done)
+                return
         timer = self._deadline
         if timer is not None:
             self._deadline = None
