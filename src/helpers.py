@@ -94,7 +94,7 @@ class BasicAuth(NamedTuple("_BasicAuth", [("login", str), ("password", str), ("e
     def encode(self) -> str:
         """The ``Authorization`` header value."""
         creds = f"{self.login}:{self.password}".encode(self.encoding)
-        return "Basic " + base64.b64encode(creds).decode(self.encoding)
+        return "Basic " + base64.b64encode(creds).decode("ascii")
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

@@ -830,6 +830,10 @@ def test_basic_auth_encode_decode_from_url() -> None:
     assert aiohttp.BasicAuth.decode(header) == auth
     utf8 = aiohttp.BasicAuth("ü", "ß", encoding="utf-8")
     assert aiohttp.BasicAuth.decode(utf8.encode(), encoding="utf-8") == utf8
+    # the encoding is that of the credentials; the header itself is base64 (ASCII)
+    utf16 = aiohttp.BasicAuth("u", "p", encoding="utf-16-le")
+    assert utf16.encode() == "Basic dQA6AHAA"
+    assert aiohttp.BasicAuth.decode(utf16.encode(), encoding="utf-16-le") == utf16
     assert aiohttp.BasicAuth("u").password == ""
     assert aiohttp.BasicAuth.from_url(URL("http://u:p@h/")) == aiohttp.BasicAuth("u", "p")
     assert aiohttp.BasicAuth.from_url(URL("http://u@h/")) == aiohttp.BasicAuth("u", "")
