@@ -334,6 +334,13 @@ class StreamReader:
         """Exactly ``n`` bytes; ``asyncio.IncompleteReadError`` if the body ends first."""
         self._check()
         while self._size < n and not self._eof:
+            if self._paused and self._protocol is not None:
+                # more than the window was asked for: the socket must read on, or the
+                # paused reader waits forever (resuming may feed decoded data at once)
+                self._paused = False
+                self._protocol.resume_reading()
+                self._check()
+                continue
             await self._wait("readexactly")
             self._check()
         if self._size < n:
@@ -342,7 +349,8 @@ class StreamReader:
         return self._take(n) if n else b""
 
     async def readuntil(self, separator: bytes = b"\n") -> bytes:
-        """Bytes up to and including ``separator``, or what is left at EOF."""
+        """Bytes up to and including ``separator``, or what is left at EOF. ValueError when
+        more than the flow-control window (twice ``limit``) comes without it."""
         if not separator:
             raise ValueError("separator must not be empty")
         self._check()
@@ -365,6 +373,10 @@ class StreamReader:
                     continue
             if self._eof:
                 return self._take_all() if self._buffer else b""
+            if self._size > self._high:
+                # the reader is full (the socket paused) and holds no separator: waiting
+                # would never end. The data stays buffered for other reads.
+                raise ValueError("Line is too long")
             await self._wait("readuntil")
             self._check()
 

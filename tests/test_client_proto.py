@@ -5,6 +5,7 @@ whoever waits."""
 from __future__ import annotations
 
 import asyncio
+import gzip
 
 import pytest
 
@@ -12,7 +13,7 @@ import cyhttp
 from cyhttp import ClientSession, TCPConnector
 from cyhttp.client_proto import ResponseHandler
 
-from .servers import raw_server, read_request
+from .servers import canned, raw_server, read_request
 
 
 class Receiver:
@@ -110,6 +111,37 @@ async def test_bytes_while_idle_close_the_connection() -> None:
                 assert await resp.read() == b"ok"
             await asyncio.sleep(0.2)
     assert srv.connections == 2
+
+
+async def test_reads_beyond_the_flow_control_window_do_not_hang() -> None:
+    """The reader pauses the socket once it holds 256 KiB. readexactly() of more than that
+    lets the socket read on (the caller asked for those bytes); readline() of a longer line
+    is refused with ValueError, as aiohttp does, and nothing buffered is lost."""
+    size = 2**20
+    plain = bytes(range(256)) * (size // 256)  # no newline before byte 10 of each 256
+    wire = response_with(plain)
+    gz = response_with(gzip.compress(b"y" * size), b"Content-Encoding: gzip\r\n")
+
+    one_line = response_with(b"z" * size)
+
+    async with raw_server(canned(wire, gz, wire, one_line)) as srv, ClientSession() as session:
+        async with session.get(srv.url()) as resp:
+            assert await asyncio.wait_for(resp.content.readexactly(size), 10) == plain
+        async with session.get(srv.url()) as resp:  # the decoder's output is paused too
+            assert await asyncio.wait_for(resp.content.readexactly(size), 10) == b"y" * size
+        async with session.get(srv.url()) as resp:
+            assert await resp.content.readline() == plain[:11]
+            with pytest.raises(ValueError, match="Line is too long"):
+                await asyncio.wait_for(resp.content.readuntil(b"no such separator"), 10)
+            assert await asyncio.wait_for(resp.read(), 10) == plain[11:]
+        async with session.get(srv.url()) as resp:
+            with pytest.raises(ValueError, match="Line is too long"):
+                await asyncio.wait_for(resp.content.readline(), 10)
+            assert await asyncio.wait_for(resp.read(), 10) == b"z" * size
+
+
+def response_with(body: bytes, headers: bytes = b"") -> bytes:
+    return b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n%b\r\n%b" % (len(body), headers, body)
 
 
 def test_start_on_closed_protocol_raises() -> None:

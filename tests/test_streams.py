@@ -154,6 +154,26 @@ def test_flow_control_pauses_and_resumes() -> None:
     assert spy.calls == ["pause", "resume"] and not reader.paused
 
 
+async def test_readexactly_past_the_window_resumes_and_a_longer_line_is_refused() -> None:
+    spy = FlowSpy()
+    reader = StreamReader(spy, limit=4)
+    task = asyncio.ensure_future(reader.readexactly(20))
+    for _ in range(4):
+        await asyncio.sleep(0)
+        reader.feed_data(b"x" * 5)  # over the window each time: paused, then resumed
+    assert await task == b"x" * 20
+    # pieces 2 and 3 paused and the waiting read resumed; the 4th paused and taking the
+    # 20 bytes resumed
+    assert spy.calls == ["pause", "resume"] * 3
+    assert not reader.paused
+    reader.feed_data(b"y" * 9)
+    with pytest.raises(ValueError, match="Line is too long"):
+        await reader.readline()
+    reader.feed_data(b"\n")
+    reader.feed_eof()
+    assert await reader.read() == b"y" * 9 + b"\n"  # nothing was lost
+
+
 async def test_read_all_never_pauses() -> None:
     spy = FlowSpy()
     reader = StreamReader(spy, limit=4)
