@@ -801,12 +801,16 @@ class _SessionRequestContextManager:
     def __await__(self) -> Generator[Any, None, ClientResponse]:
         return self._run().__await__()
 
-    async def _run(self) -> ClientResponse:
+    async def _response(self) -> ClientResponse:
+        """The response; the private session closes if there is none."""
         try:
-            resp = await self._coro
+            return await self._coro
         except BaseException:
             await self._session.close()
             raise
+
+    async def _run(self) -> ClientResponse:
+        resp = await self._response()
         # the body is read eagerly so the private connector can close with the response
         try:
             await resp.read()
@@ -816,11 +820,7 @@ class _SessionRequestContextManager:
         return resp
 
     async def __aenter__(self) -> ClientResponse:
-        try:
-            self._resp = await self._coro
-        except BaseException:
-            await self._session.close()
-            raise
+        self._resp = await self._response()
         return self._resp
 
     async def __aexit__(self, *exc: object) -> None:
