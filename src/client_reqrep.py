@@ -241,6 +241,17 @@ class ClientRequest:
         elif isinstance(data, str):
             body = data.encode("utf-8")
             ctype = "text/plain; charset=utf-8"
+        elif is_file_like(data):  # before the forms: no formdata import for a file
+            body = data
+            ctype = "application/octet-stream"
+            try:
+                if hasattr(data, "seek") and data.seekable():
+                    self._body_start = data.tell()
+            except (AttributeError, OSError, ValueError):
+                pass
+        elif _is_async_iterable(data):
+            body = data
+            ctype = "application/octet-stream"
         elif (form := _as_form(data)) is not None:
             body, ctype, form_length = form()
             if (
@@ -257,17 +268,6 @@ class ClientRequest:
             items = list(data.items()) if hasattr(data, "items") else list(data)
             body = urlencode(items, doseq=False).encode("utf-8")
             ctype = "application/x-www-form-urlencoded"
-        elif is_file_like(data):
-            body = data
-            ctype = "application/octet-stream"
-            try:
-                if hasattr(data, "seek") and data.seekable():
-                    self._body_start = data.tell()
-            except (AttributeError, OSError, ValueError):
-                pass
-        elif _is_async_iterable(data):
-            body = data
-            ctype = "application/octet-stream"
         elif isinstance(data, Iterable):
             body = data  # a sync iterable of bytes pieces
             ctype = "application/octet-stream"
