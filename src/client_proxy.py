@@ -322,13 +322,14 @@ async def _open_tcp(
                     local_addr=connector._local_addr,
                 )
             return proto
-        except TimeoutError as exc:
-            last_exc = ServerTimeoutError(
-                f"Connection timeout to proxy {host}:{port} (sock_connect={limit})"
-            )
-            last_exc.__cause__ = exc
         except OSError as exc:
-            last_exc = ClientProxyConnectionError(proxy_key, exc)
+            if isinstance(exc, TimeoutError) and exc.errno is None:
+                # our sock_connect limit (a kernel ETIMEDOUT carries its errno)
+                last_exc = ServerTimeoutError(
+                    f"Connection timeout to proxy {host}:{port} (sock_connect={limit})"
+                )
+            else:
+                last_exc = ClientProxyConnectionError(proxy_key, exc)
             last_exc.__cause__ = exc
     if last_exc is None:
         last_exc = ClientProxyConnectionError(proxy_key, OSError(0, f"no address for proxy {host}"))

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -204,6 +205,28 @@ async def test_proxy_unreachable() -> None:
                 await session.get(url, proxy=f"http://127.0.0.1:{port}")
             assert (info.value.host, info.value.port) == ("127.0.0.1", port)
             assert isinstance(info.value.os_error, ConnectionRefusedError)
+
+
+async def test_kernel_connect_timeout_to_proxy_is_a_proxy_connection_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """ETIMEDOUT from the kernel is a failed connection to the proxy (an OSError with its
+    errno), not our own sock_connect limit: it must not pass for a ServerTimeoutError."""
+
+    async def timed_out(*args: Any, **kwargs: Any) -> Any:
+        raise TimeoutError(errno.ETIMEDOUT, "Connection timed out")
+
+    port = free_port()
+    async with ClientSession() as session:
+        monkeypatch.setattr(asyncio.get_running_loop(), "create_connection", timed_out)
+        for limit in (None, 30.0):
+            with pytest.raises(ClientProxyConnectionError) as info:
+                await session.get(
+                    "http://127.0.0.1:9/",
+                    proxy=f"http://127.0.0.1:{port}",
+                    timeout=ClientTimeout(sock_connect=limit),
+                )
+            assert info.value.os_error.errno == errno.ETIMEDOUT
 
 
 # ----- what a proxy sees (recording proxy) -----
