@@ -86,9 +86,7 @@ class ResponseHandler(asyncio.Protocol):
         self._reading_paused = False
         self._write_paused = False
         self._drain_waiter: asyncio.Future[None] | None = None
-        self._closed_exc: BaseException | None = None
         self._closed = False
-        self.closed_future: asyncio.Future[None] = loop.create_future()
         #: The whole-request timeout of the request in flight (one lazy timer per socket).
         self.deadline = LazyDeadline(loop)
         self._read_timeout: float | None = None
@@ -193,8 +191,6 @@ class ResponseHandler(asyncio.Protocol):
                 drain.set_exception(
                     ClientOSError(*_os_args(exc)) if exc else ServerDisconnectedError()
                 )
-        if not self.closed_future.done():
-            self.closed_future.set_result(None)
         self.transport = None
 
     def _on_peer_gone(self, exc: BaseException | None) -> None:
