@@ -675,11 +675,14 @@ class TCPConnector(BaseConnector):
 
     async def _lookup(self, host: str, port: int | None) -> list[ResolveResult]:
         try:
-            return await self._resolver.resolve(host, port or 0, family=self._family)
+            hosts = await self._resolver.resolve(host, port or 0, family=self._family)
         except UnicodeError as exc:
             # the codec refused the name (a label over 63 bytes, an empty label): no DNS
             # query can carry it, so it is as unknown as a name the DNS has no answer for
             raise socket.gaierror(socket.EAI_NONAME, f"invalid host name {host!r}: {exc}") from exc
+        if not hosts:  # a custom resolver's empty answer: nothing to connect to or cache
+            raise socket.gaierror(socket.EAI_NONAME, f"no address for host {host!r}")
+        return hosts
 
     def _lookup_done(
         self, key: tuple[str, int | None], task: asyncio.Task[list[ResolveResult]]

@@ -332,6 +332,22 @@ async def test_unencodable_host_name_is_a_connector_error(host: str) -> None:
             await session.get(f"http://{host}/")
 
 
+@pytest.mark.parametrize("use_dns_cache", [True, False], ids=["cached", "uncached"])
+async def test_an_empty_answer_from_a_resolver_is_a_connector_error(use_dns_cache: bool) -> None:
+    class EmptyResolver(CountingResolver):
+        async def resolve(self, host: str, port: int = 0, family: int = 0) -> list:
+            await super().resolve(host, port, family)
+            return []
+
+    resolver = EmptyResolver()
+    connector = TCPConnector(resolver=resolver, use_dns_cache=use_dns_cache)
+    async with ClientSession(connector=connector) as session:
+        for _ in range(2):
+            with pytest.raises(cyhttp.ClientConnectorError, match="no address"):
+                await session.get("http://nowhere.test/")
+    assert len(resolver.calls) == 2  # an empty answer is not cached
+
+
 async def test_a_connect_timed_out_by_the_kernel_moves_to_the_next_address(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
