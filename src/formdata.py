@@ -296,7 +296,9 @@ class FormData:
                     piece = await piece
                 if not piece:
                     break
-                yield piece.encode(encoding) if isinstance(piece, str) else bytes(piece)
+                # anything but text goes as read: the request writer takes bytes-like
+                # pieces and refuses the rest (bytes() would turn an int into NUL bytes)
+                yield piece.encode(encoding) if isinstance(piece, str) else piece
             yield b"\r\n"
         yield tail
 

@@ -379,6 +379,20 @@ async def test_unknown_length_is_chunked(server: AppServer, tmp_path: Path) -> N
     assert got["fields"][0]["size"] == 10_000
 
 
+async def test_file_part_reading_a_wrong_type_fails_the_request(server: AppServer) -> None:
+    """A file part whose read() gives neither bytes nor text fails the upload with
+    TypeError; it is not turned into something else (``bytes(3)`` is three NUL bytes)."""
+
+    class IntFile(io.RawIOBase):
+        name = "n.bin"
+
+        def read(self, size: int = -1) -> object:
+            return 3
+
+    with pytest.raises(TypeError, match="int"):
+        await post_form(server, FormData([("n", IntFile())]))
+
+
 async def test_multipart_compressed(server: AppServer) -> None:
     form = FormData([("a", b"q" * 100_000)])
     got = await post_form(server, form, compress=True)
