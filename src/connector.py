@@ -165,6 +165,9 @@ class BaseConnector:
         self._keepalive_timeout: float | None = (
             None if keepalive_timeout is sentinel else keepalive_timeout
         )
+        for name, value in (("limit", limit), ("limit_per_host", limit_per_host)):
+            if value is not None and value < 0:  # every connect would wait forever
+                raise ValueError(f"{name} must be 0 or None (no limit) or positive, not {value}")
         self._force_close = force_close
         self._limit = limit or 0
         self._limit_per_host = limit_per_host or 0

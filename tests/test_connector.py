@@ -108,6 +108,12 @@ async def test_cancelled_waiter_does_not_leak_a_slot() -> None:
             assert len(connector._acquired) == 0
 
 
+@pytest.mark.parametrize("kwargs", [{"limit": -1}, {"limit_per_host": -2}])
+def test_negative_limits_are_refused(kwargs: dict) -> None:
+    with pytest.raises(ValueError, match="limit"):
+        TCPConnector(**kwargs)
+
+
 async def test_keepalive_timeout_expires_idle_connections() -> None:
     async with app_server(echo_app()) as srv:
         connector = TCPConnector(keepalive_timeout=0.1)
