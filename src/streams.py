@@ -407,6 +407,8 @@ class StreamReader:
 
     def iter_chunked(self, n: int) -> AsyncIterator[bytes]:
         """Pieces of at most ``n`` bytes."""
+        if n == 0:  # read(0) is b"", the end mark: the body would be silently skipped
+            raise ValueError("iter_chunked() needs a chunk size other than 0")
 
         async def read() -> bytes:
             return await self.read(n)

@@ -107,6 +107,8 @@ async def test_iter_chunked_and_iter_any() -> None:
     reader = StreamReader()
     reader.feed_data(b"0123456789")
     reader.feed_eof()
+    with pytest.raises(ValueError):
+        reader.iter_chunked(0)
     assert [p async for p in reader.iter_chunked(4)] == [b"0123", b"4567", b"89"]
     reader = StreamReader()
     reader.feed_data(b"ab")
