@@ -532,8 +532,6 @@ class ClientResponse:
     _deadline: LazyDeadline | None = None
     _closed = True
     _cookies: SimpleCookie | None = None
-    #: the answer is complete, the connection waits for the request body writer to end
-    _awaiting_writer = False
 
     def __init__(
         self,
@@ -594,16 +592,15 @@ class ClientResponse:
         """The protocol finished receiving the body: hand the connection back now, or,
         when the answer came before the request body was all sent (an early answer, or
         100 Continue and the answer in one read), once the body writer ends: pooled
-        earlier, the connection would carry the rest of this body into the next request
-        (closed instead, it would drop a body the server may be waiting for). The
-        whole-request deadline still bounds that wait. A connection the server closes
-        (``Connection: close``) is not worth the wait: it is closed now."""
+        earlier, the connection would carry the rest of this body into the next request.
+        Until then the connection stays the response's: release() meanwhile closes it
+        and stops the upload, and the whole-request deadline still bounds the wait. A
+        connection the server closes (``Connection: close``) is closed now."""
         writer = self._writer
         if writer is not None and not writer.done():
             conn = self._connection
             proto = conn.protocol if conn is not None else None
             if proto is not None and not proto.should_close:
-                self._awaiting_writer = True
                 writer.add_done_callback(self._on_writer_done)
                 return
         timer = self._deadline
@@ -861,9 +858,8 @@ class ClientResponse:
         self._closed = True
         conn = self._connection
         if conn is not None:
-            if self._awaiting_writer:
-                return DONE  # the body writer's end hands the connection back
-            # the body is not complete: the connection cannot be reused
+            # the body (or the request body) is not complete: the connection cannot be
+            # reused
             self._connection = None
             conn.close()
         if self._deadline is not None:

@@ -191,26 +191,40 @@ async def test_expect100_then_final_after_body() -> None:
 async def test_answer_with_continue_before_the_body_is_sent() -> None:
     """100 Continue and the final answer arrive together: the response is complete while
     the body writer has not run yet. The connection may not go back to the pool (where the
-    next request would be read as this one's body) before that body is on the wire."""
+    next request would be read as this one's body) before that body is on the wire: what
+    follows a head on a connection is its whole body, or the end of the connection."""
     seen: list[bytes] = []
 
     async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         while True:
             head = await reader.readuntil(b"\r\n\r\n")
             writer.write(
-                b"HTTP/1.1 100 Continue\r\n\r\n"
-                b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+                b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
             )
             length = int(head.lower().split(b"content-length: ")[1].split(b"\r\n")[0])
-            seen.append(head.split(b"\r\n")[0] + b" " + await reader.readexactly(length))
+            try:
+                seen.append(await reader.readexactly(length))
+            except asyncio.IncompleteReadError as exc:
+                seen.append(b"<end>" if not exc.partial else exc.partial)
+                return
 
+    bodies = (b"first", b"second!", b"third")
     async with raw_server(handler) as srv, ClientSession() as session:
         async with asyncio.timeout(10):  # the failure was a hang: the server waited for a body
-            for body in (b"first", b"second!"):
+            for body in bodies:
+                # released at once (the redirect logic does so too)
                 async with session.post(srv.url("/"), data=body, expect100=True) as resp:
                     assert await resp.read() == b"ok"
-            await _until(lambda: len(seen) == 2)
-    assert seen == [b"POST / HTTP/1.1 first", b"POST / HTTP/1.1 second!"]
+            # and read later, after the writer ran: the connection is reused
+            resp = await session.post(srv.url("/"), data=b"fourth", expect100=True)
+            await asyncio.sleep(0.05)
+            async with resp:
+                assert await resp.read() == b"ok"
+            async with session.post(srv.url("/"), data=b"fifth", expect100=True) as resp:
+                assert await resp.read() == b"ok"
+            await _until(lambda: b"fourth" in seen and len(seen) >= 5)
+    assert all(got in (*bodies, b"fourth", b"fifth", b"<end>") for got in seen), seen
+    assert srv.connections <= 4  # the fifth request reused the fourth's connection
 
 
 # ----- streamed bodies -----
