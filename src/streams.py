@@ -332,6 +332,8 @@ class StreamReader:
 
     async def readexactly(self, n: int) -> bytes:
         """Exactly ``n`` bytes; ``asyncio.IncompleteReadError`` if the body ends first."""
+        if n < 0:  # _take() of a negative count would corrupt the buffer's offset
+            raise ValueError("readexactly() size can not be less than zero")
         self._check()
         while self._size < n and not self._eof:
             if self._paused and self._protocol is not None:

@@ -46,6 +46,8 @@ async def test_read_n_readany_readexactly() -> None:
     reader.feed_data(b"hello ")
     reader.feed_data(b"world")
     assert await reader.read(3) == b"hel"
+    with pytest.raises(ValueError):
+        await reader.readexactly(-1)
     assert await reader.readexactly(5) == b"lo wo"
     assert await reader.readany() == b"rld"
     reader.feed_eof()
