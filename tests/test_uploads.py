@@ -217,12 +217,12 @@ async def test_answer_with_continue_before_the_body_is_sent() -> None:
                     assert await resp.read() == b"ok"
             # and read later, after the writer ran: the connection is reused
             resp = await session.post(srv.url("/"), data=b"fourth", expect100=True)
-            await asyncio.sleep(0.05)
+            await _until(lambda: b"fourth" in seen)
             async with resp:
                 assert await resp.read() == b"ok"
             async with session.post(srv.url("/"), data=b"fifth", expect100=True) as resp:
                 assert await resp.read() == b"ok"
-            await _until(lambda: b"fourth" in seen and len(seen) >= 5)
+            await _until(lambda: len(seen) >= 5)
     assert all(got in (*bodies, b"fourth", b"fifth", b"<end>") for got in seen), seen
     assert srv.connections <= 4  # the fifth request reused the fourth's connection
 
