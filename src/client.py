@@ -762,29 +762,32 @@ def _merge_params(url: URL, params: Any) -> URL:
 
 
 def _to_cookie(cookies: Any) -> BaseCookie[str]:
-    from http.cookies import BaseCookie, Morsel  # cookies given to a request: rare
+    from http.cookies import BaseCookie, CookieError, Morsel  # cookies given to a request: rare
 
     if isinstance(cookies, BaseCookie):
         return cookies
     jar: BaseCookie[str] = BaseCookie()
     items = cookies.items() if hasattr(cookies, "items") else cookies
-    for name, value in items:
-        if isinstance(value, Morsel):
-            jar[name] = value.value
-            jar[name].update(value)
-        else:
-            jar[name] = value
-    return jar
-
-
-def _default_jar() -> AbstractCookieJar | None:
-    """The session's default jar; None (no cookie handling) until cookiejar.py lands."""
     try:
-        from .cookiejar import CookieJar  # type: ignore[import-not-found,unused-ignore]
-    except ImportError:
-        return None
-    jar: AbstractCookieJar = CookieJar()
+        for name, value in items:
+            if isinstance(value, Morsel):
+                jar[name] = value.value
+                jar[name].update(value)
+            else:
+                jar[name] = value
+    except CookieError as exc:
+        # the jar's error: both a ValueError and the CookieError aiohttp users catch
+        from .cookiejar import _InvalidCookie
+
+        raise _InvalidCookie(str(exc)) from exc
     return jar
+
+
+def _default_jar() -> AbstractCookieJar:
+    """The session's default jar (imported on first use: it is not needed to import cyhttp)."""
+    from .cookiejar import CookieJar
+
+    return CookieJar()
 
 
 class _SessionRequestContextManager:

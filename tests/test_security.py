@@ -2,8 +2,8 @@
 
 * Request smuggling from the client side: CR, LF or NUL (and whitespace in the request
   target) in the method, URL, header names and values, cookie values and proxy headers is
-  refused *before a connection is made*: ValueError (InvalidURL is one), or
-  http.cookies.CookieError for an illegal cookie name, as the standard library raises it.
+  refused *before a connection is made*: ValueError (InvalidURL is one); for an illegal
+  cookie name the ValueError is also the http.cookies.CookieError aiohttp raises.
 * Credentials stay with their origin: Authorization, Cookie and Proxy-Authorization are
   dropped when a redirect leaves the origin; redirects to non-http(s) schemes are refused;
   proxy credentials go to the proxy only, never through a CONNECT tunnel to the target.
@@ -86,8 +86,12 @@ async def test_injection_is_refused_before_sending(case: dict[str, Any]) -> None
             url = URL(f"http://127.0.0.1:{srv.port}{path}", encoded=True)
         else:
             url = srv.url(path)
-        with pytest.raises((ValueError, CookieError)):  # CookieError: a cookie name
+        with pytest.raises(ValueError) as refused:
             await session.request(method, url, **kw)
+        cookies = case.get("cookies")
+        if isinstance(cookies, dict) and any("\r" in name for name in cookies):
+            # an illegal cookie name: also the CookieError aiohttp raises for it
+            assert isinstance(refused.value, CookieError)
     assert srv.connections == 0 and not received
 
 
