@@ -34,7 +34,7 @@ from multidict import CIMultiDict
 
 from ._models import WSCloseCode, WSMessage, WSMsgType
 from .client_exceptions import ClientConnectionError, ServerTimeoutError, WSServerHandshakeError
-from .helpers import DONE, DoneAwaitable
+from .helpers import DONE, DoneAwaitable, check_seconds
 from .http_exceptions import WebSocketError
 
 if TYPE_CHECKING:
@@ -114,6 +114,9 @@ async def ws_connect(
         raise ValueError(f"compress must be 0 (off) or 9..15, not {compress!r}")
     if max_msg_size < 0:
         raise ValueError("max_msg_size must be >= 0 (0 = unlimited)")
+    check_seconds("timeout", timeout)
+    check_seconds("receive_timeout", receive_timeout)
+    check_seconds("heartbeat", heartbeat)
     if isinstance(protocols, str):  # tuple("chat") would offer "c, h, a, t"
         raise TypeError(f"protocols must be an iterable of str, not the str {protocols!r}")
     protocols = tuple(protocols)

@@ -112,15 +112,19 @@ class ClientTimeout:
     sock_connect: float | None = None
 
     def __post_init__(self) -> None:
-        # refused here: a negative or NaN timer fires at once or never (a hang)
         for name in ("total", "connect", "sock_read", "sock_connect"):
-            value = getattr(self, name)
-            if value is None:
-                continue
-            if not isinstance(value, (int, float)):
-                raise TypeError(f"{name} timeout must be a number of seconds, got {value!r}")
-            if not value >= 0:
-                raise ValueError(f"{name} timeout must be >= 0 (0 or None: none), got {value!r}")
+            check_seconds(f"{name} timeout", getattr(self, name))
+
+
+def check_seconds(name: str, value: float | None) -> None:
+    """Refuse a duration that is not None or a number >= 0: a negative or NaN timer fires at
+    once or never (a hang), so it is a ValueError here rather than a surprise later."""
+    if value is None:
+        return
+    if not isinstance(value, (int, float)):
+        raise TypeError(f"{name} must be a number of seconds, got {value!r}")
+    if not value >= 0:
+        raise ValueError(f"{name} must be >= 0 (0 or None: none), got {value!r}")
 
 
 #: aiohttp 2.x: read_timeout defaults to five minutes for the whole request.

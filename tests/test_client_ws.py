@@ -734,3 +734,8 @@ async def test_bad_arguments() -> None:
             await session.ws_connect("ws://127.0.0.1:9/", max_msg_size=-1)
         with pytest.raises(TypeError):
             await session.ws_connect("ws://127.0.0.1:9/", protocols="chat")
+        # a negative or NaN timer would fire at once or never: refused before connecting
+        for name in ("timeout", "receive_timeout", "heartbeat"):
+            for bad, error in ((-1, ValueError), (float("nan"), ValueError), ("5", TypeError)):
+                with pytest.raises(error, match=name):
+                    await session.ws_connect("ws://127.0.0.1:9/", **{name: bad})
