@@ -590,7 +590,6 @@ class TCPConnector(BaseConnector):
         self._ttl_dns_cache = ttl_dns_cache
         self._family = family
         self._local_addr = local_addr
-        self._resolver_owner = resolver is None
         self._resolver: AbstractResolver = resolver if resolver is not None else DefaultResolver()
         self._dns_cache: dict[tuple[str, int | None], tuple[list[ResolveResult], float]] = {}
         self._dns_inflight: dict[tuple[str, int | None], asyncio.Task[list[ResolveResult]]] = {}
@@ -629,19 +628,6 @@ class TCPConnector(BaseConnector):
             raise ValueError("either both host and port or none of them are allowed")
         else:
             self._dns_cache.clear()
-
-    def close(self) -> DoneAwaitable:
-        if not self._closed and self._resolver_owner:
-            closer = getattr(self._resolver, "close", None)
-            # the default resolver's close() does nothing; others get a task if a loop runs
-            if closer is not None and not isinstance(self._resolver, DefaultResolver):
-                try:
-                    loop = asyncio.get_running_loop()
-                except RuntimeError:
-                    loop = None
-                if loop is not None:
-                    loop.create_task(closer())
-        return super().close()
 
     # ----- DNS -----
 
