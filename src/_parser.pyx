@@ -117,6 +117,11 @@ cdef inline Py_ssize_t _slot(const unsigned char* name, Py_ssize_t n) noexcept n
     return (h ^ (h >> 16)) & (FIELD_SLOTS - 1)
 
 
+cdef inline bint _bytes_eq(PyObject* b, const unsigned char* p, Py_ssize_t n) noexcept:
+    """Whether the bytes object ``b`` holds exactly ``p[:n]``."""
+    return PyBytes_GET_SIZE(<bytes>b) == n and memcmp(PyBytes_AS_STRING(<bytes>b), p, n) == 0
+
+
 cdef str _decode(const unsigned char* p, Py_ssize_t n):
     return PyUnicode_DecodeUTF8(<const char*>p, n, "surrogateescape")
 
@@ -303,6 +308,7 @@ cdef class HttpResponseParser:
     cdef str _reason_cache
     cdef bytes _reason_raw
     cdef list _fields
+    cdef list _prev_fields  # the previous message's fields, compared position by position
     cdef Py_ssize_t _nfields
     cdef Py_ssize_t _block_fields
     cdef long long _remaining
@@ -340,6 +346,7 @@ cdef class HttpResponseParser:
         self._reason_cache = ""
         self._reason_raw = b""
         self._fields = []
+        self._prev_fields = []
         self._nfields = 0
         self._block_fields = 0
         self._remaining = 0
@@ -632,6 +639,8 @@ cdef class HttpResponseParser:
             self._reason = ""
         self._version = HttpVersion11 if line[7] == 49 else HttpVersion10
         self._status = (line[9] - 48) * 100 + (line[10] - 48) * 10 + (line[11] - 48)
+        if PyList_GET_SIZE(self._fields):
+            self._prev_fields = self._fields
         self._fields = []
         self._nfields = 0
         self._block_fields = 0
@@ -701,19 +710,35 @@ cdef class HttpResponseParser:
     cdef tuple _field(
         self, const unsigned char* name, Py_ssize_t n, const unsigned char* value, Py_ssize_t vn
     ):
-        """``(name, value)`` as bytes, reusing the objects of the last field in the same
-        cache slot when they are equal (responses repeat their fields), which saves the
-        allocations here and lets the decode caches above hit on a cached hash."""
+        """``(name, value)`` as bytes, reusing the pair object of an equal field seen before
+        (responses repeat their fields), which saves the allocations here and lets the
+        decoded-pair cache of ``_build_headers`` find the pair by identity.
+
+        First the field at the same position in the previous message (no hashing: a
+        response usually has the same fields in the same order as the last one), then the
+        field last seen in the same hash slot of the name.
+        """
+        cdef list prev = self._prev_fields
+        cdef Py_ssize_t k = PyList_GET_SIZE(self._fields)
+        cdef PyObject* pair_p
+        cdef PyObject* old
+        if k < PyList_GET_SIZE(prev):
+            pair_p = PyList_GET_ITEM(prev, k)
+            old = PyTuple_GET_ITEM(<tuple>pair_p, 0)
+            if _bytes_eq(old, name, n):
+                old = PyTuple_GET_ITEM(<tuple>pair_p, 1)
+                if _bytes_eq(old, value, vn):
+                    return <tuple>pair_p
         cdef Py_ssize_t slot = _slot(name, n)
         cdef bytes cname = <bytes>PyList_GET_ITEM(self._name_cache, slot)
         cdef bytes cvalue = <bytes>PyList_GET_ITEM(self._value_cache, slot)
         cdef bint hit = True
         cdef tuple pair
-        if not (PyBytes_GET_SIZE(cname) == n and memcmp(PyBytes_AS_STRING(cname), name, n) == 0):
+        if not _bytes_eq(<PyObject*>cname, name, n):
             cname = PyBytes_FromStringAndSize(<const char*>name, n)
             self._name_cache[slot] = cname
             hit = False
-        if not (PyBytes_GET_SIZE(cvalue) == vn and memcmp(PyBytes_AS_STRING(cvalue), value, vn) == 0):
+        if not _bytes_eq(<PyObject*>cvalue, value, vn):
             cvalue = PyBytes_FromStringAndSize(<const char*>value, vn)
             self._value_cache[slot] = cvalue
             hit = False
