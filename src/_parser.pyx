@@ -173,6 +173,14 @@ cdef list _PAIR_NAMES = [None] * _PAIR_SLOTS
 cdef list _PAIR_VALUES = [None] * _PAIR_SLOTS
 
 
+# First level: the pair at the same position of the last headers built (responses repeat
+# their fields in order), so most fields need no address hashing and cannot collide.
+cdef Py_ssize_t _POS_SLOTS = 256
+cdef list _POS_KEYS = [None] * _POS_SLOTS
+cdef list _POS_NAMES = [None] * _POS_SLOTS
+cdef list _POS_VALUES = [None] * _POS_SLOTS
+
+
 cdef object _build_headers(tuple raw_headers):
     """The CIMultiDictProxy of the headers, built through multidict's C API."""
     cdef Py_ssize_t i, slot, n = len(raw_headers)
@@ -180,18 +188,26 @@ cdef object _build_headers(tuple raw_headers):
     md = CIMultiDict_New(_MD, n)
     for i in range(n):
         field = <tuple>raw_headers[i]
-        slot = (<size_t><PyObject*>field >> 5) & (_PAIR_SLOTS - 1)
-        if PyList_GET_ITEM(_PAIR_KEYS, slot) == <PyObject*>field:
+        if i < _POS_SLOTS and PyList_GET_ITEM(_POS_KEYS, i) == <PyObject*>field:
             MultiDict_Add(
-                _MD, md, <object>PyList_GET_ITEM(_PAIR_NAMES, slot),
-                <object>PyList_GET_ITEM(_PAIR_VALUES, slot),
+                _MD, md, <object>PyList_GET_ITEM(_POS_NAMES, i),
+                <object>PyList_GET_ITEM(_POS_VALUES, i),
             )
             continue
-        name = _decode_name(<bytes>field[0])
-        value = _decode_value(<bytes>field[1])
-        _PAIR_KEYS[slot] = field
-        _PAIR_NAMES[slot] = name
-        _PAIR_VALUES[slot] = value
+        slot = (<size_t><PyObject*>field >> 5) & (_PAIR_SLOTS - 1)
+        if PyList_GET_ITEM(_PAIR_KEYS, slot) == <PyObject*>field:
+            name = <object>PyList_GET_ITEM(_PAIR_NAMES, slot)
+            value = <object>PyList_GET_ITEM(_PAIR_VALUES, slot)
+        else:
+            name = _decode_name(<bytes>field[0])
+            value = _decode_value(<bytes>field[1])
+            _PAIR_KEYS[slot] = field
+            _PAIR_NAMES[slot] = name
+            _PAIR_VALUES[slot] = value
+        if i < _POS_SLOTS:
+            _POS_KEYS[i] = field
+            _POS_NAMES[i] = name
+            _POS_VALUES[i] = value
         MultiDict_Add(_MD, md, name, value)
     return CIMultiDictProxy_New(_MD, md)
 
@@ -661,7 +677,6 @@ cdef class HttpResponseParser:
         """Validate one header (or trailer) line ``p[pos:end]`` and store the field."""
         cdef long long base = self._offset
         cdef Py_ssize_t i, vs, ve
-        err = InvalidChunk if trailers else InvalidHeader
         if _is_ws(p[pos]):  # lenient obs-fold: append to the previous field's value
             vs = pos
             while vs < end and _is_ws(p[vs]):
@@ -671,7 +686,7 @@ cdef class HttpResponseParser:
                 ve -= 1
             for i in range(vs, ve):
                 if not VALUE_OK[p[i]]:
-                    raise err("invalid character in a header value", base + i)
+                    _field_error(trailers, "invalid character in a header value", base + i)
             if not trailers and ve > vs:
                 last = len(self._fields) - 1
                 name, value = self._fields[last]
@@ -686,11 +701,11 @@ cdef class HttpResponseParser:
         while i < end and TCHAR[p[i]]:
             i += 1
         if i == end:
-            raise err("missing colon in a header line", base + end)
+            _field_error(trailers, "missing colon in a header line", base + end)
         if p[i] != 58:
-            raise err("invalid character in a header name", base + i)
+            _field_error(trailers, "invalid character in a header name", base + i)
         if i == pos:
-            raise err("empty header name", base + pos)
+            _field_error(trailers, "empty header name", base + pos)
         vs = i + 1
         while vs < end and _is_ws(p[vs]):
             vs += 1
@@ -700,7 +715,7 @@ cdef class HttpResponseParser:
         cdef Py_ssize_t k
         for k in range(vs, ve):
             if not VALUE_OK[p[k]]:
-                raise err("invalid character in a header value", base + k)
+                _field_error(trailers, "invalid character in a header value", base + k)
         self._nfields += 1
         self._block_fields += 1
         if not trailers:
@@ -926,6 +941,11 @@ cdef class HttpResponseParser:
         self._state = S_START if self._keep_alive else S_CLOSED
         self._on_message_complete()
         return 0
+
+
+cdef int _field_error(bint trailers, str message, long long offset) except -1:
+    """Raise the error for a bad header (or trailer) line, out of the hot path."""
+    raise (InvalidChunk if trailers else InvalidHeader)(message, offset)
 
 
 cdef void _connection_tokens(
