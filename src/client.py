@@ -707,6 +707,8 @@ class ClientSession:
             try:
                 async with asyncio.timeout_at(when):
                     conn = await connector.connect(req, None, tm)
+            except ServerTimeoutError:
+                raise  # the connector's own sock_connect limit: keep its message
             except TimeoutError as exc:
                 raise ServerTimeoutError(
                     f"Connection timeout to host {req.url.host}:{req.url.port}"
