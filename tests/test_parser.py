@@ -664,3 +664,40 @@ def test_heads_are_response_heads(impl: Impl) -> None:
         # layout change of ResponseHead (and cost speed)
         module = importlib.import_module(impl.HttpResponseParser.__module__)
         assert module.HEADS_BUILT_IN_PLACE
+
+
+def test_reused_header_objects_never_go_stale(impl: Impl) -> None:
+    """The compiled twin reuses header objects from earlier responses (by position, by slot)
+    when the bytes are equal; a field that differs only in content, case, length or position
+    must still come out exactly as received, in every one of many successive responses."""
+    variants = [
+        [(b"Server", b"alpha"), (b"X-Id", b"0001"), (b"Content-Type", b"text/plain")],
+        [(b"Server", b"alphb"), (b"X-Id", b"0002"), (b"Content-Type", b"text/plain")],
+        [(b"server", b"alpha"), (b"X-Id", b"0001"), (b"Content-Type", b"text/plaim")],
+        [(b"X-Id", b"0001"), (b"Server", b"alpha"), (b"Content-Type", b"text/plain")],
+        [(b"Server", b"alpha"), (b"X-Id", b"00011"), (b"Content-Type", b"text/plain; x=1")],
+        [(b"Server", b""), (b"X-Id", b"0001")],
+        [(b"Server", b"alpha"), (b"X-Id", b"0001"), (b"Content-Type", b"text/plain")],
+    ]
+    # many headers, one changing per response, to reach both reuse caches
+    many = [(b"X-H%d" % i, b"v%d" % i) for i in range(120)]
+    for i in range(0, 120, 7):
+        changed = list(many)
+        changed[i] = (changed[i][0], b"w%d" % i)
+        variants.append(changed)
+    variants.append(many)
+    data = b"".join(
+        b"HTTP/1.1 200 OK\r\n"
+        + b"".join(name + b": " + value + b"\r\n" for name, value in fields)
+        + b"Content-Length: 0\r\n\r\n"
+        for fields in variants * 3
+    )
+    for pieces in ([data], [data[i : i + 97] for i in range(0, len(data), 97)]):
+        out = run(impl.HttpResponseParser, pieces, max_headers=200)
+        assert out.error is None
+        got = heads(out)
+        assert len(got) == len(variants) * 3
+        for head, fields in zip(got, variants * 3, strict=True):
+            expected = [*fields, (b"Content-Length", b"0")]
+            assert list(head.raw_headers) == expected
+            assert list(head.headers.items()) == [(n.decode(), v.decode()) for n, v in expected]
