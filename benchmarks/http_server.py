@@ -13,7 +13,6 @@ on 127.0.0.1 and prints ``READY <port>`` once it accepts connections (see ``proc
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 from typing import cast
 
@@ -108,18 +107,8 @@ class HttpProtocol(asyncio.Protocol):
 async def serve(ready: procs.Ready) -> None:
     loop = asyncio.get_running_loop()
     server = await loop.create_server(HttpProtocol, "127.0.0.1", 0, backlog=1024)
-    port = server.sockets[0].getsockname()[1]
-    async with server:
-        ready.announce(port)
-        await procs.until_stopped()
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--loop", choices=("uvloop", "asyncio"), default="uvloop")
-    args = parser.parse_args()
-    procs.run_server(serve, args.loop)
+    await procs.serve_until_stopped(server, ready)
 
 
 if __name__ == "__main__":
-    main()
+    procs.server_main(serve, __doc__.splitlines()[0])

@@ -9,6 +9,7 @@ Ctrl-C), and on Linux they also ask the kernel to kill them when the parent dies
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextlib
 import ctypes
@@ -81,6 +82,21 @@ def run_server(serve: Callable[[Ready], Awaitable[None]], loop_name: str) -> Non
         loop.run_until_complete(serve(Ready()))
     finally:
         loop.close()
+
+
+def server_main(serve: Callable[[Ready], Awaitable[None]], description: str) -> None:
+    """``main()`` of a server module: ``--loop uvloop|asyncio``, then :func:`run_server`."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--loop", choices=("uvloop", "asyncio"), default="uvloop")
+    run_server(serve, parser.parse_args().loop)
+
+
+async def serve_until_stopped(server: asyncio.AbstractServer, ready: Ready) -> None:
+    """Announce the listening port to the parent, then serve until told to stop."""
+    port = server.sockets[0].getsockname()[1]
+    async with server:
+        ready.announce(port)
+        await until_stopped()
 
 
 # --- the parent's side -------------------------------------------------------------------

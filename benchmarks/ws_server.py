@@ -9,8 +9,6 @@ Run as ``python -m benchmarks.ws_server [--loop uvloop|asyncio]``; prints ``READ
 
 from __future__ import annotations
 
-import argparse
-
 from picows import WSFrame, WSListener, WSMsgType, WSTransport, WSUpgradeRequest, ws_create_server
 
 from benchmarks import procs, workloads
@@ -37,18 +35,8 @@ async def serve(ready: procs.Ready) -> None:
         0,
         max_frame_size=4 * workloads.BIG_SIZE,
     )
-    port = server.sockets[0].getsockname()[1]
-    async with server:
-        ready.announce(port)
-        await procs.until_stopped()
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--loop", choices=("uvloop", "asyncio"), default="uvloop")
-    args = parser.parse_args()
-    procs.run_server(serve, args.loop)
+    await procs.serve_until_stopped(server, ready)
 
 
 if __name__ == "__main__":
-    main()
+    procs.server_main(serve, __doc__.splitlines()[0])
