@@ -948,20 +948,30 @@ cdef int _field_error(bint trailers, str message, long long offset) except -1:
     raise (InvalidChunk if trailers else InvalidHeader)(message, offset)
 
 
+cdef inline bint _list_element(
+    const unsigned char* v, Py_ssize_t n, Py_ssize_t* i, Py_ssize_t* s, Py_ssize_t* e
+) noexcept nogil:
+    """The next element of a comma-separated field value, scanning from ``i[0]``: its bounds
+    with OWS trimmed in ``s[0]:e[0]`` (empty for an empty element); False past the end."""
+    if i[0] > n:
+        return False
+    s[0] = i[0]
+    while i[0] < n and v[i[0]] != 44:
+        i[0] += 1
+    e[0] = i[0]
+    i[0] += 1
+    while s[0] < e[0] and _is_ws(v[s[0]]):
+        s[0] += 1
+    while e[0] > s[0] and _is_ws(v[e[0] - 1]):
+        e[0] -= 1
+    return True
+
+
 cdef void _connection_tokens(
     const unsigned char* v, Py_ssize_t n, bint* close, bint* ka
 ) noexcept nogil:
     cdef Py_ssize_t i = 0, s, e
-    while i <= n:
-        s = i
-        while i < n and v[i] != 44:
-            i += 1
-        e = i
-        i += 1
-        while s < e and _is_ws(v[s]):
-            s += 1
-        while e > s and _is_ws(v[e - 1]):
-            e -= 1
+    while _list_element(v, n, &i, &s, &e):
         if e - s == 5 and _name_is(v + s, b"close", 5):
             close[0] = True
         elif e - s == 10 and _name_is(v + s, b"keep-alive", 10):
@@ -974,16 +984,7 @@ cdef long long _content_length(
     """Fold one Content-Length field (maybe a list) into ``previous`` (-1: none yet)."""
     cdef Py_ssize_t i = 0, s, e, k
     cdef long long length
-    while i <= n:
-        s = i
-        while i < n and v[i] != 44:
-            i += 1
-        e = i
-        i += 1
-        while s < e and _is_ws(v[s]):
-            s += 1
-        while e > s and _is_ws(v[e - 1]):
-            e -= 1
+    while _list_element(v, n, &i, &s, &e):
         if s == e:
             raise InvalidFraming(f"invalid Content-Length {raw!r}")
         length = 0
@@ -1009,16 +1010,7 @@ cdef bint _te_is_chunked(list values) except -1:
         v = <const unsigned char*>PyBytes_AS_STRING(raw)
         n = PyBytes_GET_SIZE(raw)
         i = 0
-        while i <= n:
-            s = i
-            while i < n and v[i] != 44:
-                i += 1
-            e = i
-            i += 1
-            while s < e and _is_ws(v[s]):
-                s += 1
-            while e > s and _is_ws(v[e - 1]):
-                e -= 1
+        while _list_element(v, n, &i, &s, &e):
             if s == e:
                 continue
             if e - s == 7 and _name_is(v + s, b"chunked", 7):

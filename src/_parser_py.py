@@ -321,14 +321,7 @@ class HttpResponseParser:
                 self._field_line(buf, pos, end, trailers)
                 pos = eol + 1
             elif state == _BODY_LENGTH:
-                take = self._remaining
-                if take >= n - pos:
-                    take = n - pos
-                    self._on_body(buf[pos:] if pos else buf)
-                else:
-                    self._on_body(buf[pos : pos + take])
-                pos += take
-                self._remaining -= take
+                pos = self._take_body(buf, pos, n)
                 if not self._remaining:
                     self._complete()
                     state = self._state
@@ -349,14 +342,7 @@ class HttpResponseParser:
                     self._block_fields = 0
                     state = self._state = _TRAILERS
             elif state == _CHUNK_DATA:
-                take = self._remaining
-                if take >= n - pos:
-                    take = n - pos
-                    self._on_body(buf[pos:] if pos else buf)
-                else:
-                    self._on_body(buf[pos : pos + take])
-                pos += take
-                self._remaining -= take
+                pos = self._take_body(buf, pos, n)
                 if not self._remaining:
                     state = self._state = _CHUNK_END
             elif state == _CHUNK_END:
@@ -403,6 +389,18 @@ class HttpResponseParser:
             else:
                 return pos
         return pos
+
+    def _take_body(self, buf: bytes, pos: int, n: int) -> int:
+        """Deliver up to ``_remaining`` body bytes of ``buf`` from ``pos`` (a Content-Length
+        body or one chunk's data) and return the position after them."""
+        take = self._remaining
+        if take >= n - pos:
+            take = n - pos
+            self._on_body(buf[pos:] if pos else buf)
+        else:
+            self._on_body(buf[pos : pos + take])
+        self._remaining -= take
+        return pos + take
 
     def _line_end(
         self, buf: bytes, pos: int, n: int, limit: int, err: type[HttpParserError], what: str
