@@ -447,7 +447,7 @@ cdef class HttpResponseParser:
         cdef const unsigned char* p = <const unsigned char*>PyBytes_AS_STRING(buf)
         cdef Py_ssize_t n = PyBytes_GET_SIZE(buf)
         cdef Py_ssize_t pos = 0
-        cdef Py_ssize_t eol, end, take
+        cdef Py_ssize_t eol, end
         cdef int state = self._state
         cdef unsigned char c
         cdef bint trailers
@@ -486,21 +486,10 @@ cdef class HttpResponseParser:
                 self._field_line(p, pos, end, trailers)
                 pos = eol + 1
             elif state == S_BODY_LENGTH:
-                take = n - pos
-                if self._remaining <= take:
-                    take = <Py_ssize_t>self._remaining
-                    if pos == 0 and take == n:
-                        self._on_body(buf)
-                    else:
-                        self._on_body(PyBytes_FromStringAndSize(<const char*>p + pos, take))
-                    pos += take
-                    self._remaining = 0
+                pos = self._take_body(buf, p, pos, n)
+                if not self._remaining:
                     self._complete()
                     state = self._state
-                else:
-                    self._on_body(buf if pos == 0 else PyBytes_FromStringAndSize(<const char*>p + pos, take))
-                    pos = n
-                    self._remaining -= take
             elif state == S_BODY_EOF:
                 self._on_body(buf if pos == 0 else PyBytes_FromStringAndSize(<const char*>p + pos, n - pos))
                 pos = n
@@ -518,20 +507,9 @@ cdef class HttpResponseParser:
                     self._block_fields = 0
                     state = self._state = S_TRAILERS
             elif state == S_CHUNK_DATA:
-                take = n - pos
-                if self._remaining <= take:
-                    take = <Py_ssize_t>self._remaining
-                    if pos == 0 and take == n:
-                        self._on_body(buf)
-                    else:
-                        self._on_body(PyBytes_FromStringAndSize(<const char*>p + pos, take))
-                    pos += take
-                    self._remaining = 0
+                pos = self._take_body(buf, p, pos, n)
+                if not self._remaining:
                     state = self._state = S_CHUNK_END
-                else:
-                    self._on_body(buf if pos == 0 else PyBytes_FromStringAndSize(<const char*>p + pos, take))
-                    pos = n
-                    self._remaining -= take
             elif state == S_CHUNK_END:
                 c = p[pos]
                 if c == 13:
@@ -579,6 +557,21 @@ cdef class HttpResponseParser:
             else:
                 return pos
         return pos
+
+    cdef inline Py_ssize_t _take_body(
+        self, bytes buf, const unsigned char* p, Py_ssize_t pos, Py_ssize_t n
+    ) except -1:
+        """Deliver up to ``_remaining`` body bytes from ``pos`` (a Content-Length body or one
+        chunk's data), sharing ``buf`` itself when it is all body; return the new position."""
+        cdef Py_ssize_t take = n - pos
+        if self._remaining < take:
+            take = <Py_ssize_t>self._remaining
+        if pos == 0 and take == n:
+            self._on_body(buf)
+        else:
+            self._on_body(PyBytes_FromStringAndSize(<const char*>p + pos, take))
+        self._remaining -= take
+        return pos + take
 
     cdef Py_ssize_t _line_end(
         self, const unsigned char* p, Py_ssize_t pos, Py_ssize_t n, Py_ssize_t limit, int kind
