@@ -500,15 +500,7 @@ class HttpResponseParser:
         err = InvalidChunk if trailers else InvalidHeader
         base = self._offset
         if buf[pos] in _WS:  # lenient obs-fold: append to the previous field's value
-            vs = pos
-            while vs < end and buf[vs] in _WS:
-                vs += 1
-            ve = end
-            while ve > vs and buf[ve - 1] in _WS:
-                ve -= 1
-            bad = _BAD_VALUE_BYTE.search(buf, vs, ve)
-            if bad is not None:
-                raise err("invalid character in a header value", base + bad.start())
+            vs, ve = _field_value(buf, pos, end, err, base)
             if not trailers and ve > vs:
                 name, value = self._fields[-1]
                 self._fields[-1] = (name, value + b" " + buf[vs:ve] if value else buf[vs:ve])
@@ -525,15 +517,7 @@ class HttpResponseParser:
             raise err("missing colon in a header line", base + end)
         if colon == pos:
             raise err("empty header name", base + pos)
-        vs = colon + 1
-        while vs < end and buf[vs] in _WS:
-            vs += 1
-        ve = end
-        while ve > vs and buf[ve - 1] in _WS:
-            ve -= 1
-        bad = _BAD_VALUE_BYTE.search(buf, vs, ve)
-        if bad is not None:
-            raise err("invalid character in a header value", base + bad.start())
+        vs, ve = _field_value(buf, colon + 1, end, err, base)
         self._nfields += 1
         self._block_fields += 1
         if not trailers:
@@ -721,3 +705,18 @@ def _te_is_chunked(values: list[bytes]) -> bool:
                 seen = True
             last = item
     return last == b"chunked"
+
+
+def _field_value(
+    buf: bytes, vs: int, ve: int, err: type[HttpParserError], base: int
+) -> tuple[int, int]:
+    """Bounds of a field value in ``buf[vs:ve]`` with OWS trimmed; ``err`` at the first byte
+    a field value may not hold (NUL, CR, LF, other controls)."""
+    while vs < ve and buf[vs] in _WS:
+        vs += 1
+    while ve > vs and buf[ve - 1] in _WS:
+        ve -= 1
+    bad = _BAD_VALUE_BYTE.search(buf, vs, ve)
+    if bad is not None:
+        raise err("invalid character in a header value", base + bad.start())
+    return vs, ve
