@@ -4,9 +4,15 @@ and websockets, on the default asyncio loop and on uvloop, against local servers
 ``--only`` takes comma-separated terms (repeatable, case-insensitive): ``http``, ``ws``,
 ``micro``, ``parser``, ``mask`` or ``import`` (groups); a workload (``small``, ``1 MiB``,
 ``gzip``, ``post``, ``echo 64``...); a client (``cyhttp``, ``cyhttp-c``, ``cyhttp-py``,
-``aiohttp``, ``httpx``, ``aiosonic``, ``picows``, ``websockets``); a loop (``asyncio``,
-``uvloop``). Kinds combine with AND, terms of one kind with OR; cyhttp compiled always runs
-as the reference. Example: ``--only ws,uvloop,aiohttp``.
+``aiohttp``, ``httpx``, ``aiosonic``, ``picows``, ``websockets``, or ``floor``: a raw
+``asyncio.Protocol`` doing no client work, on the small GETs and 64 B echoes only); a loop
+(``asyncio``, ``uvloop``). Kinds combine with AND, terms of one kind with OR; cyhttp
+compiled always runs as the reference. Example: ``--only ws,uvloop,aiohttp``.
+
+``--placement`` (default ``auto``): servers run on the first CPU; a client with one
+operation in flight shares it (a context switch per hop instead of an idle core's wake-up,
+which on a virtual machine would dominate the time of every client alike), the 50-concurrent
+client runs on the second CPU, in parallel with the server.
 """
 
 from __future__ import annotations
@@ -18,7 +24,7 @@ import time
 from dataclasses import asdict, replace
 from pathlib import Path
 
-from benchmarks import chart, machine, nginx, procs, report, runner
+from benchmarks import chart, clients, machine, nginx, procs, report, runner
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -36,6 +42,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         choices=("embedded", "nginx"),
         default="embedded",
         help="HTTP server: the embedded asyncio one (default) or nginx from PATH",
+    )
+    parser.add_argument(
+        "--placement",
+        choices=machine.PLACEMENTS,
+        default="auto",
+        help="auto (default): a client with one operation in flight shares the servers' CPU, "
+        "the concurrent one gets another; split: every client on another CPU; shared: "
+        "everything on one CPU",
     )
     parser.add_argument("--rounds", type=int, help="rounds per client (default 5, quick 3)")
     parser.add_argument("--duration", type=float, help="seconds per timed run")
@@ -70,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
     info = machine.describe()
-    plan = machine.cpu_plan()
+    plan = machine.cpu_plan(args.placement)
     header = machine.summary(info, plan)
     mode = "quick" if settings.quick else "full"
     header.append(
@@ -106,6 +120,9 @@ def main(argv: list[str] | None = None) -> int:
     print("speed = this client's speed / cyhttp compiled's on the same loop (higher = faster);")
     print("spread = (max - min) / median over the rounds; CPU us/op = the client process's")
     print("CPU time per request or message (steadier than wall time when the machine is busy).")
+    if any(r["impl"] == clients.FLOOR for r in rows):
+        print(f"{clients.FLOOR}: an asyncio.Protocol doing no client work (client_floor.py),")
+        print("the fastest any client could be here; never a reference for the speeds.")
     load_end = machine.load_average()
     info["load_average_at_end"] = load_end
     middle = report.noisy(rows)
@@ -135,7 +152,7 @@ def main(argv: list[str] | None = None) -> int:
             "import_time": sel.import_time,
         },
         "machine": info,
-        "pinning": plan.note,
+        "pinning": plan.as_json(),
         "client_versions": results.client_versions,
         "notes": notes,
         "rows": rows,

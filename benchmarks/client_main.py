@@ -7,17 +7,26 @@ next workload still runs.
 
     python -m benchmarks.client_main --client aiohttp --loop uvloop \\
         --http-url http://127.0.0.1:PORT --ws-url ws://127.0.0.1:PORT/ \\
-        --workloads get_small_seq,ws_echo_64 --duration 1 --warmup 0.2
+        --workloads get_small_seq,ws_echo_64 --duration 1 --warmup 0.2 \\
+        --sequential-cpus 0 --concurrent-cpus 1
 
-Output: one ``{"meta": ...}`` line, then one line per workload with ``ops``, ``seconds``
-and ``cpu`` (this process's CPU seconds in the timed run), or ``error``.
+Before each workload the process pins itself (every thread) to the CPUs given for that
+kind of workload (``Workload.concurrent``), so one process can run the sequential workloads
+on the server's CPU and the concurrent one beside it; without those options, or where the
+OS cannot pin, nothing is pinned here.
+
+Output: one ``{"meta": ...}`` line, then one line per workload with ``ops``, ``seconds``,
+``cpu`` (this process's CPU seconds in the timed run) and ``cpus`` (where it ran, when
+known), or ``error``.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
+import os
 import sys
 import time
 from collections.abc import Awaitable, Callable
@@ -65,6 +74,31 @@ async def _concurrent(op: Op, duration: float, workers: int) -> Timing:
     return sum(counts), time.perf_counter() - start, time.process_time() - cpu
 
 
+def parse_cpus(text: str) -> frozenset[int] | None:
+    """``"0,1"`` -> {0, 1}; an empty string -> None (do not pin)."""
+    parts = [p for p in text.split(",") if p.strip()]
+    return frozenset(int(p) for p in parts) if parts else None
+
+
+def pin_self(cpus: frozenset[int] | None) -> list[int] | None:
+    """Move every thread of this process to ``cpus``; return where the process may run now.
+
+    ``sched_setaffinity(0, ...)`` moves the calling thread only (Linux): threads a library
+    started earlier (a resolver's pool, say) would stay behind, so each task is moved.
+    """
+    if not hasattr(os, "sched_setaffinity"):
+        return None
+    if cpus:
+        try:
+            tids = [int(t) for t in os.listdir("/proc/self/task")]
+        except OSError:
+            tids = [0]
+        for tid in tids:
+            with contextlib.suppress(OSError):  # a thread that ended meanwhile
+                os.sched_setaffinity(tid, cpus)
+    return sorted(os.sched_getaffinity(0))
+
+
 def _expect(what: str, got: Any, want: Any) -> None:
     if got != want:
         raise RuntimeError(f"wrong answer for {what}: got {_short(got)}, want {_short(want)}")
@@ -93,7 +127,7 @@ async def _http(client: Any, key: str, duration: float, warmup: float, echo_repl
         _expect(key, await op(), workloads.json_document())
     else:
         _expect(key, await op(), echo_reply)
-    if key == "get_small_c50":
+    if workloads.BY_KEY[key].concurrent:
         await _concurrent(op, warmup, workloads.CONCURRENCY)
         return await _concurrent(op, duration, workloads.CONCURRENCY)
     await _sequential(op, warmup)
@@ -115,7 +149,9 @@ async def run(args: argparse.Namespace, loaded: clients.Loaded) -> None:
     limit = args.duration + args.warmup + 30.0
     echo_reply = workloads.POST_BODY if args.echo == "body" else args.echo.encode()
     for key in args.workloads.split(","):
-        kind = workloads.BY_KEY[key].kind
+        work = workloads.BY_KEY[key]
+        kind = work.kind
+        cpus = pin_self(args.concurrent_cpus if work.concurrent else args.sequential_cpus)
         factory = loaded.http if kind == "http" else loaded.ws
         if factory is None:
             _emit({"workload": key, "error": f"{args.client} has no {kind} client"})
@@ -134,7 +170,7 @@ async def run(args: argparse.Namespace, loaded: clients.Loaded) -> None:
         except Exception as exc:
             _emit({"workload": key, "error": _describe(exc)})
         else:
-            _emit({"workload": key, "ops": ops, "seconds": seconds, "cpu": cpu})
+            _emit({"workload": key, "ops": ops, "seconds": seconds, "cpu": cpu, "cpus": cpus})
 
 
 def _describe(exc: BaseException) -> str:
@@ -155,6 +191,14 @@ def main() -> None:
     parser.add_argument(
         "--echo", default="body", help="what /echo answers: 'body' (the POST body) or a string"
     )
+    for kind in ("sequential", "concurrent"):
+        parser.add_argument(
+            f"--{kind}-cpus",
+            type=parse_cpus,
+            default=None,
+            metavar="LIST",
+            help=f"CPUs (comma-separated) for the {kind} workloads; empty: do not pin",
+        )
     args = parser.parse_args()
     procs.die_with_parent()
     try:

@@ -12,6 +12,8 @@ from importlib import metadata
 from typing import Any
 
 BASELINE = "cyhttp compiled"
+#: the reference client that does no work (``client_floor``): what any client could reach
+FLOOR = "raw protocol (floor)"
 
 
 @dataclass(frozen=True)
@@ -21,6 +23,13 @@ class ClientSpec:
     http: bool
     ws: bool
     env: dict[str, str] = field(default_factory=dict)
+    #: the workload keys it runs; empty: every workload of the kinds it offers
+    only: tuple[str, ...] = ()
+
+    def runs(self, key: str, kind: str) -> bool:
+        """Whether this client takes part in workload ``key`` (of ``kind`` "http" or "ws")."""
+        offered = self.http if kind == "http" else self.ws if kind == "ws" else False
+        return offered and (not self.only or key in self.only)
 
 
 CLIENTS = (
@@ -31,6 +40,13 @@ CLIENTS = (
     ClientSpec("aiosonic", "aiosonic", http=True, ws=False),
     ClientSpec("picows", "picows", http=False, ws=True),
     ClientSpec("websockets", "websockets", http=False, ws=True),
+    ClientSpec(
+        "floor",
+        FLOOR,
+        http=True,
+        ws=True,
+        only=("get_small_seq", "get_small_c50", "ws_echo_64"),
+    ),
 )
 BY_KEY = {c.key: c for c in CLIENTS}
 
@@ -79,4 +95,13 @@ def load(key: str) -> Loaded:
         from benchmarks import client_ws
 
         return Loaded(metadata.version("websockets"), None, client_ws.WebsocketsClient)
+    if key == "floor":
+        import platform
+
+        from benchmarks import client_floor
+
+        version = (
+            f"asyncio.Protocol, {platform.python_implementation()} {platform.python_version()}"
+        )
+        return Loaded(version, client_floor.HttpClient, client_floor.WsClient)
     raise KeyError(key)

@@ -2,8 +2,9 @@
 
 A table without the machine is worthless: the CPU model, the cores, the Python, the
 library versions and the load average at the start go into the output and the JSON.
-:func:`cpu_plan` splits the CPUs between servers and clients so that on a 2-core machine a
-client cannot starve the server it measures.
+:func:`cpu_plan` places servers and clients on the CPUs: a client with one request in flight
+shares the server's CPU (a context switch instead of an idle core's wake-up per hop), the
+concurrent client runs on another CPU so that it cannot starve the server it measures.
 """
 
 from __future__ import annotations
@@ -60,25 +61,79 @@ def describe() -> dict[str, object]:
     }
 
 
+PLACEMENTS = ("auto", "split", "shared")
+
+
 @dataclass(frozen=True)
 class CpuPlan:
+    """Where each process runs (``None``: not pinned, the OS decides).
+
+    ``sequential`` is for the client of a workload with one operation in flight,
+    ``concurrent`` for the 50-concurrent one; :attr:`client` is for client-side work with
+    no server running (micro-benchmarks, import time).
+    """
+
     server: frozenset[int] | None
-    client: frozenset[int] | None
+    sequential: frozenset[int] | None
+    concurrent: frozenset[int] | None
     note: str
+    placement: str = "split"
+
+    @property
+    def client(self) -> frozenset[int] | None:
+        return self.concurrent
+
+    def client_cpus(self, concurrent: bool) -> frozenset[int] | None:
+        """The client's CPUs for a workload with many (``True``) or one operation in flight."""
+        return self.concurrent if concurrent else self.sequential
+
+    def as_json(self) -> dict[str, object]:
+        def cpus(value: frozenset[int] | None) -> list[int] | None:
+            return sorted(value) if value is not None else None
+
+        return {
+            "placement": self.placement,
+            "servers": cpus(self.server),
+            "clients_one_in_flight": cpus(self.sequential),
+            "clients_concurrent": cpus(self.concurrent),
+            "note": self.note,
+        }
 
 
-def cpu_plan() -> CpuPlan:
-    """Servers on the first usable CPU, clients on the second, when the OS lets us pin."""
+def cpu_plan(placement: str = "auto") -> CpuPlan:
+    """Where servers and clients run, when the OS lets us pin.
+
+    Servers always go on the first usable CPU. ``split``: every client on the second.
+    ``shared``: every client on the first too, so a ping-pong hands the CPU over with a
+    context switch instead of waking an idle core (on a virtual machine an idle core's
+    wake-up costs tens of microseconds per hop, which a sequential workload pays twice per
+    request whatever the client does: the table would measure the hypervisor). ``auto``
+    (the default): a client with one operation in flight shares the server's CPU, the
+    50-concurrent client, where client and server do run in parallel, gets the second.
+    """
+    if placement not in PLACEMENTS:
+        raise ValueError(f"placement must be one of {PLACEMENTS}, not {placement!r}")
     if not hasattr(os, "sched_setaffinity"):
-        return CpuPlan(None, None, "not pinned: this OS has no os.sched_setaffinity")
+        return CpuPlan(
+            None, None, None, "not pinned: this OS has no os.sched_setaffinity", placement
+        )
     cpus = sorted(os.sched_getaffinity(0))
     if len(cpus) < 2:
-        return CpuPlan(None, None, "not pinned: only one CPU is usable")
-    return CpuPlan(
-        frozenset({cpus[0]}),
-        frozenset({cpus[1]}),
-        f"servers pinned to CPU {cpus[0]}, clients to CPU {cpus[1]} (os.sched_setaffinity)",
+        note = "not pinned: only one CPU is usable, servers and clients share it"
+        return CpuPlan(None, None, None, note, placement)
+    first, second = frozenset({cpus[0]}), frozenset({cpus[1]})
+    how = "(os.sched_setaffinity)"
+    if placement == "shared":
+        note = f"placement shared: servers and all clients on CPU {cpus[0]} {how}"
+        return CpuPlan(first, first, first, note, placement)
+    if placement == "split":
+        note = f"placement split: servers on CPU {cpus[0]}, all clients on CPU {cpus[1]} {how}"
+        return CpuPlan(first, second, second, note, placement)
+    note = (
+        f"placement auto: servers on CPU {cpus[0]}; clients with one operation in flight on "
+        f"CPU {cpus[0]} too, the 50-concurrent client on CPU {cpus[1]} {how}"
     )
+    return CpuPlan(first, first, second, note, placement)
 
 
 def summary(info: dict[str, object], plan: CpuPlan) -> list[str]:

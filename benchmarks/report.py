@@ -6,6 +6,9 @@ median, and ``speed`` is the row's speed relative to the reference client on the
 benchmark and loop (cyhttp compiled; aiohttp while cyhttp has no number): 2.0 means twice
 as fast, 0.5 half as fast, whether the unit is a rate (higher is better) or a time.
 Rows from the micro-benchmark modules keep their own ``value`` and ``spread``.
+
+The floor row (``clients.FLOOR``, a client doing no work) is never a reference nor
+aiohttp's stand-in: it only gives each target its ceiling, the floor's speed over aiohttp's.
 """
 
 from __future__ import annotations
@@ -129,13 +132,20 @@ def add_speeds(rows: list[dict[str, Any]]) -> None:
 def _peer_rank(impl: str) -> int | None:
     """Which row stands for aiohttp: aiohttp itself, else its compiled flavour, else any."""
     name = impl.lower()
-    if "aiohttp" not in name:
+    if "aiohttp" not in name or impl == clients.FLOOR:
         return None
     if name == "aiohttp":
         return 0
     if "pure" in name or "python" in name:
         return 2
     return 1
+
+
+def _faster(a: dict[str, Any], b: dict[str, Any]) -> float:
+    """How many times faster row ``a`` is than row ``b`` (same unit)."""
+    if higher_is_better(a["unit"]):
+        return float(a["value"] / b["value"])
+    return float(b["value"] / a["value"])
 
 
 def targets(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -150,16 +160,16 @@ def targets(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
             rank = _peer_rank(r["impl"])
             if r["impl"] == clients.BASELINE:
                 case["cy"] = r
+            elif r["impl"] == clients.FLOOR:
+                case["floor"] = r
             elif rank is not None and ("aio" not in case or rank < case["aio_rank"]):
                 case["aio"], case["aio_rank"] = r, rank
         for (bench, loop), pair in cases.items():
             if "cy" in pair and "aio" in pair:
                 cy, aio = pair["cy"], pair["aio"]
-                ratio = (
-                    cy["value"] / aio["value"]
-                    if higher_is_better(cy["unit"])
-                    else aio["value"] / cy["value"]
-                )
+                ratio = _faster(cy, aio)
+                # how much faster than aiohttp a client doing no work at all was
+                ceiling = _faster(pair["floor"], aio) if "floor" in pair else None
                 cpu_cy, cpu_aio = cy.get("cpu_us_per_op"), aio.get("cpu_us_per_op")
                 out.append(
                     {
@@ -167,6 +177,7 @@ def targets(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
                         "versus": aio["impl"],
                         "ratio": ratio,
                         "cpu_ratio": cpu_aio / cpu_cy if cpu_cy and cpu_aio else None,
+                        "ceiling": ceiling,
                         "target": minimum,
                         "met": ratio >= minimum,
                     }
@@ -268,6 +279,9 @@ def targets_lines(found: list[dict[str, Any]]) -> list[str]:
         else:
             cpu = t.get("cpu_ratio")
             by_cpu = f"; {cpu:.2f}x by client CPU per op" if cpu else ""
+            ceiling = t.get("ceiling")
+            if ceiling:
+                by_cpu += f"; ceiling here {ceiling:.2f}x (raw protocol / {t['versus']})"
             lines.append(
                 f"  {t['what']}: {t['ratio']:.2f}x {t['versus']} "
                 f"(target >= {t['target']:.1f}x) {mark}{by_cpu}"

@@ -143,7 +143,11 @@ class Results:
 
 
 def _workloads_for(spec: ClientSpec, wanted: list[Workload]) -> list[Workload]:
-    return [w for w in wanted if (w.kind == "http" and spec.http) or (w.kind == "ws" and spec.ws)]
+    return [w for w in wanted if spec.runs(w.key, w.kind)]
+
+
+def _cpu_list(cpus: frozenset[int] | None) -> str:
+    return ",".join(str(c) for c in sorted(cpus)) if cpus else ""
 
 
 @contextlib.contextmanager
@@ -205,11 +209,14 @@ def _client_round(
         str(settings.duration),
         "--warmup",
         str(settings.warmup),
+        # the client re-pins itself before each workload (see machine.cpu_plan)
+        f"--sequential-cpus={_cpu_list(plan.sequential)}",
+        f"--concurrent-cpus={_cpu_list(plan.concurrent)}",
     ]
     if settings.server == "nginx":
         argv += ["--echo", nginx.ECHO_REPLY.decode()]
     timeout = 30.0 + len(todo) * (settings.duration + settings.warmup + 10.0)
-    done = procs.run(argv, plan.client, timeout, spec.env)
+    done = procs.run(argv, plan.client_cpus(todo[0].concurrent), timeout, spec.env)
     seen: set[str] = set()
     meta_error = None
     for line in done.stdout.splitlines():

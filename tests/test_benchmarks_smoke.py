@@ -8,9 +8,13 @@ tests are skipped with that reason.
 
 from __future__ import annotations
 
+import asyncio
+import base64
 import gzip
+import hashlib
 import http.client
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -21,7 +25,7 @@ pytest.importorskip("httptools", reason="the bench extra is not installed (make 
 pytest.importorskip("picows", reason="the bench extra is not installed (make bench does it)")
 
 from benchmarks import __main__ as bench_main
-from benchmarks import procs, report, runner, workloads
+from benchmarks import client_floor, clients, machine, procs, report, runner, workloads
 
 pytestmark = pytest.mark.timeout(60)
 PY = sys.executable
@@ -235,7 +239,7 @@ def test_only_filter() -> None:
     assert sel.loops == ["uvloop"] and sel.micro == [] and not sel.import_time
     sel = runner.select(["1 MiB"], loops)
     assert [w.key for w in sel.workloads] == ["get_1m", "ws_echo_1m"]
-    assert len(sel.clients) == 7 and sel.loops == loops
+    assert len(sel.clients) == 8 and sel.loops == loops
     everything = runner.select([], loops)
     assert everything.import_time and everything.micro and len(everything.workloads) == 7
     with pytest.raises(runner.SelectionError, match="nonsense"):
@@ -251,7 +255,7 @@ def test_nginx_missing_is_said(
 
 
 def test_whole_run_on_a_tiny_selection(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    argv = ["--only", "get_small_seq,aiohttp,asyncio", "--rounds", "2", "--duration", "0.05"]
+    argv = ["--only", "get_small_seq,aiohttp,floor,asyncio", "--rounds", "2", "--duration", "0.05"]
     assert bench_main.main([*argv, "--out", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert "Machine:" in out and "GET small, keep-alive, sequential" in out
@@ -259,7 +263,255 @@ def test_whole_run_on_a_tiny_selection(tmp_path: Path, capsys: pytest.CaptureFix
     assert {(r["impl"], r["loop"]) for r in document["rows"]} == {
         ("cyhttp compiled", "asyncio"),
         ("aiohttp", "asyncio"),
+        (clients.FLOOR, "asyncio"),
     }
+    assert all(r["reference"] == clients.BASELINE for r in document["rows"])
+    assert document["pinning"]["placement"] == "auto"
+    assert document["pinning"]["note"] in out  # the header says where each kind ran
+    (target,) = document["targets"]
+    assert target["versus"] == "aiohttp" and target["ceiling"] > 0
+    line = next(x for x in out.splitlines() if "GET small, keep-alive, sequential (asyncio):" in x)
+    assert f"ceiling here {target['ceiling']:.2f}x (raw protocol / aiohttp)" in line
     aiohttp_row = next(r for r in document["rows"] if r["impl"] == "aiohttp")
     assert len(aiohttp_row["runs"]) == 2 and aiohttp_row["value"] > 0
     assert (tmp_path / "latest.png").read_bytes()[:4] == b"\x89PNG"
+
+
+# --- placement: which CPU runs what ---------------------------------------------------
+
+
+@pytest.mark.skipif(not hasattr(os, "sched_setaffinity"), reason="this OS cannot pin processes")
+def test_cpu_plan_per_placement_on_two_cpus(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(machine.os, "sched_getaffinity", lambda pid: {5, 2, 7})
+    two, five = frozenset({2}), frozenset({5})
+    auto = machine.cpu_plan("auto")
+    assert (auto.server, auto.sequential, auto.concurrent) == (two, two, five)
+    assert "auto" in auto.note and "50-concurrent client on CPU 5" in auto.note
+    split = machine.cpu_plan("split")
+    assert (split.server, split.sequential, split.concurrent) == (two, five, five)
+    shared = machine.cpu_plan("shared")
+    assert (shared.server, shared.sequential, shared.concurrent) == (two, two, two)
+    assert machine.cpu_plan() == auto
+    # the workload decides which client set applies: only the 50-concurrent one is apart
+    picked = {w.key: auto.client_cpus(w.concurrent) for w in workloads.ALL_WORKLOADS}
+    assert picked.pop("get_small_c50") == five and set(picked.values()) == {two}
+    assert auto.as_json() == {
+        "placement": "auto",
+        "servers": [2],
+        "clients_one_in_flight": [2],
+        "clients_concurrent": [5],
+        "note": auto.note,
+    }
+    with pytest.raises(ValueError, match="placement"):
+        machine.cpu_plan("everywhere")
+
+
+def test_cpu_plan_on_one_cpu_pins_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(machine.os, "sched_getaffinity", lambda pid: {3}, raising=False)
+    for placement in machine.PLACEMENTS:
+        plan = machine.cpu_plan(placement)
+        assert (plan.server, plan.sequential, plan.concurrent) == (None, None, None)
+        assert plan.note.startswith("not pinned")
+
+
+def test_runner_hands_the_plan_to_the_client_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[tuple[list[str], frozenset[int] | None]] = []
+
+    def fake_run(argv: list[str], cpus: frozenset[int] | None, *rest: Any) -> procs.Finished:
+        calls.append((argv, cpus))
+        return procs.Finished(0, "", "")
+
+    monkeypatch.setattr(runner.procs, "run", fake_run)
+    plan = machine.CpuPlan(frozenset({0}), frozenset({0}), frozenset({1, 3}), "test", "auto")
+    todo = [workloads.BY_KEY["get_small_c50"], workloads.BY_KEY["get_small_seq"]]
+    results = runner.Results()
+    urls = ("http://127.0.0.1:1", "ws://127.0.0.1:2/")
+    runner._client_round(
+        clients.BY_KEY["aiohttp"], "asyncio", todo, urls, runner.Settings(), plan, results
+    )
+    ((argv, cpus),) = calls
+    assert "--sequential-cpus=0" in argv and "--concurrent-cpus=1,3" in argv
+    assert cpus == frozenset({1, 3})  # started where its first workload runs
+    # a client process that printed nothing leaves an error for every workload, no sample
+    assert not results.samples and len(results.errors) == 2
+
+
+def _floor_argv(h: procs.Server, w: procs.Server, loop: str, cpus: list[int]) -> list[str]:
+    seq, conc = cpus[0], cpus[-1]
+    return [
+        PY,
+        "-m",
+        "benchmarks.client_main",
+        "--client",
+        "floor",
+        "--loop",
+        loop,
+        "--http-url",
+        f"http://127.0.0.1:{h.port}",
+        "--ws-url",
+        f"ws://127.0.0.1:{w.port}/",
+        "--workloads",
+        "get_small_seq,get_small_c50,ws_echo_64",
+        "--duration",
+        "0.05",
+        "--warmup",
+        "0.02",
+        f"--sequential-cpus={seq}",
+        f"--concurrent-cpus={conc}",
+    ]
+
+
+def test_floor_runs_its_three_workloads_on_both_loops_pinned_per_workload() -> None:
+    floor = clients.BY_KEY["floor"]
+    assert [w.key for w in runner._workloads_for(floor, list(workloads.ALL_WORKLOADS))] == [
+        "get_small_seq",
+        "get_small_c50",
+        "ws_echo_64",
+    ]
+    usable = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
+    http_argv = [PY, "-m", "benchmarks.http_server", "--loop", "asyncio"]
+    ws_argv = [PY, "-m", "benchmarks.ws_server", "--loop", "asyncio"]
+    with procs.server("http", http_argv, None) as h, procs.server("ws", ws_argv, None) as w:
+        for loop in ("asyncio", "uvloop") if procs.uvloop_available() else ("asyncio",):
+            done = procs.run(_floor_argv(h, w, loop, usable or [0]), None, timeout=50)
+            assert done.returncode == 0, done.stderr
+            lines = [json.loads(line) for line in done.stdout.splitlines()]
+            assert lines[0]["meta"]["loop"] == loop
+            results = {line["workload"]: line for line in lines[1:]}
+            assert set(results) == {"get_small_seq", "get_small_c50", "ws_echo_64"}
+            for key, line in results.items():
+                assert "error" not in line, line
+                assert line["ops"] > 0 and line["seconds"] > 0
+                if usable:
+                    want = usable[-1] if key == "get_small_c50" else usable[0]
+                    assert line["cpus"] == [want], (key, line)
+
+
+async def test_floor_http_checks_answers_and_reassembles_split_ones() -> None:
+    argv = [PY, "-m", "benchmarks.http_server", "--loop", "asyncio"]
+    with procs.server("http", argv, None) as srv:
+        client = client_floor.HttpClient()
+        await client.start(f"http://127.0.0.1:{srv.port}")
+        try:
+            assert await client.get("/small") == workloads.SMALL_BODY
+            assert await client.get("/1m") == workloads.BIG_BODY  # many reads
+            bodies = await asyncio.gather(*(client.get("/small") for _ in range(5)))
+            assert bodies == [workloads.SMALL_BODY] * 5 and len(client.opened) == 5
+            with pytest.raises(client_floor.FloorError, match="unexpected answer"):
+                await client.get("/nope")  # a 404
+            assert len(client.idle) == 4  # the failed connection is not reused
+            assert await client.get("/small") == workloads.SMALL_BODY
+        finally:
+            await asyncio.wait_for(client.close(), 10)
+    assert all(c.transport is None for c in client.opened)
+
+
+async def _split_ws_server(
+    accept: bytes, received: list[bytes], finished: asyncio.Event
+) -> tuple[asyncio.Server, int]:
+    """A WebSocket peer that unmasks what it gets and answers each frame in three pieces."""
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            head = await reader.readuntil(b"\r\n\r\n")
+            assert b"Sec-WebSocket-Key: " + client_floor.WS_KEY in head
+            writer.write(
+                b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+                b"Connection: Upgrade\r\nSec-WebSocket-Accept: " + accept + b"\r\n\r\n"
+            )
+            while True:
+                first, second = await reader.readexactly(2)
+                mask = await reader.readexactly(4)
+                data = await reader.readexactly(second & 0x7F)
+                payload = bytes(b ^ mask[i % 4] for i, b in enumerate(data))
+                received.append(bytes((first,)) + payload)
+                if first & 0x0F == client_floor.CLOSE:
+                    writer.write(b"\x88\x02" + payload)
+                    return
+                frame = bytes((first, len(payload))) + payload
+                for piece in (frame[:1], frame[1:10], frame[10:]):
+                    writer.write(piece)
+                    await writer.drain()
+                    await asyncio.sleep(0.01)
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass  # the client went away
+        finally:
+            writer.close()
+            await writer.wait_closed()
+            finished.set()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    return server, server.sockets[0].getsockname()[1]
+
+
+async def test_floor_ws_unmasks_right_and_reassembles_split_frames() -> None:
+    right = base64.b64encode(hashlib.sha1(client_floor.WS_KEY + client_floor.WS_GUID).digest())
+    received: list[bytes] = []
+    finished = asyncio.Event()
+    server, port = await _split_ws_server(right, received, finished)
+    async with server:
+        client = client_floor.WsClient()
+        await client.start(f"ws://127.0.0.1:{port}/")
+        assert await client.echo(workloads.WS_SMALL) == workloads.WS_SMALL
+        assert await client.echo(b"x" * 125) == b"x" * 125
+        await asyncio.wait_for(client.close(), 10)
+        await asyncio.wait_for(finished.wait(), 10)
+    assert received == [
+        b"\x82" + workloads.WS_SMALL,
+        b"\x82" + b"x" * 125,
+        b"\x88" + (1000).to_bytes(2, "big"),
+    ]
+    with pytest.raises(ValueError, match="at most 125"):
+        client_floor.masked_frame(client_floor.BINARY, b"y" * 126)
+
+
+async def test_floor_ws_refuses_a_wrong_accept() -> None:
+    finished = asyncio.Event()
+    server, port = await _split_ws_server(b"d3Jvbmc=", [], finished)
+    async with server:
+        client = client_floor.WsClient()
+        with pytest.raises(client_floor.FloorError, match="Sec-WebSocket-Accept"):
+            await client.start(f"ws://127.0.0.1:{port}/")
+        await asyncio.wait_for(finished.wait(), 10)  # the floor hung up
+        await asyncio.wait_for(asyncio.shield(client.conn.lost), 10)
+
+
+def _results_with_floor(aio: float, floor: float) -> runner.Results:
+    res = runner.Results()
+    for w in (workloads.BY_KEY["get_small_seq"], workloads.BY_KEY["ws_echo_64"]):
+        res.units[w.name] = w.unit
+        res.groups[w.name] = w.kind
+        res.samples[(w.name, clients.BASELINE, "asyncio")] += [160.0]
+        res.samples[(w.name, "aiohttp", "asyncio")] += [aio]
+        res.samples[(w.name, clients.FLOOR, "asyncio")] += [floor]
+    return res
+
+
+def test_ceiling_in_targets_and_floor_is_never_a_reference() -> None:
+    rows = report.build_rows(_results_with_floor(aio=100.0, floor=170.0))
+    assert {r["reference"] for r in rows} == {clients.BASELINE}
+    found = report.targets(rows)
+    assert len(found) == 2
+    for t in found:
+        assert t["versus"] == "aiohttp"
+        assert t["ratio"] == pytest.approx(1.6) and t["ceiling"] == pytest.approx(1.7)
+    lines = report.targets_lines(found)
+    assert all("ceiling here 1.70x (raw protocol / aiohttp)" in x for x in lines), lines
+    # without cyhttp, aiohttp is the reference, not the (faster) floor
+    res = _results_with_floor(aio=100.0, floor=170.0)
+    for key in [k for k in res.samples if k[1] == clients.BASELINE]:
+        del res.samples[key]
+    rows = report.build_rows(res)
+    assert {r["reference"] for r in rows} == {"aiohttp"}
+    # without aiohttp the floor does not stand in for it: no target at all
+    res = _results_with_floor(aio=100.0, floor=170.0)
+    for key in [k for k in res.samples if k[1] == "aiohttp"]:
+        del res.samples[key]
+    assert report.targets(report.build_rows(res)) == []
+    # and a target without a floor row says nothing about a ceiling
+    res = _results_with_floor(aio=100.0, floor=170.0)
+    for key in [k for k in res.samples if k[1] == clients.FLOOR]:
+        del res.samples[key]
+    found = report.targets(report.build_rows(res))
+    assert found and all(t["ceiling"] is None for t in found)
+    assert not any("ceiling" in x for x in report.targets_lines(found))
