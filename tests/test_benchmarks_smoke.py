@@ -240,8 +240,12 @@ def test_only_filter() -> None:
     sel = runner.select(["1 MiB"], loops)
     assert [w.key for w in sel.workloads] == ["get_1m", "ws_echo_1m"]
     assert len(sel.clients) == 8 and sel.loops == loops
+    sel = runner.select(["floor", "echo 64"], loops)
+    assert [c.key for c in sel.clients] == ["cyhttp-c", "floor"]
+    assert [w.key for w in sel.workloads] == ["ws_echo_64"]
     everything = runner.select([], loops)
     assert everything.import_time and everything.micro and len(everything.workloads) == 7
+    assert clients.BY_KEY["floor"] in everything.clients  # make bench runs the floor too
     with pytest.raises(runner.SelectionError, match="nonsense"):
         runner.select(["nonsense"], loops)
 
