@@ -5,14 +5,15 @@ and websockets, on the default asyncio loop and on uvloop, against local servers
 ``micro``, ``parser``, ``mask`` or ``import`` (groups); a workload (``small``, ``1 MiB``,
 ``gzip``, ``post``, ``echo 64``...); a client (``cyhttp``, ``cyhttp-c``, ``cyhttp-py``,
 ``aiohttp``, ``httpx``, ``aiosonic``, ``picows``, ``websockets``, or ``floor``: a raw
-``asyncio.Protocol`` doing no client work, on the small GETs and 64 B echoes only); a loop
+``asyncio.Protocol`` doing no client work, on the GETs without gzip and the echoes); a loop
 (``asyncio``, ``uvloop``). Kinds combine with AND, terms of one kind with OR; cyhttp
 compiled always runs as the reference. Example: ``--only ws,uvloop,aiohttp``.
 
-``--placement`` (default ``auto``): servers run on the first CPU; a client with one
-operation in flight shares it (a context switch per hop instead of an idle core's wake-up,
-which on a virtual machine would dominate the time of every client alike), the 50-concurrent
-client runs on the second CPU, in parallel with the server.
+``--placement`` (default ``auto``): servers run on the first CPU; a client that takes turns
+with the server (one small request or message in flight) shares it (a context switch per
+hop instead of an idle core's wake-up, which on a virtual machine would dominate the time
+of every client alike); a client that works while the server works (50 requests in flight,
+1 MiB bodies) runs on the second CPU.
 """
 
 from __future__ import annotations
@@ -47,9 +48,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--placement",
         choices=machine.PLACEMENTS,
         default="auto",
-        help="auto (default): a client with one operation in flight shares the servers' CPU, "
-        "the concurrent one gets another; split: every client on another CPU; shared: "
+        help="auto (default): ping-pong clients share the servers' CPU, parallel ones (50 in "
+        "flight, 1 MiB bodies) get another; split: every client on another CPU; shared: "
         "everything on one CPU",
+    )
+    parser.add_argument(
+        "--allocator",
+        choices=("settled", "fresh"),
+        default="settled",
+        help="settled (default): every client process first frees one large block, as a "
+        "long-running service has; fresh: one untouched process per workload",
     )
     parser.add_argument("--rounds", type=int, help="rounds per client (default 5, quick 3)")
     parser.add_argument("--duration", type=float, help="seconds per timed run")
@@ -69,6 +77,7 @@ def main(argv: list[str] | None = None) -> int:
         settings = replace(settings, rounds=max(1, args.rounds))
     if args.duration:
         settings = replace(settings, duration=max(0.05, args.duration))
+    settings = replace(settings, allocator=args.allocator)
     if args.server == "nginx" and nginx.find() is None:
         print(
             "nginx is not installed (no `nginx` on PATH): install it, or drop `--server nginx` "
@@ -90,6 +99,12 @@ def main(argv: list[str] | None = None) -> int:
     header.append(
         f"Mode: {mode}, {settings.rounds} rounds x {settings.duration:g} s per client and "
         f"workload (warm-up {settings.warmup:g} s); loops: {', '.join(sel.loops)}"
+    )
+    header.append(
+        "Allocator: settled (each client process frees one 4 MiB block first, as a "
+        "long-running service has done)"
+        if settings.allocator == "settled"
+        else "Allocator: fresh (one untouched client process per workload)"
     )
     if len(loops) == 1:
         header.append("uvloop is not installed: the asyncio loop only")

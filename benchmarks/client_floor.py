@@ -11,7 +11,10 @@ is skipped on purpose, and would be a bug in a real client:
   Concurrent requests take an idle connection from a list, or open one.
 - WebSocket: the upgrade uses a fixed key, and every frame it sends uses the same fixed mask
   key (RFC 6455 wants a fresh unpredictable one per frame, to protect proxies), so a message
-  is one prebuilt frame; it reads only unmasked binary frames of at most 125 bytes.
+  is one prebuilt frame; it reads only final unmasked binary frames.
+
+A large answer arrives in many reads: the pieces are kept in a list and joined once, the
+one copy any client makes to hand out a body as one ``bytes``.
 
 Answers are still checked by the warm-up (``client_main``): a fast wrong answer is an error.
 """
@@ -46,11 +49,35 @@ def _address(url: str) -> tuple[str, int, str]:
 
 
 def masked_frame(opcode: int, payload: bytes) -> bytes:
-    """One final client frame of ``payload`` (at most 125 bytes), masked with :data:`MASK`."""
-    if len(payload) > 125:
-        raise ValueError(f"the floor sends frames of at most 125 bytes, not {len(payload)}")
-    masked = bytes(b ^ MASK[i & 3] for i, b in enumerate(payload))
-    return bytes((0x80 | opcode, 0x80 | len(payload))) + MASK + masked
+    """One final client frame of ``payload``, masked with :data:`MASK`."""
+    n = len(payload)
+    if n < 126:
+        head = bytes((0x80 | opcode, 0x80 | n))
+    elif n < 1 << 16:
+        head = bytes((0x80 | opcode, 0x80 | 126)) + n.to_bytes(2, "big")
+    else:
+        head = bytes((0x80 | opcode, 0x80 | 127)) + n.to_bytes(8, "big")
+    key = (MASK * (n // 4 + 1))[:n]
+    masked = (int.from_bytes(payload, "little") ^ int.from_bytes(key, "little")).to_bytes(
+        n, "little"
+    )
+    return head + MASK + masked
+
+
+def frame_size(buffer: bytes) -> tuple[int, int] | None:
+    """(header length, payload length) of the unmasked binary frame at the start of
+    ``buffer``, None when its header is not all there yet."""
+    if len(buffer) < 2:
+        return None
+    if buffer[0] != 0x80 | BINARY or buffer[1] & 0x80:
+        raise FloorError(f"floor: unexpected frame header {buffer[:2].hex()}")
+    size = buffer[1]
+    if size < 126:
+        return 2, size
+    extra = 2 if size == 126 else 8
+    if len(buffer) < 2 + extra:
+        return None
+    return 2 + extra, int.from_bytes(buffer[2 : 2 + extra], "big")
 
 
 class _Connection(asyncio.Protocol):
@@ -59,7 +86,11 @@ class _Connection(asyncio.Protocol):
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self.loop = loop
         self.transport: asyncio.Transport | None = None
-        self.buffer = b""
+        self.buffer = b""  # the start of an answer whose size is not known yet
+        #: an answer of known size being received: its pieces, their length, the size
+        self.pieces: list[bytes] = []
+        self.have = 0
+        self.need = 0
         self.waiter: asyncio.Future[bytes] | None = None
         self.lost: asyncio.Future[None] = loop.create_future()
 
@@ -81,6 +112,21 @@ class _Connection(asyncio.Protocol):
         self.waiter = waiter
         self.transport.write(data)
         return waiter
+
+    def _collect(self, data: bytes) -> bytes | None:
+        """Add a read to the answer under way; once it is whole, return it (joined once)
+        and keep what follows in :attr:`buffer`."""
+        pieces = self.pieces
+        pieces.append(data)
+        self.have += len(data)
+        if self.have < self.need:
+            return None
+        whole = pieces[0] if len(pieces) == 1 else b"".join(pieces)
+        need, self.need, self.have, self.pieces = self.need, 0, 0, []
+        if len(whole) == need:
+            return whole
+        self.buffer = whole[need:]
+        return whole[:need]
 
     def _wake(self, result: bytes = b"", exc: BaseException | None = None) -> bool:
         waiter, self.waiter = self.waiter, None
@@ -104,6 +150,11 @@ class _Connection(asyncio.Protocol):
 
 class _HttpConnection(_Connection):
     def data_received(self, data: bytes) -> None:
+        if self.need:  # the rest of a body
+            body = self._collect(data)
+            if body is not None:
+                self._answer(body)
+            return
         buffer = self.buffer + data if self.buffer else data
         end = buffer.find(b"\r\n\r\n")
         if end < 0:
@@ -116,15 +167,18 @@ class _HttpConnection(_Connection):
         start += len(_LENGTH_FIELD)
         try:
             # the head ends with CRLF CRLF, so a line end is always found by ``end``
-            total = end + 4 + int(buffer[start : buffer.find(b"\r\n", start)])
+            size = int(buffer[start : buffer.find(b"\r\n", start)])
         except ValueError:
             self._fail(FloorError(f"floor: bad Content-Length in {buffer[:end]!r}"))
             return
-        if len(buffer) < total:
-            self.buffer = buffer
-            return
-        self.buffer = buffer[total:]
-        if not self._wake(buffer[end + 4 : total]):
+        self.buffer = b""
+        self.need = size
+        body = self._collect(buffer[end + 4 :])
+        if body is not None:
+            self._answer(body)
+
+    def _answer(self, body: bytes) -> None:
+        if not self._wake(body):
             self._fail(FloorError("floor: an answer nobody asked for"))
 
 
@@ -187,18 +241,32 @@ class _WsConnection(_Connection):
         if self.closing:  # the server's close frame: nothing more to read
             self.buffer = b""
             return
-        while len(buffer) >= 2:
-            size = buffer[1]
-            if buffer[0] != 0x80 | BINARY or size > 125:
-                self._fail(FloorError(f"floor: unexpected frame header {buffer[:2].hex()}"))
-                return
-            if len(buffer) < 2 + size:
-                break
-            if not self._wake(buffer[2 : 2 + size]):
-                self._fail(FloorError("floor: a frame nobody waits for"))
-                return
-            buffer = buffer[2 + size :]
-        self.buffer = buffer
+        try:
+            if self.need:  # the rest of a large frame's payload
+                payload = self._collect(buffer)
+                if payload is None:
+                    return
+                self._answer(payload)
+                buffer, self.buffer = self.buffer, b""
+            while (size := frame_size(buffer)) is not None:
+                head, length = size
+                if len(buffer) >= head + length:
+                    payload, buffer = buffer[head : head + length], buffer[head + length :]
+                    self._answer(payload)
+                elif length > 125:  # a large frame: collect its payload's reads
+                    self.buffer = b""
+                    self.need = length
+                    self._collect(buffer[head:])
+                    return
+                else:
+                    break
+            self.buffer = buffer
+        except FloorError as exc:
+            self._fail(exc)
+
+    def _answer(self, payload: bytes) -> None:
+        if not self._wake(payload):
+            raise FloorError("floor: a frame nobody waits for")
 
 
 def _accept(key: bytes) -> bytes:

@@ -8,12 +8,13 @@ next workload still runs.
     python -m benchmarks.client_main --client aiohttp --loop uvloop \\
         --http-url http://127.0.0.1:PORT --ws-url ws://127.0.0.1:PORT/ \\
         --workloads get_small_seq,ws_echo_64 --duration 1 --warmup 0.2 \\
-        --sequential-cpus 0 --concurrent-cpus 1
+        --pingpong-cpus 0 --parallel-cpus 1
 
 Before each workload the process pins itself (every thread) to the CPUs given for that
-kind of workload (``Workload.concurrent``), so one process can run the sequential workloads
-on the server's CPU and the concurrent one beside it; without those options, or where the
-OS cannot pin, nothing is pinned here.
+kind of workload (``Workload.parallel``), so one process can run the ping-pong workloads
+on the server's CPU and the parallel ones beside it; without those options, or where the
+OS cannot pin, nothing is pinned here. Before anything, :func:`settle_allocator` puts the
+memory allocator in the same state for every library.
 
 Output: one ``{"meta": ...}`` line, then one line per workload with ``ops``, ``seconds``,
 ``cpu`` (this process's CPU seconds in the timed run) and ``cpus`` (where it ran, when
@@ -99,6 +100,22 @@ def pin_self(cpus: frozenset[int] | None) -> list[int] | None:
     return sorted(os.sched_getaffinity(0))
 
 
+def settle_allocator() -> None:
+    """Put every library's process in the same allocator state before anything is timed.
+
+    glibc's malloc serves blocks of 128 KiB and more with ``mmap`` until the process frees
+    such a block, which raises that threshold to the block's size. asyncio's selector
+    transport reads into a new 256 KiB buffer on every read, so until then each read costs
+    an ``mmap`` and a ``munmap`` (~20 µs per read on the dev VM). Whether a library had
+    crossed that line depended on its history: measured in one process, aiohttp's 64-byte
+    WebSocket echo on asyncio took 38 µs of CPU fresh and 19 µs after a few 1 MiB GETs.
+    One 4 MiB block allocated and freed here puts every client in the state a long-running
+    service is in. (Elsewhere than glibc it is one short-lived allocation.)
+    """
+    block = bytearray(4 << 20)
+    del block
+
+
 def _expect(what: str, got: Any, want: Any) -> None:
     if got != want:
         raise RuntimeError(f"wrong answer for {what}: got {_short(got)}, want {_short(want)}")
@@ -127,9 +144,10 @@ async def _http(client: Any, key: str, duration: float, warmup: float, echo_repl
         _expect(key, await op(), workloads.json_document())
     else:
         _expect(key, await op(), echo_reply)
-    if workloads.BY_KEY[key].concurrent:
-        await _concurrent(op, warmup, workloads.CONCURRENCY)
-        return await _concurrent(op, duration, workloads.CONCURRENCY)
+    workers = workloads.BY_KEY[key].workers
+    if workers > 1:
+        await _concurrent(op, warmup, workers)
+        return await _concurrent(op, duration, workers)
     await _sequential(op, warmup)
     return await _sequential(op, duration)
 
@@ -151,7 +169,7 @@ async def run(args: argparse.Namespace, loaded: clients.Loaded) -> None:
     for key in args.workloads.split(","):
         work = workloads.BY_KEY[key]
         kind = work.kind
-        cpus = pin_self(args.concurrent_cpus if work.concurrent else args.sequential_cpus)
+        cpus = pin_self(args.parallel_cpus if work.parallel else args.pingpong_cpus)
         factory = loaded.http if kind == "http" else loaded.ws
         if factory is None:
             _emit({"workload": key, "error": f"{args.client} has no {kind} client"})
@@ -191,7 +209,7 @@ def main() -> None:
     parser.add_argument(
         "--echo", default="body", help="what /echo answers: 'body' (the POST body) or a string"
     )
-    for kind in ("sequential", "concurrent"):
+    for kind in ("pingpong", "parallel"):
         parser.add_argument(
             f"--{kind}-cpus",
             type=parse_cpus,
@@ -199,8 +217,15 @@ def main() -> None:
             metavar="LIST",
             help=f"CPUs (comma-separated) for the {kind} workloads; empty: do not pin",
         )
+    parser.add_argument(
+        "--fresh-allocator",
+        action="store_true",
+        help="leave the allocator as a new process has it (see settle_allocator)",
+    )
     args = parser.parse_args()
     procs.die_with_parent()
+    if not args.fresh_allocator:
+        settle_allocator()
     try:
         loaded = clients.load(args.client)
     except Exception as exc:

@@ -45,7 +45,7 @@ CLIENTS = (
         FLOOR,
         http=True,
         ws=True,
-        only=("get_small_seq", "get_small_c50", "ws_echo_64"),
+        only=("get_small_seq", "get_small_c50", "get_1m", "ws_echo_64", "ws_echo_1m"),
     ),
 )
 BY_KEY = {c.key: c for c in CLIENTS}

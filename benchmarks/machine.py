@@ -2,9 +2,11 @@
 
 A table without the machine is worthless: the CPU model, the cores, the Python, the
 library versions and the load average at the start go into the output and the JSON.
-:func:`cpu_plan` places servers and clients on the CPUs: a client with one request in flight
-shares the server's CPU (a context switch instead of an idle core's wake-up per hop), the
-concurrent client runs on another CPU so that it cannot starve the server it measures.
+:func:`cpu_plan` places servers and clients on the CPUs: a client that takes turns with the
+server (one small request or message in flight) shares the server's CPU (a context switch
+instead of an idle core's wake-up per hop); a client that works while the server works (many
+requests in flight, a large body streamed) runs on another CPU, so that neither starves the
+other.
 """
 
 from __future__ import annotations
@@ -68,24 +70,24 @@ PLACEMENTS = ("auto", "split", "shared")
 class CpuPlan:
     """Where each process runs (``None``: not pinned, the OS decides).
 
-    ``sequential`` is for the client of a workload with one operation in flight,
-    ``concurrent`` for the 50-concurrent one; :attr:`client` is for client-side work with
-    no server running (micro-benchmarks, import time).
+    ``pingpong`` is for the client of a workload where client and server take turns,
+    ``parallel`` for one where both work at once (``Workload.parallel``); :attr:`client` is
+    for client-side work with no server running (micro-benchmarks, import time).
     """
 
     server: frozenset[int] | None
-    sequential: frozenset[int] | None
-    concurrent: frozenset[int] | None
+    pingpong: frozenset[int] | None
+    parallel: frozenset[int] | None
     note: str
     placement: str = "split"
 
     @property
     def client(self) -> frozenset[int] | None:
-        return self.concurrent
+        return self.parallel
 
-    def client_cpus(self, concurrent: bool) -> frozenset[int] | None:
-        """The client's CPUs for a workload with many (``True``) or one operation in flight."""
-        return self.concurrent if concurrent else self.sequential
+    def client_cpus(self, parallel: bool) -> frozenset[int] | None:
+        """The client's CPUs for a workload whose two sides work at once, or take turns."""
+        return self.parallel if parallel else self.pingpong
 
     def as_json(self) -> dict[str, object]:
         def cpus(value: frozenset[int] | None) -> list[int] | None:
@@ -94,8 +96,8 @@ class CpuPlan:
         return {
             "placement": self.placement,
             "servers": cpus(self.server),
-            "clients_one_in_flight": cpus(self.sequential),
-            "clients_concurrent": cpus(self.concurrent),
+            "clients_pingpong": cpus(self.pingpong),
+            "clients_parallel": cpus(self.parallel),
             "note": self.note,
         }
 
@@ -106,10 +108,12 @@ def cpu_plan(placement: str = "auto") -> CpuPlan:
     Servers always go on the first usable CPU. ``split``: every client on the second.
     ``shared``: every client on the first too, so a ping-pong hands the CPU over with a
     context switch instead of waking an idle core (on a virtual machine an idle core's
-    wake-up costs tens of microseconds per hop, which a sequential workload pays twice per
-    request whatever the client does: the table would measure the hypervisor). ``auto``
-    (the default): a client with one operation in flight shares the server's CPU, the
-    50-concurrent client, where client and server do run in parallel, gets the second.
+    wake-up costs tens of microseconds per hop, which a ping-pong pays twice per request
+    whatever the client does: the table would measure the hypervisor). ``auto`` (the
+    default): a client that takes turns with the server (one small request or message in
+    flight) shares the server's CPU; one that works while the server works (50 requests in
+    flight, a 1 MiB body read while the server is still sending it) gets the second, or
+    the table would serialise what runs in parallel in any deployment.
     """
     if placement not in PLACEMENTS:
         raise ValueError(f"placement must be one of {PLACEMENTS}, not {placement!r}")
@@ -130,8 +134,9 @@ def cpu_plan(placement: str = "auto") -> CpuPlan:
         note = f"placement split: servers on CPU {cpus[0]}, all clients on CPU {cpus[1]} {how}"
         return CpuPlan(first, second, second, note, placement)
     note = (
-        f"placement auto: servers on CPU {cpus[0]}; clients with one operation in flight on "
-        f"CPU {cpus[0]} too, the 50-concurrent client on CPU {cpus[1]} {how}"
+        f"placement auto: servers on CPU {cpus[0]}; ping-pong clients (one small request or "
+        f"message in flight) on CPU {cpus[0]} too, parallel ones (50 in flight, 1 MiB bodies) "
+        f"on CPU {cpus[1]} {how}"
     )
     return CpuPlan(first, first, second, note, placement)
 

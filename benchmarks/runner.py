@@ -34,6 +34,10 @@ class Settings:
     warmup: float = 0.2
     import_samples: int = 15
     server: str = "embedded"  # or "nginx"
+    #: "settled": each client process first puts its allocator in a long-running service's
+    #: state (``client_main.settle_allocator``) and runs all its workloads; "fresh": one
+    #: untouched process per workload, as a service that never freed a large block
+    allocator: str = "settled"
 
     @classmethod
     def for_mode(cls, quick: bool, server: str = "embedded") -> Settings:
@@ -210,13 +214,15 @@ def _client_round(
         "--warmup",
         str(settings.warmup),
         # the client re-pins itself before each workload (see machine.cpu_plan)
-        f"--sequential-cpus={_cpu_list(plan.sequential)}",
-        f"--concurrent-cpus={_cpu_list(plan.concurrent)}",
+        f"--pingpong-cpus={_cpu_list(plan.pingpong)}",
+        f"--parallel-cpus={_cpu_list(plan.parallel)}",
     ]
+    if settings.allocator == "fresh":
+        argv.append("--fresh-allocator")
     if settings.server == "nginx":
         argv += ["--echo", nginx.ECHO_REPLY.decode()]
     timeout = 30.0 + len(todo) * (settings.duration + settings.warmup + 10.0)
-    done = procs.run(argv, plan.client_cpus(todo[0].concurrent), timeout, spec.env)
+    done = procs.run(argv, plan.client_cpus(todo[0].parallel), timeout, spec.env)
     seen: set[str] = set()
     meta_error = None
     for line in done.stdout.splitlines():
@@ -277,7 +283,11 @@ def run(settings: Settings, sel: Selection, plan: machine.CpuPlan) -> Results:
                             f"round {rnd + 1}/{settings.rounds}: {spec.name} on {loop}, "
                             f"{len(todo)} workloads"
                         )
-                        _client_round(spec, loop, todo, urls, settings, plan, results)
+                        if settings.allocator == "fresh":
+                            for work in todo:  # no workload inherits another's heap
+                                _client_round(spec, loop, [work], urls, settings, plan, results)
+                        else:
+                            _client_round(spec, loop, todo, urls, settings, plan, results)
         for module in sel.micro:
             progress.step(f"micro-benchmark {module}")
             rows, note = micro.collect(module, settings.quick, plan.client)

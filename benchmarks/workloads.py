@@ -53,21 +53,26 @@ class Workload:
     name: str
     kind: str  # "http" or "ws"
     unit: str
-    #: many operations in flight at once: client and server then run in parallel, so the
-    #: client gets a CPU of its own (``machine.cpu_plan``); otherwise it shares the server's
-    concurrent: bool = False
+    #: operations kept in flight at once by concurrent workers (1: one after another)
+    workers: int = 1
+    #: client and server work at the same time (many requests in flight, or a large body
+    #: streamed while the server is still sending it): the client then gets a CPU of its
+    #: own (``machine.cpu_plan``); otherwise the two sides take turns and share one CPU
+    parallel: bool = False
 
 
 HTTP_WORKLOADS = (
     Workload("get_small_seq", "GET small, keep-alive, sequential", "http", "req/s"),
-    Workload("get_small_c50", "GET small, 50 concurrent", "http", "req/s", concurrent=True),
-    Workload("get_1m", "GET 1 MiB", "http", "req/s"),
+    Workload(
+        "get_small_c50", "GET small, 50 concurrent", "http", "req/s", CONCURRENCY, parallel=True
+    ),
+    Workload("get_1m", "GET 1 MiB", "http", "req/s", parallel=True),
     Workload("get_json_gzip", "GET gzip chunked JSON", "http", "req/s"),
     Workload("post_64k", "POST 64 KiB (echo)", "http", "req/s"),
 )
 WS_WORKLOADS = (
     Workload("ws_echo_64", "WS echo 64 B", "ws", "msg/s"),
-    Workload("ws_echo_1m", "WS echo 1 MiB", "ws", "msg/s"),
+    Workload("ws_echo_1m", "WS echo 1 MiB", "ws", "msg/s", parallel=True),
 )
 ALL_WORKLOADS = HTTP_WORKLOADS + WS_WORKLOADS
 BY_KEY = {w.key: w for w in ALL_WORKLOADS}

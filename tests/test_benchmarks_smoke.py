@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import gzip
 import hashlib
 import http.client
@@ -289,21 +290,24 @@ def test_cpu_plan_per_placement_on_two_cpus(monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setattr(machine.os, "sched_getaffinity", lambda pid: {5, 2, 7})
     two, five = frozenset({2}), frozenset({5})
     auto = machine.cpu_plan("auto")
-    assert (auto.server, auto.sequential, auto.concurrent) == (two, two, five)
-    assert "auto" in auto.note and "50-concurrent client on CPU 5" in auto.note
+    assert (auto.server, auto.pingpong, auto.parallel) == (two, two, five)
+    assert "auto" in auto.note and "on CPU 5" in auto.note
     split = machine.cpu_plan("split")
-    assert (split.server, split.sequential, split.concurrent) == (two, five, five)
+    assert (split.server, split.pingpong, split.parallel) == (two, five, five)
     shared = machine.cpu_plan("shared")
-    assert (shared.server, shared.sequential, shared.concurrent) == (two, two, two)
+    assert (shared.server, shared.pingpong, shared.parallel) == (two, two, two)
     assert machine.cpu_plan() == auto
-    # the workload decides which client set applies: only the 50-concurrent one is apart
-    picked = {w.key: auto.client_cpus(w.concurrent) for w in workloads.ALL_WORKLOADS}
-    assert picked.pop("get_small_c50") == five and set(picked.values()) == {two}
+    # the workload decides which client set applies: the ones where both sides work at
+    # once (50 in flight, 1 MiB bodies) get the other CPU
+    picked = {w.key: auto.client_cpus(w.parallel) for w in workloads.ALL_WORKLOADS}
+    apart = {key for key, cpus in picked.items() if cpus == five}
+    assert apart == {"get_small_c50", "get_1m", "ws_echo_1m"}
+    assert {cpus for key, cpus in picked.items() if key not in apart} == {two}
     assert auto.as_json() == {
         "placement": "auto",
         "servers": [2],
-        "clients_one_in_flight": [2],
-        "clients_concurrent": [5],
+        "clients_pingpong": [2],
+        "clients_parallel": [5],
         "note": auto.note,
     }
     with pytest.raises(ValueError, match="placement"):
@@ -314,7 +318,7 @@ def test_cpu_plan_on_one_cpu_pins_nothing(monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.setattr(machine.os, "sched_getaffinity", lambda pid: {3}, raising=False)
     for placement in machine.PLACEMENTS:
         plan = machine.cpu_plan(placement)
-        assert (plan.server, plan.sequential, plan.concurrent) == (None, None, None)
+        assert (plan.server, plan.pingpong, plan.parallel) == (None, None, None)
         assert plan.note.startswith("not pinned")
 
 
@@ -334,10 +338,43 @@ def test_runner_hands_the_plan_to_the_client_process(monkeypatch: pytest.MonkeyP
         clients.BY_KEY["aiohttp"], "asyncio", todo, urls, runner.Settings(), plan, results
     )
     ((argv, cpus),) = calls
-    assert "--sequential-cpus=0" in argv and "--concurrent-cpus=1,3" in argv
+    assert "--pingpong-cpus=0" in argv and "--parallel-cpus=1,3" in argv
     assert cpus == frozenset({1, 3})  # started where its first workload runs
     # a client process that printed nothing leaves an error for every workload, no sample
     assert not results.samples and len(results.errors) == 2
+
+
+@pytest.mark.parametrize("allocator", ["settled", "fresh"])
+def test_allocator_mode_decides_processes_per_workload(
+    monkeypatch: pytest.MonkeyPatch, allocator: str
+) -> None:
+    urls = ("http://127.0.0.1:1", "ws://127.0.0.1:2/")
+    monkeypatch.setattr(runner, "_servers", lambda *args: contextlib.nullcontext(urls))
+    calls: list[list[str]] = []
+
+    def fake_run(argv: list[str], cpus: frozenset[int] | None, *rest: Any) -> procs.Finished:
+        calls.append(argv)
+        return procs.Finished(0, "", "")
+
+    monkeypatch.setattr(runner.procs, "run", fake_run)
+    sel = runner.select(["aiohttp", "small"], ["asyncio"])
+    settings = runner.Settings(rounds=1, allocator=allocator)
+    runner.run(settings, sel, machine.CpuPlan(None, None, None, "test"))
+    runs = [
+        (argv[argv.index("--client") + 1], argv[argv.index("--workloads") + 1]) for argv in calls
+    ]
+    flagged = ["--fresh-allocator" in argv for argv in calls]
+    if allocator == "fresh":  # a new, untouched process for every workload
+        assert runs == [
+            ("cyhttp-c", "get_small_seq"),
+            ("cyhttp-c", "get_small_c50"),
+            ("aiohttp", "get_small_seq"),
+            ("aiohttp", "get_small_c50"),
+        ]
+        assert all(flagged)
+    else:
+        both = "get_small_seq,get_small_c50"
+        assert runs == [("cyhttp-c", both), ("aiohttp", both)] and not any(flagged)
 
 
 def _floor_argv(h: procs.Server, w: procs.Server, loop: str, cpus: list[int]) -> list[str]:
@@ -355,23 +392,23 @@ def _floor_argv(h: procs.Server, w: procs.Server, loop: str, cpus: list[int]) ->
         "--ws-url",
         f"ws://127.0.0.1:{w.port}/",
         "--workloads",
-        "get_small_seq,get_small_c50,ws_echo_64",
+        ",".join(FLOOR_WORK),
         "--duration",
         "0.05",
         "--warmup",
         "0.02",
-        f"--sequential-cpus={seq}",
-        f"--concurrent-cpus={conc}",
+        f"--pingpong-cpus={seq}",
+        f"--parallel-cpus={conc}",
     ]
 
 
-def test_floor_runs_its_three_workloads_on_both_loops_pinned_per_workload() -> None:
+FLOOR_WORK = ("get_small_seq", "get_small_c50", "get_1m", "ws_echo_64", "ws_echo_1m")
+
+
+def test_floor_runs_its_workloads_on_both_loops_pinned_per_workload() -> None:
     floor = clients.BY_KEY["floor"]
-    assert [w.key for w in runner._workloads_for(floor, list(workloads.ALL_WORKLOADS))] == [
-        "get_small_seq",
-        "get_small_c50",
-        "ws_echo_64",
-    ]
+    picked = runner._workloads_for(floor, list(workloads.ALL_WORKLOADS))
+    assert tuple(w.key for w in picked) == FLOOR_WORK
     usable = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
     http_argv = [PY, "-m", "benchmarks.http_server", "--loop", "asyncio"]
     ws_argv = [PY, "-m", "benchmarks.ws_server", "--loop", "asyncio"]
@@ -382,12 +419,12 @@ def test_floor_runs_its_three_workloads_on_both_loops_pinned_per_workload() -> N
             lines = [json.loads(line) for line in done.stdout.splitlines()]
             assert lines[0]["meta"]["loop"] == loop
             results = {line["workload"]: line for line in lines[1:]}
-            assert set(results) == {"get_small_seq", "get_small_c50", "ws_echo_64"}
+            assert set(results) == set(FLOOR_WORK)
             for key, line in results.items():
                 assert "error" not in line, line
                 assert line["ops"] > 0 and line["seconds"] > 0
                 if usable:
-                    want = usable[-1] if key == "get_small_c50" else usable[0]
+                    want = usable[-1] if workloads.BY_KEY[key].parallel else usable[0]
                     assert line["cpus"] == [want], (key, line)
 
 
@@ -425,15 +462,22 @@ async def _split_ws_server(
             )
             while True:
                 first, second = await reader.readexactly(2)
+                size = second & 0x7F
+                extra = {126: 2, 127: 8}.get(size, 0)
+                if extra:
+                    size = int.from_bytes(await reader.readexactly(extra), "big")
                 mask = await reader.readexactly(4)
-                data = await reader.readexactly(second & 0x7F)
+                data = await reader.readexactly(size)
                 payload = bytes(b ^ mask[i % 4] for i, b in enumerate(data))
                 received.append(bytes((first,)) + payload)
                 if first & 0x0F == client_floor.CLOSE:
                     writer.write(b"\x88\x02" + payload)
                     return
-                frame = bytes((first, len(payload))) + payload
-                for piece in (frame[:1], frame[1:10], frame[10:]):
+                if size < 126:
+                    frame = bytes((first, size)) + payload
+                else:  # a 16-bit length; the tests send no 64 KiB frames
+                    frame = bytes((first, 126)) + size.to_bytes(2, "big") + payload
+                for piece in (frame[:1], frame[1:3], frame[3:10], frame[10:200], frame[200:]):
                     writer.write(piece)
                     await writer.drain()
                     await asyncio.sleep(0.01)
@@ -458,15 +502,20 @@ async def test_floor_ws_unmasks_right_and_reassembles_split_frames() -> None:
         await client.start(f"ws://127.0.0.1:{port}/")
         assert await client.echo(workloads.WS_SMALL) == workloads.WS_SMALL
         assert await client.echo(b"x" * 125) == b"x" * 125
+        large = bytes(range(256)) * 20 + b"tail"  # a 16-bit length, read in pieces
+        assert await client.echo(large) == large
         await asyncio.wait_for(client.close(), 10)
         await asyncio.wait_for(finished.wait(), 10)
     assert received == [
         b"\x82" + workloads.WS_SMALL,
         b"\x82" + b"x" * 125,
+        b"\x82" + large,
         b"\x88" + (1000).to_bytes(2, "big"),
     ]
-    with pytest.raises(ValueError, match="at most 125"):
-        client_floor.masked_frame(client_floor.BINARY, b"y" * 126)
+    # a 64-bit length for the 1 MiB echo, masked by the sample key
+    frame = client_floor.masked_frame(client_floor.BINARY, b"\0" * 70000)
+    assert frame[:2] == b"\x82\xff" and int.from_bytes(frame[2:10], "big") == 70000
+    assert frame[10:14] == client_floor.MASK and frame[14:18] == client_floor.MASK
 
 
 async def test_floor_ws_refuses_a_wrong_accept() -> None:
