@@ -178,6 +178,14 @@ def _fake_results() -> runner.Results:
             "spread": 0.05,
         }
     )
+    for impl, value in (("cyhttp pure", 40.0), ("aiohttp pure", 32.0)):
+        res.micro_rows.append(
+            {"bench": "parser 9-header", "impl": impl, "value": value, "unit": "msg/s"}
+        )
+    for impl, value in (("cyhttp compiled", 900.0), ("aiohttp (llhttp)", 100.0)):
+        res.micro_rows.append(
+            {"bench": "parser 1MiB chunked", "impl": impl, "value": value, "unit": "MB/s"}
+        )
     return res
 
 
@@ -205,6 +213,15 @@ def test_rows_speeds_table_and_targets_from_fake_results() -> None:
     assert found[f"{small} (uvloop)"]["met"] is True  # exactly 2.0x aiohttp
     assert found["parser 9-header"]["ratio"] == pytest.approx(3.0)
     assert found["import time (ms, absolute)"]["met"] is True
+    # issue 3's own targets: the pure twin against aiohttp's pure parser (1.25x < 1.5x),
+    # and the chunked body in absolute MB/s (900 < 1000), not as a ratio
+    pure = found["parser 9-header, pure-Python twin"]
+    assert pure["ratio"] == pytest.approx(1.25) and pure["met"] is False
+    chunked = found["parser 1MiB chunked (MB/s, absolute)"]
+    assert chunked["met"] is False and "parser 1MiB chunked" not in found
+    lines = report.targets_lines(report.targets(rows))
+    assert "  parser 1MiB chunked (MB/s, absolute): 900 MB/s (target >= 1,000) MISSED" in lines
+    assert "  import time (ms, absolute): 30.0 ms (target <= 60.0) met" in lines
 
 
 def test_reference_falls_back_to_aiohttp_without_cyhttp() -> None:
