@@ -64,7 +64,12 @@ class Workload:
 HTTP_WORKLOADS = (
     Workload("get_small_seq", "GET small, keep-alive, sequential", "http", "req/s"),
     Workload(
-        "get_small_c50", "GET small, 50 concurrent", "http", "req/s", CONCURRENCY, parallel=True
+        "get_small_c50",
+        "GET small, 50 concurrent",
+        "http",
+        "req/s",
+        workers=CONCURRENCY,
+        parallel=True,
     ),
     Workload("get_1m", "GET 1 MiB", "http", "req/s", parallel=True),
     Workload("get_json_gzip", "GET gzip chunked JSON", "http", "req/s"),
