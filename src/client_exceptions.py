@@ -19,7 +19,9 @@ if TYPE_CHECKING:
 
 __all__ = (
     "ClientConnectionError",
+    "ClientConnectionResetError",
     "ClientConnectorCertificateError",
+    "ClientConnectorDNSError",
     "ClientConnectorError",
     "ClientConnectorSSLError",
     "ClientError",
@@ -29,13 +31,23 @@ __all__ = (
     "ClientProxyConnectionError",
     "ClientResponseError",
     "ClientSSLError",
+    "ConnectionTimeoutError",
     "ContentTypeError",
     "InvalidURL",
+    "InvalidUrlClientError",
+    "InvalidUrlRedirectClientError",
+    "NonHttpUrlClientError",
+    "NonHttpUrlRedirectClientError",
+    "RedirectClientError",
     "ServerConnectionError",
     "ServerDisconnectedError",
     "ServerFingerprintMismatch",
     "ServerTimeoutError",
+    "SocketTimeoutError",
     "TooManyRedirects",
+    "UnixClientConnectorError",
+    "UploadAbortedError",
+    "WSMessageTypeError",
     "WSServerHandshakeError",
 )
 
@@ -108,6 +120,10 @@ class ClientConnectionError(ClientError):
     """Base class of errors about the connection itself."""
 
 
+class ClientConnectionResetError(ClientConnectionError, ConnectionResetError):
+    """The peer reset the connection while the request was being written or read."""
+
+
 class ClientOSError(ClientConnectionError, OSError):
     """An OSError raised while talking to the server."""
 
@@ -148,6 +164,25 @@ class ClientConnectorError(ClientOSError):
 
 class ClientProxyConnectionError(ClientConnectorError):
     """Connecting to the proxy failed."""
+
+
+class ClientConnectorDNSError(ClientConnectorError):
+    """The host name could not be resolved to any address."""
+
+
+class UnixClientConnectorError(ClientConnectorError):
+    """Connecting to a Unix domain socket failed; ``path`` is the socket's path."""
+
+    def __init__(self, path: str, connection_key: Any, os_error: OSError) -> None:
+        self._path = path
+        super().__init__(connection_key, os_error)
+
+    @property
+    def path(self) -> str:
+        return self._path
+
+    def __str__(self) -> str:
+        return f"Cannot connect to unix socket {self._path} ssl:{self.ssl!r} [{self.strerror}]"
 
 
 class ClientSSLError(ClientConnectorError):
@@ -203,6 +238,14 @@ class ServerTimeoutError(ServerConnectionError, asyncio.TimeoutError):
     """A timeout fired while connecting or reading."""
 
 
+class ConnectionTimeoutError(ServerTimeoutError):
+    """The ``connect`` or ``sock_connect`` limit of :class:`ClientTimeout` passed."""
+
+
+class SocketTimeoutError(ServerTimeoutError):
+    """No byte arrived within the ``sock_read`` limit of :class:`ClientTimeout`."""
+
+
 class ServerFingerprintMismatch(ServerConnectionError):
     """The server certificate's SHA-256 digest is not the pinned one."""
 
@@ -224,6 +267,10 @@ class ServerFingerprintMismatch(ServerConnectionError):
 
 class ClientPayloadError(ClientError):
     """The response body is broken: bad compression, bad chunking, or cut short."""
+
+
+class UploadAbortedError(ClientError):
+    """The request body was never fully sent (the request failed or was cancelled first)."""
 
 
 class InvalidURL(ClientError, ValueError):
@@ -248,3 +295,27 @@ class InvalidURL(ClientError, ValueError):
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self}>"
+
+
+class InvalidUrlClientError(InvalidURL):
+    """Base class of the errors about a URL given to the client."""
+
+
+class RedirectClientError(ClientError):
+    """Base class of the errors about a redirect the server asked for."""
+
+
+class NonHttpUrlClientError(ClientError):
+    """The URL's scheme is not one the client speaks (http, https, ws, wss)."""
+
+
+class InvalidUrlRedirectClientError(InvalidUrlClientError, RedirectClientError):
+    """A redirect's ``Location`` cannot be parsed or has no host."""
+
+
+class NonHttpUrlRedirectClientError(NonHttpUrlClientError, RedirectClientError):
+    """A redirect points to a URL whose scheme is not http or https."""
+
+
+class WSMessageTypeError(TypeError):
+    """``receive_str``/``receive_bytes``/``receive_json`` got a message of another type."""
