@@ -12,9 +12,9 @@ import asyncio
 import inspect
 import json as _json
 import warnings
-from collections.abc import Callable, Coroutine, Generator, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Generator, Iterable, Mapping, Sequence
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, NamedTuple, TypeVar
 
 from multidict import CIMultiDict, istr
 from yarl import URL
@@ -23,10 +23,21 @@ from ._models import HttpVersion, HttpVersion11
 from .abc import AbstractCookieJar
 from .client_exceptions import (
     ClientOSError,
-    InvalidURL,
+    ClientPayloadError,
+    ConnectionTimeoutError,
+    InvalidUrlClientError,
+    InvalidUrlRedirectClientError,
+    NonHttpUrlClientError,
+    NonHttpUrlRedirectClientError,
+    RedirectClientError,
     ServerDisconnectedError,
     ServerTimeoutError,
     TooManyRedirects,
+)
+from .client_middlewares import (
+    ClientMiddlewareType,
+    build_client_middlewares,
+    check_middlewares,
 )
 from .client_proto import DEFAULT_MAX_DECOMPRESSED_SIZE
 from .client_proxy import choose_proxy, explicit_proxy
@@ -128,31 +139,48 @@ class ClientSession:
 
     def __init__(
         self,
+        base_url: Any = None,
         *,
         connector: BaseConnector | None = None,
         loop: Any = None,
         cookies: Any = None,
         headers: Any = None,
+        proxy: Any = None,
+        proxy_auth: BasicAuth | None = None,
         skip_auto_headers: Iterable[str] | None = None,
         auth: BasicAuth | None = None,
         json_serialize: Callable[[Any], str] = _json.dumps,
+        json_serialize_bytes: Callable[[Any], bytes] | None = None,
+        request_class: type[ClientRequest] = ClientRequest,
+        response_class: type[ClientResponse] = ClientResponse,
+        ws_response_class: type[ClientWebSocketResponse] = ClientWebSocketResponse,
         version: HttpVersion = HttpVersion11,
         cookie_jar: AbstractCookieJar | None = None,
+        connector_owner: bool = True,
+        raise_for_status: Any = False,
         read_timeout: float | None = None,
         conn_timeout: float | None = None,
         timeout: Any = sentinel,
-        raise_for_status: bool = False,
-        connector_owner: bool = True,
         auto_decompress: bool = True,
         trust_env: bool = False,
         requote_redirect_url: bool = True,
-        response_class: type[ClientResponse] = ClientResponse,
+        trace_configs: list[Any] | None = None,
+        read_bufsize: int = 2**18,
+        max_line_size: int = 8190,
+        max_field_size: int = 8190,
+        max_headers: int = 128,
+        fallback_charset_resolver: Callable[[ClientResponse, bytes], str] | None = None,
+        middlewares: Sequence[ClientMiddlewareType] = (),
+        ssl_shutdown_timeout: Any = sentinel,
         proxies: Any = None,
         max_decompressed_size: int | None = DEFAULT_MAX_DECOMPRESSED_SIZE,
     ) -> None:
         """``max_decompressed_size`` (bytes, default 256 MiB; None or 0 = no bound) stops a
         compressed response body whose decoded size exceeds it with ClientPayloadError, so
         a decompression bomb cannot exhaust memory. ``request(...)`` may override it.
+
+        ``fallback_charset_resolver(response, body) -> str`` names the encoding of a text
+        body whose Content-Type gives no charset; by default cyhttp detects it (cchardet).
 
         ``proxies`` appears (undocumented) in the 2.3 reference's signature; only its
         default, None, is accepted: a value would otherwise be silently ignored."""
@@ -166,6 +194,21 @@ class ClientSession:
             raise ValueError("timeout= and read_timeout/conn_timeout are exclusive")
         if auth is not None and not isinstance(auth, BasicAuth):
             raise TypeError("auth must be a BasicAuth instance")
+        _check_raise_for_status(raise_for_status)
+        self._base_url = _base_url(base_url)
+        self._default_proxy: URL | None = None
+        self._default_proxy_auth: BasicAuth | None = None
+        if proxy is not None:
+            self._default_proxy, self._default_proxy_auth = explicit_proxy(proxy, proxy_auth)
+        self._middlewares = check_middlewares(middlewares, "middlewares")
+        self._trace_configs = _frozen_trace_configs(trace_configs)
+        self._limits = _Limits.of(read_bufsize, max_line_size, max_field_size, max_headers)
+        if fallback_charset_resolver is not None and not callable(fallback_charset_resolver):
+            raise TypeError("fallback_charset_resolver must be callable")
+        self._resolve_charset = fallback_charset_resolver
+        self._json_serialize_bytes = json_serialize_bytes
+        self._request_class = request_class
+        self._ws_response_class = ws_response_class
         self._cookie_jar = cookie_jar if cookie_jar is not None else _default_jar()
         if cookies is not None and self._cookie_jar is not None:
             self._cookie_jar.update_cookies(cookies)
@@ -187,7 +230,9 @@ class ClientSession:
         self._templates: dict[tuple[Any, ...], ClientRequest] = {}
         # the connector last: an argument refused above leaves no half-made session (or
         # connector of its own) to warn about
-        self._connector = connector if connector is not None else TCPConnector()
+        if connector is None:
+            connector = _default_connector(ssl_shutdown_timeout)
+        self._connector = connector
 
     def __del__(self, _warnings: Any = warnings) -> None:
         if not self.closed:
@@ -252,6 +297,14 @@ class ClientSession:
     @property
     def trust_env(self) -> bool:
         return self._trust_env
+
+    @property
+    def trace_configs(self) -> list[Any]:
+        return list(self._trace_configs)
+
+    @property
+    def middlewares(self) -> tuple[ClientMiddlewareType, ...]:
+        return self._middlewares
 
     @property
     def loop(self) -> asyncio.AbstractEventLoop:
@@ -343,7 +396,7 @@ class ClientSession:
         """Open a WebSocket (see :mod:`cyhttp.client_ws`)."""
         return _RequestContextManager(_ws_connect(self, url, **kwargs))
 
-    # ----- the request loop -----
+    # ----- the request: arguments → call state → redirect loop → middlewares → send -----
 
     async def _request(
         self,
@@ -362,7 +415,7 @@ class ClientSession:
         compress: Any = None,
         chunked: Any = None,
         expect100: bool = False,
-        raise_for_status: bool | None = None,
+        raise_for_status: Any = None,
         read_until_eof: bool = True,
         proxy: Any = None,
         proxy_auth: BasicAuth | None = None,
@@ -371,136 +424,404 @@ class ClientSession:
         fingerprint: bytes | None = None,
         ssl_context: Any = None,
         ssl: Any = None,
+        server_hostname: str | None = None,
         proxy_headers: Any = None,
+        trace_request_ctx: Any = None,
+        read_bufsize: int | None = None,
         auto_decompress: bool | None = None,
+        max_line_size: int | None = None,
+        max_field_size: int | None = None,
+        max_headers: int | None = None,
+        middlewares: Any = None,
+        upload_tracker: Any = None,
         version: HttpVersion | None = None,
         encoding: Any = None,
         max_decompressed_size: Any = sentinel,
     ) -> ClientResponse:
+        """Everything ``request()`` and the verbs do. Its keywords are aiohttp 3.14's (and
+        2.3's ``verify_ssl``/``ssl_context``/``fingerprint``/``version``/``encoding``)."""
         connector = self._connector
         if connector is None or connector.closed:
             raise RuntimeError("Session is closed")
         if data is not None and json is not None:
             raise ValueError("data and json parameters can not be used at the same time")
-        if json is not None:
-            json_body: bytes | None = self._json_serialize(json).encode("utf-8")
-        else:
-            json_body = None
+        if upload_tracker is not None:
+            raise NotImplementedError("upload_tracker is not supported by cyhttp yet")
+        call = _Call()
+        call.method = method
+        call.url = url = self._request_url(str_or_url, params)
+        call.params = params
+        call.headers = headers
+        call.data = data
+        call.json_body = self._json_body(json) if json is not None else None
+        call.req_cookies = cookies
+        call.auth = self._request_auth(url, auth)
+        call.allow_redirects = allow_redirects
+        call.max_redirects = max_redirects
+        call.compress = compress
+        call.chunked = chunked
+        call.expect100 = expect100
+        call.read_until_eof = read_until_eof
+        call.version = version or self._version
+        self._set_connection_options(
+            call, verify_ssl, fingerprint, ssl_context, ssl, server_hostname, proxy, proxy_auth
+        )
+        call.proxy_headers = CIMultiDict(proxy_headers) if proxy_headers else None
+        self._set_response_options(
+            call,
+            skip_auto_headers,
+            auto_decompress,
+            max_decompressed_size,
+            read_bufsize,
+            max_line_size,
+            max_field_size,
+            max_headers,
+        )
         # the connector's loop once it has one: get_running_loop() is a getpid() system
         # call per request on Python 3.11
-        loop = connector._loop or asyncio.get_running_loop()
+        loop = call.loop = connector._loop or asyncio.get_running_loop()
+        call.tm = tm = self._timeout if timeout is sentinel else _make_timeout(timeout)
+        call.deadline = loop.time() + tm.total if tm.total else None
+        if middlewares is None:
+            call.middlewares = self._middlewares
+        else:
+            call.middlewares = check_middlewares(middlewares, "middlewares")
+        if raise_for_status is None:
+            raise_for_status = self._raise_for_status
+        else:
+            _check_raise_for_status(raise_for_status)
+        call.template_key = self._template_key(call, str_or_url, skip_auto_headers)
 
-        url = _make_url(str_or_url)
+        if not self._trace_configs:
+            resp = await self._follow_redirects(call)
+            if raise_for_status:
+                await _apply_raise_for_status(resp, raise_for_status)
+            return resp
+        return await self._traced_request(call, raise_for_status, trace_request_ctx)
+
+    async def _traced_request(
+        self, call: _Call, raise_for_status: Any, trace_request_ctx: Any
+    ) -> ClientResponse:
+        """``_request`` with the request start/end/exception signals around it."""
+        traces = call.traces = self._make_traces(trace_request_ctx)
+        method, url, headers = call.method, call.url, self._prepare_headers(call.headers)
+        for trace in traces:
+            await trace.send_request_start(method, url, headers)
+        try:
+            resp = await self._follow_redirects(call)
+            if raise_for_status:
+                await _apply_raise_for_status(resp, raise_for_status)
+        except BaseException as exc:
+            for trace in traces:
+                await trace.send_request_exception(method, url, headers, exc)
+            raise
+        for trace in traces:
+            await trace.send_request_end(method, url, headers, resp)
+        return resp
+
+    def _make_traces(self, trace_request_ctx: Any) -> list[Any]:
+        """One :class:`~cyhttp.tracing.Trace` per trace config, for one request."""
+        from .tracing import Trace  # type: ignore[import-not-found]
+
+        return [
+            Trace(self, config, config.trace_config_ctx(trace_request_ctx=trace_request_ctx))
+            for config in self._trace_configs
+        ]
+
+    # ----- the call's arguments, checked and normalised -----
+
+    def _request_url(self, str_or_url: Any, params: Any) -> URL:
+        url = _make_url(self._build_url(str_or_url))
         if params is not None:
             url = _merge_params(url, params)
+        return url
+
+    def _json_body(self, json: Any) -> bytes:
+        if self._json_serialize_bytes is not None:
+            body = self._json_serialize_bytes(json)
+            if not isinstance(body, (bytes, bytearray)):
+                raise TypeError(f"json_serialize_bytes returned {type(body).__name__}, not bytes")
+            return bytes(body)
+        text = self._json_serialize(json)
+        return text.encode("utf-8") if isinstance(text, str) else bytes(text)
+
+    def _request_auth(self, url: URL, auth: BasicAuth | None) -> BasicAuth | None:
+        """The request's credentials: the argument, else those in the URL (both: they must
+        agree), else the session's (only for the base URL's origin when there is one), else
+        with ``trust_env`` those of ``~/.netrc`` for the host."""
         if auth is not None and not isinstance(auth, BasicAuth):
             raise TypeError("auth must be a BasicAuth instance")
-        if auth is None:
-            auth = self._default_auth
-        url_auth = BasicAuth.from_url(url) if url.raw_user or url.raw_password else None
-        if url_auth is not None:
+        if url.raw_user or url.raw_password:
+            url_auth = BasicAuth.from_url(url)
             if auth is not None and auth != url_auth:
                 raise ValueError("auth given both in the URL and as an argument")
-            auth = url_auth
-            url = url.with_user(None)
+            return url_auth
+        if auth is not None:
+            return auth
+        default = self._default_auth
+        if default is not None and (
+            self._base_url is None or self._base_url.origin() == url.origin()
+        ):
+            return default
+        if self._trust_env and url.raw_host:
+            return _netrc_auth(url.raw_host)
+        return None
+
+    def _set_connection_options(
+        self,
+        call: _Call,
+        verify_ssl: bool | None,
+        fingerprint: bytes | None,
+        ssl_context: Any,
+        ssl: Any,
+        server_hostname: str | None,
+        proxy: Any,
+        proxy_auth: BasicAuth | None,
+    ) -> None:
+        if ssl is not None or verify_ssl is not None or ssl_context is not None or fingerprint:
+            ssl = merge_ssl_params(ssl, verify_ssl, ssl_context, fingerprint)
+        call.ssl = ssl
+        if server_hostname is not None and not isinstance(server_hostname, str):
+            raise TypeError(f"server_hostname must be a str, got {server_hostname!r}")
+        call.server_hostname = server_hostname
+        if proxy is None and self._default_proxy is not None:
+            proxy = self._default_proxy
+            if proxy_auth is None:
+                proxy_auth = self._default_proxy_auth
+        if proxy is not None:
+            proxy, proxy_auth = explicit_proxy(proxy, proxy_auth)
+        call.proxy = proxy
+        call.proxy_auth = proxy_auth
+
+    def _set_response_options(
+        self,
+        call: _Call,
+        skip_auto_headers: Iterable[str] | None,
+        auto_decompress: bool | None,
+        max_decompressed_size: Any,
+        read_bufsize: int | None,
+        max_line_size: int | None,
+        max_field_size: int | None,
+        max_headers: int | None,
+    ) -> None:
         skip = self._skip_auto_headers
         if skip_auto_headers:
             skip = skip | frozenset(istr(h).lower() for h in skip_auto_headers)
-        if ssl is not None or verify_ssl is not None or ssl_context is not None or fingerprint:
-            ssl = merge_ssl_params(ssl, verify_ssl, ssl_context, fingerprint)
-        if proxy is not None:
-            proxy, proxy_auth = explicit_proxy(proxy, proxy_auth)
-        proxy_headers = CIMultiDict(proxy_headers) if proxy_headers else None
-
-        tm = self._timeout if timeout is sentinel else _make_timeout(timeout)
-        deadline = loop.time() + tm.total if tm.total else None
-        if raise_for_status is None:
-            raise_for_status = self._raise_for_status
-        if auto_decompress is None:
-            auto_decompress = self._auto_decompress
+        call.skip = skip
+        call.auto_decompress = self._auto_decompress if auto_decompress is None else auto_decompress
         if max_decompressed_size is sentinel:
             max_decompressed_size = self._max_decompressed_size
-
-        history: list[ClientResponse] = []
-        retried = False
-        req_cookies = cookies
-        drop_auth_header = False
-        version = version or self._version
-        template_key = None
+        call.max_decompressed_size = max_decompressed_size
+        limits = self._limits
         if (
-            headers is None
-            and data is None
-            and json_body is None
-            and cookies is None
-            and auth is None
+            read_bufsize is not None
+            or max_line_size is not None
+            or max_field_size is not None
+            or max_headers is not None
+        ):
+            limits = _Limits.of(
+                limits.read_bufsize if read_bufsize is None else read_bufsize,
+                limits.max_line_size if max_line_size is None else max_line_size,
+                limits.max_field_size if max_field_size is None else max_field_size,
+                limits.max_headers if max_headers is None else max_headers,
+            )
+        call.limits = limits
+
+    def _template_key(
+        self, call: _Call, str_or_url: Any, skip_auto_headers: Iterable[str] | None
+    ) -> tuple[Any, ...] | None:
+        """The key under which a plain request (no headers, body, auth, cookies, proxy or
+        middleware) is kept: its head is the same every time, so the request object
+        (immutable once built) is built once and reused."""
+        if (
+            call.headers is None
+            and call.data is None
+            and call.json_body is None
+            and call.req_cookies is None
+            and call.auth is None
             and not skip_auto_headers
-            and not compress
-            and not chunked
-            and not expect100
-            and proxy is None
-            and proxy_headers is None
+            and not call.compress
+            and not call.chunked
+            and not call.expect100
+            and call.proxy is None
+            and call.proxy_headers is None
+            and not call.middlewares
             and not self._trust_env
             and not self._default_headers
             and (self._cookie_jar is None or not len(self._cookie_jar))
         ):
-            # a plain request: its head is the same every time, so the request object
-            # (immutable once built) is kept and reused
-            template_key = (
-                method,
+            return (
+                call.method,
                 # the caller's string when it is the whole URL: its hash is cached, a URL's
                 # is computed in Python on every call
-                str_or_url if params is None and type(str_or_url) is str else url,
-                ssl,
-                auto_decompress,
-                read_until_eof,
-                tm.sock_read,
-                version,
-                max_decompressed_size,
+                str_or_url
+                if call.params is None and type(str_or_url) is str and self._base_url is None
+                else call.url,
+                call.ssl,
+                call.auto_decompress,
+                call.read_until_eof,
+                call.tm.sock_read,
+                call.version,
+                call.max_decompressed_size,
+                call.server_hostname,
+                call.limits,
             )
+        return None
+
+    # ----- redirects -----
+
+    async def _follow_redirects(self, call: _Call) -> ClientResponse:
+        """Send the request, then each redirect hop while the server asks for one."""
+        history: list[ClientResponse] = []
         while True:
-            req = None
-            if template_key is not None and not history:
-                req = self._templates.get(template_key)
-            if req is None:
-                req = self._new_request(
-                    method,
-                    url,
-                    headers,
-                    drop_auth_header,
-                    req_cookies,
-                    skip,
-                    data,
-                    json_body,
-                    auth,
-                    version,
-                    compress,
-                    chunked,
-                    expect100,
-                    ssl,
-                    proxy,
-                    proxy_auth,
-                    proxy_headers,
-                    auto_decompress,
-                    read_until_eof,
-                    tm.sock_read,
-                    max_decompressed_size,
+            req = self._build_request(call, history)
+            resp = await self._send_through_middlewares(req, call, history)
+            self._store_cookies(resp)
+            if not (call.allow_redirects and resp.status in _REDIRECTS):
+                return resp
+            location = resp.headers.get("Location") or resp.headers.get("URI")
+            if location is None:
+                return resp
+            if call.traces:
+                for trace in call.traces:
+                    await trace.send_request_redirect(call.method, call.url, req.headers, resp)
+            history.append(resp)
+            if call.max_redirects and len(history) > call.max_redirects:
+                resp.close()
+                raise TooManyRedirects(
+                    history[0].request_info,
+                    tuple(history),
+                    status=resp.status,
+                    message=f"Exceeded {call.max_redirects} redirects",
+                    headers=resp.headers,
                 )
-                if template_key is not None and not history:
-                    if len(self._templates) >= 256:
-                        self._templates.clear()
-                    self._templates[template_key] = req
-            conn = connector._connect_pooled(req)
+            try:
+                self._prepare_redirect(call, req, resp, location)
+            except BaseException:
+                resp.close()
+                raise
+            resp.release()
+
+    def _prepare_redirect(
+        self, call: _Call, req: ClientRequest, resp: ClientResponse, location: str
+    ) -> None:
+        """Turn ``call`` into the next hop (RFC 9110 §15.4): the method and body rules of
+        the status, then the new URL, then what must not follow it to another origin."""
+        status = resp.status
+        if (status == 303 and call.method != "HEAD") or (
+            status in (301, 302) and call.method == "POST"
+        ):
+            call.drop_body()
+        elif call.has_body():
+            if not req.is_replayable():
+                raise RedirectClientError(
+                    f"{status} redirect to {location!r} needs the request body again, but "
+                    "it was a one-shot stream that has already been sent"
+                )
+            req.rewind()
+        new_url = self._redirect_url(call.url, location)
+        if new_url.origin() != call.url.origin():
+            # credentials and explicit cookies belong to the origin they were meant for
+            call.auth = None
+            call.req_cookies = None
+            call.drop_auth_header = True
+        if new_url.raw_user or new_url.raw_password:
+            call.auth = BasicAuth.from_url(new_url)
+            new_url = new_url.with_user(None)
+        call.url = new_url.with_fragment(None) if new_url.raw_fragment else new_url
+        call.params = None
+        call.template_key = None
+
+    def _redirect_url(self, url: URL, location: str) -> URL:
+        try:
+            target = url.join(URL(location, encoded=not self._requote_redirect_url))
+        except ValueError as exc:
+            raise InvalidUrlRedirectClientError(location, str(exc)) from exc
+        if target.scheme not in _HTTP_SCHEMES:
+            raise _NonHttpRedirect(target, "redirect to a non-HTTP(S) URL")
+        if not target.raw_host:
+            raise InvalidUrlRedirectClientError(target, "redirect to a URL without a host")
+        return target
+
+    # ----- one hop: build the request, run the middlewares, connect and send -----
+
+    def _build_request(self, call: _Call, history: list[ClientResponse]) -> ClientRequest:
+        key = call.template_key
+        if key is not None:
+            req = self._templates.get(key)
+            if req is not None:
+                return req
+        req = self._new_request(call)
+        if key is not None:
+            if len(self._templates) >= 256:
+                self._templates.clear()
+            self._templates[key] = req
+        return req
+
+    def _send_through_middlewares(
+        self, req: ClientRequest, call: _Call, history: list[ClientResponse]
+    ) -> Awaitable[ClientResponse]:
+        if not call.middlewares:
+            return self._send(req, call, history)
+        return self._run_middlewares(req, call, history)
+
+    async def _run_middlewares(
+        self, req: ClientRequest, call: _Call, history: list[ClientResponse]
+    ) -> ClientResponse:
+        """The middleware chain around :meth:`_send`. Every response the chain received
+        but did not return (a retried attempt, or all of them when a middleware raised) is
+        let go here, so a middleware cannot leak a connection."""
+        received: list[ClientResponse] = []
+
+        async def send(request: ClientRequest) -> ClientResponse:
+            # a middleware may have changed the head, or be sending the request again
+            request._refresh_head()
+            if request._sends:
+                if not request.is_replayable():
+                    raise ClientPayloadError(
+                        "a middleware sent the request again, but its body was a one-shot "
+                        "stream that has already been sent"
+                    )
+                request.rewind()
+            request._sends += 1
+            resp = await self._send(request, call, history)
+            received.append(resp)
+            return resp
+
+        try:
+            resp = await build_client_middlewares(send, call.middlewares)(req)
+        except BaseException:
+            for unused in received:
+                unused.close()
+            raise
+        for unused in received:
+            if unused is not resp:
+                unused.release()
+        return resp
+
+    async def _send(
+        self, req: ClientRequest, call: _Call, history: list[ClientResponse]
+    ) -> ClientResponse:
+        """Connect and send ``req``; retry once, on a fresh connection, an idempotent
+        request whose pooled connection turned out to be closed by the server."""
+        connector = self._connector
+        if connector is None:
+            raise RuntimeError("Session is closed")
+        retried = False
+        while True:
+            conn = None if call.traces else connector._connect_pooled(req)
             if conn is None:
-                conn = await self._connect(req, tm, deadline, loop)
+                conn = await self._connect(req, call)
             proto = conn.protocol  # taken now: a failed send detaches it from conn
             try:
-                resp = await req.send(
+                return await req.send(
                     conn,
                     self._response_class,
-                    deadline,
+                    call.deadline,
                     session=self,
                     history=tuple(history) if history else (),
-                    loop=loop,
+                    loop=call.loop,
+                    traces=call.traces,
                 )
             except (ServerDisconnectedError, ClientOSError):
                 conn.close()
@@ -513,145 +834,74 @@ class ClientSession:
                     or not req.is_replayable()
                 ):
                     raise
-                # a pooled connection was found closed: retry once on a fresh one (the
-                # other idle connections to that server are likely just as stale)
+                # the other idle connections to that server are likely just as stale
                 retried = True
                 req.rewind()
                 for stale, _ in connector._conns.pop(req.connection_key, ()):
                     stale.close()
-                continue
             except BaseException:
                 conn.close()
                 raise
-            retried = False
-            jar = self._cookie_jar
-            if jar is not None:
-                set_cookies = resp.set_cookie_values()
-                if set_cookies:
-                    jar.update_cookies_from_headers(set_cookies, resp.url)
 
-            if resp.status in _REDIRECTS and allow_redirects:
-                location = resp.headers.get("Location") or resp.headers.get("URI")
-                if location is None:
-                    break
-                history.append(resp)
-                if max_redirects is not None and len(history) > max_redirects:
-                    resp.close()
-                    raise TooManyRedirects(
-                        history[0].request_info,
-                        tuple(history),
-                        status=resp.status,
-                        message=f"Exceeded {max_redirects} redirects",
-                        headers=resp.headers,
-                    )
-                if (resp.status == 303 and method != "HEAD") or (
-                    resp.status in (301, 302) and method not in ("GET", "HEAD")
-                ):
-                    # the body is dropped, and with it everything that framed it
-                    method = "GET"
-                    data = None
-                    json_body = None
-                    compress = None
-                    chunked = None
-                    expect100 = False
-                    if headers is not None:
-                        headers = CIMultiDict(headers)
-                        headers.popall("Content-Type", None)
-                        headers.popall("Content-Length", None)
-                        headers.popall("Transfer-Encoding", None)
-                        headers.popall("Expect", None)
-                elif not req.is_replayable():
-                    break  # a consumed stream cannot be sent again: return the 307/308
-                else:
-                    req.rewind()
-                try:
-                    new_url = URL(location, encoded=not self._requote_redirect_url)
-                except ValueError as exc:
-                    resp.close()
-                    raise InvalidURL(location) from exc
-                new_url = url.join(new_url)
-                if new_url.scheme not in _HTTP_SCHEMES or not new_url.raw_host:
-                    resp.close()
-                    raise InvalidURL(new_url, "redirect to a non-HTTP(S) URL")
-                resp.release()
-                if new_url.origin() != url.origin():
-                    # credentials and explicit cookies belong to the origin they were meant for
-                    auth = None
-                    req_cookies = None
-                    drop_auth_header = True
-                new_auth = (
-                    BasicAuth.from_url(new_url)
-                    if new_url.raw_user or new_url.raw_password
-                    else None
-                )
-                if new_auth is not None:
-                    auth = new_auth
-                    new_url = new_url.with_user(None)
-                url = new_url.with_fragment(None) if new_url.raw_fragment else new_url
-                params = None
-                continue
-            break
+    def _store_cookies(self, resp: ClientResponse) -> None:
+        jar = self._cookie_jar
+        if jar is not None:
+            set_cookies = resp.set_cookie_values()
+            if set_cookies:
+                jar.update_cookies_from_headers(set_cookies, resp.url)
 
-        if raise_for_status:
-            resp.raise_for_status()
-        return resp
-
-    def _new_request(
-        self,
-        method: str,
-        url: URL,
-        headers: Any,
-        drop_auth_header: bool,
-        req_cookies: Any,
-        skip: frozenset[str],
-        data: Any,
-        json_body: bytes | None,
-        auth: BasicAuth | None,
-        version: HttpVersion,
-        compress: Any,
-        chunked: Any,
-        expect100: bool,
-        ssl: Any,
-        proxy: Any,
-        proxy_auth: BasicAuth | None,
-        proxy_headers: Any,
-        auto_decompress: bool,
-        read_until_eof: bool,
-        sock_read: float | None,
-        max_decompressed_size: int | None = DEFAULT_MAX_DECOMPRESSED_SIZE,
-    ) -> ClientRequest:
-        req_headers = self._merged_headers(headers)
-        if drop_auth_header:
+    def _new_request(self, call: _Call) -> ClientRequest:
+        req_headers = self._prepare_headers(call.headers)
+        if call.drop_auth_header:
             # credentials given for one origin never follow a redirect to another
             req_headers.popall("Authorization", None)
             req_headers.popall("Cookie", None)
             req_headers.popall("Proxy-Authorization", None)
-        cookie_value = self._cookie_header(url, req_cookies)
-        req_proxy, req_proxy_auth = choose_proxy(url, proxy, proxy_auth, self._trust_env)
-        return ClientRequest(
-            method,
+        url = call.url
+        cookie_value = self._cookie_header(url, call.req_cookies)
+        req_proxy, req_proxy_auth = choose_proxy(url, call.proxy, call.proxy_auth, self._trust_env)
+        limits = call.limits
+        return self._request_class(
+            call.method,
             url,
             headers=req_headers,
-            skip_auto_headers=skip,
-            data=data,
-            json_body=json_body,
+            skip_auto_headers=call.skip,
+            data=call.data,
+            json_body=call.json_body,
             cookie_header=cookie_value,
-            auth=auth,
-            version=version,
-            compress=compress,
-            chunked=chunked,
-            expect100=expect100,
-            ssl=ssl,
+            auth=call.auth,
+            version=call.version,
+            compress=call.compress,
+            chunked=call.chunked,
+            expect100=call.expect100,
+            ssl=call.ssl,
             proxy=req_proxy,
             proxy_auth=req_proxy_auth,
-            proxy_headers=proxy_headers,
-            auto_decompress=auto_decompress,
-            read_until_eof=read_until_eof,
-            sock_read=sock_read,
-            max_decompressed_size=max_decompressed_size,
+            proxy_headers=call.proxy_headers,
+            auto_decompress=call.auto_decompress,
+            read_until_eof=call.read_until_eof,
+            sock_read=call.tm.sock_read,
+            max_decompressed_size=call.max_decompressed_size,
+            server_hostname=call.server_hostname,
+            read_bufsize=limits.read_bufsize,
+            max_line_size=limits.max_line_size,
+            max_field_size=limits.max_field_size,
+            max_headers=limits.max_headers,
         )
 
-    def _merged_headers(self, headers: Any) -> CIMultiDict[str]:
+    def _build_url(self, str_or_url: Any) -> Any:
+        """``str_or_url`` resolved against the session's ``base_url`` (RFC 3986 joining);
+        an absolute URL is used as it is."""
+        base = self._base_url
+        if base is None:
+            return str_or_url
+        try:
+            url = str_or_url if isinstance(str_or_url, URL) else URL(str_or_url)
+        except (ValueError, TypeError) as exc:
+            raise InvalidUrlClientError(str_or_url, str(exc)) from exc
+        return url if url.absolute else base.join(url)
+
+    def _prepare_headers(self, headers: Any) -> CIMultiDict[str]:
         """Session defaults overlaid by the request's headers (a name given in the request
         replaces every default value of that name)."""
         if self._default_headers:
@@ -665,6 +915,8 @@ class ClientSession:
         if headers:
             return CIMultiDict(headers)
         return CIMultiDict()
+
+    _merged_headers = _prepare_headers
 
     def _cookie_header(self, url: URL, req_cookies: Any) -> str | None:
         """The ``Cookie`` header: the jar's cookies for ``url``, where a per-request cookie
@@ -687,35 +939,28 @@ class ClientSession:
         morsels.extend(extra.values())
         return cookie_header(morsels) if morsels else None
 
-    async def _connect(
-        self,
-        req: ClientRequest,
-        tm: ClientTimeout,
-        deadline: float | None,
-        loop: asyncio.AbstractEventLoop,
-    ) -> Connection:
+    async def _connect(self, req: ClientRequest, call: _Call) -> Connection:
         """A connection when none could be taken from the pool at once (the fast path,
-        ``_connect_pooled``, needs no timeout): wait for a slot or open a new socket."""
+        ``_connect_pooled``, needs no timeout), or any connection of a traced request:
+        wait for a slot or open a new socket, within the ``connect`` and total limits."""
         connector = self._connector
         assert connector is not None
-        connect_limit = tm.connect
-        if deadline is not None or connect_limit:
-            when = deadline
-            if connect_limit:
-                connect_deadline = loop.time() + connect_limit
-                when = connect_deadline if when is None else min(when, connect_deadline)
-            try:
-                async with asyncio.timeout_at(when):
-                    conn = await connector.connect(req, None, tm)
-            except ServerTimeoutError:
-                raise  # the connector's own sock_connect limit: keep its message
-            except TimeoutError as exc:
-                raise ServerTimeoutError(
-                    f"Connection timeout to host {req.url.host}:{req.url.port}"
-                ) from exc
-        else:
-            conn = await connector.connect(req, None, tm)
-        return conn
+        tm = call.tm
+        when = call.deadline
+        if tm.connect:
+            connect_deadline = call.loop.time() + tm.connect
+            when = connect_deadline if when is None else min(when, connect_deadline)
+        if when is None:
+            return await connector.connect(req, call.traces, tm)
+        try:
+            async with asyncio.timeout_at(when):
+                return await connector.connect(req, call.traces, tm)
+        except ServerTimeoutError:
+            raise  # the connector's own sock_connect limit: keep its message
+        except TimeoutError as exc:
+            raise ConnectionTimeoutError(
+                f"Connection timeout to host {req.url.host}:{req.url.port}"
+            ) from exc
 
 
 #: str → URL for recently used request URLs (URL objects are immutable; parsing is not free).
@@ -733,11 +978,11 @@ def _make_url(str_or_url: Any) -> URL:
         try:
             url = URL(str_or_url)
         except (ValueError, TypeError) as exc:
-            raise InvalidURL(str_or_url, str(exc)) from exc
+            raise InvalidUrlClientError(str_or_url, str(exc)) from exc
+    if url.scheme and url.scheme not in ("http", "https", "ws", "wss"):
+        raise _NonHttpUrl(url, f"unsupported scheme {url.scheme!r}")
     if not url.absolute or not url.raw_host:
-        raise InvalidURL(url, "the URL has no host")
-    if url.scheme not in ("http", "https", "ws", "wss"):
-        raise InvalidURL(url, f"unsupported scheme {url.scheme!r}")
+        raise InvalidUrlClientError(url, "the URL has no host")
     if type(str_or_url) is str:
         if len(_URL_CACHE) >= 256:
             _URL_CACHE.clear()
@@ -785,11 +1030,206 @@ def _to_cookie(cookies: Any) -> BaseCookie[str]:
     return jar
 
 
+def _base_url(base_url: Any) -> URL | None:
+    """The session's ``base_url``, checked: absolute, and a path (if any) ending in "/" so
+    that relative request URLs are joined below it, not beside it."""
+    if base_url is None:
+        return None
+    url = base_url if isinstance(base_url, URL) else URL(base_url)
+    if not url.absolute or not url.raw_host:
+        raise ValueError(f"base_url must be an absolute URL, got {base_url!r}")
+    if not url.path.endswith("/"):
+        raise ValueError(f"base_url's path must end with '/', got {base_url!r}")
+    if url.raw_query_string or url.raw_fragment:
+        raise ValueError(f"base_url must have no query or fragment, got {base_url!r}")
+    return url
+
+
+def _frozen_trace_configs(trace_configs: Any) -> tuple[Any, ...]:
+    """The session's trace configs, each frozen (its signals take no more callbacks)."""
+    if not trace_configs:
+        return ()
+    configs = tuple(trace_configs)
+    for config in configs:
+        config.freeze()
+    return configs
+
+
+def _default_connector(ssl_shutdown_timeout: Any) -> TCPConnector:
+    if ssl_shutdown_timeout is sentinel:
+        return TCPConnector()
+    return TCPConnector(ssl_shutdown_timeout=ssl_shutdown_timeout)  # type: ignore[call-arg]
+
+
 def _default_jar() -> AbstractCookieJar:
     """The session's default jar (imported on first use: it is not needed to import cyhttp)."""
     from .cookiejar import CookieJar
 
     return CookieJar()
+
+
+class _Limits(NamedTuple):
+    """What bounds the reading of a response (aiohttp's names and defaults)."""
+
+    read_bufsize: int = 2**18
+    max_line_size: int = 8190
+    max_field_size: int = 8190
+    max_headers: int = 128
+
+    @classmethod
+    def of(
+        cls, read_bufsize: int, max_line_size: int, max_field_size: int, max_headers: int
+    ) -> _Limits:
+        for name, value in (
+            ("read_bufsize", read_bufsize),
+            ("max_line_size", max_line_size),
+            ("max_field_size", max_field_size),
+            ("max_headers", max_headers),
+        ):
+            if type(value) is not int:
+                raise TypeError(f"{name} must be an int, got {value!r}")
+            if value <= 0:
+                raise ValueError(f"{name} must be > 0, got {value!r}")
+        return cls(read_bufsize, max_line_size, max_field_size, max_headers)
+
+
+_DEFAULT_LIMITS = _Limits()
+
+
+class _Call:
+    """The state of one ``session.request()`` call: what its arguments became once checked,
+    and what the redirects change as they are followed (URL, method, body, credentials)."""
+
+    __slots__ = (
+        "allow_redirects",
+        "auth",
+        "auto_decompress",
+        "chunked",
+        "compress",
+        "data",
+        "deadline",
+        "drop_auth_header",
+        "expect100",
+        "headers",
+        "json_body",
+        "limits",
+        "loop",
+        "max_decompressed_size",
+        "max_redirects",
+        "method",
+        "middlewares",
+        "params",
+        "proxy",
+        "proxy_auth",
+        "proxy_headers",
+        "read_until_eof",
+        "req_cookies",
+        "server_hostname",
+        "skip",
+        "ssl",
+        "template_key",
+        "tm",
+        "traces",
+        "url",
+        "version",
+    )
+
+    allow_redirects: bool
+    auth: BasicAuth | None
+    auto_decompress: bool
+    chunked: Any
+    compress: Any
+    data: Any
+    deadline: float | None
+    drop_auth_header: bool
+    expect100: bool
+    headers: Any
+    json_body: bytes | None
+    limits: _Limits
+    loop: asyncio.AbstractEventLoop
+    max_decompressed_size: int | None
+    max_redirects: int
+    method: str
+    middlewares: tuple[ClientMiddlewareType, ...]
+    params: Any
+    proxy: Any
+    proxy_auth: BasicAuth | None
+    proxy_headers: CIMultiDict[str] | None
+    read_until_eof: bool
+    req_cookies: Any
+    server_hostname: str | None
+    skip: frozenset[str]
+    ssl: Any
+    template_key: tuple[Any, ...] | None
+    tm: ClientTimeout
+    traces: list[Any] | None
+    url: URL
+    version: HttpVersion
+
+    def __init__(self) -> None:
+        self.drop_auth_header = False
+        self.traces = None
+
+    def has_body(self) -> bool:
+        return self.data is not None or self.json_body is not None
+
+    def drop_body(self) -> None:
+        """The next hop is a GET without a body: drop it and the headers that framed it."""
+        self.method = "GET"
+        self.data = None
+        self.json_body = None
+        self.compress = None
+        self.chunked = None
+        self.expect100 = False
+        if self.headers is not None:
+            headers = CIMultiDict(self.headers)
+            for name in ("Content-Type", "Content-Length", "Transfer-Encoding", "Expect"):
+                headers.popall(name, None)
+            self.headers = headers
+
+
+class _NonHttpRedirect(NonHttpUrlRedirectClientError, InvalidUrlRedirectClientError):
+    """A redirect to another scheme: aiohttp 3.x's NonHttpUrlRedirectClientError that is also
+    the InvalidURL of the 2.3 contract."""
+
+    def __init__(self, url: Any, description: str | None = None) -> None:
+        InvalidUrlRedirectClientError.__init__(self, url, description)
+
+
+class _NonHttpUrl(NonHttpUrlClientError, InvalidUrlClientError):
+    """A request URL of another scheme: aiohttp 3.x's NonHttpUrlClientError that is also the
+    InvalidURL of the 2.3 contract."""
+
+    def __init__(self, url: Any, description: str | None = None) -> None:
+        InvalidUrlClientError.__init__(self, url, description)
+
+
+def _check_raise_for_status(value: Any) -> None:
+    if not (isinstance(value, bool) or callable(value)):
+        raise TypeError(f"raise_for_status must be a bool or a coroutine function, got {value!r}")
+
+
+async def _apply_raise_for_status(resp: ClientResponse, check: Any) -> None:
+    """``True``: the response's own check; a callable: the user's (awaited), which may
+    raise anything; the response is released when it does."""
+    if check is True:
+        resp.raise_for_status()
+        return
+    try:
+        result = check(resp)
+        if inspect.isawaitable(result):
+            await result
+    except BaseException:
+        resp.release()
+        raise
+
+
+def _netrc_auth(host: str) -> BasicAuth | None:
+    """Credentials for ``host`` from ``$NETRC`` or ``~/.netrc`` (None when there are none)."""
+    from .helpers import netrc_auth  # type: ignore[attr-defined]
+
+    result: BasicAuth | None = netrc_auth(host)
+    return result
 
 
 class _SessionRequestContextManager:

@@ -66,6 +66,8 @@ class ResponseHandler(asyncio.Protocol):
         self._loop = loop
         self.transport: asyncio.Transport | None = None
         self._parser: Any = None
+        self._limits = (8190, 8190, 128)
+        self._read_bufsize = 2**18
         self._method = ""
         self._head_waiter: asyncio.Future[tuple[ResponseHead, StreamReader]] | None = None
         self._head: ResponseHead | None = None
@@ -285,6 +287,8 @@ class ResponseHandler(asyncio.Protocol):
         max_field_size: int = 8190,
         informational: Callable[[ResponseHead], None] | None = None,
         max_decompressed_size: int | None = DEFAULT_MAX_DECOMPRESSED_SIZE,
+        max_headers: int = 128,
+        read_bufsize: int = 2**18,
     ) -> asyncio.Future[tuple[ResponseHead, StreamReader]]:
         """Expect a response to a ``method`` request; returns the future of its head and
         body reader (taken together: the connection may serve another request before the
@@ -293,10 +297,18 @@ class ResponseHandler(asyncio.Protocol):
         if self._closed or self.transport is None:
             raise ServerDisconnectedError()
         parser = self._parser
-        if parser is None:
+        limits = (max_line_size, max_field_size, max_headers)
+        if parser is None or limits != self._limits:
+            # a connection keeps its parser; one made for other limits is replaced between
+            # messages (start() is only called on an idle connection)
+            self._limits = limits
             parser = self._parser = HttpResponseParser(
-                self, max_line_size=max_line_size, max_field_size=max_field_size
+                self,
+                max_line_size=max_line_size,
+                max_field_size=max_field_size,
+                max_headers=max_headers,
             )
+        self._read_bufsize = read_bufsize
         parser.set_request_method(method)
         self._method = method
         self._auto_decompress = auto_decompress
@@ -386,7 +398,7 @@ class ResponseHandler(asyncio.Protocol):
             self._discard_body = True
             self.should_close = True
         else:
-            self.payload = StreamReader(self, loop=self._loop)
+            self.payload = StreamReader(self, self._read_bufsize, loop=self._loop)
             if self._auto_decompress and head.encoding is not None:
                 self._decoder = make_decoder(head.encoding)
         if not waiter.done():

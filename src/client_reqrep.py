@@ -129,6 +129,11 @@ class ClientRequest:
         read_until_eof: bool = True,
         sock_read: float | None = None,
         max_decompressed_size: int | None = DEFAULT_MAX_DECOMPRESSED_SIZE,
+        server_hostname: str | None = None,
+        read_bufsize: int = 2**18,
+        max_line_size: int = 8190,
+        max_field_size: int = 8190,
+        max_headers: int = 128,
     ) -> None:
         self.method = check_method(method).upper()
         self.original_url = url
@@ -148,6 +153,14 @@ class ClientRequest:
         self.sock_read = sock_read
         #: bound of a compressed body once decoded (None/0: unbounded); see client_proto
         self.max_decompressed_size = max_decompressed_size
+        #: the name the server's certificate is checked against (None: the URL's host)
+        self.server_hostname = server_hostname
+        self.read_bufsize = read_bufsize
+        self.max_line_size = max_line_size
+        self.max_field_size = max_field_size
+        self.max_headers = max_headers
+        #: how many times a middleware chain handed this request to the session to send
+        self._sends = 0
         self.body: Any = None
         #: where a seekable file body starts (None: not a file, or one that cannot rewind)
         self._body_start: int | None = None
@@ -340,6 +353,22 @@ class ClientRequest:
     def request_info(self) -> RequestInfo:
         return RequestInfo(self.url, self.method, CIMultiDictProxy(self.headers), self.original_url)
 
+    def _refresh_head(self) -> None:
+        """Serialise the head again: a middleware may have changed the method, the URL or
+        the headers since the request was built (the checks of the first build apply)."""
+        self.method = check_method(self.method).upper()
+        if self.url.raw_fragment:
+            self.url = self.url.with_fragment(None)
+        key = self.connection_key
+        url = self.url
+        if (url.raw_host, url.port, url.scheme in _SSL_SCHEMES) != (key.host, key.port, key.is_ssl):
+            if not url.raw_host or url.scheme not in _ALLOWED_SCHEMES:
+                raise InvalidURL(url, "a URL needs an http(s) or ws(s) scheme and a host")
+            self.connection_key = key._replace(
+                host=url.raw_host, port=url.port, is_ssl=url.scheme in _SSL_SCHEMES
+            )
+        self._head = self._head_bytes()
+
     def _head_bytes(self) -> bytes:
         url = self.url
         # absolute form for plain-HTTP proxies, origin form otherwise
@@ -368,6 +397,7 @@ class ClientRequest:
         session: Any = None,
         history: tuple[ClientResponse, ...] = (),
         loop: asyncio.AbstractEventLoop | None = None,
+        traces: list[Any] | None = None,
     ) -> ClientResponse:
         """Write the request on ``conn`` and wait for the response head.
 
@@ -396,6 +426,10 @@ class ClientRequest:
             read_timeout=self.sock_read,
             informational=informational,
             max_decompressed_size=self.max_decompressed_size,
+            max_line_size=self.max_line_size,
+            max_field_size=self.max_field_size,
+            max_headers=self.max_headers,
+            read_bufsize=self.read_bufsize,
         )
         body = self.body
         whole = (

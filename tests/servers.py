@@ -171,7 +171,8 @@ def echo_app() -> web.Application:
                 "headers": [[k, v] for k, v in request.headers.items()],
                 "body": body.decode("latin-1"),
                 "chunked": request.headers.get("Transfer-Encoding") == "chunked",
-            }
+            },
+            headers={"X-Method": request.method},  # also seen by HEAD requests
         )
 
     async def redirect(request: web.Request) -> web.Response:

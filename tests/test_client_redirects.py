@@ -45,6 +45,52 @@ async def test_post_becomes_get_without_body(server: AppServer, code: int) -> No
     assert resp.url == server.url("/echo")
 
 
+@pytest.mark.parametrize("code", [301, 302])
+@pytest.mark.parametrize("method", ["PUT", "PATCH", "DELETE", "OPTIONS"])
+async def test_301_302_keep_other_methods_and_their_body(
+    server: AppServer, code: int, method: str
+) -> None:
+    """RFC 9110 §15.4.2/3: only POST may become GET; PUT behind a 301 stays a PUT."""
+    async with ClientSession() as session:
+        resp = await session.request(
+            method, server.url(f"/redirect/{code}"), data=b"body", allow_redirects=True
+        )
+        async with resp:
+            got = await resp.json()
+    assert got["method"] == method
+    assert got["body"] == "body"
+    assert [r.status for r in resp.history] == [code]
+
+
+@pytest.mark.parametrize("code", [301, 302, 307, 308])
+async def test_head_stays_head_on_every_redirect(server: AppServer, code: int) -> None:
+    async with ClientSession() as session:
+        resp = await session.head(server.url(f"/redirect/{code}"), allow_redirects=True)
+        async with resp:
+            assert resp.status == 200
+            assert resp.headers["X-Method"] == "HEAD"
+            assert [r.status for r in resp.history] == [code]
+
+
+@pytest.mark.parametrize("method", ["PUT", "PATCH", "DELETE", "GET"])
+async def test_303_turns_everything_but_head_into_get(server: AppServer, method: str) -> None:
+    async with ClientSession() as session:
+        resp = await session.request(method, server.url("/redirect/303"), data=b"gone")
+        async with resp:
+            got = await resp.json()
+    assert got["method"] == "GET"
+    assert got["body"] == ""
+    assert "Content-Type" not in sent_headers(got)
+
+
+async def test_redirect_to_a_bad_url_raises_the_3x_error(server: AppServer) -> None:
+    async with ClientSession() as session:
+        with pytest.raises(cyhttp.InvalidUrlRedirectClientError) as info:
+            await session.get(server.url("/redirect/302").with_query(to="http://:80/x"))
+    assert isinstance(info.value, cyhttp.RedirectClientError)
+    assert isinstance(info.value, cyhttp.InvalidURL)
+
+
 async def test_post_to_get_drops_chunked_and_expect(server: AppServer) -> None:
     """A body dropped by the rewrite to GET takes its framing with it."""
     async with ClientSession() as session:
@@ -80,15 +126,16 @@ async def test_307_resends_a_file_body_from_where_it_started(server: AppServer) 
     assert got["body"] == "keep me"
 
 
-async def test_307_with_a_consumed_stream_returns_the_redirect(server: AppServer) -> None:
+async def test_307_with_a_consumed_stream_is_a_clear_error(server: AppServer) -> None:
     async def stream() -> AsyncIterator[bytes]:
         yield b"once"
 
     async with ClientSession() as session:
-        resp = await session.put(server.url("/redirect/307"), data=stream())
-        async with resp:
-            assert resp.status == 307
-            assert resp.history == ()
+        with pytest.raises(cyhttp.RedirectClientError, match="one-shot stream"):
+            await session.put(server.url("/redirect/307"), data=stream())
+        # the connection of the refused redirect was not leaked: the pool still works
+        async with session.get(server.url("/echo")) as resp:
+            assert resp.status == 200
 
 
 async def test_head_stays_head_on_303(server: AppServer) -> None:
@@ -174,6 +221,15 @@ async def test_cookies_set_during_redirects_are_kept(server: AppServer) -> None:
         resp = await session.get(server.url("/echo"))
         async with resp:
             assert sent_headers(await resp.json())["Cookie"] == "a=1"
+
+
+async def test_redirect_to_unsupported_scheme_is_both_errors(server: AppServer) -> None:
+    """aiohttp 3.x's NonHttpUrlRedirectClientError, still the InvalidURL of 2.3."""
+    async with ClientSession() as session:
+        with pytest.raises(cyhttp.NonHttpUrlRedirectClientError) as info:
+            await session.get(server.url("/redirect/302").with_query(to="ftp://example.invalid/"))
+    assert isinstance(info.value, cyhttp.InvalidURL)
+    assert isinstance(info.value, cyhttp.RedirectClientError)
 
 
 async def test_redirect_to_unsupported_scheme_is_invalid_url(server: AppServer) -> None:
