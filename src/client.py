@@ -12,7 +12,7 @@ import asyncio
 import inspect
 import json as _json
 import warnings
-from collections.abc import Awaitable, Callable, Coroutine, Generator, Iterable, Mapping, Sequence
+from collections.abc import Callable, Coroutine, Generator, Iterable, Mapping, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Generic, NamedTuple, TypeVar
 
@@ -449,13 +449,26 @@ class ClientSession:
             raise NotImplementedError("upload_tracker is not supported by cyhttp yet")
         call = _Call()
         call.method = method
-        call.url = url = self._request_url(str_or_url, params)
+        url = _make_url(str_or_url if self._base_url is None else self._build_url(str_or_url))
+        if params is not None:
+            url = _merge_params(url, params)
+        call.url = url
         call.params = params
         call.headers = headers
         call.data = data
         call.json_body = self._json_body(json) if json is not None else None
         call.req_cookies = cookies
-        call.auth = self._request_auth(url, auth)
+        if (
+            auth is None
+            and self._default_auth is None
+            and not self._trust_env
+            and not (url.raw_user or url.raw_password)
+        ):
+            call.auth = None
+        else:
+            call.auth = self._request_auth(url, auth)
+        call.drop_auth_header = False
+        call.traces = None
         call.allow_redirects = allow_redirects
         call.max_redirects = max_redirects
         call.compress = compress
@@ -463,20 +476,46 @@ class ClientSession:
         call.expect100 = expect100
         call.read_until_eof = read_until_eof
         call.version = version or self._version
-        self._set_connection_options(
-            call, verify_ssl, fingerprint, ssl_context, ssl, server_hostname, proxy, proxy_auth
-        )
+        if (
+            ssl is None
+            and verify_ssl is None
+            and ssl_context is None
+            and fingerprint is None
+            and server_hostname is None
+            and proxy is None
+            and self._default_proxy is None
+        ):
+            call.ssl = call.server_hostname = call.proxy = None
+            call.proxy_auth = proxy_auth
+        else:
+            self._set_connection_options(
+                call, verify_ssl, fingerprint, ssl_context, ssl, server_hostname, proxy, proxy_auth
+            )
         call.proxy_headers = CIMultiDict(proxy_headers) if proxy_headers else None
-        self._set_response_options(
-            call,
-            skip_auto_headers,
-            auto_decompress,
-            max_decompressed_size,
-            read_bufsize,
-            max_line_size,
-            max_field_size,
-            max_headers,
-        )
+        if (
+            skip_auto_headers is None
+            and auto_decompress is None
+            and max_decompressed_size is sentinel
+            and read_bufsize is None
+            and max_line_size is None
+            and max_field_size is None
+            and max_headers is None
+        ):
+            call.skip = self._skip_auto_headers
+            call.auto_decompress = self._auto_decompress
+            call.max_decompressed_size = self._max_decompressed_size
+            call.limits = self._limits
+        else:
+            self._set_response_options(
+                call,
+                skip_auto_headers,
+                auto_decompress,
+                max_decompressed_size,
+                read_bufsize,
+                max_line_size,
+                max_field_size,
+                max_headers,
+            )
         # the connector's loop once it has one: get_running_loop() is a getpid() system
         # call per request on Python 3.11
         loop = call.loop = connector._loop or asyncio.get_running_loop()
@@ -529,12 +568,6 @@ class ClientSession:
         ]
 
     # ----- the call's arguments, checked and normalised -----
-
-    def _request_url(self, str_or_url: Any, params: Any) -> URL:
-        url = _make_url(self._build_url(str_or_url))
-        if params is not None:
-            url = _merge_params(url, params)
-        return url
 
     def _json_body(self, json: Any) -> bytes:
         if self._json_serialize_bytes is not None:
@@ -674,8 +707,14 @@ class ClientSession:
         """Send the request, then each redirect hop while the server asks for one."""
         history: list[ClientResponse] = []
         while True:
-            req = self._build_request(call, history)
-            resp = await self._send_through_middlewares(req, call, history)
+            key = call.template_key
+            req = self._templates.get(key) if key is not None else None
+            if req is None:
+                req = self._build_request(call)
+            if call.middlewares:
+                resp = await self._run_middlewares(req, call, history)
+            else:
+                resp = await self._send(req, call, history)
             self._store_cookies(resp)
             if not (call.allow_redirects and resp.status in _REDIRECTS):
                 return resp
@@ -745,25 +784,15 @@ class ClientSession:
 
     # ----- one hop: build the request, run the middlewares, connect and send -----
 
-    def _build_request(self, call: _Call, history: list[ClientResponse]) -> ClientRequest:
+    def _build_request(self, call: _Call) -> ClientRequest:
+        """A new request for the call's current hop; a plain one is kept for reuse."""
         key = call.template_key
-        if key is not None:
-            req = self._templates.get(key)
-            if req is not None:
-                return req
         req = self._new_request(call)
         if key is not None:
             if len(self._templates) >= 256:
                 self._templates.clear()
             self._templates[key] = req
         return req
-
-    def _send_through_middlewares(
-        self, req: ClientRequest, call: _Call, history: list[ClientResponse]
-    ) -> Awaitable[ClientResponse]:
-        if not call.middlewares:
-            return self._send(req, call, history)
-        return self._run_middlewares(req, call, history)
 
     async def _run_middlewares(
         self, req: ClientRequest, call: _Call, history: list[ClientResponse]
@@ -1165,10 +1194,6 @@ class _Call:
     traces: list[Any] | None
     url: URL
     version: HttpVersion
-
-    def __init__(self) -> None:
-        self.drop_auth_header = False
-        self.traces = None
 
     def has_body(self) -> bool:
         return self.data is not None or self.json_body is not None
