@@ -60,7 +60,7 @@ from .client_exceptions import (
     WSServerHandshakeError,
 )
 from .client_reqrep import ClientRequest, ClientResponse, Fingerprint, RequestInfo
-from .client_ws import ClientWebSocketResponse
+from .client_ws import ClientWebSocketResponse, ClientWSTimeout
 from .connector import BaseConnector, Connection, TCPConnector, UnixConnector
 from .helpers import BasicAuth, ClientTimeout
 from .http_parser import HttpResponseParser
@@ -113,6 +113,7 @@ __all__ = (
     "ClientSSLError",
     "ClientSession",
     "ClientTimeout",
+    "ClientWSTimeout",
     "ClientWebSocketResponse",
     "Connection",
     "ConnectionTimeoutError",

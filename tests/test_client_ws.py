@@ -35,6 +35,7 @@ T, B = cyhttp.WSMsgType.TEXT, cyhttp.WSMsgType.BINARY
 
 # ------------------------------------------------------------------ the websockets server
 
+
 @dataclass
 class Record:
     """What the websockets server saw: close codes/reasons, negotiated extensions."""
@@ -46,8 +47,11 @@ class Record:
 
 async def _handler(conn: ServerConnection, record: Record) -> None:
     path = conn.request.path if conn.request is not None else "/"
-    record.extensions.append(conn.response.headers.get("Sec-WebSocket-Extensions", "")
-                             if conn.response is not None else "")
+    record.extensions.append(
+        conn.response.headers.get("Sec-WebSocket-Extensions", "")
+        if conn.response is not None
+        else ""
+    )
     try:
         if path == "/echo":
             async for message in conn:
@@ -104,6 +108,7 @@ async def ws_session(
 
 
 # ------------------------------------------------------------------ the raw server
+
 
 def _accept(key: str) -> str:
     digest = hashlib.sha1((key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11").encode()).digest()
@@ -240,8 +245,9 @@ async def test_echo(compress: int, kind: str, size: int) -> None:
 @pytest.mark.parametrize(
     "factory",
     [
-        ServerPerMessageDeflateFactory(server_no_context_takeover=True,
-                                       client_no_context_takeover=True),
+        ServerPerMessageDeflateFactory(
+            server_no_context_takeover=True, client_no_context_takeover=True
+        ),
         ServerPerMessageDeflateFactory(server_max_window_bits=10, client_max_window_bits=9),
     ],
     ids=["no-context-takeover", "small-windows"],
@@ -325,11 +331,15 @@ async def test_type_errors() -> None:
         with pytest.raises(TypeError):
             await ws.send_bytes("text")  # type: ignore[arg-type]
         await ws.send_bytes(b"raw")
-        with pytest.raises(TypeError):
+        with pytest.raises(cyhttp.WSMessageTypeError, match=r"BINARY:b'raw' is not \S+\.TEXT"):
             await ws.receive_str()
         await ws.send_str("text")
-        with pytest.raises(TypeError):
+        with pytest.raises(cyhttp.WSMessageTypeError, match=r"TEXT:'text' is not \S+\.BINARY"):
             await ws.receive_bytes()
+        await ws.send_bytes(b"[1]")
+        with pytest.raises(cyhttp.WSMessageTypeError):  # JSON must come as TEXT
+            await ws.receive_json()
+        assert issubclass(cyhttp.WSMessageTypeError, TypeError)  # old `except TypeError` works
         await ws.send_str("not json")
         with pytest.raises(ValueError):
             await ws.receive_json()
@@ -344,6 +354,7 @@ async def test_type_errors() -> None:
 
 
 # ------------------------------------------------------------------ ping / pong
+
 
 async def test_client_ping_gets_pong_without_autoping() -> None:
     async with ws_session("/echo", autoping=False) as (ws, _):
@@ -417,6 +428,7 @@ async def test_heartbeat_without_pong_closes_with_1006() -> None:
 
 # ------------------------------------------------------------------ closing
 
+
 async def test_server_initiated_close_autoclose() -> None:
     async with ws_server() as (url, record), cyhttp.ClientSession() as session:
         ws = await session.ws_connect(url + "/close")
@@ -481,7 +493,7 @@ async def test_close_times_out_when_the_server_never_answers() -> None:
         return got
 
     async with raw_server(script) as srv, cyhttp.ClientSession() as session:
-        ws = await session.ws_connect(srv.url(), timeout=0.1)
+        ws = await session.ws_connect(srv.url(), timeout=cyhttp.ClientWSTimeout(ws_close=0.1))
         assert await ws.close() is True
         assert ws.close_code == 1006
     assert [(m.type, m.data) for m in srv.done[0]] == [(cyhttp.WSMsgType.CLOSE, 1000)]
@@ -512,7 +524,8 @@ async def test_connection_lost_gives_1006() -> None:
 
 
 async def test_receive_timeout_leaves_the_socket_open() -> None:
-    async with ws_session("/echo", receive_timeout=0.05) as (ws, _):
+    timeout = cyhttp.ClientWSTimeout(ws_receive=0.05)
+    async with ws_session("/echo", timeout=timeout) as (ws, _):
         with pytest.raises(asyncio.TimeoutError):
             await ws.receive()
         assert not ws.closed
@@ -536,8 +549,9 @@ VIOLATIONS = [
 ]
 
 
-@pytest.mark.parametrize(("name", "wire", "code", "before", "kwargs"), VIOLATIONS,
-                         ids=[v[0] for v in VIOLATIONS])
+@pytest.mark.parametrize(
+    ("name", "wire", "code", "before", "kwargs"), VIOLATIONS, ids=[v[0] for v in VIOLATIONS]
+)
 async def test_protocol_violation_closes_with_code(
     name: str, wire: bytes, code: int, before: list[str], kwargs: Any
 ) -> None:
@@ -615,6 +629,7 @@ async def test_interleaved_control_frames_and_ping_reply() -> None:
 
 # ------------------------------------------------------------------ handshake
 
+
 async def test_handshake_request_headers() -> None:
     async def script(peer: Peer) -> dict[str, str]:
         await peer.handshake("Sec-WebSocket-Protocol: chat\r\n")
@@ -624,8 +639,12 @@ async def test_handshake_request_headers() -> None:
 
     async with raw_server(script) as srv, cyhttp.ClientSession() as session:
         ws = await session.ws_connect(
-            srv.url("/path?q=1"), protocols=("v2", "chat"), origin="http://example.org",
-            headers={"X-Test": "yes"}, auth=cyhttp.BasicAuth("user", "pass"), compress=12,
+            srv.url("/path?q=1"),
+            protocols=("v2", "chat"),
+            origin="http://example.org",
+            headers={"X-Test": "yes"},
+            auth=cyhttp.BasicAuth("user", "pass"),
+            compress=12,
         )
         assert ws.protocol == "chat"
         await ws.close()
@@ -644,8 +663,10 @@ async def test_handshake_request_headers() -> None:
 
 
 async def test_subprotocol_negotiation_with_websockets() -> None:
-    async with ws_server(subprotocols=["chat", "superchat"]) as (url, _), \
-            cyhttp.ClientSession() as session:
+    async with (
+        ws_server(subprotocols=["chat", "superchat"]) as (url, _),
+        cyhttp.ClientSession() as session,
+    ):
         async with session.ws_connect(url + "/echo", protocols=("superchat",)) as ws:
             assert ws.protocol == "superchat"
         async with session.ws_connect(url + "/echo", protocols=("x", "chat")) as ws:
@@ -655,23 +676,48 @@ async def test_subprotocol_negotiation_with_websockets() -> None:
 BAD_HANDSHAKES = [
     ("status 200", "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", 200, "status"),
     ("status 404", "HTTP/1.1 404 Not Found\r\nContent-Length: 2\r\n\r\nno", 404, "status"),
-    ("wrong accept", "HTTP/1.1 101 Switching\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-     "Sec-WebSocket-Accept: AAAAAAAAAAAAAAAAAAAAAAAAAAA=\r\n\r\n", 101, "challenge"),
-    ("no upgrade", "HTTP/1.1 101 Switching\r\nConnection: Upgrade\r\n"
-     "Sec-WebSocket-Accept: {accept}\r\n\r\n", 101, "upgrade"),
-    ("no connection upgrade", "HTTP/1.1 101 Switching\r\nUpgrade: websocket\r\n"
-     "Connection: keep-alive\r\nSec-WebSocket-Accept: {accept}\r\n\r\n", 101, "connection"),
-    ("protocol not offered", "HTTP/1.1 101 Switching\r\nUpgrade: websocket\r\n"
-     "Connection: Upgrade\r\nSec-WebSocket-Accept: {accept}\r\n"
-     "Sec-WebSocket-Protocol: other\r\n\r\n", 101, "subprotocol"),
-    ("extension not offered", "HTTP/1.1 101 Switching\r\nUpgrade: websocket\r\n"
-     "Connection: Upgrade\r\nSec-WebSocket-Accept: {accept}\r\n"
-     "Sec-WebSocket-Extensions: permessage-deflate\r\n\r\n", 101, "extension"),
+    (
+        "wrong accept",
+        "HTTP/1.1 101 Switching\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        "Sec-WebSocket-Accept: AAAAAAAAAAAAAAAAAAAAAAAAAAA=\r\n\r\n",
+        101,
+        "challenge",
+    ),
+    (
+        "no upgrade",
+        "HTTP/1.1 101 Switching\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {accept}\r\n\r\n",
+        101,
+        "upgrade",
+    ),
+    (
+        "no connection upgrade",
+        "HTTP/1.1 101 Switching\r\nUpgrade: websocket\r\n"
+        "Connection: keep-alive\r\nSec-WebSocket-Accept: {accept}\r\n\r\n",
+        101,
+        "connection",
+    ),
+    (
+        "protocol not offered",
+        "HTTP/1.1 101 Switching\r\nUpgrade: websocket\r\n"
+        "Connection: Upgrade\r\nSec-WebSocket-Accept: {accept}\r\n"
+        "Sec-WebSocket-Protocol: other\r\n\r\n",
+        101,
+        "subprotocol",
+    ),
+    (
+        "extension not offered",
+        "HTTP/1.1 101 Switching\r\nUpgrade: websocket\r\n"
+        "Connection: Upgrade\r\nSec-WebSocket-Accept: {accept}\r\n"
+        "Sec-WebSocket-Extensions: permessage-deflate\r\n\r\n",
+        101,
+        "extension",
+    ),
 ]
 
 
-@pytest.mark.parametrize(("name", "answer", "status", "word"), BAD_HANDSHAKES,
-                         ids=[b[0] for b in BAD_HANDSHAKES])
+@pytest.mark.parametrize(
+    ("name", "answer", "status", "word"), BAD_HANDSHAKES, ids=[b[0] for b in BAD_HANDSHAKES]
+)
 async def test_bad_handshake(name: str, answer: str, status: int, word: str) -> None:
     async def script(peer: Peer) -> None:
         peer.send(answer.replace("{accept}", peer.accept_value()).encode())
@@ -689,8 +735,9 @@ async def test_client_window_8_means_we_send_uncompressed() -> None:
     # zlib cannot compress with a 256-byte window: we must then send plain frames (RSV1 is
     # per message), while still inflating what the server compresses
     async def script(peer: Peer) -> list[Any]:
-        await peer.handshake("Sec-WebSocket-Extensions: permessage-deflate; "
-                             "client_max_window_bits=8\r\n")
+        await peer.handshake(
+            "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits=8\r\n"
+        )
         peer.send(frame(0x1, Deflater(15).deflate(b"squeezed " * 100), rsv1=True))
         return await peer.messages_until_close()  # a plain reader: RSV1 would be an error
 
@@ -739,3 +786,10 @@ async def test_bad_arguments() -> None:
             for bad, error in ((-1, ValueError), (float("nan"), ValueError), ("5", TypeError)):
                 with pytest.raises(error, match=name):
                     await session.ws_connect("ws://127.0.0.1:9/", **{name: bad})
+        with pytest.raises(TypeError, match="timeout"):
+            await session.ws_connect("ws://127.0.0.1:9/", timeout=True)
+        # keywords aiohttp 3.14 does not have are refused by name, before any connection
+        with pytest.raises(TypeError, match="bogus"):
+            await session.ws_connect("ws://127.0.0.1:9/", bogus=1)
+        with pytest.raises(TypeError, match="read_until_eof"):
+            await session.ws_connect("ws://127.0.0.1:9/", read_until_eof=True)
