@@ -10,22 +10,29 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import dataclasses
 import hashlib
+import inspect
 import json
 import ssl
+import warnings
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
 import trustme
+from aiohttp import web
 from websockets.asyncio.server import ServerConnection, serve
 from websockets.extensions.permessage_deflate import ServerPerMessageDeflateFactory
 
 import cyhttp
 from cyhttp import _websocket_py
 from cyhttp._ws_deflate import Deflater
+from cyhttp.client_ws import DEFAULT_WS_CLIENT_TIMEOUT
 from cyhttp.http_exceptions import WebSocketError
+
+from .servers import app_server
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -793,3 +800,327 @@ async def test_bad_arguments() -> None:
             await session.ws_connect("ws://127.0.0.1:9/", bogus=1)
         with pytest.raises(TypeError, match="read_until_eof"):
             await session.ws_connect("ws://127.0.0.1:9/", read_until_eof=True)
+
+
+# ------------------------------------------------------------------ aiohttp 3.14 additions
+
+WSTimeout = cyhttp.ClientWSTimeout
+
+
+def test_client_ws_timeout_value_type() -> None:
+    assert WSTimeout() == WSTimeout(ws_receive=None, ws_close=None)
+    assert WSTimeout(1, 2.5) == WSTimeout(ws_receive=1, ws_close=2.5)
+    assert WSTimeout(ws_receive=None, ws_close=10.0) == DEFAULT_WS_CLIENT_TIMEOUT
+    assert hash(WSTimeout(1)) == hash(WSTimeout(ws_receive=1))
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        WSTimeout().ws_close = 1  # type: ignore[misc]
+    for bad, error in ((-1, ValueError), (float("nan"), ValueError), ("5", TypeError)):
+        with pytest.raises(error, match="ws_receive"):
+            WSTimeout(ws_receive=bad)  # type: ignore[arg-type]
+        with pytest.raises(error, match="ws_close"):
+            WSTimeout(ws_close=bad)  # type: ignore[arg-type]
+    assert "ClientWSTimeout" in cyhttp.__all__
+
+
+async def _never_answers_close(peer: Peer) -> list[Any]:
+    await peer.handshake()
+    got = await peer.messages_until_close()
+    await peer.reader.read()  # hold the connection until the client gives up
+    return got
+
+
+async def test_float_timeout_is_the_deprecated_close_timeout() -> None:
+    async with raw_server(_never_answers_close) as srv, cyhttp.ClientSession() as session:
+        with pytest.warns(DeprecationWarning, match=r"ClientWSTimeout\(ws_close") as warned:
+            ws = await session.ws_connect(srv.url(), timeout=0.1)
+        assert [w.filename for w in warned] == [__file__]  # points at the caller
+        loop = asyncio.get_running_loop()
+        start = loop.time()
+        assert await ws.close() is True
+        assert ws.close_code == 1006
+        assert loop.time() - start < 5
+
+
+async def test_receive_timeout_keyword_is_the_deprecated_ws_receive() -> None:
+    async with ws_server() as (url, _), cyhttp.ClientSession() as session:
+        with pytest.warns(DeprecationWarning, match=r"ClientWSTimeout\(ws_receive"):
+            ws = await session.ws_connect(
+                url + "/echo", receive_timeout=0.05, timeout=WSTimeout(ws_close=3)
+            )
+        async with ws:
+            # receive_timeout replaces ws_receive only: ws_close stays
+            assert ws._timeout == WSTimeout(ws_receive=0.05, ws_close=3)
+            with pytest.raises(asyncio.TimeoutError):
+                await ws.receive()
+            await ws.send_str("still open")
+            assert await ws.receive_str(timeout=5) == "still open"
+
+
+async def test_timeout_forms_that_do_not_warn() -> None:
+    forms: list[tuple[dict[str, Any], WSTimeout]] = [
+        ({}, DEFAULT_WS_CLIENT_TIMEOUT),
+        ({"timeout": None}, WSTimeout()),
+        ({"timeout": WSTimeout(ws_receive=1.5)}, WSTimeout(ws_receive=1.5)),
+    ]
+    async with ws_server() as (url, _), cyhttp.ClientSession() as session:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            for kwargs, expected in forms:
+                async with session.ws_connect(url + "/echo", **kwargs) as ws:
+                    assert ws._timeout == expected
+                    await ws.send_str("x")
+                    assert await ws.receive_str() == "x"
+
+
+@pytest.mark.parametrize(
+    ("ws_close", "code"), [(None, 4002), (0, 4002), (0.05, 1006)], ids=["none", "zero", "short"]
+)
+async def test_ws_close_bounds_the_closing_handshake(ws_close: float | None, code: int) -> None:
+    async def script(peer: Peer) -> list[Any]:
+        await peer.handshake()
+        got = await peer.messages_until_close()
+        await asyncio.sleep(0.3)  # a slow server: None and 0 wait for it, 0.05 does not
+        with contextlib.suppress(ConnectionError):
+            peer.send(frame(0x8, (4002).to_bytes(2, "big")))
+            await peer.writer.drain()
+        return got
+
+    async with raw_server(script) as srv, cyhttp.ClientSession() as session:
+        ws = await session.ws_connect(srv.url(), timeout=WSTimeout(ws_close=ws_close))
+        assert await ws.close() is True
+        assert ws.close_code == code
+    assert [(m.type, m.data) for m in srv.done[0]] == [(cyhttp.WSMsgType.CLOSE, 1000)]
+
+
+@pytest.mark.parametrize("compress", [0, 15], ids=["plain", "deflate"])
+async def test_decode_text_false_delivers_bytes(compress: int) -> None:
+    async with ws_session("/echo", decode_text=False, compress=compress) as (ws, _):
+        assert ws.compress == compress
+        await ws.send_str("héllo " * 50)
+        msg = await ws.receive()
+        assert msg.type is T
+        assert msg.data == ("héllo " * 50).encode()
+        await ws.send_str("again")
+        assert await ws.receive_str() == b"again"
+        await ws.send_json({"a": ["é", 1]})
+        assert await ws.receive_json() == {"a": ["é", 1]}  # json.loads takes bytes
+        await ws.send_bytes(b"\xff")
+        assert await ws.receive_bytes() == b"\xff"
+        await ws.send_bytes(b"{}")
+        with pytest.raises(cyhttp.WSMessageTypeError):
+            await ws.receive_str()
+
+
+async def test_decode_text_false_does_not_judge_the_encoding() -> None:
+    async def script(peer: Peer) -> list[Any]:
+        await peer.handshake()
+        peer.send(frame(0x1, b"\xc3\x28 not UTF-8"))
+        return await peer.messages_until_close()
+
+    async with (
+        raw_server(script) as srv,
+        cyhttp.ClientSession() as session,
+        session.ws_connect(srv.url(), decode_text=False) as ws,
+    ):
+        assert await ws.receive_str() == b"\xc3\x28 not UTF-8"
+        assert not ws.closed
+    assert [(m.type, m.data) for m in srv.done[0]] == [(cyhttp.WSMsgType.CLOSE, 1000)]
+
+
+async def test_send_frame_sends_each_opcode_as_given() -> None:
+    async def script(peer: Peer) -> tuple[list[Any], bytes]:
+        await peer.handshake()
+        got = await peer.messages_until_close()
+        peer.send(frame(0x8, (4000).to_bytes(2, "big")))  # the answer to the client's CLOSE
+        await peer.writer.drain()
+        return got, await peer.reader.read()  # anything the client sent after its CLOSE
+
+    m = cyhttp.WSMsgType
+    async with raw_server(script) as srv, cyhttp.ClientSession() as session:
+        ws = await session.ws_connect(srv.url(), autoping=False)
+        await ws.send_frame("€".encode(), m.TEXT)
+        await ws.send_frame(bytearray(b"\x00\x01"), m.BINARY)
+        await ws.send_frame(memoryview(b"pi"), m.PING)
+        await ws.send_frame(b"po", m.PONG)
+        await ws.send_frame(b"pre-encoded", 1)  # a plain int opcode too
+        for bad_opcode in (m.CONTINUATION, m.CLOSING, m.CLOSED, m.ERROR, 3, 0xB):
+            with pytest.raises(ValueError):
+                await ws.send_frame(b"x", bad_opcode)
+        with pytest.raises(TypeError):
+            await ws.send_frame("text", m.TEXT)  # type: ignore[arg-type]
+        with pytest.raises(TypeError):
+            await ws.send_frame(b"x", "TEXT")  # type: ignore[arg-type]
+        with pytest.raises(ValueError):
+            await ws.send_frame(b"p" * 126, m.PING)
+        bad_closes = [b"\x03", b"\x03\xed", b"\x03\xe8\xff", b"\x03\xe8" + b"r" * 124]
+        for bad in bad_closes:  # 1-byte, code 1005, reason not UTF-8, too long
+            with pytest.raises(ValueError):
+                await ws.send_frame(bad, m.CLOSE)
+        await ws.send_frame((4000).to_bytes(2, "big") + b"by frame", m.CLOSE)
+        with pytest.raises(cyhttp.ClientConnectionError):
+            await ws.send_str("after CLOSE")
+        with pytest.raises(cyhttp.ClientConnectionError):
+            await ws.ping()
+        assert await ws.close() is True  # waits for the server's answer, sends no 2nd CLOSE
+        assert ws.close_code == 4000
+    got, after = srv.done[0]
+    assert [(msg.type, msg.data, msg.extra) for msg in got] == [
+        (m.TEXT, "€", ""),
+        (m.BINARY, b"\x00\x01", ""),
+        (m.PING, b"pi", ""),
+        (m.PONG, b"po", ""),
+        (m.TEXT, "pre-encoded", ""),
+        (m.CLOSE, 4000, "by frame"),
+    ]
+    assert after == b""
+
+
+async def test_send_frame_and_compression() -> None:
+    async with ws_session("/echo", compress=15) as (ws, record):
+        await ws.send_frame(b"squeeze " * 500, cyhttp.WSMsgType.TEXT)
+        assert await ws.receive_str() == "squeeze " * 500
+        await ws.send_frame(b"plain", cyhttp.WSMsgType.BINARY, compress=0)
+        assert await ws.receive_bytes() == b"plain"
+    assert "permessage-deflate" in record.extensions[0]
+
+
+@pytest.mark.parametrize("compress", [0, 15], ids=["plain", "deflate"])
+async def test_send_json_bytes_sends_binary(compress: int) -> None:
+    def dumps(obj: Any) -> bytes:
+        return json.dumps(obj).encode()
+
+    async with ws_session("/echo", compress=compress) as (ws, _):
+        await ws.send_json_bytes({"a": [1, "é"]}, dumps=dumps)
+        msg = await ws.receive()
+        assert msg.type is B
+        assert json.loads(msg.data) == {"a": [1, "é"]}
+        await ws.send_json_bytes([2], compress=0, dumps=lambda o: bytearray(dumps(o)))
+        assert await ws.receive_bytes() == b"[2]"
+        with pytest.raises(TypeError, match="bytes"):
+            await ws.send_json_bytes({}, dumps=json.dumps)  # type: ignore[arg-type]
+        with pytest.raises(TypeError):
+            await ws.send_json_bytes({})  # type: ignore[call-arg]  # dumps is required
+
+
+def _typed_echo_app() -> web.Application:
+    """aiohttp.web's own WebSocket server, answering each message with its type."""
+
+    async def handler(request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse(compress=True)
+        await ws.prepare(request)
+        async for msg in ws:
+            if msg.type is web.WSMsgType.TEXT:
+                await ws.send_str(f"text:{msg.data}")
+            elif msg.type is web.WSMsgType.BINARY:
+                await ws.send_bytes(b"binary:" + msg.data)
+        return ws
+
+    app = web.Application()
+    app.router.add_get("/ws", handler)
+    return app
+
+
+@pytest.mark.parametrize("compress", [0, 15], ids=["plain", "deflate"])
+async def test_additions_against_aiohttp_web(compress: int) -> None:
+    async with app_server(_typed_echo_app()) as srv, cyhttp.ClientSession() as session:
+        ws = await session.ws_connect(srv.url("/ws"), decode_text=False, compress=compress)
+        async with ws:
+            assert ws.compress == compress
+            await ws.send_json_bytes({"k": "v"}, dumps=lambda o: json.dumps(o).encode())
+            assert await ws.receive_bytes() == b'binary:{"k": "v"}'
+            await ws.send_frame("ünï".encode(), cyhttp.WSMsgType.TEXT)
+            assert await ws.receive_str() == "text:ünï".encode()
+            await ws.ping(b"are you there")  # a coroutine-style awaitable, as in 3.x
+            await ws.send_str("x")
+            assert await ws.receive() == (cyhttp.WSMsgType.TEXT, b"text:x", "")
+        assert ws.close_code == 1000
+
+
+async def test_client_notakeover_reports_the_servers_answer() -> None:
+    factory = ServerPerMessageDeflateFactory(client_no_context_takeover=True)
+    server = {"extensions": [factory], "compression": None}
+    async with ws_session("/echo", server=server, compress=15) as (ws, _):
+        assert ws.client_notakeover is True
+        for _ in range(2):  # a fresh context per message is what the server can read
+            await ws.send_str("again " * 200)
+            assert await ws.receive_str() == "again " * 200
+    async with ws_session("/echo", compress=15) as (ws, _):
+        assert ws.compress == 15
+        assert ws.client_notakeover is False
+    async with ws_session("/echo") as (ws, _):
+        assert ws.client_notakeover is False
+
+
+async def test_session_ws_response_class_builds_the_socket() -> None:
+    class Counting(cyhttp.ClientWebSocketResponse):
+        received = 0
+
+        async def receive(self, timeout: float | None = None) -> cyhttp.WSMessage:
+            msg = await super().receive(timeout)
+            self.received += 1
+            return msg
+
+    async with ws_server() as (url, _), cyhttp.ClientSession() as session:
+        session._ws_response_class = Counting  # type: ignore[attr-defined]
+        async with session.ws_connect(url + "/echo") as ws:
+            assert type(ws) is Counting
+            await ws.send_str("one")
+            assert await ws.receive_str() == "one"  # through the subclass's receive()
+            assert ws.received == 1
+        assert ws.closed
+    async with (
+        ws_server() as (url, _),
+        cyhttp.ClientSession() as session,
+        session.ws_connect(url + "/echo") as ws,
+    ):
+        assert type(ws) is cyhttp.ClientWebSocketResponse
+
+
+def test_ws_connect_keywords_of_aiohttp_3_14() -> None:
+    ours = inspect.signature(cyhttp.ClientSession.ws_connect).parameters
+    for name in (
+        "method", "protocols", "timeout", "receive_timeout", "autoclose", "autoping",
+        "heartbeat", "auth", "origin", "params", "headers", "proxy", "proxy_auth", "ssl",
+        "verify_ssl", "fingerprint", "ssl_context", "server_hostname", "proxy_headers",
+        "compress", "max_msg_size", "decode_text",
+    ):  # fmt: skip
+        assert name in ours, name
+    assert ours["decode_text"].default is True
+    assert ours["timeout"].default == 10.0  # the 2.x default close timeout, still
+
+
+@pytest.mark.skipif(
+    inspect.signature(cyhttp.ws_connect).parameters["timeout"].default
+    is not cyhttp.client_ws.DEFAULT_TIMEOUT,
+    reason="cyhttp.ws_connect (client.py) still passes a plain 10.0 as its default timeout",
+)
+async def test_module_level_ws_connect_default_does_not_warn() -> None:
+    async with ws_server() as (url, _):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            async with cyhttp.ws_connect(url + "/echo", decode_text=False) as ws:
+                await ws.send_str("alone")
+                assert await ws.receive_str() == b"alone"
+        with pytest.warns(DeprecationWarning):
+            ws = await cyhttp.ws_connect(url + "/echo", timeout=5.0)
+        await ws.close()
+
+
+@pytest.mark.skipif(
+    "server_hostname" not in inspect.signature(cyhttp.ClientSession.request).parameters,
+    reason="the session's request() does not take server_hostname yet",
+)
+async def test_server_hostname_is_used_for_tls() -> None:
+    ca = trustme.CA()
+    server_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("ws.example.test").configure_cert(server_ctx)
+    client_ctx = ssl.create_default_context()
+    ca.configure_trust(client_ctx)
+    async with ws_server(ssl=server_ctx) as (url, _), cyhttp.ClientSession() as session:
+        wss = url.replace("ws://", "wss://") + "/echo"
+        with pytest.raises(cyhttp.ClientConnectorCertificateError):
+            await session.ws_connect(wss, ssl=client_ctx)  # the cert is not for 127.0.0.1
+        ws = await session.ws_connect(wss, ssl=client_ctx, server_hostname="ws.example.test")
+        async with ws:
+            await ws.send_str("sni")
+            assert await ws.receive_str() == "sni"

@@ -187,6 +187,49 @@ def test_message_types_are_the_enum(ws: ModuleType) -> None:
     assert msg.json() == {}
 
 
+def test_decode_text_false_hands_over_the_raw_bytes(ws: ModuleType) -> None:
+    raw = ws.FrameReader(decode_text=False)
+    text = "wörld €😀".encode()
+    # whole, fragmented (with a ping between the fragments), split anywhere
+    wire = (
+        ws.build_frame(0x1, text[:3], fin=False)
+        + ws.build_frame(0x9, b"p")
+        + ws.build_frame(0x0, text[3:])
+        + ws.build_frame(0x1, text)
+    )
+    for cut in range(len(wire) + 1):
+        reader = ws.FrameReader(decode_text=False)
+        got = feed_split(reader, wire, cut)
+        assert got == [(PING, b"p", ""), (T, text, ""), (T, text, "")]
+        assert got[1].type is WSMsgType.TEXT and type(got[1].data) is bytes
+    # not validated: the bytes are whoever parses them next's to judge (decoded: 1007)
+    bad = ws.build_frame(0x1, b"ok \xc3\x28")
+    assert raw.feed_data(bad) == [(T, b"ok \xc3\x28", "")]
+    with pytest.raises(WebSocketError) as info:
+        ws.FrameReader().feed_data(bad)
+    assert info.value.code == 1007
+    # binary messages and close reasons are unchanged; a bad close reason still fails
+    assert raw.feed_data(ws.build_frame(0x2, b"\xff")) == [(B, b"\xff", "")]
+    assert raw.feed_data(h("88 04 03 e8 6f 6b")) == [(C, 1000, "ok")]
+    with pytest.raises(WebSocketError) as info:
+        ws.FrameReader(decode_text=False).feed_data(h("88 03 03 e8 ff"))
+    assert info.value.code == 1007
+    # the default decodes
+    assert ws.FrameReader().feed_data(ws.build_frame(0x1, text)) == [(T, text.decode(), "")]
+
+
+def test_decode_text_false_with_compression_and_size_limit(ws: ModuleType) -> None:
+    deflater = Deflater(15)
+    reader = ws.FrameReader(100_000, inflater=Inflater(15), decode_text=False)
+    text = "déjà vu " * 1000
+    wire = _compressed_frames(ws, deflater, text.encode(), opcode=1, fragments=3)
+    assert reader.feed_data(wire) == [(T, text.encode(), "")]
+    big = _compressed_frames(ws, deflater, b"a" * 100_001, opcode=1)
+    with pytest.raises(WebSocketError) as info:
+        reader.feed_data(big)
+    assert info.value.code == 1009
+
+
 # ------------------------------------------------------------- rejections
 
 REJECT = [
