@@ -182,7 +182,7 @@ async def ws_connect(
     verify_ssl: bool | None = None,
     fingerprint: bytes | None = None,
     ssl_context: Any = None,
-    ssl: Any = None,
+    ssl: Any = True,
     server_hostname: str | None = None,
     proxy_headers: Any = None,
     compress: int = 0,

@@ -308,6 +308,11 @@ async def test_wss_with_a_private_ca() -> None:
             assert await ws.receive_str() == "secret"
         with pytest.raises(cyhttp.ClientConnectorCertificateError):
             await session.ws_connect(wss)  # the system CAs do not know ours
+        with pytest.raises(cyhttp.ClientConnectorCertificateError):
+            await session.ws_connect(wss, ssl=True)  # 3.x spelling of the default check
+        async with session.ws_connect(wss, ssl=False) as ws:  # no verification at all
+            await ws.send_str("unchecked")
+            assert await ws.receive_str() == "unchecked"
 
 
 async def test_forgotten_websocket_is_closed_with_the_session() -> None:
@@ -1086,6 +1091,7 @@ def test_ws_connect_keywords_of_aiohttp_3_14() -> None:
     ):  # fmt: skip
         assert name in ours, name
     assert ours["decode_text"].default is True
+    assert ours["ssl"].default is True
     assert ours["timeout"].default == 10.0  # the 2.x default close timeout, still
 
 
