@@ -13,6 +13,11 @@ Pings are answered as soon as they arrive (``autoping``), not when the applicati
 round to ``receive()``: a busy consumer must not look dead to the server. Any received
 byte counts as proof of life for the heartbeat, so a chatty connection is never pinged.
 
+Timeouts are a :class:`ClientWSTimeout`: ``ws_receive`` bounds each ``receive()``,
+``ws_close`` the closing handshake; the 2.x float ``timeout`` and ``receive_timeout`` still
+work and warn. The session's ``_ws_response_class`` (when it has one) is the class built,
+so a subclass of :class:`ClientWebSocketResponse` can stand in.
+
 End states, each reported once by ``receive()`` and then ``CLOSED`` for ever after:
 the server's CLOSE (answered when ``autoclose``), a protocol violation (we send CLOSE with
 the reader's code and drop the connection: ``ERROR``), the connection lost (``ERROR`` with
