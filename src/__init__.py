@@ -61,7 +61,7 @@ from .client_exceptions import (
 )
 from .client_middlewares import ClientHandlerType, ClientMiddlewareType
 from .client_reqrep import ClientRequest, ClientResponse, Fingerprint, RequestInfo
-from .client_ws import ClientWebSocketResponse
+from .client_ws import ClientWebSocketResponse, ClientWSTimeout
 from .connector import BaseConnector, Connection, TCPConnector, UnixConnector
 from .helpers import BasicAuth, ClientTimeout
 from .http_parser import HttpResponseParser
@@ -116,6 +116,7 @@ __all__ = (
     "ClientSSLError",
     "ClientSession",
     "ClientTimeout",
+    "ClientWSTimeout",
     "ClientWebSocketResponse",
     "Connection",
     "ConnectionTimeoutError",

@@ -155,8 +155,9 @@ class WSCloseCode(IntEnum):
 
 
 class WSMessage(NamedTuple):
-    """One received WebSocket message: ``data`` is str (TEXT), bytes (BINARY, PING, PONG),
-    the close code (CLOSE) or the exception (ERROR); ``extra`` is the close reason."""
+    """One received WebSocket message: ``data`` is str (TEXT; the raw UTF-8 bytes when the
+    socket was opened with ``decode_text=False``), bytes (BINARY, PING, PONG), the close code
+    (CLOSE) or the exception (ERROR); ``extra`` is the close reason."""
 
     type: WSMsgType
     data: Any

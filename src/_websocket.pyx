@@ -319,6 +319,7 @@ cdef class FrameReader:
     cdef readonly Py_ssize_t max_msg_size
     cdef object _inflater
     cdef bint _accept_masked
+    cdef bint _decode_text
     # a header split across reads: its first _hdr_have bytes
     cdef unsigned char _hdr[14]
     cdef Py_ssize_t _hdr_have
@@ -338,12 +339,13 @@ cdef class FrameReader:
     cdef object _error
 
     def __init__(self, Py_ssize_t max_msg_size=4 * 1024 * 1024, *, inflater=None,
-                 bint accept_masked=True):
+                 bint accept_masked=True, bint decode_text=True):
         if max_msg_size < 0:
             raise ValueError("max_msg_size must be >= 0 (0 = unlimited)")
         self.max_msg_size = max_msg_size
         self._inflater = inflater
         self._accept_masked = accept_masked
+        self._decode_text = decode_text
         self._hdr_have = 0
         self._in_payload = False
         self._payload = None
@@ -547,6 +549,8 @@ cdef class FrameReader:
         if compressed:
             data = self._inflater.inflate(data, self.max_msg_size)
         if opcode == 1:
+            if not self._decode_text:  # raw bytes, not validated (see _websocket_py)
+                return _tuple_new(_WSMessage, (_TEXT, data, ""))
             try:
                 text = PyUnicode_DecodeUTF8(PyBytes_AS_STRING(data), PyBytes_GET_SIZE(data), NULL)
             except UnicodeDecodeError as exc:

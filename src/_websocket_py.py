@@ -15,9 +15,11 @@ Both twins expose exactly this API (``cyhttp.http_websocket.impl`` is the one in
     ``rsv1`` marks a permessage-deflate compressed message (compressing is the caller's
     job, see :mod:`cyhttp._ws_deflate`). Bad arguments raise ValueError/TypeError.
 
-``FrameReader(max_msg_size=4 MiB, *, inflater=None, accept_masked=True)``
+``FrameReader(max_msg_size=4 MiB, *, inflater=None, accept_masked=True, decode_text=True)``
     ``feed_data(data) -> list[WSMessage]`` takes the bytes received so far, split anywhere,
-    and returns the messages they complete, in order: TEXT (``data`` str), BINARY (bytes),
+    and returns the messages they complete, in order: TEXT (``data`` str; with
+    ``decode_text`` false the raw, unvalidated UTF-8 bytes, for parsers such as orjson that
+    take bytes and check the encoding themselves), BINARY (bytes),
     PING/PONG (bytes), CLOSE (``data`` the code, 1005 when the frame has none, ``extra``
     the reason). Fragmented messages are reassembled; control frames that arrive between
     their fragments are returned as they come. ``extra`` is ``""`` except for CLOSE.
@@ -25,9 +27,9 @@ Both twins expose exactly this API (``cyhttp.http_websocket.impl`` is the one in
     Violations raise :class:`~cyhttp.http_exceptions.WebSocketError` with the close code to
     fail the connection with: 1002 (reserved opcode or RSV bit, fragmented or >125-byte
     control frame, bad continuation, 64-bit length with the top bit set, bad close frame,
-    masked frame when ``accept_masked`` is false, corrupt compressed data), 1007 (text or
-    close reason not UTF-8), 1009 (message longer than ``max_msg_size``; 0 means no limit;
-    checked from the frame header, before any payload is buffered, and again on the
+    masked frame when ``accept_masked`` is false, corrupt compressed data), 1007 (text, when
+    decoded, or close reason not UTF-8), 1009 (message longer than ``max_msg_size``; 0 means
+    no limit; checked from the frame header, before any payload is buffered, and again on the
     inflated size). The messages completed earlier in the same call are on the exception's
     ``messages`` attribute, so nothing received before the error is lost. After an error
     the reader is dead: every later call raises the same exception.
@@ -195,12 +197,14 @@ class FrameReader:
         *,
         inflater: Any = None,
         accept_masked: bool = True,
+        decode_text: bool = True,
     ) -> None:
         if max_msg_size < 0:
             raise ValueError("max_msg_size must be >= 0 (0 = unlimited)")
         self.max_msg_size = max_msg_size
         self._inflater = inflater
         self._accept_masked = accept_masked
+        self._decode_text = decode_text
         self._buf = bytearray()
         self._pos = 0  # start of the unparsed bytes in _buf
         # the frame whose payload is awaited: (first byte, length, key or None)
@@ -343,6 +347,8 @@ class FrameReader:
         if compressed:
             data = self._inflater.inflate(data, self.max_msg_size)
         if opcode == 0x1:
+            if not self._decode_text:
+                return _tuple_new(WSMessage, (WSMsgType.TEXT, data, ""))
             try:
                 text = data.decode("utf-8")
             except UnicodeDecodeError as exc:

@@ -13,6 +13,11 @@ Pings are answered as soon as they arrive (``autoping``), not when the applicati
 round to ``receive()``: a busy consumer must not look dead to the server. Any received
 byte counts as proof of life for the heartbeat, so a chatty connection is never pinged.
 
+Timeouts are a :class:`ClientWSTimeout`: ``ws_receive`` bounds each ``receive()``,
+``ws_close`` the closing handshake; the 2.x float ``timeout`` and ``receive_timeout`` still
+work and warn. The session's ``_ws_response_class`` (when it has one) is the class built,
+so a subclass of :class:`ClientWebSocketResponse` can stand in.
+
 End states, each reported once by ``receive()`` and then ``CLOSED`` for ever after:
 the server's CLOSE (answered when ``autoclose``), a protocol violation (we send CLOSE with
 the reader's code and drop the connection: ``ERROR``), the connection lost (``ERROR`` with
@@ -24,8 +29,10 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import dataclasses
 import json
 import os
+import warnings
 from collections import deque
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
@@ -33,7 +40,12 @@ from typing import TYPE_CHECKING, Any
 from multidict import CIMultiDict
 
 from ._models import WSCloseCode, WSMessage, WSMsgType
-from .client_exceptions import ClientConnectionError, ServerTimeoutError, WSServerHandshakeError
+from .client_exceptions import (
+    ClientConnectionError,
+    ServerTimeoutError,
+    WSMessageTypeError,
+    WSServerHandshakeError,
+)
 from .helpers import DONE, DoneAwaitable, check_seconds
 from .http_exceptions import WebSocketError
 
@@ -43,7 +55,13 @@ if TYPE_CHECKING:
 # The frame codec (a compiled module), permessage-deflate and hashlib are imported on the
 # first WebSocket, not with the package: a program that never opens one never loads them.
 
-__all__ = ("ClientWebSocketResponse", "WebSocketClosedError", "ws_connect")
+__all__ = (
+    "DEFAULT_WS_CLIENT_TIMEOUT",
+    "ClientWSTimeout",
+    "ClientWebSocketResponse",
+    "WebSocketClosedError",
+    "ws_connect",
+)
 
 _GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"  # RFC 6455 §1.3
 #: receive() calls tolerated on a closed socket before it raises (a loop that ignores
@@ -60,6 +78,75 @@ _PONG = WSMsgType.PONG
 _CLOSE = WSMsgType.CLOSE
 _TEXT = WSMsgType.TEXT
 _BINARY = WSMsgType.BINARY
+
+
+@dataclasses.dataclass(frozen=True)
+class ClientWSTimeout:
+    """The two timeouts of a client WebSocket, in seconds (None: wait for ever).
+
+    ``ws_receive`` bounds each :meth:`ClientWebSocketResponse.receive` (the wait for one
+    complete message; the socket stays open when it expires); ``ws_close`` bounds the
+    closing handshake of :meth:`ClientWebSocketResponse.close` (past it the connection is
+    dropped, close code 1006).
+    """
+
+    ws_receive: float | None = None
+    ws_close: float | None = None
+
+    def __post_init__(self) -> None:
+        check_seconds("ws_receive", self.ws_receive)
+        check_seconds("ws_close", self.ws_close)
+
+
+#: what ``ws_connect`` uses when no ``timeout`` is given: no receive limit, 10 s to close
+DEFAULT_WS_CLIENT_TIMEOUT = ClientWSTimeout(ws_receive=None, ws_close=10.0)
+
+
+class _DefaultTimeout(float):
+    """The type of ``ws_connect``'s default ``timeout``: reads as 10.0, the close timeout
+    the 2.x API documents, yet is told apart from a float the caller passes (deprecated)."""
+
+    __slots__ = ()
+
+
+#: ws_connect's default ``timeout`` (pass it on, rather than 10.0, to mean "not given")
+DEFAULT_TIMEOUT: float = _DefaultTimeout(10.0)
+
+
+def _ws_timeout(timeout: Any, receive_timeout: float | None) -> ClientWSTimeout:
+    """The ClientWSTimeout that ``timeout=`` and ``receive_timeout=`` amount to.
+
+    A number as ``timeout`` is the old spelling of the close timeout, and
+    ``receive_timeout`` the old spelling of ``ws_receive``: both still work and both warn
+    (DeprecationWarning), as in aiohttp 3.x. None means no timeout at all.
+    """
+    if isinstance(timeout, ClientWSTimeout):
+        result = timeout
+    elif type(timeout) is _DefaultTimeout:
+        result = DEFAULT_WS_CLIENT_TIMEOUT
+    elif timeout is None:
+        result = ClientWSTimeout()
+    elif isinstance(timeout, (int, float)) and not isinstance(timeout, bool):
+        check_seconds("timeout", timeout)
+        warnings.warn(
+            "a number as ws_connect's 'timeout' is deprecated, "
+            "use timeout=ClientWSTimeout(ws_close=...)",
+            DeprecationWarning,
+            stacklevel=3,  # the caller of `await session.ws_connect(...)`
+        )
+        result = ClientWSTimeout(ws_close=timeout)
+    else:
+        raise TypeError(f"timeout must be a ClientWSTimeout (or seconds), not {timeout!r:.60}")
+    if receive_timeout is not None:
+        check_seconds("receive_timeout", receive_timeout)
+        warnings.warn(
+            "ws_connect's 'receive_timeout' is deprecated, "
+            "use timeout=ClientWSTimeout(ws_receive=...)",
+            DeprecationWarning,
+            stacklevel=3,  # the caller of `await session.ws_connect(...)`
+        )
+        result = dataclasses.replace(result, ws_receive=receive_timeout)
+    return result
 
 
 class WebSocketClosedError(ClientConnectionError, RuntimeError):
@@ -86,7 +173,7 @@ async def ws_connect(
     *,
     method: str = "GET",
     protocols: Iterable[str] = (),
-    timeout: float = 10.0,
+    timeout: ClientWSTimeout | float | None = DEFAULT_TIMEOUT,
     receive_timeout: float | None = None,
     autoclose: bool = True,
     autoping: bool = True,
@@ -100,22 +187,26 @@ async def ws_connect(
     verify_ssl: bool | None = None,
     fingerprint: bytes | None = None,
     ssl_context: Any = None,
-    ssl: Any = None,
+    ssl: Any = True,
+    server_hostname: str | None = None,
     proxy_headers: Any = None,
     compress: int = 0,
     max_msg_size: int = 4 * 1024 * 1024,
+    decode_text: bool = True,
 ) -> ClientWebSocketResponse:
     """Open a WebSocket to ``url`` (ws, wss, http or https) through ``session``.
 
     Every failure of the handshake itself raises :class:`WSServerHandshakeError` carrying
-    the response status; connection failures raise as for any request.
+    the response status; connection failures raise as for any request. ``timeout`` is a
+    :class:`ClientWSTimeout` (see :func:`_ws_timeout` for the older spellings);
+    ``decode_text=False`` delivers TEXT messages as their raw UTF-8 bytes. The response
+    object is an instance of the session's ``_ws_response_class`` when it has one.
     """
     if compress and not (isinstance(compress, int) and 9 <= compress <= 15):
         raise ValueError(f"compress must be 0 (off) or 9..15, not {compress!r}")
     if max_msg_size < 0:
         raise ValueError("max_msg_size must be >= 0 (0 = unlimited)")
-    check_seconds("timeout", timeout)
-    check_seconds("receive_timeout", receive_timeout)
+    ws_timeout = _ws_timeout(timeout, receive_timeout)
     check_seconds("heartbeat", heartbeat)
     if isinstance(protocols, str):  # tuple("chat") would offer "c, h, a, t"
         raise TypeError(f"protocols must be an iterable of str, not the str {protocols!r}")
@@ -138,9 +229,14 @@ async def ws_connect(
 
         req_headers["Sec-WebSocket-Extensions"] = offer(compress)
 
+    # forwarded only when given, so that a session without TLS SNI overrides still works
+    extra: dict[str, Any] = {}
+    if server_hostname is not None:
+        extra["server_hostname"] = server_hostname
     resp = await session.request(
         method,
         url,
+        **extra,
         params=params,
         headers=req_headers,
         auth=auth,
@@ -155,13 +251,16 @@ async def ws_connect(
         proxy_headers=proxy_headers,
     )
     try:
-        chosen, inflater, deflater = _check_handshake(resp, key, protocols, compress)
+        chosen, inflater, deflater, notakeover = _check_handshake(resp, key, protocols, compress)
         conn = resp.connection
         proto = conn.protocol if conn is not None else None
         if proto is None or proto.transport is None:
             raise WSServerHandshakeError(
-                resp.request_info, resp.history, status=resp.status,
-                message="connection closed during the handshake", headers=resp.headers,
+                resp.request_info,
+                resp.history,
+                status=resp.status,
+                message="connection closed during the handshake",
+                headers=resp.headers,
             )
     except BaseException:
         resp.close()
@@ -170,19 +269,22 @@ async def ws_connect(
     resp._cancel_deadline()
     from . import http_websocket
 
-    reader = http_websocket.impl.FrameReader(max_msg_size, inflater=inflater, accept_masked=False)
-    ws = ClientWebSocketResponse(
+    reader = http_websocket.impl.FrameReader(
+        max_msg_size, inflater=inflater, accept_masked=False, decode_text=decode_text
+    )
+    response_class = getattr(session, "_ws_response_class", ClientWebSocketResponse)
+    ws = response_class(
         resp,
         proto,
         reader,
         deflater,
         protocol=chosen,
-        timeout=timeout,
-        receive_timeout=receive_timeout,
+        timeout=ws_timeout,
         autoclose=autoclose,
         autoping=autoping,
         heartbeat=heartbeat,
         compress=compress if deflater is not None or inflater is not None else 0,
+        client_notakeover=notakeover,
     )
     proto.take_over(ws)
     return ws
@@ -190,12 +292,16 @@ async def ws_connect(
 
 def _check_handshake(
     resp: Any, key: str, protocols: tuple[str, ...], compress: int
-) -> tuple[str | None, Inflater | None, Deflater | None]:
-    """Validate the 101 answer (RFC 6455 §4.1); the chosen subprotocol and the codecs."""
+) -> tuple[str | None, Inflater | None, Deflater | None, bool]:
+    """Validate the 101 answer (RFC 6455 §4.1); the chosen subprotocol, the codecs and
+    whether the server asked us to compress each message afresh (client_no_context_takeover)."""
 
     def fail(message: str) -> WSServerHandshakeError:
         return WSServerHandshakeError(
-            resp.request_info, resp.history, status=resp.status, message=message,
+            resp.request_info,
+            resp.history,
+            status=resp.status,
+            message=message,
             headers=resp.headers,
         )
 
@@ -218,7 +324,7 @@ def _check_handshake(
     if not compress:
         if extensions:
             raise fail(f"Server accepted extensions that were not offered: {extensions!r}")
-        return chosen, None, None
+        return chosen, None, None, False
     from ._ws_deflate import Deflater, Inflater, parse_response
 
     try:
@@ -226,7 +332,7 @@ def _check_handshake(
     except ValueError as exc:
         raise fail(f"Invalid extension answer: {exc}") from None
     if params is None:
-        return chosen, None, None
+        return chosen, None, None, False
     inflater = Inflater(params.server_max_window_bits, params.server_no_context_takeover)
     # zlib cannot compress with an 8-bit window: then we simply send uncompressed (allowed)
     deflater = (
@@ -234,7 +340,7 @@ def _check_handshake(
         if params.client_max_window_bits >= 9
         else None
     )
-    return chosen, inflater, deflater
+    return chosen, inflater, deflater, params.client_no_context_takeover
 
 
 class ClientWebSocketResponse:
@@ -251,12 +357,12 @@ class ClientWebSocketResponse:
         deflater: Deflater | None,
         *,
         protocol: str | None,
-        timeout: float,
-        receive_timeout: float | None,
+        timeout: ClientWSTimeout,
         autoclose: bool,
         autoping: bool,
         heartbeat: float | None,
         compress: int,
+        client_notakeover: bool = False,
     ) -> None:
         self._response = response
         self._proto = proto
@@ -268,10 +374,11 @@ class ClientWebSocketResponse:
         self._build_frame = http_websocket.impl.build_frame
         self._protocol = protocol
         self._timeout = timeout
-        self._receive_timeout = receive_timeout
+        self._receive_timeout = timeout.ws_receive
         self._autoclose = autoclose
         self._autoping = autoping
         self._compress = compress
+        self._client_notakeover = client_notakeover
         self._loop = asyncio.get_running_loop()
         self._queue: deque[WSMessage] = deque()
         self._queued_bytes = 0
@@ -282,6 +389,7 @@ class ClientWebSocketResponse:
         self._closed = False  # we sent CLOSE (or gave up on the connection)
         self._closing = False  # the server sent CLOSE
         self._local_close_started = False
+        self._close_sent = False  # a CLOSE went out through send_frame()
         self._close_code: int | None = None
         self._exception: BaseException | None = None
         self._closed_receives = 0
@@ -366,6 +474,12 @@ class ClientWebSocketResponse:
         """The permessage-deflate window we offered, 0 when compression is off."""
         return self._compress
 
+    @property
+    def client_notakeover(self) -> bool:
+        """True when the server asked us to compress every message with a fresh context
+        (``client_no_context_takeover``); False without compression."""
+        return self._client_notakeover
+
     def get_extra_info(self, name: str, default: Any = None) -> Any:
         """``transport.get_extra_info(name)`` of the connection; ``default`` once closed."""
         transport = self._transport
@@ -386,7 +500,7 @@ class ClientWebSocketResponse:
         transport.write(frame)
 
     def _check_open(self) -> None:
-        if self._closed:
+        if self._closed or self._close_sent:
             raise WebSocketClosedError("WebSocket connection is closed")
 
     def _send_control(self, opcode: int, payload: bytes) -> None:
@@ -441,6 +555,53 @@ class ClientWebSocketResponse:
     ) -> None:
         await self.send_str(dumps(data), compress=compress)
 
+    async def send_json_bytes(
+        self,
+        data: Any,
+        compress: int | None = None,
+        *,
+        dumps: Callable[[Any], bytes],
+    ) -> None:
+        """Send ``dumps(data)`` (an encoder that returns bytes, e.g. ``orjson.dumps``) as
+        a BINARY message, without a decode and re-encode through str."""
+        payload = dumps(data)
+        if not isinstance(payload, (bytes, bytearray, memoryview)):
+            raise TypeError(f"dumps() must return bytes, not {type(payload).__name__}")
+        if self._send_data(0x2, payload, compress):
+            await self._proto.drain()
+
+    async def send_frame(
+        self, message: bytes | bytearray | memoryview, opcode: int, compress: int | None = None
+    ) -> None:
+        """Send ``message`` as one frame of type ``opcode`` (a :class:`WSMsgType`), as is.
+
+        Low level: a TEXT payload must already be UTF-8 (not checked), a CLOSE payload a
+        sendable close code and a UTF-8 reason (checked, as by :meth:`close`). Data frames
+        follow ``compress`` as :meth:`send_bytes` does; control frames are never compressed
+        and carry at most 125 bytes. After a CLOSE nothing more may be sent, and
+        :meth:`close` only waits for the server's answer.
+        """
+        if not isinstance(message, (bytes, bytearray, memoryview)):
+            raise TypeError(f"message must be bytes-like, not {type(message).__name__}")
+        if isinstance(opcode, bool) or not isinstance(opcode, int):
+            raise TypeError(f"opcode must be a WSMsgType, not {opcode!r:.40}")
+        if opcode in (_TEXT, _BINARY):
+            if self._send_data(int(opcode), message, compress):
+                await self._proto.drain()
+            return
+        if opcode not in (_PING, _PONG, _CLOSE):
+            raise ValueError(f"{opcode!r} is not an opcode a single frame may carry")
+        payload = bytes(message)
+        if opcode == _CLOSE:
+            _check_close_payload(payload)
+        else:
+            _control_payload(payload)  # the length check
+        self._check_open()
+        self._write(self._build_frame(int(opcode), payload))
+        if opcode == _CLOSE:
+            self._close_sent = True
+            self._cancel_heartbeat()
+
     # ----- closing -----
 
     async def close(self, *, code: int = WSCloseCode.OK, message: bytes | str = b"") -> bool:
@@ -465,7 +626,8 @@ class ClientWebSocketResponse:
         self._closed = True
         self._cancel_heartbeat()
         try:
-            self._write(self._build_frame(0x8, payload))
+            if not self._close_sent:
+                self._write(self._build_frame(0x8, payload))
         except WebSocketClosedError:
             if self._close_code is None:  # else: the server's CLOSE came with its last bytes
                 self._close_code = WSCloseCode.ABNORMAL_CLOSURE
@@ -475,7 +637,7 @@ class ClientWebSocketResponse:
             self._shutdown()
             return True
         try:
-            async with asyncio.timeout(self._timeout):
+            async with asyncio.timeout(self._timeout.ws_close or None):  # 0: none, as ever
                 await self._await_peer_close()
         except TimeoutError:
             self._close_code = WSCloseCode.ABNORMAL_CLOSURE
@@ -662,23 +824,29 @@ class ClientWebSocketResponse:
             self._exception = end
         return _tuple_new(WSMessage, (WSMsgType.ERROR, end, None))
 
-    async def receive_str(self, *, timeout: float | None = None) -> str:
+    async def receive_str(self, *, timeout: float | None = None) -> Any:
+        """The next message, which must be TEXT: str, or bytes with ``decode_text=False``.
+
+        WSMessageTypeError (a TypeError) for any other message, which is then consumed.
+        """
         msg = await self.receive(timeout)
         if msg.type is not _TEXT:
-            raise TypeError(f"Received message {msg.type}:{msg.data!r} is not str")
-        data: str = msg.data
-        return data
+            raise WSMessageTypeError(_wrong_type(msg, "TEXT"))
+        return msg.data
 
     async def receive_bytes(self, *, timeout: float | None = None) -> bytes:
+        """The next message, which must be BINARY (else WSMessageTypeError)."""
         msg = await self.receive(timeout)
         if msg.type is not _BINARY:
-            raise TypeError(f"Received message {msg.type}:{msg.data!r} is not bytes")
+            raise WSMessageTypeError(_wrong_type(msg, "BINARY"))
         data: bytes = msg.data
         return data
 
     async def receive_json(
-        self, *, loads: Callable[[str], Any] = json.loads, timeout: float | None = None
+        self, *, loads: Callable[[Any], Any] = json.loads, timeout: float | None = None
     ) -> Any:
+        """``loads`` of the next TEXT message (given bytes with ``decode_text=False``,
+        which json.loads and orjson.loads both take)."""
         return loads(await self.receive_str(timeout=timeout))
 
     def __aiter__(self) -> ClientWebSocketResponse:
@@ -699,6 +867,31 @@ class ClientWebSocketResponse:
     def __repr__(self) -> str:
         state = "closed" if self._closed else "open"
         return f"<ClientWebSocketResponse {state} {self._response.url}>"
+
+
+def _wrong_type(msg: WSMessage, expected: str) -> str:
+    """The WSMessageTypeError text: what came instead (its data cut short)."""
+    data = msg.data
+    shown = (
+        repr(data[:60]) + "..."
+        if isinstance(data, (str, bytes)) and len(data) > 60
+        else (repr(data))
+    )
+    return f"Received message WSMsgType.{msg.type.name}:{shown} is not WSMsgType.{expected}"
+
+
+def _check_close_payload(payload: bytes) -> None:
+    """A CLOSE payload given whole to send_frame: empty, or a sendable code and a UTF-8
+    reason (the same rules as :meth:`ClientWebSocketResponse.close`)."""
+    if not payload:
+        return
+    if len(payload) < 2:
+        raise ValueError("a CLOSE payload is empty or starts with a 2-byte close code")
+    try:
+        reason = payload[2:].decode("utf-8")
+    except UnicodeDecodeError:
+        raise ValueError("a CLOSE reason must be UTF-8") from None
+    _close_payload(int.from_bytes(payload[:2], "big"), reason)
 
 
 def _close_payload(code: int, message: bytes | str) -> bytes:

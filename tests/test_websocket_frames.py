@@ -84,6 +84,7 @@ def test_rfc_examples_build(ws: ModuleType) -> None:
 
 # ------------------------------------------------------------- splits
 
+
 def _stream(ws: ModuleType) -> tuple[bytes, list[Any]]:
     """Several frames covering every header shape, with a ping inside a fragmented message."""
     parts = [
@@ -186,6 +187,49 @@ def test_message_types_are_the_enum(ws: ModuleType) -> None:
     assert msg.json() == {}
 
 
+def test_decode_text_false_hands_over_the_raw_bytes(ws: ModuleType) -> None:
+    raw = ws.FrameReader(decode_text=False)
+    text = "wörld €😀".encode()
+    # whole, fragmented (with a ping between the fragments), split anywhere
+    wire = (
+        ws.build_frame(0x1, text[:3], fin=False)
+        + ws.build_frame(0x9, b"p")
+        + ws.build_frame(0x0, text[3:])
+        + ws.build_frame(0x1, text)
+    )
+    for cut in range(len(wire) + 1):
+        reader = ws.FrameReader(decode_text=False)
+        got = feed_split(reader, wire, cut)
+        assert got == [(PING, b"p", ""), (T, text, ""), (T, text, "")]
+        assert got[1].type is WSMsgType.TEXT and type(got[1].data) is bytes
+    # not validated: the bytes are whoever parses them next's to judge (decoded: 1007)
+    bad = ws.build_frame(0x1, b"ok \xc3\x28")
+    assert raw.feed_data(bad) == [(T, b"ok \xc3\x28", "")]
+    with pytest.raises(WebSocketError) as info:
+        ws.FrameReader().feed_data(bad)
+    assert info.value.code == 1007
+    # binary messages and close reasons are unchanged; a bad close reason still fails
+    assert raw.feed_data(ws.build_frame(0x2, b"\xff")) == [(B, b"\xff", "")]
+    assert raw.feed_data(h("88 04 03 e8 6f 6b")) == [(C, 1000, "ok")]
+    with pytest.raises(WebSocketError) as info:
+        ws.FrameReader(decode_text=False).feed_data(h("88 03 03 e8 ff"))
+    assert info.value.code == 1007
+    # the default decodes
+    assert ws.FrameReader().feed_data(ws.build_frame(0x1, text)) == [(T, text.decode(), "")]
+
+
+def test_decode_text_false_with_compression_and_size_limit(ws: ModuleType) -> None:
+    deflater = Deflater(15)
+    reader = ws.FrameReader(100_000, inflater=Inflater(15), decode_text=False)
+    text = "déjà vu " * 1000
+    wire = _compressed_frames(ws, deflater, text.encode(), opcode=1, fragments=3)
+    assert reader.feed_data(wire) == [(T, text.encode(), "")]
+    big = _compressed_frames(ws, deflater, b"a" * 100_001, opcode=1)
+    with pytest.raises(WebSocketError) as info:
+        reader.feed_data(big)
+    assert info.value.code == 1009
+
+
 # ------------------------------------------------------------- rejections
 
 REJECT = [
@@ -253,6 +297,7 @@ def test_error_keeps_earlier_messages_and_sticks(ws: ModuleType) -> None:
 
 # ------------------------------------------------------------- max_msg_size
 
+
 def test_max_msg_size_is_checked_from_the_header(ws: ModuleType) -> None:
     reader = ws.FrameReader(max_msg_size=1000)
     assert reader.feed_data(ws.build_frame(0x2, b"a" * 1000, mask=False)) == [(B, b"a" * 1000, "")]
@@ -294,6 +339,7 @@ def test_huge_unlimited_claim_is_not_allocated_up_front(ws: ModuleType) -> None:
 
 # ------------------------------------------------------------- masking
 
+
 def _reference_mask(key: bytes, data: bytes) -> bytes:
     return bytes(b ^ key[i % 4] for i, b in enumerate(data))
 
@@ -324,8 +370,13 @@ def test_mask_rejects_bad_arguments(ws: ModuleType) -> None:
 
 
 def test_build_frame_length_encodings(ws: ModuleType) -> None:
-    for size, head in [(0, "82 00"), (125, "82 7d"), (126, "82 7e 00 7e"),
-                       (65535, "82 7e ff ff"), (65536, "82 7f 00 00 00 00 00 01 00 00")]:
+    for size, head in [
+        (0, "82 00"),
+        (125, "82 7d"),
+        (126, "82 7e 00 7e"),
+        (65535, "82 7e ff ff"),
+        (65536, "82 7f 00 00 00 00 00 01 00 00"),
+    ]:
         payload = bytes(size)
         assert ws.build_frame(0x2, payload, mask=False) == h(head) + payload
         masked = ws.build_frame(0x2, payload, key=KEY)
@@ -385,15 +436,20 @@ def test_forked_child_does_not_reuse_the_parents_keys(ws: ModuleType) -> None:
 
 # ------------------------------------------------------------- permessage-deflate
 
-def _compressed_frames(ws: ModuleType, deflater: Deflater, payload: bytes, opcode: int = 2,
-                       fragments: int = 1) -> bytes:
+
+def _compressed_frames(
+    ws: ModuleType, deflater: Deflater, payload: bytes, opcode: int = 2, fragments: int = 1
+) -> bytes:
     body = deflater.deflate(payload)
     step = max(1, -(-len(body) // fragments))
     chunks = [body[i : i + step] for i in range(0, len(body), step)] or [b""]
     frames = []
     for i, chunk in enumerate(chunks):
-        frames.append(ws.build_frame(opcode if i == 0 else 0, chunk, fin=i == len(chunks) - 1,
-                                     rsv1=i == 0, mask=True))
+        frames.append(
+            ws.build_frame(
+                opcode if i == 0 else 0, chunk, fin=i == len(chunks) - 1, rsv1=i == 0, mask=True
+            )
+        )
     return b"".join(frames)
 
 
@@ -469,7 +525,7 @@ def test_deflate_errors(ws: ModuleType) -> None:
 def test_deflater_rejects_window_8() -> None:
     with pytest.raises(ValueError):
         Deflater(8)
-    assert Inflater(8).inflate(zlib.compressobj(wbits=-9).compress(b"") , 0) == b""
+    assert Inflater(8).inflate(zlib.compressobj(wbits=-9).compress(b""), 0) == b""
 
 
 def test_negotiation() -> None:
@@ -484,7 +540,7 @@ def test_negotiation() -> None:
         "permessage-deflate; server_no_context_takeover; client_max_window_bits=10", 15
     ) == DeflateParams(15, 10, True, False)
     assert parse_response(
-        "Permessage-Deflate;server_max_window_bits=\"9\"; client_no_context_takeover", 12
+        'Permessage-Deflate;server_max_window_bits="9"; client_no_context_takeover', 12
     ) == DeflateParams(9, 15, False, True)
     for bad, compress in [
         ("x-webkit-deflate-frame", 15),
@@ -503,6 +559,7 @@ def test_negotiation() -> None:
 
 
 # ------------------------------------------------------------- the twins agree
+
 
 def _websockets_wire(frames: list[tuple[int, bytes, bool, bool]]) -> bytes:
     """Frames serialised by the websockets package (an independent encoder)."""
@@ -524,10 +581,13 @@ def _outcome(module: ModuleType, wire: bytes, cuts: list[int], **kwargs: Any) ->
 
 frame_st = st.tuples(
     st.sampled_from([0x0, 0x1, 0x2, 0x8, 0x9, 0xA]),
-    st.one_of(st.binary(max_size=300),
-              st.text(st.characters(min_codepoint=0x20, max_codepoint=0x2FFF), max_size=50)
-              .map(str.encode),
-              st.sampled_from([b"\x03\xe8", b"\x0f\xa0ok", b"\xff", b"\x03\xe8\xc3"])),
+    st.one_of(
+        st.binary(max_size=300),
+        st.text(st.characters(min_codepoint=0x20, max_codepoint=0x2FFF), max_size=50).map(
+            str.encode
+        ),
+        st.sampled_from([b"\x03\xe8", b"\x0f\xa0ok", b"\xff", b"\x03\xe8\xc3"]),
+    ),
     st.booleans(),
     st.booleans(),
 )
@@ -541,8 +601,10 @@ frame_st = st.tuples(
     max_msg_size=st.sampled_from([0, 50, 4 * 1024 * 1024]),
 )
 def test_twins_agree_on_websockets_frames(frames: Any, cuts: list[int], max_msg_size: int) -> None:
-    frames = [(op, data[:125] if op >= 8 else data, fin or op >= 8, mask)
-              for op, data, fin, mask in frames]
+    frames = [
+        (op, data[:125] if op >= 8 else data, fin or op >= 8, mask)
+        for op, data, fin, mask in frames
+    ]
     wire = _websockets_wire(frames)
     c = _outcome(websocket_c, wire, cuts, max_msg_size=max_msg_size)
     py = _outcome(_websocket_py, wire, cuts, max_msg_size=max_msg_size)
@@ -560,11 +622,17 @@ def test_twins_agree_on_garbage(wire: bytes, cuts: list[int]) -> None:
 
 @pytest.mark.skipif(websocket_c is None, reason="needs both twins (build the extension)")
 @settings(max_examples=200, deadline=None)
-@given(payload=st.binary(max_size=2000), key=st.binary(min_size=4, max_size=4),
-       opcode=st.sampled_from([0, 1, 2, 8, 9, 10]), fin=st.booleans(), rsv1=st.booleans(),
-       mask=st.booleans())
-def test_twins_build_the_same_frames(payload: bytes, key: bytes, opcode: int, fin: bool,
-                                     rsv1: bool, mask: bool) -> None:
+@given(
+    payload=st.binary(max_size=2000),
+    key=st.binary(min_size=4, max_size=4),
+    opcode=st.sampled_from([0, 1, 2, 8, 9, 10]),
+    fin=st.booleans(),
+    rsv1=st.booleans(),
+    mask=st.booleans(),
+)
+def test_twins_build_the_same_frames(
+    payload: bytes, key: bytes, opcode: int, fin: bool, rsv1: bool, mask: bool
+) -> None:
     if opcode >= 8:
         payload, fin = payload[:125], True
     assert websocket_c is not None
