@@ -109,6 +109,8 @@ def parse_challenges(value: str) -> list[tuple[str, dict[str, str]]]:
             continue
         if params is None:
             raise ValueError(f"parameter {name!r} comes before any scheme")
+        if "" in params:
+            raise ValueError(f"parameter {name!r} follows a token68 credential")
         pos = _OWS.match(value, pos + 1).end()  # type: ignore[union-attr]
         param_value, pos = _read_value(value, pos)
         key = name.lower()
@@ -298,6 +300,8 @@ def authorization_header(
     ]
     if qop is not None:
         parts += [f"nc={nc:08x}", "cnonce=" + _quote(cnonce), "qop=" + qop]
+    elif challenge.session:
+        parts.append("cnonce=" + _quote(cnonce))  # a -sess A1 needs it even without qop
     parts.append("response=" + _quote(response))
     if challenge.opaque is not None:
         parts.append("opaque=" + _quote(challenge.opaque))
