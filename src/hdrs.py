@@ -1,7 +1,8 @@
 """Header-name and method constants, as ``aiohttp.hdrs`` offers them.
 
-Header names are :class:`multidict.istr`, so they compare case-insensitively and look up a
-:class:`~multidict.CIMultiDict` without folding again: ``resp.headers[hdrs.CONTENT_TYPE]``.
+Header names are :class:`multidict.istr` in their usual spelling: a
+:class:`~multidict.CIMultiDict` looks them up without folding their case again
+(``resp.headers[hdrs.CONTENT_TYPE]``).
 The method names are plain upper-case strings; :data:`METH_ALL` holds every concrete one.
 """
 
