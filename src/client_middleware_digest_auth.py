@@ -353,6 +353,8 @@ class _Grant:
 
 # a 401 body up to this size is read so the connection can be reused for the retry
 _DRAIN_LIMIT: Final = 64 * 1024
+# how many realms' answered challenges are kept for preemptive use
+_MAX_GRANTS: Final = 32
 
 
 class DigestAuthMiddleware:
@@ -485,7 +487,11 @@ class DigestAuthMiddleware:
             used.challenge = replace(used.challenge, nonce=next_nonce)
             used.nc = 0
         if fresh is not None and self._preemptive:
-            self._grants[fresh.challenge.realm] = fresh
+            realm = fresh.challenge.realm
+            self._grants.pop(realm, None)
+            if len(self._grants) >= _MAX_GRANTS:  # a server inventing realms: forget the oldest
+                self._grants.pop(next(iter(self._grants)))
+            self._grants[realm] = fresh
 
 
 def _choose_qop(challenge: DigestChallenge, body_known: bool) -> str | None:

@@ -495,6 +495,14 @@ async def test_domain_limits_the_preemptive_space() -> None:
     assert server.seen[before:] == [("http://b.test/", None)]
 
 
+async def test_a_server_inventing_realms_does_not_grow_memory() -> None:
+    server, mw = FakeServer(), middleware()
+    for i in range(40):
+        server.verifier.realm = f"realm {i}"
+        assert (await send(mw, server, f"http://a.test/{i}")).status == 200
+    assert len(mw._grants) == 32 and "realm 39" in mw._grants and "realm 0" not in mw._grants
+
+
 async def test_next_nonce_from_authentication_info() -> None:
     server, mw = FakeServer(), middleware()
     server.extra_headers = {"Authentication-Info": 'nextnonce="n-2", qop=auth'}
