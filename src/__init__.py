@@ -71,9 +71,12 @@ from .streams import StreamReader
 #: public name → the module that defines it, imported when the name is first asked for
 _LAZY = {
     "CookieJar": ".cookiejar",
+    "DigestAuthMiddleware": ".client_middleware_digest_auth",
     "DummyCookieJar": ".cookiejar",
     "FormData": ".formdata",
 }
+#: submodules reachable as attributes (``cyhttp.hdrs.CONTENT_TYPE`` after ``import cyhttp``)
+_LAZY_MODULES = frozenset({"hdrs", "typedefs"})
 
 
 def __getattr__(name: str) -> Any:
@@ -84,6 +87,8 @@ def __getattr__(name: str) -> Any:
         value: Any = _compat.implementation()
     elif name in _LAZY:
         value = getattr(importlib.import_module(_LAZY[name], __name__), name)
+    elif name in _LAZY_MODULES:
+        value = importlib.import_module("." + name, __name__)
     else:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     globals()[name] = value
@@ -123,6 +128,7 @@ __all__ = (
     "ContentTypeError",
     "CookieJar",
     "DefaultResolver",
+    "DigestAuthMiddleware",
     "DummyCookieJar",
     "Fingerprint",
     "FormData",
