@@ -136,10 +136,15 @@ def proxy_from_env(
     no_proxy = _env(env, "no_proxy")
     if no_proxy and no_proxy_matches(url.raw_host, url.port, no_proxy):
         return None
-    # httpoxy: under CGI, HTTP_PROXY may come from a request header ("Proxy:")
-    if scheme == "http" and "REQUEST_METHOD" in env:
+    value = None
+    if url.scheme in ("ws", "wss"):
+        # ws_proxy / wss_proxy name a WebSocket proxy (as in aiohttp 3.8+); without them
+        # WebSockets follow http_proxy / https_proxy
+        value = _env(env, f"{url.scheme}_proxy")
+    if value is None and scheme == "http" and "REQUEST_METHOD" in env:
+        # httpoxy: under CGI, HTTP_PROXY may come from a request header ("Proxy:")
         value = env.get("http_proxy") or None
-    else:
+    elif value is None:
         value = _env(env, f"{scheme}_proxy")
     if value is None:
         value = _env(env, "all_proxy")

@@ -51,7 +51,16 @@ from .proxy_servers import ProxyProcess, free_port, proxy_py, recording_proxy
 from .servers import AppServer, app_server, echo_app, raw_server
 from .tls_servers import Pki, TlsServer, hello_app, tls_app_server
 
-PROXY_VARS = ("http_proxy", "https_proxy", "all_proxy", "no_proxy", "REQUEST_METHOD", "NETRC")
+PROXY_VARS = (
+    "http_proxy",
+    "https_proxy",
+    "ws_proxy",
+    "wss_proxy",
+    "all_proxy",
+    "no_proxy",
+    "REQUEST_METHOD",
+    "NETRC",
+)
 
 
 @pytest.fixture(autouse=True)
@@ -495,6 +504,11 @@ def test_proxy_from_env_rules(tmp_path: Path) -> None:
     )
     assert proxy_from_env(url, {"ALL_PROXY": "http://all:1"}) == (URL("http://all:1"), None)
     assert proxy_from_env(url, {"http_proxy": "socks5://s:1"}) is None
+    ws_env = {**env, "WS_PROXY": "http://ws:1", "wss_proxy": "https://wss:2", "https_proxy": "h:3"}
+    assert proxy_from_env(URL("ws://example.com/"), ws_env) == (URL("http://ws:1"), None)
+    assert proxy_from_env(URL("wss://example.com/"), ws_env) == (URL("https://wss:2"), None)
+    assert proxy_from_env(url, ws_env) == (URL("http://low:3128"), None)
+    assert proxy_from_env(URL("https://example.com/"), ws_env) == (URL("http://h:3"), None)
     # an https:// proxy is used (TLS to the proxy), not skipped in favour of going direct
     assert proxy_from_env(url, {"http_proxy": "https://sec:8443"}) == (
         URL("https://sec:8443"),
@@ -821,12 +835,68 @@ async def test_user_context_offers_no_alpn_to_the_proxy(
 ) -> None:
     """A user's SSLContext is used as given: cyhttp does not add ALPN to it."""
     ctx = pki.client_context()
-    async with (
-        ClientSession() as session,
-        session.get(target.url("/echo"), proxy=tls_proxy.url, ssl=ctx) as resp,
-    ):
-        assert resp.status == 200
-    assert tls_proxy.alpn == [None]
+    async with ClientSession() as session:
+        for _ in range(3):
+            async with session.get(target.url("/echo"), proxy=tls_proxy.url, ssl=ctx) as resp:
+                assert resp.status == 200
+                await resp.read()
+    assert tls_proxy.alpn == [None]  # one TLS connection to the proxy, kept alive
+    assert len(tls_proxy.heads) == 1  # (this proxy relays the rest without reading it)
+    assert target.requests == 3
+
+
+@pytest.mark.parametrize("from_env", [False, True])
+@pytest.mark.parametrize("secure", [False, True])
+async def test_websocket_through_https_proxy(
+    tls_proxy: RecordingTlsProxy,
+    pki: Pki,
+    secure: bool,
+    from_env: bool,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """ws:// and wss:// tunnel through an ``https://`` proxy too (wss: TLS inside TLS),
+    given as ``proxy=`` or by WS_PROXY / WSS_PROXY with trust_env."""
+    if from_env:
+        monkeypatch.setenv("WSS_PROXY" if secure else "WS_PROXY", str(tls_proxy.url))
+        monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{free_port()}")  # not this one
+        monkeypatch.setenv("HTTPS_PROXY", f"http://127.0.0.1:{free_port()}")
+    async with contextlib.AsyncExitStack() as stack:
+        if secure:
+            srv: Any = await stack.enter_async_context(
+                tls_app_server(ws_app(), pki.server_context())
+            )
+            url = srv.url("/ws").with_scheme("wss")
+        else:
+            srv = await stack.enter_async_context(app_server(ws_app()))
+            url = srv.url("/ws").with_scheme("ws")
+        session = await stack.enter_async_context(
+            ClientSession(connector=TCPConnector(ssl=pki.client_context()), trust_env=from_env)
+        )
+        ws = await session.ws_connect(url, proxy=None if from_env else tls_proxy.url)
+        await ws.send_str("hi")
+        msg = await ws.receive()
+        await ws.close()
+    assert msg.data == f"echo hi {secure}"
+    (head,) = tls_proxy.heads
+    assert head_lines(head)[0] == f"CONNECT 127.0.0.1:{srv.port} HTTP/1.1"
+
+
+async def test_silent_https_proxy_times_out() -> None:
+    """A proxy that accepts TCP and never answers the ClientHello: the sock_connect limit
+    covers the TLS handshake with the proxy."""
+
+    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.read(65536)
+        await asyncio.sleep(3600)
+
+    async with raw_server(silent) as srv, ClientSession() as session:
+        for url in ("http://127.0.0.1:9/", "https://127.0.0.1:9/"):
+            with pytest.raises(ServerTimeoutError, match="proxy"):
+                await session.get(
+                    url,
+                    proxy=f"https://127.0.0.1:{srv.port}",
+                    timeout=ClientTimeout(sock_connect=0.2),
+                )
 
 
 async def test_trust_env_https_proxy_with_netrc_credentials(
