@@ -948,6 +948,12 @@ async def test_netrc_not_used_without_trust_env_nor_over_given_auth(
             assert headers_of(await resp.json())["Authorization"] == BasicAuth("in", "url").encode()
         async with session.get(target.url("/echo"), headers={"Authorization": "Bearer t"}) as resp:
             assert headers_of(await resp.json())["Authorization"] == "Bearer t"
+    default = BasicAuth("session", "default")
+    async with (
+        ClientSession(trust_env=True, auth=default) as session,
+        session.get(target.url("/echo")) as resp,
+    ):
+        assert headers_of(await resp.json())["Authorization"] == default.encode()
 
 
 @pytest.mark.xfail(strict=False, reason="session wiring by lead")
