@@ -1,4 +1,5 @@
-"""HTTP proxies: which proxy a request uses, and the connection through it.
+"""HTTP proxies (``http://`` and ``https://``): which proxy a request uses, and the
+connection through it.
 
 Choosing (called by the session for every request, redirects included, because the
 environment's choice depends on the target): an explicit ``proxy=`` wins; with
@@ -9,10 +10,13 @@ Credentials in the proxy URL move to ``proxy_auth`` so that the pool key and the
 never carry them.
 
 Connecting (called by :class:`~cyhttp.connector.TCPConnector` when the request's
-connection key names a proxy): a TCP connection to the proxy; for an ``http`` target that
+connection key names a proxy): a TCP connection to the proxy, with TLS on it for an
+``https://`` proxy (verified with the request's ssl settings, see
+:meth:`~cyhttp.connector.TCPConnector._proxy_ssl_for`); for an ``http`` target that
 is the whole story (the request goes out in absolute form, with ``Proxy-Authorization``
 and the proxy headers, see :func:`add_proxy_headers`); for an ``https`` target a
-``CONNECT host:port`` request opens a tunnel and TLS to the target runs inside it. The
+``CONNECT host:port`` request opens a tunnel and TLS to the target runs inside it (TLS
+inside TLS through an ``https://`` proxy: the proxy relays bytes it cannot read). The
 CONNECT request carries only the proxy's headers, and the tunnelled request none of them,
 so neither party sees the other's credentials. The pool key holds proxy and target, so a
 tunnel never serves another target.
@@ -25,7 +29,6 @@ import ipaddress
 import os
 import ssl as ssl_mod
 from collections.abc import Mapping
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from multidict import CIMultiDict, CIMultiDictProxy
@@ -40,12 +43,10 @@ from .client_exceptions import (
     InvalidURL,
     ServerTimeoutError,
 )
-from .helpers import BasicAuth
+from .helpers import BasicAuth, netrc_auth
 from .http_writer import build_head
 
 if TYPE_CHECKING:
-    import netrc
-
     from .client_proto import ResponseHandler
     from .connector import TCPConnector
 
@@ -60,7 +61,7 @@ __all__ = (
     "uses_tunnel",
 )
 
-_PROXY_SCHEMES = frozenset(("http",))
+_PROXY_SCHEMES = frozenset(("http", "https"))
 _ENV_SCHEME = {"http": "http", "ws": "http", "https": "https", "wss": "https"}
 
 
@@ -70,15 +71,17 @@ _ENV_SCHEME = {"http": "http", "ws": "http", "https": "https", "wss": "https"}
 def explicit_proxy(proxy: Any, proxy_auth: BasicAuth | None) -> tuple[URL, BasicAuth | None]:
     """Validate a ``proxy=`` argument; credentials in its URL become ``proxy_auth``.
 
-    Only ``http://`` proxies are supported (the connection to the proxy is plain TCP).
+    ``http://`` proxies (plain TCP to the proxy) and ``https://`` ones (TLS to the proxy)
+    are supported; other schemes (``socks5://``...) are a ValueError.
     """
     try:
         url = proxy if isinstance(proxy, URL) else URL(proxy)
     except (TypeError, ValueError) as exc:
         raise InvalidURL(proxy, f"bad proxy URL: {exc}") from exc
     if url.scheme not in _PROXY_SCHEMES:
-        shown = str(url.with_password(None))
-        raise ValueError(f"only http:// proxies are supported, got {shown!r}")
+        # never echo a password; a relative URL ("proxy:3128" without a scheme) has none
+        shown = str(url.with_password(None)) if url.absolute else str(url)
+        raise ValueError(f"only http:// and https:// proxies are supported, got {shown!r}")
     if not url.raw_host:
         raise InvalidURL(url.with_password(None), "the proxy URL has no host")
     if proxy_auth is not None and not isinstance(proxy_auth, BasicAuth):
@@ -133,10 +136,15 @@ def proxy_from_env(
     no_proxy = _env(env, "no_proxy")
     if no_proxy and no_proxy_matches(url.raw_host, url.port, no_proxy):
         return None
-    # httpoxy: under CGI, HTTP_PROXY may come from a request header ("Proxy:")
-    if scheme == "http" and "REQUEST_METHOD" in env:
+    value = None
+    if url.scheme in ("ws", "wss"):
+        # ws_proxy / wss_proxy name a WebSocket proxy (as in aiohttp 3.8+); without them
+        # WebSockets follow http_proxy / https_proxy
+        value = _env(env, f"{url.scheme}_proxy")
+    if value is None and scheme == "http" and "REQUEST_METHOD" in env:
+        # httpoxy: under CGI, HTTP_PROXY may come from a request header ("Proxy:")
         value = env.get("http_proxy") or None
-    else:
+    elif value is None:
         value = _env(env, f"{scheme}_proxy")
     if value is None:
         value = _env(env, "all_proxy")
@@ -147,7 +155,7 @@ def proxy_from_env(
     try:
         proxy, auth = explicit_proxy(value, None)
     except (ValueError, TypeError):
-        return None  # e.g. a socks:// or https:// proxy we cannot use: go direct
+        return None  # e.g. a socks:// proxy we cannot use: go direct
     if auth is None and proxy.raw_host is not None:
         auth = netrc_auth(proxy.raw_host, env)
     return proxy, auth
@@ -194,58 +202,6 @@ def no_proxy_matches(host: str, port: int | None, no_proxy: str) -> bool:
     return False
 
 
-#: path -> ((mtime_ns, size), parsed file or None): parsed again only when it changes
-_NETRC_CACHE: dict[str, tuple[tuple[int, int], netrc.netrc | None]] = {}
-
-
-def _load_netrc(path: Path) -> netrc.netrc | None:
-    try:
-        st = path.stat()
-    except OSError:
-        return None
-    stamp = (st.st_mtime_ns, st.st_size)
-    cached = _NETRC_CACHE.get(str(path))
-    if cached is not None and cached[0] == stamp:
-        return cached[1]
-    import netrc  # only with trust_env: not loaded with the package
-
-    try:
-        parsed: netrc.netrc | None = netrc.netrc(str(path))
-    except (OSError, netrc.NetrcParseError):
-        parsed = None
-    if len(_NETRC_CACHE) >= 16:
-        _NETRC_CACHE.clear()
-    _NETRC_CACHE[str(path)] = (stamp, parsed)
-    return parsed
-
-
-def netrc_auth(host: str, environ: Mapping[str, str] | None = None) -> BasicAuth | None:
-    """Credentials for ``host`` from the netrc file (``$NETRC``, else ``~/.netrc``), or
-    None when there is no file, no entry, or the file cannot be parsed."""
-    env = os.environ if environ is None else environ
-    path_name = env.get("NETRC")
-    if path_name:
-        path = Path(path_name)
-    else:
-        try:
-            path = Path.home() / ".netrc"
-        except RuntimeError:  # no home directory
-            return None
-    entries = _load_netrc(path)
-    if entries is None:
-        return None
-    found = entries.authenticators(host.lower().rstrip("."))
-    if found is None:
-        return None
-    login, _account, password = found
-    if not login and not password:
-        return None
-    try:
-        return BasicAuth(login or "", password or "")
-    except ValueError:
-        return None
-
-
 def uses_tunnel(url: URL) -> bool:
     """Whether a proxied request to ``url`` goes through a CONNECT tunnel: https and
     wss (TLS to the target), and ws too (RFC 6455 §4.1: proxies may not relay an
@@ -270,16 +226,13 @@ def add_proxy_headers(
 async def create_proxied_connection(
     connector: TCPConnector, req: Any, timeout: Any = None
 ) -> ResponseHandler:
-    """A connection for ``req`` through its proxy: the proxy connection itself for an
-    http target, a TLS connection inside a CONNECT tunnel for an https one."""
+    """A connection for ``req`` through its proxy: the proxy connection itself (TCP, or
+    TLS for an ``https://`` proxy) for an http target, a TLS connection inside a CONNECT
+    tunnel for an https one."""
     key = req.connection_key
-    proxy: URL = key.proxy
-    proxy_host = proxy.raw_host or ""
-    proxy_port = proxy.port or 80
-    # errors about the proxy name the proxy, not the target
-    proxy_key = key._replace(host=proxy_host, port=proxy_port, is_ssl=False, ssl=False)
+    proxy_key = proxy_connection_key(key)
     limit = getattr(timeout, "sock_connect", None)
-    proto = await _open_tcp(connector, proxy_key, proxy_host, proxy_port, limit)
+    proto = await _open_proxy(connector, req, proxy_key, limit)
     if not uses_tunnel(req.url):
         return proto
     try:
@@ -292,18 +245,35 @@ async def create_proxied_connection(
         proto.close()
         raise ServerTimeoutError(
             f"Timeout setting up a tunnel to {key.host}:{key.port} through proxy "
-            f"{proxy_host}:{proxy_port} (sock_connect={limit})"
+            f"{proxy_key.host}:{proxy_key.port} (sock_connect={limit})"
         ) from exc
     except BaseException:
         proto.close()
         raise
 
 
-async def _open_tcp(
-    connector: TCPConnector, proxy_key: Any, host: str, port: int, limit: float | None
+def proxy_connection_key(key: Any) -> Any:
+    """``key`` re-aimed at its proxy: errors about the proxy name the proxy (host, port,
+    and ``ssl`` False for an ``http://`` proxy, the request's ssl value for an ``https://``
+    one, whose certificate those settings verify), not the target."""
+    proxy: URL = key.proxy
+    tls = proxy.scheme == "https"
+    port = proxy.port or (443 if tls else 80)
+    return key._replace(
+        host=proxy.raw_host or "", port=port, is_ssl=tls, ssl=key.ssl if tls else False
+    )
+
+
+async def _open_proxy(
+    connector: TCPConnector, req: Any, proxy_key: Any, limit: float | None
 ) -> ResponseHandler:
+    """The connection to the proxy, tried on each of its addresses in turn: TCP, and TLS
+    to the proxy itself when it is an ``https://`` one."""
     loop = connector._loop
     assert loop is not None
+    host: str = proxy_key.host
+    port: int = proxy_key.port
+    sslcontext = connector._proxy_ssl_for(req) if proxy_key.is_ssl else None
     try:
         hosts = await connector._resolve_host(host, port)
     except OSError as exc:
@@ -316,24 +286,43 @@ async def _open_tcp(
                     connector._protocol_factory(),
                     addr["host"],
                     addr["port"],
+                    ssl=sslcontext,
+                    server_hostname=host.rstrip(".") if sslcontext is not None else None,
                     family=addr["family"],
                     proto=addr["proto"],
                     flags=addr["flags"],
                     local_addr=connector._local_addr,
                 )
             return proto
-        except OSError as exc:
-            if isinstance(exc, TimeoutError) and exc.errno is None:
-                # our sock_connect limit (a kernel ETIMEDOUT carries its errno)
-                last_exc = ServerTimeoutError(
-                    f"Connection timeout to proxy {host}:{port} (sock_connect={limit})"
-                )
-            else:
-                last_exc = ClientProxyConnectionError(proxy_key, exc)
+        except (OSError, ssl_mod.CertificateError) as exc:
+            last_exc = _proxy_connect_error(proxy_key, exc, limit)
             last_exc.__cause__ = exc
     if last_exc is None:
         last_exc = ClientProxyConnectionError(proxy_key, OSError(0, f"no address for proxy {host}"))
     raise last_exc
+
+
+def _proxy_connect_error(
+    proxy_key: Any, exc: OSError | ssl_mod.CertificateError, limit: float | None
+) -> BaseException:
+    """The client error for a failed attempt to reach the proxy. A TLS failure with an
+    ``https://`` proxy is a certificate or SSL error naming the proxy, as it would be for a
+    server; everything else is a ClientProxyConnectionError."""
+    if isinstance(exc, TimeoutError) and exc.errno is None:
+        # our sock_connect limit (a kernel ETIMEDOUT carries its errno)
+        return ServerTimeoutError(
+            f"Connection timeout to proxy {proxy_key.host}:{proxy_key.port} (sock_connect={limit})"
+        )
+    if isinstance(exc, ssl_mod.CertificateError):
+        return ClientConnectorCertificateError(proxy_key, exc)
+    if isinstance(exc, ssl_mod.SSLError):
+        return ClientConnectorSSLError(proxy_key, exc)
+    if proxy_key.is_ssl and isinstance(exc, ConnectionResetError):
+        from .connector import handshake_reset  # the connector imports this module
+
+        return ClientConnectorSSLError(proxy_key, handshake_reset(exc))
+    assert isinstance(exc, OSError)
+    return ClientProxyConnectionError(proxy_key, exc)
 
 
 async def _connect_tunnel(proto: ResponseHandler, req: Any, proxy_key: Any) -> None:
@@ -356,7 +345,8 @@ async def _connect_tunnel(proto: ResponseHandler, req: Any, proxy_key: Any) -> N
     if not 200 <= response_head.status < 300:
         from .client_reqrep import RequestInfo  # the request layer imports this module
 
-        url = URL.build(scheme="http", host=proxy_key.host, port=proxy_key.port)
+        scheme = "https" if proxy_key.is_ssl else "http"
+        url = URL.build(scheme=scheme, host=proxy_key.host, port=proxy_key.port)
         raise ClientHttpProxyError(
             RequestInfo(url, "CONNECT", _proxy_view(headers)),
             (),
@@ -413,6 +403,13 @@ async def _start_tls(connector: TCPConnector, proto: ResponseHandler, req: Any) 
         tls_transport = await loop.start_tls(
             raw, tls_proto, sslcontext, server_hostname=key.host.rstrip(".")
         )
+    except TypeError as exc:
+        if raw.get_extra_info("sslcontext") is None:
+            raise
+        # an event loop whose TLS transports cannot carry TLS (asyncio can since 3.11)
+        raise ClientProxyConnectionError(
+            key, OSError(0, f"this event loop cannot run TLS through an https:// proxy: {exc}")
+        ) from exc
     except ssl_mod.CertificateError as exc:
         raise ClientConnectorCertificateError(key, exc) from exc
     except ssl_mod.SSLError as exc:

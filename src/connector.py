@@ -712,6 +712,24 @@ class TCPConnector(BaseConnector):
             return chosen, None
         raise TypeError(f"ssl should be bool, SSLContext or Fingerprint, got {chosen!r}")
 
+    def _proxy_ssl_for(self, req: Any) -> ssl_mod.SSLContext:
+        """The SSLContext for TLS to an ``https://`` proxy: the request's ssl settings, as
+        for the target (as in aiohttp, one SSLContext verifies both proxy and target, so it
+        must trust both), the connector's when the request has none. A Fingerprint pins the
+        target's certificate only: the proxy is then verified as the connector would verify
+        it without a pin."""
+        key: ConnectionKey = req.connection_key
+        for chosen in (key.ssl, self._ssl_default):
+            if isinstance(chosen, ssl_mod.SSLContext):
+                return chosen
+            if chosen is False:
+                return default_ssl_context(False)
+            if chosen is not None and chosen is not True and not isinstance(chosen, Fingerprint):
+                raise TypeError(f"ssl should be bool, SSLContext or Fingerprint, got {chosen!r}")
+        if self._ssl_context is not None:
+            return self._ssl_context
+        return default_ssl_context(self._verify_ssl)
+
     # ----- connecting -----
 
     async def _create_connection(self, req: Any, timeout: Any = None) -> ResponseHandler:

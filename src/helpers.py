@@ -10,18 +10,24 @@ import base64
 import binascii
 import dataclasses
 import io
+import logging
 import os
 import warnings
 from collections.abc import Mapping
-from typing import Any, NamedTuple
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from multidict import MultiDict
 from yarl import URL
+
+if TYPE_CHECKING:
+    import netrc
 
 __all__ = (
     "BasicAuth",
     "ClientTimeout",
     "MimeType",
+    "netrc_auth",
     "parse_mimetype",
     "sentinel",
     "warn_loop",
@@ -245,10 +251,15 @@ class Fingerprint:
 
 _SSL_CONTEXTS: dict[bool, Any] = {}
 
+#: what cyhttp speaks, offered by ALPN on the contexts it builds: a server that also speaks
+#: h2 then knows for sure it gets HTTP/1.1 (and some servers or load balancers insist on ALPN)
+ALPN_PROTOCOLS = ("http/1.1",)
+
 
 def default_ssl_context(verified: bool = True) -> Any:
-    """A shared client SSLContext: verified (CA store, hostname check) or not. Built once:
-    loading the CA store costs milliseconds."""
+    """A shared client SSLContext: verified (CA store, hostname check) or not, offering
+    ALPN ``http/1.1``. Built once: loading the CA store costs milliseconds. A context the
+    user passes is used as given, never changed (it may be shared with other code)."""
     ctx = _SSL_CONTEXTS.get(verified)
     if ctx is None:
         import ssl
@@ -257,6 +268,7 @@ def default_ssl_context(verified: bool = True) -> Any:
         if not verified:
             ctx.check_hostname = False
             ctx.verify_mode = ssl.CERT_NONE
+        ctx.set_alpn_protocols(list(ALPN_PROTOCOLS))
         _SSL_CONTEXTS[verified] = ctx
     return ctx
 
@@ -300,3 +312,77 @@ class DoneAwaitable:
 
 
 DONE = DoneAwaitable()
+
+
+# ----- .netrc (trust_env) -----
+
+_log = logging.getLogger("cyhttp.client")
+
+#: file -> ((mtime_ns, size), parsed file or None): a file is parsed again only when it
+#: changes, so a lookup per request costs one stat(), and a broken file is reported once
+_NETRC_CACHE: dict[str, tuple[tuple[int, int], netrc.netrc | None]] = {}
+
+
+def netrc_path(environ: Mapping[str, str] | None = None) -> Path | None:
+    """The netrc file to read: ``$NETRC`` when set, else ``~/.netrc``; None without a home."""
+    env = os.environ if environ is None else environ
+    named = env.get("NETRC")
+    if named:
+        return Path(named)
+    try:
+        return Path.home() / ".netrc"
+    except RuntimeError:  # no home directory to speak of
+        return None
+
+
+def _parsed_netrc(path: Path) -> netrc.netrc | None:
+    """``path`` parsed, from the cache while it is unchanged; None when it is missing or
+    unreadable, and (with one warning per version of the file) when it is malformed."""
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    stamp = (st.st_mtime_ns, st.st_size)
+    cached = _NETRC_CACHE.get(str(path))
+    if cached is not None and cached[0] == stamp:
+        return cached[1]
+    import netrc  # only with trust_env: not imported with the package
+
+    parsed: netrc.netrc | None
+    try:
+        parsed = netrc.netrc(str(path))
+    except (netrc.NetrcParseError, OSError, ValueError) as exc:
+        # ValueError: UnicodeDecodeError on a file that is not text
+        _log.warning("could not read the netrc file %s: %s", path, exc)
+        parsed = None
+    if len(_NETRC_CACHE) >= 16:
+        _NETRC_CACHE.clear()
+    _NETRC_CACHE[str(path)] = (stamp, parsed)
+    return parsed
+
+
+def netrc_auth(host: str, environ: Mapping[str, str] | None = None) -> BasicAuth | None:
+    """Basic credentials for ``host`` from the netrc file (``$NETRC``, else ``~/.netrc``;
+    ``environ`` defaults to ``os.environ``), or None: no file, no entry for the host (nor a
+    ``default`` entry), an entry without login or password, or a file that cannot be parsed
+    (logged as a warning on the ``cyhttp.client`` logger). Never raises for a bad file.
+
+    This is what ``trust_env=True`` uses for a request with no credentials and for a proxy
+    from the environment whose URL carries none."""
+    path = netrc_path(environ)
+    if path is None:
+        return None
+    entries = _parsed_netrc(path)
+    if entries is None:
+        return None
+    found = entries.authenticators(host.lower().strip("[]").rstrip("."))
+    if found is None:
+        return None
+    login, _account, password = found
+    if not login and not password:
+        return None
+    try:
+        return BasicAuth(login or "", password or "")
+    except ValueError:  # a ":" in the login cannot be sent in Basic credentials
+        _log.warning("the netrc login for %s contains ':' and is ignored", host)
+        return None

@@ -69,15 +69,18 @@ async def test_verified_by_default_rejects_unknown_ca(server: TlsServer) -> None
 async def test_default_context_uses_the_system_trust_store(pki: Pki, tmp_path: Path) -> None:
     """With the CA in the store OpenSSL reads by default (SSL_CERT_FILE), a plain
     ``session.get`` verifies and succeeds: the default is the system store, not a
-    private list."""
+    private list. That default context offers ALPN http/1.1 (the server would prefer h2)."""
     ca_file = tmp_path / "ca.pem"
     pki.ca.cert_pem.write_to_path(str(ca_file))
-    async with tls_app_server(hello_app(), pki.server_context()) as srv:
+    async with tls_app_server(hello_app(), pki.server_context(alpn=["h2", "http/1.1"])) as srv:
         script = (
             "import asyncio, cyhttp\n"
             "async def main():\n"
-            "    async with cyhttp.ClientSession() as s, s.get(URL) as r:\n"
-            "        print(r.status, await r.text())\n"
+            "    async with cyhttp.ClientSession() as s:\n"
+            "        async with s.get(URL) as r:\n"
+            "            print(r.status, await r.text())\n"
+            "        async with s.get(URL + 'alpn') as r:\n"
+            "            print(await r.text())\n"
             "asyncio.run(main())\n"
         ).replace("URL", repr(str(srv.url())))
         env = {**os.environ, "SSL_CERT_FILE": str(ca_file)}
@@ -87,7 +90,7 @@ async def test_default_context_uses_the_system_trust_store(pki: Pki, tmp_path: P
         )
         out, err = await asyncio.wait_for(proc.communicate(), 60)
     assert proc.returncode == 0, err.decode()
-    assert out.decode().strip() == "200 hello https"
+    assert out.decode().split("\n")[:2] == ["200 hello https", "http/1.1"]
 
 
 @pytest.mark.parametrize("ssl_arg", [True, None])
@@ -430,3 +433,40 @@ class StaticResolver(cyhttp.abc.AbstractResolver):
 
     async def close(self) -> None:
         return None
+
+
+# ----- ALPN -----
+
+
+@pytest.fixture
+async def alpn_server(pki: Pki) -> TlsServer:
+    """A server that takes part in ALPN and would rather speak h2."""
+    async with tls_app_server(hello_app(), pki.server_context(alpn=["h2", "http/1.1"])) as srv:
+        yield srv
+
+
+@pytest.mark.parametrize("how", ["ssl_false", "verify_ssl_false", "fingerprint"])
+async def test_own_contexts_offer_alpn_http11(pki: Pki, alpn_server: TlsServer, how: str) -> None:
+    """The contexts cyhttp builds offer ALPN ``http/1.1`` (only: the server prefers h2)."""
+    kwargs: dict[str, object] = {
+        "ssl_false": {"ssl": False},
+        "verify_ssl_false": {"verify_ssl": False},
+        "fingerprint": {"ssl": Fingerprint(pki.fingerprint())},
+    }[how]
+    async with ClientSession() as session:
+        assert await fetch(session, alpn_server.url("/alpn"), **kwargs) == "http/1.1"
+
+
+async def test_user_context_is_used_as_given(pki: Pki, alpn_server: TlsServer) -> None:
+    """A user's SSLContext is never changed: no ALPN added to it (it may be shared with
+    code that wants none, or other protocols), and its own ALPN choice is what is offered."""
+    plain = pki.client_context()
+    async with ClientSession(connector=TCPConnector(ssl=plain)) as session:
+        assert await fetch(session, alpn_server.url("/alpn")) == "none"
+        other = pki.client_context()
+        assert await fetch(session, alpn_server.url("/alpn"), ssl=other) == "none"
+        assert await fetch(session, alpn_server.url("/alpn"), ssl_context=other) == "none"
+    own = pki.client_context()
+    own.set_alpn_protocols(["h2", "http/1.1"])  # its own choice, even one cyhttp cannot speak
+    async with ClientSession() as session:
+        assert await fetch(session, alpn_server.url("/alpn"), ssl=own) == "h2"

@@ -41,9 +41,15 @@ class Pki:
             "127.0.0.1", not_before=past, not_after=past + datetime.timedelta(days=1)
         )
 
-    def server_context(self, leaf: trustme.LeafCert | None = None) -> ssl.SSLContext:
+    def server_context(
+        self, leaf: trustme.LeafCert | None = None, alpn: list[str] | None = None
+    ) -> ssl.SSLContext:
+        """A server context presenting ``leaf`` (the valid one by default); with ``alpn``,
+        the server takes part in ALPN and picks the first of those the client offers."""
         ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         (leaf or self.good).configure_cert(ctx)
+        if alpn is not None:
+            ctx.set_alpn_protocols(alpn)
         return ctx
 
     def client_context(self) -> ssl.SSLContext:
@@ -101,7 +107,8 @@ async def tls_app_server(app: web.Application, context: ssl.SSLContext) -> Async
 
 
 def hello_app() -> web.Application:
-    """``/`` answers ``hello`` plus the scheme; ``/headers`` echoes the request headers."""
+    """``/`` answers ``hello`` plus the scheme; ``/headers`` echoes the request headers;
+    ``/alpn`` names the protocol ALPN selected on this connection (``none`` without)."""
 
     async def hello(request: web.Request) -> web.Response:
         return web.Response(text=f"hello {request.scheme}")
@@ -109,9 +116,16 @@ def hello_app() -> web.Application:
     async def headers(request: web.Request) -> web.Response:
         return web.json_response([[k, v] for k, v in request.headers.items()])
 
+    async def alpn(request: web.Request) -> web.Response:
+        transport = request.transport
+        sslobj = transport.get_extra_info("ssl_object") if transport is not None else None
+        chosen = sslobj.selected_alpn_protocol() if sslobj is not None else None
+        return web.Response(text=chosen or "none")
+
     app = web.Application()
     app.router.add_get("/", hello)
     app.router.add_get("/headers", headers)
+    app.router.add_get("/alpn", alpn)
     return app
 
 
