@@ -42,6 +42,7 @@ from .client_middlewares import (
 from .client_proto import DEFAULT_MAX_DECOMPRESSED_SIZE
 from .client_proxy import choose_proxy, explicit_proxy
 from .client_reqrep import ClientRequest, ClientResponse, cookie_header
+from .client_ws import DEFAULT_TIMEOUT as _WS_DEFAULT_TIMEOUT
 from .client_ws import ClientWebSocketResponse
 from .client_ws import ws_connect as _ws_connect
 from .connector import BaseConnector, Connection, TCPConnector
@@ -51,6 +52,7 @@ from .helpers import (
     BasicAuth,
     ClientTimeout,
     merge_ssl_params,
+    netrc_auth,
     sentinel,
     timeout_or_none,
     warn_loop,
@@ -466,7 +468,7 @@ class ClientSession:
         ):
             call.auth = None
         else:
-            call.auth = self._request_auth(url, auth)
+            call.auth = self._request_auth(url, auth, headers)
         call.drop_auth_header = False
         call.traces = None
         call.allow_redirects = allow_redirects
@@ -578,7 +580,7 @@ class ClientSession:
         text = self._json_serialize(json)
         return text.encode("utf-8") if isinstance(text, str) else bytes(text)
 
-    def _request_auth(self, url: URL, auth: BasicAuth | None) -> BasicAuth | None:
+    def _request_auth(self, url: URL, auth: BasicAuth | None, headers: Any) -> BasicAuth | None:
         """The request's credentials: the argument, else those in the URL (both: they must
         agree), else the session's (only for the base URL's origin when there is one), else
         with ``trust_env`` those of ``~/.netrc`` for the host."""
@@ -596,9 +598,18 @@ class ClientSession:
             self._base_url is None or self._base_url.origin() == url.origin()
         ):
             return default
-        if self._trust_env and url.raw_host:
-            return _netrc_auth(url.raw_host)
-        return None
+        return self._netrc_auth(url, headers)
+
+    def _netrc_auth(self, url: URL, headers: Any) -> BasicAuth | None:
+        """With ``trust_env``, the credentials ``~/.netrc`` (or ``$NETRC``) has for the
+        URL's host, unless the request or the session sets Authorization itself."""
+        if not self._trust_env or not url.raw_host:
+            return None
+        if "Authorization" in self._default_headers or (
+            headers and "Authorization" in CIMultiDict(headers)
+        ):
+            return None
+        return netrc_auth(url.raw_host)
 
     def _set_connection_options(
         self,
@@ -715,7 +726,11 @@ class ClientSession:
                 resp = await self._run_middlewares(req, call, history)
             else:
                 resp = await self._send(req, call, history)
-            self._store_cookies(resp)
+            jar = self._cookie_jar
+            if jar is not None:
+                set_cookies = resp.set_cookie_values()
+                if set_cookies:
+                    jar.update_cookies_from_headers(set_cookies, resp.url)
             if not (call.allow_redirects and resp.status in _REDIRECTS):
                 return resp
             location = resp.headers.get("Location") or resp.headers.get("URI")
@@ -767,6 +782,8 @@ class ClientSession:
         if new_url.raw_user or new_url.raw_password:
             call.auth = BasicAuth.from_url(new_url)
             new_url = new_url.with_user(None)
+        elif call.drop_auth_header and call.auth is None:
+            call.auth = self._netrc_auth(new_url, call.headers)
         call.url = new_url.with_fragment(None) if new_url.raw_fragment else new_url
         call.params = None
         call.template_key = None
@@ -845,7 +862,7 @@ class ClientSession:
             try:
                 return await req.send(
                     conn,
-                    self._response_class,
+                    req.response_class,
                     call.deadline,
                     session=self,
                     history=tuple(history) if history else (),
@@ -871,13 +888,6 @@ class ClientSession:
             except BaseException:
                 conn.close()
                 raise
-
-    def _store_cookies(self, resp: ClientResponse) -> None:
-        jar = self._cookie_jar
-        if jar is not None:
-            set_cookies = resp.set_cookie_values()
-            if set_cookies:
-                jar.update_cookies_from_headers(set_cookies, resp.url)
 
     def _new_request(self, call: _Call) -> ClientRequest:
         req_headers = self._prepare_headers(call.headers)
@@ -916,6 +926,8 @@ class ClientSession:
             max_line_size=limits.max_line_size,
             max_field_size=limits.max_field_size,
             max_headers=limits.max_headers,
+            session=self,
+            response_class=self._response_class,
         )
 
     def _build_url(self, str_or_url: Any) -> Any:
@@ -1249,14 +1261,6 @@ async def _apply_raise_for_status(resp: ClientResponse, check: Any) -> None:
         raise
 
 
-def _netrc_auth(host: str) -> BasicAuth | None:
-    """Credentials for ``host`` from ``$NETRC`` or ``~/.netrc`` (None when there are none)."""
-    from .helpers import netrc_auth  # type: ignore[attr-defined]
-
-    result: BasicAuth | None = netrc_auth(host)
-    return result
-
-
 class _SessionRequestContextManager:
     """``cyhttp.request()``'s result: a response whose private session (and connector)
     closes when the response is released, or on error."""
@@ -1391,7 +1395,7 @@ def ws_connect(
     url: Any,
     *,
     protocols: Iterable[str] = (),
-    timeout: float = 10.0,
+    timeout: Any = _WS_DEFAULT_TIMEOUT,
     autoclose: bool = True,
     autoping: bool = True,
     origin: str | None = None,

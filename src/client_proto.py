@@ -49,6 +49,8 @@ _NO_BODY_STATUSES = frozenset((204, 304))
 
 #: Default bound of a decompressed response body (bytes); ``None``/0 in the API disables.
 DEFAULT_MAX_DECOMPRESSED_SIZE = 2**28
+#: aiohttp's defaults: max_line_size, max_field_size, max_headers, read_bufsize
+DEFAULT_READ_LIMITS = (8190, 8190, 128, 2**18)
 
 
 class Receiver(Protocol):
@@ -66,8 +68,8 @@ class ResponseHandler(asyncio.Protocol):
         self._loop = loop
         self.transport: asyncio.Transport | None = None
         self._parser: Any = None
-        self._limits = (8190, 8190, 128)
-        self._read_bufsize = 2**18
+        #: (max_line_size, max_field_size, max_headers, read_bufsize) of the parser in use
+        self._limits = DEFAULT_READ_LIMITS
         self._method = ""
         self._head_waiter: asyncio.Future[tuple[ResponseHead, StreamReader]] | None = None
         self._head: ResponseHead | None = None
@@ -283,12 +285,9 @@ class ResponseHandler(asyncio.Protocol):
         auto_decompress: bool = True,
         read_until_eof: bool = True,
         read_timeout: float | None = None,
-        max_line_size: int = 8190,
-        max_field_size: int = 8190,
         informational: Callable[[ResponseHead], None] | None = None,
         max_decompressed_size: int | None = DEFAULT_MAX_DECOMPRESSED_SIZE,
-        max_headers: int = 128,
-        read_bufsize: int = 2**18,
+        limits: tuple[int, int, int, int] = DEFAULT_READ_LIMITS,
     ) -> asyncio.Future[tuple[ResponseHead, StreamReader]]:
         """Expect a response to a ``method`` request; returns the future of its head and
         body reader (taken together: the connection may serve another request before the
@@ -297,18 +296,17 @@ class ResponseHandler(asyncio.Protocol):
         if self._closed or self.transport is None:
             raise ServerDisconnectedError()
         parser = self._parser
-        limits = (max_line_size, max_field_size, max_headers)
         if parser is None or limits != self._limits:
             # a connection keeps its parser; one made for other limits is replaced between
             # messages (start() is only called on an idle connection)
             self._limits = limits
+            max_line_size, max_field_size, max_headers, _ = limits
             parser = self._parser = HttpResponseParser(
                 self,
                 max_line_size=max_line_size,
                 max_field_size=max_field_size,
                 max_headers=max_headers,
             )
-        self._read_bufsize = read_bufsize
         parser.set_request_method(method)
         self._method = method
         self._auto_decompress = auto_decompress
@@ -398,7 +396,7 @@ class ResponseHandler(asyncio.Protocol):
             self._discard_body = True
             self.should_close = True
         else:
-            self.payload = StreamReader(self, self._read_bufsize, loop=self._loop)
+            self.payload = StreamReader(self, self._limits[3], loop=self._loop)
             if self._auto_decompress and head.encoding is not None:
                 self._decoder = make_decoder(head.encoding)
         if not waiter.done():

@@ -401,7 +401,10 @@ async def _start_tls(connector: TCPConnector, proto: ResponseHandler, req: Any) 
     tls_proto = connector._protocol_factory()()
     try:
         tls_transport = await loop.start_tls(
-            raw, tls_proto, sslcontext, server_hostname=key.host.rstrip(".")
+            raw,
+            tls_proto,
+            sslcontext,
+            server_hostname=(key.server_hostname or key.host).rstrip("."),
         )
     except TypeError as exc:
         if raw.get_extra_info("sslcontext") is None:

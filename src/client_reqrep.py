@@ -134,6 +134,8 @@ class ClientRequest:
         max_line_size: int = 8190,
         max_field_size: int = 8190,
         max_headers: int = 128,
+        session: Any = None,
+        response_class: type[ClientResponse] | None = None,
     ) -> None:
         self.method = check_method(method).upper()
         self.original_url = url
@@ -153,12 +155,17 @@ class ClientRequest:
         self.sock_read = sock_read
         #: bound of a compressed body once decoded (None/0: unbounded); see client_proto
         self.max_decompressed_size = max_decompressed_size
+        #: the session that made the request (a middleware may send others through it)
+        self.session = session
+        self.response_class = response_class if response_class is not None else ClientResponse
         #: the name the server's certificate is checked against (None: the URL's host)
         self.server_hostname = server_hostname
         self.read_bufsize = read_bufsize
         self.max_line_size = max_line_size
         self.max_field_size = max_field_size
         self.max_headers = max_headers
+        #: what the connection's parser and body buffer are made with (see ResponseHandler)
+        self._read_limits = (max_line_size, max_field_size, max_headers, read_bufsize)
         #: how many times a middleware chain handed this request to the session to send
         self._sends = 0
         self.body: Any = None
@@ -178,6 +185,7 @@ class ClientRequest:
             proxy,
             proxy_auth,
             hash(tuple(proxy_headers.items())) if proxy_headers else None,
+            server_hostname,
         )
         self._prepare_headers(skip_auto_headers, cookie_header)
         self._prepare_body(data, json_body, skip_auto_headers)
@@ -426,10 +434,7 @@ class ClientRequest:
             read_timeout=self.sock_read,
             informational=informational,
             max_decompressed_size=self.max_decompressed_size,
-            max_line_size=self.max_line_size,
-            max_field_size=self.max_field_size,
-            max_headers=self.max_headers,
-            read_bufsize=self.read_bufsize,
+            limits=self._read_limits,
         )
         body = self.body
         whole = (

@@ -57,6 +57,8 @@ class ConnectionKey(NamedTuple):
     proxy: Any
     proxy_auth: Any
     proxy_headers_hash: int | None
+    #: the name the server's certificate must match, when not the host's own
+    server_hostname: str | None = None
 
 
 #: calling conventions of ``_create_connection`` overrides (see BaseConnector)
@@ -757,7 +759,9 @@ class TCPConnector(BaseConnector):
                     family=addr["family"],
                     proto=addr["proto"],
                     flags=addr["flags"],
-                    server_hostname=(addr["hostname"] or host).rstrip(".") if sslcontext else None,
+                    server_hostname=(key.server_hostname or addr["hostname"] or host).rstrip(".")
+                    if sslcontext
+                    else None,
                     local_addr=self._local_addr,
                 )
                 if sock_connect:

@@ -49,7 +49,7 @@ import brotli
 import zstandard
 
 import cyhttp
-from cyhttp import ClientSession, ClientTimeout, TCPConnector, WSMsgType
+from cyhttp import ClientSession, ClientTimeout, ClientWSTimeout, TCPConnector, WSMsgType
 from cyhttp._compat import NO_EXTENSIONS
 from cyhttp.client_exceptions import ClientConnectorError
 
@@ -764,7 +764,12 @@ async def _run_http(session: ClientSession, url: str, case: Case, report: Report
 
 
 async def _run_ws(session: ClientSession, url: str, case: Case, report: Report) -> None:
-    ws = await session.ws_connect(url, compress=case.ws_compress, max_msg_size=100_000, timeout=2)
+    ws = await session.ws_connect(
+        url,
+        compress=case.ws_compress,
+        max_msg_size=100_000,
+        timeout=ClientWSTimeout(ws_close=2),
+    )
     got: list[list[Any]] = []
     try:
         for _ in range(50):

@@ -709,12 +709,6 @@ async def test_real_server_through_aiohttp_session(algorithm: str) -> None:
         await asyncio.wait_for(run_scenario(session, Verifier(algorithm=algorithm), get), 20)
 
 
-_HAS_MIDDLEWARES = "middlewares" in inspect.signature(cyhttp.ClientSession).parameters
-
-
-@pytest.mark.xfail(
-    not _HAS_MIDDLEWARES, raises=TypeError, strict=False, reason="needs session middlewares"
-)
 @pytest.mark.parametrize("algorithm", ALGORITHMS)
 async def test_real_server_through_cyhttp_session(algorithm: str) -> None:
     async def get(session: Any, method: str, url: URL, **kw: Any) -> tuple[int, str]:
@@ -726,9 +720,6 @@ async def test_real_server_through_cyhttp_session(algorithm: str) -> None:
         await asyncio.wait_for(run_scenario(session, Verifier(algorithm=algorithm), get), 20)
 
 
-@pytest.mark.xfail(
-    not _HAS_MIDDLEWARES, raises=TypeError, strict=False, reason="needs session middlewares"
-)
 async def test_real_server_per_request_middleware_and_auth_int() -> None:
     verifier = Verifier(qop="auth-int", algorithm="SHA-256")
     log: list[tuple[str, str]] = []

@@ -956,7 +956,6 @@ async def test_netrc_not_used_without_trust_env_nor_over_given_auth(
         assert headers_of(await resp.json())["Authorization"] == default.encode()
 
 
-@pytest.mark.xfail(strict=False, reason="session wiring by lead")
 async def test_trust_env_netrc_authenticates_the_request(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, target: AppServer
 ) -> None:

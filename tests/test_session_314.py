@@ -16,6 +16,7 @@ from cyhttp import BasicAuth, ClientSession
 
 from .proxy_servers import recording_proxy
 from .servers import AppServer, app_server, canned, echo_app, raw_server
+from .tls_servers import Pki, hello_app, tls_app_server
 
 
 @pytest.fixture
@@ -280,3 +281,23 @@ async def test_upload_tracker_is_refused_clearly(server: AppServer) -> None:
     async with ClientSession() as session:
         with pytest.raises(NotImplementedError, match="upload_tracker"):
             await session.post(server.url("/echo"), data=b"x", upload_tracker=object())
+
+
+# ----- server_hostname -----
+
+
+async def test_server_hostname_names_the_certificate_to_expect() -> None:
+    pki = Pki()
+    leaf = pki.ca.issue_cert("api.example.test")
+    async with tls_app_server(hello_app(), pki.server_context(leaf)) as srv:
+        ctx = pki.client_context()
+        async with ClientSession() as session:
+            with pytest.raises(cyhttp.ClientConnectorCertificateError):
+                await session.get(srv.url("/"), ssl=ctx)  # the cert is not for 127.0.0.1
+            async with session.get(srv.url("/"), ssl=ctx, server_hostname="api.example.test") as r:
+                assert await r.text() == "hello https"
+            # a connection checked for one name is not reused for a request naming none
+            with pytest.raises(cyhttp.ClientConnectorCertificateError):
+                await session.get(srv.url("/"), ssl=ctx)
+            with pytest.raises(TypeError, match="server_hostname"):
+                await session.get(srv.url("/"), server_hostname=b"x")  # type: ignore[arg-type]
