@@ -78,6 +78,7 @@ _OLD_FILE_VERSION = 1
 _MAX_AGE = re.compile(r"\s*(-?[0-9]+)\s*")
 _QUOTED_ESCAPE = re.compile(r"\\(?:([0-3][0-7][0-7])|(.))", re.DOTALL)
 _SAME_SITE = {"strict": "Strict", "lax": "Lax", "none": "None"}
+_HOST_CHARACTERS = re.compile(r"[a-z0-9._-]+|[0-9a-f:.]+")  # an IDNA name or an address
 #: The stdlib's RFC 2109 value quoting, the one aiohttp's ``quote_cookie`` applies.
 _rfc2109_quote = functools.lru_cache(maxsize=1024)(
     lambda value: SimpleCookie().value_encode(value)[1]
@@ -94,8 +95,10 @@ class _Cookie:
     """One stored cookie: the RFC 6265 §5.3 record, plus two counters.
 
     ``coded_value`` is the value as received (what a browser sends back), ``value`` the
-    same unquoted (what aiohttp's Morsels call the value) and ``sent`` what this jar puts
-    in the ``Cookie`` header (``coded_value`` or the RFC 2109 quoting of ``value``).
+    same unquoted (what aiohttp's Morsels call the value), ``raw`` what travels without
+    quoting (``coded_value`` for a received cookie, the given value for one given to
+    ``update_cookies``) and ``sent`` what this jar puts in the ``Cookie`` header (``raw``,
+    or with ``quote_cookie``, ``coded_value`` or the RFC 2109 quoting of ``value``).
     Clocks are coarse, so times alone cannot order events: ``seq`` orders creations
     (for the sending order) and ``used`` orders the last set-or-send (for LRU eviction).
     """
@@ -103,6 +106,7 @@ class _Cookie:
     name: str
     value: str
     coded_value: str
+    raw: str
     sent: str
     domain: str  # "" for a shared cookie (sent everywhere)
     path: str
@@ -471,28 +475,24 @@ class CookieJar(AbstractCookieJar):
         Without a URL the cookies are shared: sent to every host. As in a ``Set-Cookie``
         header, an attribute that cannot be read (``max-age="soon"``) is ignored, a
         ``max-age`` of 0 or less or a past ``expires`` deletes the stored cookie of that
-        name, and a cookie with an invalid name or a value holding a control character is
-        skipped (logged at debug level), not raised. A value or pair that is not a string
-        raises :class:`TypeError`.
+        name, and a cookie with an invalid name (empty, or holding ``=``, ``;``, a control
+        character or edge whitespace) or longer than 4096 characters is skipped (logged at
+        debug level), not raised. A value holding a control character (CR LF...) raises
+        an error that is both a :class:`ValueError` and an :class:`http.cookies.CookieError`,
+        and a value or pair that is not a string raises :class:`TypeError`; then nothing of
+        the call is stored.
         """
         url = _as_url(response_url)
         if not self._host_allowed(url):
             return
-        items: Iterable[Any] = cookies.items() if isinstance(cookies, Mapping) else cookies
-        for item in items:
-            try:
-                if isinstance(item, (str, bytes)):
-                    raise TypeError
-                name, value = item
-            except (TypeError, ValueError):
-                raise TypeError(
-                    f"cookies must be a mapping or (name, value) pairs, got {item!r}"
-                ) from None
-            converted = _from_api(name, value)
-            if converted is None:
-                _log.debug("cookie %r skipped: its name or value cannot be sent", name)
+        # all converted first: an error leaves the jar as it was
+        converted = [(name, _from_api(name, value)) for name, value in _api_items(cookies)]
+        for name, cookie in converted:
+            if cookie is None:
+                _log.debug("cookie %r skipped: invalid name, or too long", name)
                 continue
-            self._store(*converted, url)
+            parsed, plain, raw = cookie
+            self._store(parsed, plain, url, raw)
 
     def _host_allowed(self, url: URL) -> bool:
         host = _canonical_host(url)
@@ -509,9 +509,11 @@ class CookieJar(AbstractCookieJar):
         except ValueError:
             return False
 
-    def _send_form(self, value: str, coded: str) -> str:
+    def _send_form(self, value: str, coded: str, raw: str) -> str:
         """What travels in the ``Cookie`` header for a value, per ``quote_cookie``."""
-        if not self._quote_cookie or coded.startswith('"'):
+        if not self._quote_cookie:
+            return raw
+        if coded.startswith('"'):
             return coded
         sent: str = _rfc2109_quote(value)
         return sent
@@ -521,10 +523,12 @@ class CookieJar(AbstractCookieJar):
         parsed: ParsedSetCookie,
         value: str,
         url: URL,
+        raw: str | None = None,
     ) -> _Cookie | None:
         """The storage model of §5.3, with the 6265bis checks listed in the module doc.
 
-        ``parsed.value`` is the value as received, ``value`` the same unquoted. Returns the
+        ``parsed.value`` is the value as received, ``value`` the same unquoted, ``raw`` what
+        travels unquoted (default: as received). Returns the
         stored record, or None when the cookie was refused or only deleted its predecessor.
         """
         now = _now()
@@ -562,7 +566,8 @@ class CookieJar(AbstractCookieJar):
             name=parsed.name,
             value=value,
             coded_value=parsed.value,
-            sent=self._send_form(value, parsed.value),
+            raw=parsed.value if raw is None else raw,
+            sent=self._send_form(value, parsed.value, parsed.value if raw is None else raw),
             domain=domain,
             path=path,
             host_only=host_only,
@@ -757,6 +762,13 @@ class CookieJar(AbstractCookieJar):
         self._site_of, self._by_domain = other._site_of, other._by_domain
         self._seq, self._use, self._next_expiry = other._seq, other._use, other._next_expiry
 
+    def _reorder(self) -> None:
+        """Put the records in creation order (iteration order, after a load)."""
+        for cookie in sorted(self._cookies.values(), key=lambda c: c.seq):
+            self._cookies[cookie.key] = self._cookies.pop(cookie.key)
+            same_domain = self._by_domain[cookie.domain]
+            same_domain[cookie.key] = same_domain.pop(cookie.key)
+
     def _admit_loaded(self, entries: list[_Entry]) -> None:
         """Store loaded cookies as if received from their domain over https, then restore the
         saved creation and last-use order when the file has it."""
@@ -775,7 +787,7 @@ class CookieJar(AbstractCookieJar):
                 http_only=entry.http_only,
                 same_site=entry.same_site,
             )
-            cookie = self._store(parsed, entry.value, url)
+            cookie = self._store(parsed, entry.value, url, entry.raw)
             if cookie is not None:
                 stored.append((cookie, entry))
         _restore_order(self, stored)
@@ -800,6 +812,7 @@ class _Entry:
     expires: float | None = None
     # creation, last_access, seq, used: what cyhttp adds to aiohttp's format
     order: tuple[float, float, int, int] | None = None
+    raw: str | None = None  # cyhttp's too: what travels unquoted, when not coded_value
 
 
 def _origin_of(domain: str) -> URL:
@@ -843,6 +856,8 @@ def _aiohttp_document(cookies: Iterable[_Cookie]) -> dict[str, dict[str, dict[st
             "seq": cookie.seq,
             "used": cookie.used,
         }
+        if cookie.raw != cookie.coded_value:
+            record["cyhttp"]["raw"] = cookie.raw
         data.setdefault(key, {})[cookie.name] = record
     return data
 
@@ -919,13 +934,16 @@ def _entry_from_record(domain: str, name: str, record: Any) -> _Entry:
         same_site=_SAME_SITE.get(same_site.lower()),
         expires=None if expires is None else float(expires),
         order=_order_of(record.get("cyhttp")),
+        raw=_raw_of(record.get("cyhttp"), name),
     )
 
 
 def _checked_domain(domain: str) -> str:
     """A file's domain as the jar stores it (lower case, IDNA), or ValueError."""
-    domain = (_to_idna(domain.lower()) or "") if domain else ""
-    if domain and _canonical_host(_origin_of(domain)) != domain:
+    domain = (_to_idna(domain.lower()) or " ") if domain else ""
+    if domain and (
+        not _HOST_CHARACTERS.fullmatch(domain) or _canonical_host(_origin_of(domain)) != domain
+    ):
         raise ValueError(f"bad domain {domain!r}")
     return domain
 
@@ -939,6 +957,14 @@ def _order_of(extra: Any) -> tuple[float, float, int, int] | None:
     times = [_field(extra, name, (int, float), 0.0) for name in ("creation", "last_access")]
     counters = [_field(extra, name, (int,), 0) for name in ("seq", "used")]
     return (float(times[0]), float(times[1]), counters[0], counters[1])
+
+
+def _raw_of(extra: Any, name: str) -> str | None:
+    """cyhttp's ``"raw"`` (the unquoted form of a cookie given to ``update_cookies``)."""
+    raw = _field(extra, "raw", (str,), None) if isinstance(extra, dict) else None
+    if raw is not None and not _wire_safe(raw):
+        raise ValueError(f"invalid value for cookie {name!r}: {raw!r}")
+    return raw
 
 
 _OLD_RECORD_TYPES: dict[str, tuple[type, ...]] = {
@@ -1013,14 +1039,17 @@ def _restore_order(jar: CookieJar, stored: list[tuple[_Cookie, _Entry]]) -> None
         cookie.used = next(jar._use)
     for cookie, _ in sorted(pairs, key=lambda pair: (pair[1][0], pair[1][2])):
         cookie.seq = next(jar._seq)
+    jar._reorder()
 
 
 # ------------------------------------------------------------- cookies given by the API
 
 
-def _from_api(name: Any, value: Any) -> tuple[ParsedSetCookie, str] | None:
-    """One ``update_cookies`` item (a str or a Morsel) as a parsed cookie and its unquoted
-    value, or None when it cannot be sent (invalid name, control character, too long)."""
+def _from_api(name: Any, value: Any) -> tuple[ParsedSetCookie, str, str] | None:
+    """One ``update_cookies`` item (a str or a Morsel) as a parsed cookie, its unquoted
+    value and what travels without quoting (the given value, when it can travel as is),
+    or None when it is skipped (invalid name, too long). A control character in the value
+    (header injection, or a mistake) raises."""
     if not isinstance(name, str):
         raise TypeError(f"cookie names must be str, not {type(name).__name__}")
     if isinstance(value, Morsel):
@@ -1029,19 +1058,29 @@ def _from_api(name: Any, value: Any) -> tuple[ParsedSetCookie, str] | None:
         plain, coded = value, value
     else:
         raise TypeError(f"cookie values must be str or Morsel, not {type(value).__name__}")
+    if CONTROL_CHARACTER.search(plain) or CONTROL_CHARACTER.search(coded):
+        raise _InvalidCookie(f"the value of cookie {name!r} holds a control character")
     if not _wire_safe(coded):
         coded = _rfc2109_quote(plain)  # what SimpleCookie would have sent
-    if (
-        not _valid_name(name)
-        or CONTROL_CHARACTER.search(plain)
-        or CONTROL_CHARACTER.search(coded)
-        or len(name) + len(coded) > MAX_NAME_VALUE_LENGTH
-    ):
+    if not _valid_name(name) or len(name) + len(coded) > MAX_NAME_VALUE_LENGTH:
         return None
     cookie = ParsedSetCookie(name=name, value=coded)
     if isinstance(value, Morsel):
         _apply_morsel_attributes(cookie, value)
-    return cookie, plain
+    return cookie, plain, plain if _wire_safe(plain) else coded
+
+
+def _api_items(cookies: Any) -> list[tuple[Any, Any]]:
+    """``update_cookies``' argument (mapping, SimpleCookie or pairs) as ``(name, value)``
+    pairs; anything else is a :class:`TypeError`."""
+    if isinstance(cookies, Mapping):
+        return list(cookies.items())
+    items = []
+    for item in cookies:
+        if isinstance(item, (str, bytes)) or not isinstance(item, Sequence) or len(item) != 2:
+            raise TypeError(f"cookies must be a mapping or (name, value) pairs, got {item!r}")
+        items.append((item[0], item[1]))
+    return items
 
 
 def _apply_morsel_attributes(cookie: ParsedSetCookie, morsel: Morsel[str]) -> None:
@@ -1136,7 +1175,7 @@ def request_cookie_header(
         quote_cookie=getattr(jar, "quote_cookie", True),
         treat_as_secure_origin=getattr(jar, "treat_as_secure_origin", None) or None,
     )
-    for name, value in _request_items(cookies):
+    for name, value in _api_items(cookies):
         if _from_api(name, value) is None:
             raise _InvalidCookie(f"cookie {name!r} cannot be sent (invalid name or value)")
         temporary.update_cookies([(name, value)])
@@ -1160,18 +1199,6 @@ def _jar_pairs(jar: AbstractCookieJar, request_url: URL) -> list[tuple[str, str]
     if not len(jar):
         return []
     return [(morsel.key, morsel.coded_value) for morsel in jar.filter_cookies(request_url).values()]
-
-
-def _request_items(cookies: Any) -> Iterable[tuple[Any, Any]]:
-    """A request's ``cookies=`` (mapping, SimpleCookie or pairs) as ``(name, value)`` pairs."""
-    if isinstance(cookies, Mapping):
-        return list(cookies.items())
-    items = []
-    for item in cookies:
-        if isinstance(item, (str, bytes)) or not isinstance(item, Sequence) or len(item) != 2:
-            raise TypeError(f"cookies must be a mapping or (name, value) pairs, got {item!r}")
-        items.append((item[0], item[1]))
-    return items
 
 
 # ------------------------------------------------------------------------ DummyCookieJar
