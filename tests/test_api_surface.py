@@ -557,9 +557,7 @@ async def test_request_cookies_replace_jar_cookies_of_the_same_name() -> None:
                 # cookie per name) the first of each name
                 async with session.get(url) as resp:
                     expected = (
-                        "a=deeper; b=jar"
-                        if isinstance(jar, PlainJar)
-                        else "a=deeper; a=jar; b=jar"
+                        "a=deeper; b=jar" if isinstance(jar, PlainJar) else "a=deeper; a=jar; b=jar"
                     )
                     assert await resp.json() == [expected]
         assert jar.filtered == 2  # the plain jar was asked through filter_cookies

@@ -33,10 +33,9 @@ import json
 import socket
 import time
 from dataclasses import dataclass
+from http.cookies import SimpleCookie
 from pathlib import Path
 from typing import Any
-
-from http.cookies import SimpleCookie
 
 import aiohttp
 import pytest

@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
-import json
-import os
-import stat
 import warnings
 from collections.abc import Iterator
 from http.cookies import CookieError, Morsel, SimpleCookie
