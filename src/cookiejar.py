@@ -1083,6 +1083,11 @@ def _api_items(cookies: Any) -> list[tuple[Any, Any]]:
     return items
 
 
+def _attribute_text(value: Any) -> str:
+    """A Morsel attribute as text ("" when unset; ``0`` stays "0")."""
+    return "" if value is None or value is False else str(value)
+
+
 def _apply_morsel_attributes(cookie: ParsedSetCookie, morsel: Morsel[str]) -> None:
     """A Morsel's attributes read as a ``Set-Cookie`` header's are: what cannot be read is
     ignored (RFC 6265 §5.2), never raised."""
@@ -1091,11 +1096,15 @@ def _apply_morsel_attributes(cookie: ParsedSetCookie, morsel: Morsel[str]) -> No
         cookie.domain = domain.removeprefix(".").lower()
     path = str(morsel["path"] or "")
     cookie.path = path if path.startswith("/") else None
-    max_age = _MAX_AGE.fullmatch(str(morsel["max-age"] or ""))
+    max_age = _MAX_AGE.fullmatch(_attribute_text(morsel["max-age"]))
     if max_age:
         cookie.max_age = int(max_age[1])
-    expires = str(morsel["expires"] or "")
-    if expires:
+    expires = morsel["expires"]
+    if isinstance(expires, (int, float)) and not isinstance(expires, bool):
+        # http.cookies' convention: a number is seconds from now
+        if math.isfinite(expires):
+            cookie.expires = _now() + expires
+    elif expires := _attribute_text(expires):
         cookie.expires = parse_cookie_date_timestamp(expires)
     cookie.secure = bool(morsel["secure"])
     cookie.http_only = bool(morsel["httponly"])

@@ -604,8 +604,18 @@ def test_unreadable_morsel_attribute_is_ignored(clock: Clock, attribute: str, te
         {"max-age": " -99999999999999999999 "},
         {"expires": "Thu, 01 Jan 1970 00:00:00 GMT"},
         {"expires": "Wed, 15 Nov 2023 00:00:00 GMT", "max-age": "-5"},
+        {"max-age": "0", "expires": "garbage"},
+        {"expires": "Thu, 01 Jan 1970 00:00:00 GMT", "max-age": "soon"},
     ],
-    ids=["max-age-0", "max-age-negative", "max-age-huge-negative", "past-expires", "both"],
+    ids=[
+        "max-age-0",
+        "max-age-negative",
+        "max-age-huge-negative",
+        "past-expires",
+        "both",
+        "max-age-0-bad-expires",
+        "past-expires-bad-max-age",
+    ],
 )
 @pytest.mark.parametrize("form", ["morsel", "simplecookie", "header"])
 def test_expired_update_deletes_and_is_not_stored(
@@ -633,6 +643,23 @@ def test_expired_update_deletes_and_is_not_stored(
             set_cookies(jar, str(url), f"a=gone; {attributes}")
     assert header(jar, "http://example.com/") == "keep=1; a=shared"
     assert sorted((m.key, m["domain"]) for m in jar) == [("a", ""), ("keep", "example.com")]
+
+
+def test_numeric_morsel_attributes(clock: Clock) -> None:
+    """Morsel attributes set as numbers: max-age 0 deletes, expires is seconds from now
+    (http.cookies' convention)."""
+    jar = CookieJar()
+    jar.update_cookies({"a": "1", "b": "1"})
+    deleting: Morsel[str] = Morsel()
+    deleting.set("a", "", "")
+    deleting["max-age"] = 0
+    lasting: Morsel[str] = Morsel()
+    lasting.set("b", "2", "2")
+    lasting["expires"] = 60
+    jar.update_cookies({"a": deleting, "b": lasting})
+    assert header(jar, "http://example.com/") == "b=2"
+    clock.now += 60
+    assert len(jar) == 0
 
 
 def test_set_cookie_values_must_be_str() -> None:
