@@ -1176,9 +1176,15 @@ def request_cookie_header(
     name; the others follow. A request cookie that cannot be sent raises an error that is
     both a :class:`ValueError` and an :class:`http.cookies.CookieError`.
     """
+    if not cookies:  # the common case: the jar's own header
+        if jar is None or not len(jar):
+            return None
+        exact = getattr(jar, "cookie_header", None)
+        if exact is not None:
+            header: str | None = exact(request_url)
+            return header
+        return "; ".join(f"{n}={v}" for n, v in _jar_pairs(jar, request_url)) or None
     sent = _jar_pairs(jar, request_url) if jar is not None else []
-    if cookies is None:
-        return "; ".join(f"{name}={value}" for name, value in sent) or None
     temporary = _RequestCookieJar(
         unsafe=getattr(jar, "unsafe", False),
         quote_cookie=getattr(jar, "quote_cookie", True),
@@ -1205,7 +1211,7 @@ def _jar_pairs(jar: AbstractCookieJar, request_url: URL) -> list[tuple[str, str]
     """``(name, value to send)`` of a session jar's cookies for ``request_url``."""
     if isinstance(jar, CookieJar):
         return jar._sent_pairs(request_url)
-    if not len(jar):
+    if not len(jar):  # a custom jar's filter_cookies may be costly
         return []
     return [(morsel.key, morsel.coded_value) for morsel in jar.filter_cookies(request_url).values()]
 
