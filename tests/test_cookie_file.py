@@ -396,3 +396,30 @@ def test_load_refuses_non_finite_numbers(tmp_path: Path) -> None:
     (tmp_path / "c.json").write_text(text)
     with pytest.raises(ValueError, match="expires_timestamp"):
         CookieJar().load(tmp_path / "c.json")
+
+
+@pytest.mark.parametrize("quote", [True, False])
+async def test_given_and_received_values_send_alike_after_a_reload(
+    tmp_path: Path, quote: bool
+) -> None:
+    """A value given to update_cookies ("a b") and one received in quotes ('"a b"') are
+    sent after a save and a load exactly as before, in both quoting modes; aiohttp reads
+    the same file and sends the same for the given one."""
+    jar = CookieJar(quote_cookie=quote)
+    jar.update_cookies({"given": "a b", "semi": "x;y"}, URL("http://example.com/"))
+    set_cookies(jar, "http://example.com/", 'received="a b"')
+    before = header(jar, "http://example.com/")
+    jar.save(tmp_path / "c.json")
+    again = CookieJar(quote_cookie=quote)
+    again.load(tmp_path / "c.json")
+    assert header(again, "http://example.com/") == before
+    assert before == (
+        'given="a b"; semi="x\\073y"; received="a b"'
+        if quote
+        else 'given=a b; semi="x\\073y"; received="a b"'
+    )
+    theirs = aiohttp.CookieJar(quote_cookie=quote)
+    theirs.load(tmp_path / "c.json")
+    assert (
+        sent(theirs, "http://example.com/")["given"] == sent(again, "http://example.com/")["given"]
+    )
