@@ -296,6 +296,25 @@ def _expiry(parsed: ParsedSetCookie, now: float) -> float | None:
     return expires
 
 
+def _cookie_domain(parsed: ParsedSetCookie, host: str) -> tuple[str, bool] | None:
+    """§5.3 steps 4-6: the cookie's domain and host-only flag for a response from ``host``
+    ("" for a shared cookie), or None when the Domain attribute is refused."""
+    domain = _to_idna(parsed.domain) if parsed.domain is not None else None
+    if parsed.domain is not None and domain is None:
+        return None
+    if domain and public_suffix.is_public_suffix(domain) and not _is_ip(domain):
+        if domain != host:
+            return None
+        domain = None  # the host itself may set a host-only cookie
+    if not host:  # shared cookie (no URL): everywhere, or the Domain it names
+        return domain or "", False
+    if not domain:
+        return host, True
+    if not _domain_match(host, domain):
+        return None
+    return domain, _is_ip(domain)  # an address names one host, never its "subdomains"
+
+
 def _prefix_allowed(parsed: ParsedSetCookie, host_only: bool) -> bool:
     """6265bis §4.1.3: ``__Secure-`` needs Secure; ``__Host-`` needs Secure, host-only, ``/``."""
     lower_name = parsed.name.lower()
@@ -528,31 +547,17 @@ class CookieJar(AbstractCookieJar):
         """The storage model of §5.3, with the 6265bis checks listed in the module doc.
 
         ``parsed.value`` is the value as received, ``value`` the same unquoted, ``raw`` what
-        travels unquoted (default: as received). Returns the
-        stored record, or None when the cookie was refused or only deleted its predecessor.
+        travels unquoted (default: as received). Returns the stored record, or None when
+        the cookie was refused or only deleted its predecessor.
         """
         now = _now()
         host = _canonical_host(url)
         secure_origin = self._is_secure(url)
-
         expires = _expiry(parsed, now)
-        domain = _to_idna(parsed.domain) if parsed.domain is not None else None
-        if parsed.domain is not None and domain is None:
+        scope = _cookie_domain(parsed, host)
+        if scope is None:
             return None
-        if domain and public_suffix.is_public_suffix(domain) and not _is_ip(domain):
-            if domain != host:
-                return None
-            domain = None  # the host itself may set a host-only cookie
-        if not host:  # shared cookie (no URL): everywhere, or the Domain it names
-            host_only = False
-            domain = domain or ""
-        elif domain:
-            if not _domain_match(host, domain):
-                return None
-            host_only = _is_ip(domain)  # an address names one host, never its "subdomains"
-        else:
-            host_only = True
-            domain = host
+        domain, host_only = scope
         path = parsed.path or (_default_path(url) if host else "/")
 
         if parsed.secure and host and not secure_origin:
@@ -562,12 +567,13 @@ class CookieJar(AbstractCookieJar):
         if host and not secure_origin and self._shadows_secure(parsed.name, domain, path):
             return None
 
+        raw = parsed.value if raw is None else raw
         cookie = _Cookie(
             name=parsed.name,
             value=value,
             coded_value=parsed.value,
-            raw=parsed.value if raw is None else raw,
-            sent=self._send_form(value, parsed.value, parsed.value if raw is None else raw),
+            raw=raw,
+            sent=self._send_form(value, parsed.value, raw),
             domain=domain,
             path=path,
             host_only=host_only,
