@@ -552,9 +552,14 @@ async def test_request_cookies_replace_jar_cookies_of_the_same_name() -> None:
                     (sent,) = await resp.json()
                 pairs = sorted(p.split("=", 1) for p in sent.split("; "))
                 assert pairs == [["a", "mine"], ["b", "jar"], ["c", "3"]]
-                # the jar is untouched, and without cookies= it is what is sent
+                # the jar is untouched, and without cookies= it is what is sent: all of it
+                # from cookie_header; through filter_cookies (aiohttp 3.14's shape, one
+                # cookie per name) the first of each name
                 async with session.get(url) as resp:
-                    assert await resp.json() == ["a=deeper; a=jar; b=jar"]
+                    expected = (
+                        "a=deeper; b=jar" if isinstance(jar, PlainJar) else "a=deeper; a=jar; b=jar"
+                    )
+                    assert await resp.json() == [expected]
         assert jar.filtered == 2  # the plain jar was asked through filter_cookies
 
 

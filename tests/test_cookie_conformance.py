@@ -8,6 +8,11 @@ small server answers ``request_url`` with a 302 carrying the raw header bytes an
 the ``Cookie`` header of the redirected request (the suite's host names are routed to
 127.0.0.1 by a resolver given to the connector).
 
+The jar runs with ``quote_cookie=False``: values then travel exactly as received, as
+browsers send them and as the suite expects. The default (``quote_cookie=True``, aiohttp's)
+quotes values RFC 2109-style; :func:`test_default_quoting_is_aiohttps` checks that against
+aiohttp itself.
+
 Not run, and why:
 
 * ``disabled-*`` cases: disabled upstream (a 4097-byte cookie, NUL and CR inside a value,
@@ -28,9 +33,11 @@ import json
 import socket
 import time
 from dataclasses import dataclass
+from http.cookies import SimpleCookie
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
 from yarl import URL
 
@@ -120,15 +127,33 @@ def test_suite_is_complete() -> None:
     assert len(skipped) <= 10
 
 
+def browser_jar() -> CookieJar:
+    """A jar that sends values exactly as received, as browsers (and the suite) do."""
+    return CookieJar(quote_cookie=False)
+
+
+def first_of_each_name(header: str | None) -> str:
+    """The pairs of a Cookie header, only the first of each name (what filter_cookies has)."""
+    seen: set[str] = set()
+    kept = []
+    for pair in (header or "").split("; ") if header else []:
+        name = pair.partition("=")[0]
+        if name not in seen:
+            seen.add(name)
+            kept.append(pair)
+    return "; ".join(kept)
+
+
 @pytest.mark.parametrize("case", CASES)
 def test_jar(case: Case) -> None:
-    """The jar alone: raw header values in, the Cookie header the session would send out."""
-    jar = CookieJar()
+    """The jar alone: raw header values in, the Cookie header the session would send out;
+    filter_cookies (aiohttp's shape: one Morsel per name) agrees with its first ones."""
+    jar = browser_jar()
     jar.update_cookies_from_headers(case.set_cookie_raw, URL(case.request_url))
     result_url = URL(case.result_url)
-    sent = "; ".join(f"{m.key}={m.coded_value}" for m in jar.filter_cookies(result_url).values())
-    assert (sent or None) == case.expected
     assert jar.cookie_header(result_url) == case.expected
+    sent = "; ".join(f"{m.key}={m.coded_value}" for m in jar.filter_cookies(result_url).values())
+    assert sent == first_of_each_name(case.expected)
 
 
 def test_stale_cases_now_expire() -> None:
@@ -136,7 +161,7 @@ def test_stale_cases_now_expire() -> None:
     stale = [c for c in load_cases() if not c.disabled and c.stale_expiry()]
     assert stale
     for case in stale:
-        jar = CookieJar()
+        jar = browser_jar()
         jar.update_cookies_from_headers(case.set_cookie_raw, URL(case.request_url))
         sent = jar.cookie_header(URL(case.result_url))
         assert sent != case.expected, case.name
@@ -258,7 +283,7 @@ async def test_session(case: Case) -> None:
     async with SuiteServer(case) as server:
         connector = cyhttp.TCPConnector(resolver=resolver)
         async with (
-            cyhttp.ClientSession(connector=connector) as session,
+            cyhttp.ClientSession(connector=connector, cookie_jar=browser_jar()) as session,
             session.get(server.here(case.request_url)) as response,
         ):
             assert response.status == 200
@@ -292,11 +317,11 @@ async def test_shared_session_cookies_and_received_ones_travel_together() -> Non
 async def test_saved_jar_serves_a_later_session(tmp_path: Path) -> None:
     """Cookies received in one session, saved, loaded into a new jar, are sent again."""
     first = next(c for c in load_cases() if c.name == "domain0004")
-    jar = cyhttp.CookieJar()
+    jar = browser_jar()
     await fetch_through(first, jar=jar)
     jar.save(tmp_path / "cookies.json")
 
-    later = CookieJar()
+    later = browser_jar()
     later.load(tmp_path / "cookies.json")
     quiet = dataclasses.replace(first, set_cookie=[], set_cookie_raw=[])
     server = await fetch_through(quiet, jar=later)
@@ -308,3 +333,42 @@ async def test_dummy_cookie_jar_through_session() -> None:
     case = next(c for c in load_cases() if c.name == "0001")
     server = await fetch_through(case, jar=cyhttp.DummyCookieJar())
     assert server.result_cookies == [[]]
+
+
+# ------------------------------------------------------------ the default, aiohttp's quoting
+
+
+def quoting_cases() -> list[Any]:
+    """Enabled cases whose values RFC 2109 quoting changes (commas, spaces, '=', UTF-8...)."""
+    chosen = []
+    for case in load_cases():
+        if case.disabled or case.stale_expiry() or case.expected is None:
+            continue
+        if any(
+            pair.partition("=")[2] != SimpleCookie().value_encode(pair.partition("=")[2])[1]
+            for pair in case.expected.split("; ")
+        ):
+            chosen.append(pytest.param(case, id=case.name))
+    return chosen
+
+
+@pytest.mark.parametrize("case", quoting_cases())
+async def test_default_quoting_is_aiohttps(case: Case) -> None:
+    """With the default jar, each cookie aiohttp 3.14 also keeps is sent with exactly the
+    value aiohttp sends for it. Left out: names aiohttp refuses, values its parser reads
+    differently (it keeps a ``;`` inside double quotes) and cookies of one name on several
+    paths (aiohttp sends one)."""
+    ours = CookieJar()
+    theirs = aiohttp.CookieJar()
+    ours.update_cookies_from_headers(case.set_cookie_raw, URL(case.request_url))
+    theirs.update_cookies_from_headers(case.set_cookie_raw, URL(case.request_url))
+    result_url = URL(case.result_url)
+    expected = {m.key: m.coded_value for m in theirs.filter_cookies(result_url).values()}
+    got = {m.key: m.coded_value for m in ours.filter_cookies(result_url).values()}
+    received_alike = {m.key: m.coded_value for m in ours}.items() & {
+        m.key: m.coded_value for m in theirs
+    }.items()
+    shared = expected.keys() & got.keys() & dict(received_alike).keys()
+    if not shared:
+        pytest.skip("aiohttp parses this case's value differently: nothing to compare")
+    assert {name: got[name] for name in shared} == {name: expected[name] for name in shared}

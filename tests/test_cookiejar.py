@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import dataclasses
-import json
-import os
-import stat
 import warnings
 from collections.abc import Iterator
 from http.cookies import CookieError, Morsel, SimpleCookie
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from hypothesis import given, settings
@@ -53,11 +49,24 @@ def set_cookies(jar: CookieJar, url: str, *headers: str) -> None:
     jar.update_cookies_from_headers(list(headers), URL(url))
 
 
+def first_of_each_name(header: str | None) -> str:
+    """The pairs of a Cookie header, only the first of each name."""
+    seen: set[str] = set()
+    kept = []
+    for pair in header.split("; ") if header else []:
+        name = pair.partition("=")[0]
+        if name not in seen:
+            seen.add(name)
+            kept.append(pair)
+    return "; ".join(kept)
+
+
 def header(jar: CookieJar | DummyCookieJar, url: str) -> str | None:
-    """What the session sends: the morsels of filter_cookies, in order."""
+    """What the session sends (``cookie_header``); ``filter_cookies``, aiohttp's shape, holds
+    the first cookie of each name, sent the same way."""
+    sent = jar.cookie_header(URL(url))
     morsels = jar.filter_cookies(URL(url)).values()
-    sent = "; ".join(f"{m.key}={m.coded_value}" for m in morsels) or None
-    assert sent == jar.cookie_header(URL(url))
+    assert "; ".join(f"{m.key}={m.coded_value}" for m in morsels) == first_of_each_name(sent)
     return sent
 
 
@@ -117,7 +126,7 @@ def test_iteration_returns_copies() -> None:
 
 
 def test_morsel_keeps_names_and_values_http_cookies_refuses() -> None:
-    jar = CookieJar()
+    jar = CookieJar(quote_cookie=False)
     names = ["path", "Expires", "$Version", "a b", "(x)", "春节", '"a']
     set_cookies(jar, "http://example.com/", *(f'{name}=v "q" \\,' for name in names))
     got = jar.filter_cookies("http://example.com/")
@@ -127,10 +136,33 @@ def test_morsel_keeps_names_and_values_http_cookies_refuses() -> None:
     assert {m.value for m in got.values()} == {'v "q" \\,'}
 
 
-def test_values_are_sent_exactly_as_received() -> None:
+def test_values_are_sent_exactly_as_received_without_quoting() -> None:
+    jar = CookieJar(quote_cookie=False)
+    assert jar.quote_cookie is False
+    set_cookies(jar, "http://example.com/", 'q="a b"', "c=x, y=z", "e=", "u=%41é", "t=abc==")
+    assert header(jar, "http://example.com/") == 'q="a b"; c=x, y=z; e=; u=%41é; t=abc=='
+
+
+def test_default_quotes_values_as_aiohttp_does() -> None:
+    """quote_cookie=True (the default): a value received in double quotes travels as
+    received, any other through RFC 2109 quoting, as aiohttp 3.14 sends it."""
     jar = CookieJar()
-    set_cookies(jar, "http://example.com/", 'q="a b"', "c=x, y=z", "e=", "u=%41é")
-    assert header(jar, "http://example.com/") == 'q="a b"; c=x, y=z; e=; u=%41é'
+    assert jar.quote_cookie is True
+    set_cookies(jar, "http://example.com/", 'q="a b"', "c=x, y=z", "e=", "u=%41é", "t=abc==")
+    set_cookies(jar, "http://example.com/", "plain=Az09!#$%&'*+-.^_`|~:")
+    assert header(jar, "http://example.com/") == (
+        'q="a b"; c="x\\054 y=z"; e=""; u="%41\\351"; t="abc=="; plain=Az09!#$%&\'*+-.^_`|~:'
+    )
+    got = jar.filter_cookies(URL("http://example.com/"))
+    # the value is the unquoted one, the coded value what is sent; no attributes
+    assert (got["q"].value, got["q"].coded_value) == ("a b", '"a b"')
+    assert (got["c"].value, got["c"].coded_value) == ("x, y=z", '"x\\054 y=z"')
+    assert got["q"]["path"] == "" and got["q"]["domain"] == ""
+    # iterating shows what was received, with the attributes
+    stored = {m.key: m for m in jar}
+    assert (stored["q"].value, stored["q"].coded_value) == ("a b", '"a b"')
+    assert (stored["c"].value, stored["c"].coded_value) == ("x, y=z", "x, y=z")
+    assert stored["c"]["path"] == "/" and stored["c"]["domain"] == "example.com"
 
 
 # --------------------------------------------------------------------- domain rules
@@ -257,9 +289,7 @@ def test_same_name_cookies_all_sent_most_specific_first() -> None:
     set_cookies(jar, "http://home.example.org/", "k=root; Path=/", "k=deep; Path=/a")
     set_cookies(jar, "http://home.example.org/", "k=dom; Domain=example.org; Path=/a")
     got = jar.filter_cookies("http://home.example.org/a/x")
-    assert got["k"].value == "deep"
-    assert [m.key for m in got.values()] == ["k", "k", "k"]
-    assert [m.value for m in got.values()] == ["deep", "dom", "root"]
+    assert list(got) == ["k"] and got["k"].value == "deep"  # aiohttp's shape: one per name
     assert header(jar, "http://home.example.org/a/x") == "k=deep; k=dom; k=root"
 
 
@@ -470,42 +500,166 @@ def test_shared_morsel_with_domain() -> None:
 
 
 @pytest.mark.parametrize(
-    ("cookies", "error"),
+    "cookies",
     [
-        ({"": "x"}, ValueError),
-        ({"a=b": "x"}, ValueError),
-        ({"a;b": "x"}, ValueError),
-        ({" a": "x"}, ValueError),
-        ({"a": "x;y"}, ValueError),
-        ({"a": "x\r\nSet: y"}, ValueError),
-        ({"a": "x" * 5000}, ValueError),
-        ({"a": 1}, TypeError),
-        ([("a",)], TypeError),
-        (["ab"], TypeError),  # a string is not a (name, value) pair, even if it unpacks
-        ({"a": b"x"}, TypeError),
+        {"": "x"},
+        {"a=b": "x"},
+        {"a;b": "x"},
+        {" a": "x"},
+        {"a\x00": "x"},
+        {"a\r\nX-Injected: 1": "x"},
+        {"a": "x" * 5000},
     ],
+    ids=["empty", "equals", "semicolon", "space", "nul", "crlf-name", "too-long"],
 )
-def test_update_cookies_refuses_unsendable(cookies: object, error: type[Exception]) -> None:
+def test_update_cookies_skips_what_cannot_be_sent(cookies: dict[str, str]) -> None:
+    """Invalid names (and cookies too long to keep) are skipped, never raised; the other
+    cookies of the same call are stored. Before, a private exception escaped."""
     jar = CookieJar()
-    with pytest.raises(error) as info:
+    jar.update_cookies({"before": "1", **cookies, "after": "2"})
+    assert [m.key for m in jar] == ["before", "after"]
+
+
+def test_invalid_names_skipped_in_every_form() -> None:
+    """Dicts, pairs, Morsels and SimpleCookies: the invalid name goes, the rest stays."""
+    jar = CookieJar()
+    bad: Morsel[str] = Morsel()
+    cast_morsel = cast(Any, bad)
+    cast_morsel.__setstate__({"key": "a b;", "value": "1", "coded_value": "1"})
+    loaded: SimpleCookie = SimpleCookie()
+    loaded["ok3"] = "3"
+    dict.__setitem__(loaded, "bad=name", bad)
+    jar.update_cookies({"ok1": "1", "": "x"})
+    jar.update_cookies([("ok2", "2"), ("x=y", "z")])
+    jar.update_cookies({"a b;": bad})
+    jar.update_cookies(loaded, URL("http://example.com/"))
+    set_cookies(jar, "http://example.com/", "=nameless", "novalue", "ok4=4", "\x01c=1")
+    assert sorted(m.key for m in jar) == ["ok1", "ok2", "ok3", "ok4"]
+
+
+@pytest.mark.parametrize("value", ["x\r\nX-Injected: 1", "x\x00", "\x7f"])
+def test_control_character_in_a_value_raises(value: str) -> None:
+    """A CR LF in a value is an injection attempt or a mistake: a clear error (ValueError
+    and CookieError), and nothing of the call is stored."""
+    jar = CookieJar()
+    morsel: Morsel[str] = Morsel()
+    cast(Any, morsel).__setstate__({"key": "m", "value": value, "coded_value": "ok"})
+    for cookies in ({"before": "1", "a": value}, {"before": "1", "m": morsel}):
+        with pytest.raises(ValueError, match="control character") as info:
+            jar.update_cookies(cookies)
+        assert isinstance(info.value, CookieError)
+        assert len(jar) == 0
+
+
+def test_value_with_semicolon_is_stored_quoted() -> None:
+    """aiohttp stores {"a": "x;y"} and sends it RFC 2109-quoted; so does cyhttp, in both
+    quoting modes (sent raw, it would split into two cookies)."""
+    for quote in (True, False):
+        jar = CookieJar(quote_cookie=quote)
+        jar.update_cookies({"a": "x;y", "b": "c d"})
+        expected = 'a="x\\073y"; b="c d"' if quote else 'a="x\\073y"; b=c d'
+        assert header(jar, "http://example.com/") == expected
+        assert next(iter(jar)).value == "x;y"
+
+
+@pytest.mark.parametrize(
+    "cookies",
+    [{"a": 1}, [("a",)], ["ab"], {"a": b"x"}, {1: "x"}],
+    ids=["int-value", "one-tuple", "str-item", "bytes-value", "int-name"],
+)
+def test_update_cookies_type_errors(cookies: object) -> None:
+    jar = CookieJar()
+    with pytest.raises(TypeError):
         jar.update_cookies(cookies)  # type: ignore[arg-type]
     assert len(jar) == 0
-    if error is ValueError:  # what aiohttp (through SimpleCookie) raises for these
-        assert isinstance(info.value, CookieError)
 
 
-def test_bad_morsel_attributes_raise() -> None:
+@pytest.mark.parametrize(
+    ("attribute", "text"),
+    [("max-age", "string"), ("max-age", "1.5"), ("expires", "whenever"), ("samesite", "odd")],
+)
+def test_unreadable_morsel_attribute_is_ignored(clock: Clock, attribute: str, text: str) -> None:
+    """RFC 6265 §5.2: an attribute that cannot be read is ignored; the cookie is stored
+    (a session cookie here). Before, a private exception escaped update_cookies."""
     jar = CookieJar()
     morsel: Morsel[str] = Morsel()
     morsel.set("a", "1", "1")
-    morsel["max-age"] = "soon"
-    with pytest.raises(ValueError, match="max-age"):
-        jar.update_cookies({"a": morsel})
-    morsel["max-age"] = ""
-    morsel["expires"] = "whenever"
-    with pytest.raises(ValueError, match="expires") as info:
-        jar.update_cookies({"a": morsel})
-    assert isinstance(info.value, CookieError)
+    morsel[attribute] = text
+    jar.update_cookies({"a": morsel}, URL("http://example.com/"))
+    loaded: SimpleCookie = SimpleCookie()
+    loaded.load(f"b=2; {attribute}={text}")
+    jar.update_cookies(loaded, URL("http://example.com/"))
+    set_cookies(jar, "http://example.com/", f"c=3; {attribute}={text}")
+    assert header(jar, "http://example.com/") == "a=1; b=2; c=3"
+    assert all(m["expires"] == "" and m["samesite"] == "" for m in jar)
+    clock.now += 10 * MAX_EXPIRY_SECONDS  # session cookies: no expiry
+    assert len(jar) == 3
+
+
+@pytest.mark.parametrize(
+    "deleting",
+    [
+        {"max-age": "0"},
+        {"max-age": "-1"},
+        {"max-age": " -99999999999999999999 "},
+        {"expires": "Thu, 01 Jan 1970 00:00:00 GMT"},
+        {"expires": "Wed, 15 Nov 2023 00:00:00 GMT", "max-age": "-5"},
+        {"max-age": "0", "expires": "garbage"},
+        {"expires": "Thu, 01 Jan 1970 00:00:00 GMT", "max-age": "soon"},
+    ],
+    ids=[
+        "max-age-0",
+        "max-age-negative",
+        "max-age-huge-negative",
+        "past-expires",
+        "both",
+        "max-age-0-bad-expires",
+        "past-expires-bad-max-age",
+    ],
+)
+@pytest.mark.parametrize("form", ["morsel", "simplecookie", "header"])
+def test_expired_update_deletes_and_is_not_stored(
+    clock: Clock, deleting: dict[str, str], form: str
+) -> None:
+    """Max-Age <= 0 or a past Expires, given to update_cookies or in a header, deletes the
+    stored cookie of that name (same domain and path) and stores nothing."""
+    jar = CookieJar()
+    url = URL("http://example.com/")
+    jar.update_cookies({"a": "1", "keep": "1"}, url)
+    jar.update_cookies({"a": "shared"})
+    if form == "morsel":
+        morsel: Morsel[str] = Morsel()
+        morsel.set("a", "", "")
+        for attribute, text in deleting.items():
+            morsel[attribute] = text
+        jar.update_cookies({"a": morsel}, url)
+    else:
+        attributes = "; ".join(f"{name}={text}" for name, text in deleting.items())
+        if form == "simplecookie":
+            loaded: SimpleCookie = SimpleCookie()
+            loaded.load(f"a=gone; {attributes}")
+            jar.update_cookies(loaded, url)
+        else:
+            set_cookies(jar, str(url), f"a=gone; {attributes}")
+    assert header(jar, "http://example.com/") == "keep=1; a=shared"
+    assert sorted((m.key, m["domain"]) for m in jar) == [("a", ""), ("keep", "example.com")]
+
+
+def test_numeric_morsel_attributes(clock: Clock) -> None:
+    """Morsel attributes set as numbers: max-age 0 deletes, expires is seconds from now
+    (http.cookies' convention)."""
+    jar = CookieJar()
+    jar.update_cookies({"a": "1", "b": "1"})
+    deleting: Morsel[str] = Morsel()
+    deleting.set("a", "", "")
+    deleting["max-age"] = 0
+    lasting: Morsel[str] = Morsel()
+    lasting.set("b", "2", "2")
+    lasting["expires"] = 60
+    jar.update_cookies({"a": deleting, "b": lasting})
+    assert header(jar, "http://example.com/") == "b=2"
+    clock.now += 60
+    assert len(jar) == 0
 
 
 def test_set_cookie_values_must_be_str() -> None:
@@ -533,115 +687,6 @@ def test_clear_and_clear_domain() -> None:
     assert len(jar) == 0 and header(jar, "http://example.com/") is None
 
 
-# ------------------------------------------------------------------- persistence
-
-
-def test_save_load_round_trip(tmp_path: Path, clock: Clock) -> None:
-    jar = CookieJar(unsafe=True)
-    set_cookies(
-        jar,
-        "https://www.example.com/a/b",
-        "host=1; Secure; HttpOnly; SameSite=Strict; Max-Age=100",
-        "dom=2; Domain=example.com; Path=/; Expires=Fri, 01 Jan 2027 00:00:00 GMT",
-        "dom=3; Domain=example.com; Path=/a",
-        'q="x; y"',
-        "__Host-h=4; Secure; Path=/",
-        "春节=回家",
-    )
-    set_cookies(jar, "http://127.0.0.1/", "ip=5")
-    jar.update_cookies({"shared": "6"})
-    clock.now += 1
-    header(jar, "https://www.example.com/a/")  # bumps last-access times
-    target = tmp_path / "cookies.json"
-    jar.save(target)
-    assert stat.S_IMODE(os.stat(target).st_mode) == 0o600
-    assert json.loads(target.read_text("utf-8"))["format"] == "cyhttp-cookiejar"
-
-    again = CookieJar(unsafe=True)
-    again.load(str(target))
-    assert [vars_of(m) for m in again] == [vars_of(m) for m in jar]
-    assert [record_of(c) for c in again._cookies.values()] == [
-        record_of(c) for c in jar._cookies.values()
-    ]
-    # the least-recently-used order survives too
-    assert [c.name for c in sorted(again._cookies.values(), key=lambda c: c.used)] == [
-        c.name for c in sorted(jar._cookies.values(), key=lambda c: c.used)
-    ]
-    for url in ["https://www.example.com/a/b", "http://sub.example.com/", "http://127.0.0.1/"]:
-        assert header(again, url) == header(jar, url)
-    # host-only survived: a subdomain does not get the host-only cookie
-    assert "host=" not in (header(again, "https://sub.www.example.com/a/") or "")
-    clock.now += 100  # the Max-Age=100 cookie expires in the loaded jar too
-    assert "host=1" not in (header(again, "https://www.example.com/a/b") or "")
-
-
-def vars_of(morsel: Morsel[str]) -> tuple[object, ...]:
-    return (morsel.key, morsel.value, morsel.coded_value, *sorted(morsel.items()))
-
-
-def record_of(cookie: Any) -> dict[str, object]:
-    """Every field of a stored record but the two counters, renumbered on load."""
-    fields = dataclasses.asdict(cookie)
-    del fields["seq"], fields["used"]
-    return fields
-
-
-def test_save_overwrites_with_owner_only_mode(tmp_path: Path) -> None:
-    target = tmp_path / "cookies.json"
-    target.write_text("old")
-    target.chmod(0o644)
-    jar = CookieJar()
-    set_cookies(jar, "http://example.com/", "a=1")
-    jar.save(target)
-    assert stat.S_IMODE(os.stat(target).st_mode) == 0o600
-    assert list(tmp_path.iterdir()) == [target]
-
-
-def test_load_drops_expired(tmp_path: Path, clock: Clock) -> None:
-    jar = CookieJar()
-    set_cookies(jar, "http://example.com/", "a=1; Max-Age=10", "b=1")
-    jar.save(tmp_path / "c.json")
-    clock.now += 20
-    again = CookieJar()
-    again.load(tmp_path / "c.json")
-    assert [m.key for m in again] == ["b"]
-
-
-@pytest.mark.parametrize(
-    "content",
-    [
-        b"\x80\x03cos\nsystem\n",  # a pickle
-        b"not json",
-        b"[]",
-        b'{"format": "other", "version": 1, "cookies": []}',
-        b'{"format": "cyhttp-cookiejar", "version": 99, "cookies": []}',
-        b'{"format": "cyhttp-cookiejar", "version": 1, "cookies": [{"name": "a"}]}',
-        b'{"format": "cyhttp-cookiejar", "version": 1, "cookies": ["x"]}',
-    ],
-)
-def test_load_refuses_foreign_files(tmp_path: Path, content: bytes) -> None:
-    jar = CookieJar()
-    set_cookies(jar, "http://example.com/", "keep=1")
-    target = tmp_path / "c.json"
-    target.write_bytes(content)
-    with pytest.raises(ValueError):
-        jar.load(target)
-    assert [m.key for m in jar] == ["keep"]
-
-
-def test_load_refuses_bad_field_types(tmp_path: Path) -> None:
-    jar = CookieJar()
-    set_cookies(jar, "http://example.com/", "a=1")
-    jar.save(tmp_path / "c.json")
-    document = json.loads((tmp_path / "c.json").read_text("utf-8"))
-    for field, bad in [("secure", "yes"), ("expires", "later"), ("seq", True), ("name", 3)]:
-        broken = json.loads(json.dumps(document))
-        broken["cookies"][0][field] = bad
-        (tmp_path / "bad.json").write_text(json.dumps(broken))
-        with pytest.raises(ValueError, match=field):
-            CookieJar().load(tmp_path / "bad.json")
-
-
 # --------------------------------------------------------------------- DummyCookieJar
 
 
@@ -656,47 +701,6 @@ def test_dummy_cookie_jar_stores_nothing(tmp_path: Path) -> None:
     assert jar.cookie_header(URL("http://example.com/")) is None
     jar.clear()
     jar.clear_domain("example.com")
-
-
-def test_save_load_keeps_undecodable_bytes(tmp_path: Path) -> None:
-    """Header bytes that are not UTF-8 arrive as lone surrogates and must survive a save."""
-    value = b"\xff\xfeok".decode("utf-8", "surrogateescape")
-    jar = CookieJar()
-    set_cookies(jar, "http://example.com/", f"raw={value}")
-    jar.save(tmp_path / "c.json")
-    again = CookieJar()
-    again.load(tmp_path / "c.json")
-    sent = header(again, "http://example.com/")
-    assert sent is not None
-    assert sent.encode("utf-8", "surrogateescape") == b"raw=\xff\xfeok"
-
-
-def test_load_refuses_unsendable_cookies(tmp_path: Path) -> None:
-    """An edited file cannot smuggle what no Set-Cookie could store into a Cookie header."""
-    jar = CookieJar()
-    set_cookies(jar, "http://example.com/", "a=1")
-    jar.save(tmp_path / "c.json")
-    document = json.loads((tmp_path / "c.json").read_text("utf-8"))
-    for field, bad in [("value", "1\r\nX-Injected: 1"), ("value", "1; b=2"), ("name", "a=b"),
-                       ("name", ""), ("name", "a\x00")]:
-        broken = json.loads(json.dumps(document))
-        broken["cookies"][0][field] = bad
-        (tmp_path / "bad.json").write_text(json.dumps(broken))
-        with pytest.raises(ValueError, match="cookie #0"):
-            jar.load(tmp_path / "bad.json")
-        assert [(m.key, m.value) for m in jar] == [("a", "1")]
-
-
-def test_load_refuses_non_finite_numbers(tmp_path: Path) -> None:
-    jar = CookieJar()
-    set_cookies(jar, "http://example.com/", "a=1; Max-Age=100")
-    jar.save(tmp_path / "c.json")
-    text = (tmp_path / "c.json").read_text("ascii")
-    document = json.loads(text)
-    expires = document["cookies"][0]["expires"]
-    (tmp_path / "c.json").write_text(text.replace(repr(expires), "NaN"))
-    with pytest.raises(ValueError, match="expires"):
-        CookieJar().load(tmp_path / "c.json")
 
 
 def test_trailing_dot_host_sends_shared_cookies_once() -> None:
