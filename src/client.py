@@ -41,7 +41,7 @@ from .client_middlewares import (
 )
 from .client_proto import DEFAULT_MAX_DECOMPRESSED_SIZE
 from .client_proxy import choose_proxy, explicit_proxy
-from .client_reqrep import ClientRequest, ClientResponse, cookie_header
+from .client_reqrep import ClientRequest, ClientResponse
 from .client_ws import DEFAULT_TIMEOUT as _WS_DEFAULT_TIMEOUT
 from .client_ws import ClientWebSocketResponse
 from .client_ws import ws_connect as _ws_connect
@@ -59,7 +59,7 @@ from .helpers import (
 )
 
 if TYPE_CHECKING:
-    from http.cookies import BaseCookie, Morsel
+    pass
 
 __all__ = ("ClientSession", "request", "ws_connect")
 
@@ -960,25 +960,14 @@ class ClientSession:
     _merged_headers = _prepare_headers
 
     def _cookie_header(self, url: URL, req_cookies: Any) -> str | None:
-        """The ``Cookie`` header: the jar's cookies for ``url``, where a per-request cookie
-        replaces every jar cookie of its name (as in aiohttp)."""
+        """The ``Cookie`` header: the jar's cookies for ``url``, merged with the request's
+        own ``cookies`` as aiohttp 3.14 merges them (see ``request_cookie_header``)."""
         jar = self._cookie_jar
-        if not req_cookies:
-            if jar is None or not len(jar):
-                return None
-            exact = getattr(jar, "cookie_header", None)
-            if exact is not None:
-                # the jar builds the header itself: every cookie (same-name ones too), in
-                # RFC 6265 order, values exactly as received
-                header: str | None = exact(url)
-                return header
-            return cookie_header(jar.filter_cookies(url).values()) or None
-        extra = _to_cookie(req_cookies)
-        morsels: list[Morsel[str]] = []
-        if jar is not None and len(jar):
-            morsels.extend(m for m in jar.filter_cookies(url).values() if m.key not in extra)
-        morsels.extend(extra.values())
-        return cookie_header(morsels) if morsels else None
+        if not req_cookies and (jar is None or not len(jar)):
+            return None
+        from .cookiejar import request_cookie_header
+
+        return request_cookie_header(jar, url, req_cookies)
 
     async def _connect(self, req: ClientRequest, call: _Call) -> Connection:
         """A connection when none could be taken from the pool at once (the fast path,
@@ -1047,28 +1036,6 @@ def _merge_params(url: URL, params: Any) -> URL:
     if not pairs:
         return url
     return url.extend_query(pairs)
-
-
-def _to_cookie(cookies: Any) -> BaseCookie[str]:
-    from http.cookies import BaseCookie, CookieError, Morsel  # cookies given to a request: rare
-
-    if isinstance(cookies, BaseCookie):
-        return cookies
-    jar: BaseCookie[str] = BaseCookie()
-    items = cookies.items() if hasattr(cookies, "items") else cookies
-    try:
-        for name, value in items:
-            if isinstance(value, Morsel):
-                jar[name] = value.value
-                jar[name].update(value)
-            else:
-                jar[name] = value
-    except CookieError as exc:
-        # the jar's error: both a ValueError and the CookieError aiohttp users catch
-        from .cookiejar import _InvalidCookie
-
-        raise _InvalidCookie(str(exc)) from exc
-    return jar
 
 
 def _base_url(base_url: Any) -> URL | None:

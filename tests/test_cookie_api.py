@@ -412,10 +412,6 @@ async def test_session_request_cookies_unquoted_as_aiohttp() -> None:
     await session_with_request_cookies(False, {"plain": "mine", "new": "a b"})
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="until the session builds its Cookie header with request_cookie_header()",
-)
 async def test_session_request_cookies_quoted_as_aiohttp() -> None:
     """With quote_cookie=True (the default) aiohttp quotes a request's own values too."""
     await session_with_request_cookies(True, {"plain": "mine", "new": "a b", "t": "x;y"})
