@@ -61,10 +61,17 @@ from .client_exceptions import (
 )
 from .client_reqrep import ClientRequest, ClientResponse, Fingerprint, RequestInfo
 from .client_ws import ClientWebSocketResponse
-from .connector import BaseConnector, Connection, TCPConnector, UnixConnector
+from .connector import (
+    AddrInfoType,
+    BaseConnector,
+    Connection,
+    SocketFactoryType,
+    TCPConnector,
+    UnixConnector,
+)
 from .helpers import BasicAuth, ClientTimeout
 from .http_parser import HttpResponseParser
-from .resolver import AsyncResolver, DefaultResolver, ThreadResolver
+from .resolver import AsyncResolver, DefaultResolver, ThreadedResolver, ThreadResolver
 from .streams import StreamReader
 
 #: public name → the module that defines it, imported when the name is first asked for
@@ -72,6 +79,23 @@ _LAZY = {
     "CookieJar": ".cookiejar",
     "DummyCookieJar": ".cookiejar",
     "FormData": ".formdata",
+    "TraceConfig": ".tracing",
+    "TraceConnectionCreateEndParams": ".tracing",
+    "TraceConnectionCreateStartParams": ".tracing",
+    "TraceConnectionQueuedEndParams": ".tracing",
+    "TraceConnectionQueuedStartParams": ".tracing",
+    "TraceConnectionReuseconnParams": ".tracing",
+    "TraceDnsCacheHitParams": ".tracing",
+    "TraceDnsCacheMissParams": ".tracing",
+    "TraceDnsResolveHostEndParams": ".tracing",
+    "TraceDnsResolveHostStartParams": ".tracing",
+    "TraceRequestChunkSentParams": ".tracing",
+    "TraceRequestEndParams": ".tracing",
+    "TraceRequestExceptionParams": ".tracing",
+    "TraceRequestHeadersSentParams": ".tracing",
+    "TraceRequestRedirectParams": ".tracing",
+    "TraceRequestStartParams": ".tracing",
+    "TraceResponseChunkReceivedParams": ".tracing",
 }
 
 
@@ -91,6 +115,7 @@ def __getattr__(name: str) -> Any:
 
 __all__ = (
     "IMPLEMENTATION",
+    "AddrInfoType",
     "AsyncResolver",
     "BaseConnector",
     "BasicAuth",
@@ -139,11 +164,30 @@ __all__ = (
     "ServerDisconnectedError",
     "ServerFingerprintMismatch",
     "ServerTimeoutError",
+    "SocketFactoryType",
     "SocketTimeoutError",
     "StreamReader",
     "TCPConnector",
     "ThreadResolver",
+    "ThreadedResolver",
     "TooManyRedirects",
+    "TraceConfig",
+    "TraceConnectionCreateEndParams",
+    "TraceConnectionCreateStartParams",
+    "TraceConnectionQueuedEndParams",
+    "TraceConnectionQueuedStartParams",
+    "TraceConnectionReuseconnParams",
+    "TraceDnsCacheHitParams",
+    "TraceDnsCacheMissParams",
+    "TraceDnsResolveHostEndParams",
+    "TraceDnsResolveHostStartParams",
+    "TraceRequestChunkSentParams",
+    "TraceRequestEndParams",
+    "TraceRequestExceptionParams",
+    "TraceRequestHeadersSentParams",
+    "TraceRequestRedirectParams",
+    "TraceRequestStartParams",
+    "TraceResponseChunkReceivedParams",
     "UnixClientConnectorError",
     "UnixConnector",
     "UploadAbortedError",

@@ -364,14 +364,14 @@ async def test_a_connect_timed_out_by_the_kernel_moves_to_the_next_address(
         unused.bind(("127.0.0.1", 0))
         silent_port = unused.getsockname()[1]
     loop = asyncio.get_running_loop()
-    real_create = loop.create_connection
+    real_sock_connect = loop.sock_connect
 
-    async def create_connection(factory: object, host: str, port: int, **kw: object) -> object:
-        if port == silent_port:
+    async def sock_connect(sock: socket.socket, address: tuple) -> None:
+        if address[1] == silent_port:
             raise TimeoutError(errno.ETIMEDOUT, "Connection timed out")
-        return await real_create(factory, host, port, **kw)  # type: ignore[arg-type]
+        await real_sock_connect(sock, address)
 
-    monkeypatch.setattr(loop, "create_connection", create_connection)
+    monkeypatch.setattr(loop, "sock_connect", sock_connect)
     async with app_server(echo_app()) as srv:
         resolver = CountingResolver(
             {"multi.test": [silent_port, srv.port], "dead.test": [silent_port]}
