@@ -256,24 +256,29 @@ class BaseConnector:
     def close(self, *, abort_ssl: bool = False) -> DoneAwaitable:
         """Close every connection, idle or in use. Awaiting the result is allowed.
 
-        ``abort_ssl``: drop TLS connections without the TLS shutdown exchange (a peer that
-        never answers it cannot hold the close up)."""
+        Connections are dropped at once; only a :class:`TCPConnector` with a non-zero
+        ``ssl_shutdown_timeout`` lets TLS ones do the TLS shutdown exchange, unless
+        ``abort_ssl`` (a peer that never answers it cannot hold the close up)."""
         if not self._closed:
             self._closed = True
             self._close_all(abort_ssl=abort_ssl)
         return DONE
 
+    #: whether closing the connector lets TLS connections do the TLS shutdown exchange
+    _tls_shutdown_on_close = False
+
     def _close_all(self, *, abort_ssl: bool = False) -> None:
         if self._cleanup_handle is not None:
             self._cleanup_handle.cancel()
             self._cleanup_handle = None
+        graceful = self._tls_shutdown_on_close and not abort_ssl
         for conns in self._conns.values():
             for proto, _ in conns:
-                self._close_proto(proto, abort_ssl)
+                self._close_proto(proto, graceful)
         self._conns.clear()
         for proto in self._acquired:
             if isinstance(proto, ResponseHandler):
-                self._close_proto(proto, abort_ssl)
+                self._close_proto(proto, graceful)
         self._acquired.clear()
         self._acquired_per_host.clear()
         waiters, self._waiters = self._waiters, collections.deque()
@@ -281,15 +286,14 @@ class BaseConnector:
             if not fut.done():
                 fut.set_exception(ClientConnectionError("Connector is closed."))
 
-    def _close_proto(self, proto: ResponseHandler, abort_ssl: bool = False) -> None:
+    def _close_proto(self, proto: ResponseHandler, graceful_tls: bool = False) -> None:
         transport = proto.transport
         if (
-            abort_ssl
+            graceful_tls
             and transport is not None
             and transport.get_extra_info("sslcontext") is not None
         ):
-            transport.abort()
-            return
+            transport.close()  # the TLS shutdown exchange, within ssl_shutdown_timeout
         proto.close()
         if (
             self._cleanup_closed_enabled
@@ -706,6 +710,8 @@ class TCPConnector(BaseConnector):
             raise ValueError(f"dns_cache_max_size must be >= 0, got {dns_cache_max_size}")
         self._dns_cache_max_size = dns_cache_max_size
         self._ssl_shutdown_timeout = _ssl_shutdown_timeout(ssl_shutdown_timeout)
+        # 0 (the default): closing the connector drops TLS connections at once
+        self._tls_shutdown_on_close = self._ssl_shutdown_timeout != 0
         if not verify_ssl and ssl_context is not None:
             raise ValueError("verify_ssl=False and ssl_context are mutually exclusive")
         # the 2.x trio and the modern ssl= must not contradict each other (ValueError)
@@ -721,11 +727,6 @@ class TCPConnector(BaseConnector):
         self._resolver: AbstractResolver = resolver if resolver is not None else DefaultResolver()
         self._dns_cache: dict[tuple[str, int | None], tuple[list[ResolveResult], float]] = {}
         self._dns_inflight: dict[tuple[str, int | None], asyncio.Task[list[ResolveResult]]] = {}
-
-    def close(self, *, abort_ssl: bool = False) -> DoneAwaitable:
-        """Close every connection. With ``ssl_shutdown_timeout`` 0 (the default) TLS
-        connections are dropped without the TLS shutdown exchange, as in aiohttp 3.14."""
-        return super().close(abort_ssl=abort_ssl or self._ssl_shutdown_timeout == 0)
 
     @property
     def verify_ssl(self) -> bool:
@@ -1173,6 +1174,8 @@ def _failure(key: ConnectionKey, errors: list[OSError]) -> BaseException:
     """The error for a host none of whose addresses took a TCP connection: the attempt's own
     error for one address; for several, one that names them all. Only when every attempt
     ran out of ``sock_connect`` is it a ConnectionTimeoutError."""
+    if not errors:  # an overridden _resolve_host answered nothing
+        return ClientConnectorError(key, OSError(errno.EHOSTUNREACH, "no address to connect to"))
     if all(isinstance(exc, ConnectionTimeoutError) for exc in errors):
         return errors[-1]
     if len(errors) == 1:
