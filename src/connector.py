@@ -486,6 +486,18 @@ class BaseConnector:
                 if traces:
                     return await self._reused(key, proto, loop, traces)
                 return Connection(self, key, proto, loop, reused=True)
+        return await self._connect_new(req, key, slot, loop, traces, timeout)
+
+    async def _connect_new(
+        self,
+        req: Any,
+        key: ConnectionKey,
+        slot: _Slot,
+        loop: asyncio.AbstractEventLoop,
+        traces: Sequence[Trace] | None,
+        timeout: Any,
+    ) -> Connection:
+        """Open a new connection in the reserved ``slot`` (given back if that fails)."""
         proto = None
         try:
             if traces:
@@ -938,8 +950,11 @@ class TCPConnector(BaseConnector):
         limit = getattr(timeout, "sock_connect", None)
         threshold = getattr(timeout, "ceil_threshold", self._timeout_ceil_threshold)
         infos = self._addr_infos(hosts)
-        names = {info[4]: host["hostname"] for info, host in zip(infos, hosts, strict=True)}
-        infos = _interleave(infos, self._interleave)
+        names: dict[tuple[Any, ...], str] = {}
+        if sslcontext is not None:  # the name the resolver gave each address, for SNI
+            names = {info[4]: host["hostname"] for info, host in zip(infos, hosts, strict=True)}
+        if len(infos) > 1:
+            infos = _interleave(infos, self._interleave)
         errors: list[OSError] = []
         tls_error: BaseException | None = None
         while infos:
