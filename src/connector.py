@@ -987,7 +987,7 @@ class TCPConnector(BaseConnector):
             return proto
         if tls_error is not None:
             raise tls_error
-        raise _failure(key, errors)
+        raise _failure(key, errors, limit)
 
     def _addr_infos(self, hosts: list[ResolveResult]) -> list[AddrInfoType]:
         """``socket.getaddrinfo``-style entries for a resolver's answer. Addresses are
@@ -1104,7 +1104,7 @@ class TCPConnector(BaseConnector):
                         raise  # the kernel's ETIMEDOUT: a failure like a refusal
                     host, port = info[4][:2]
                     raise ConnectionTimeoutError(
-                        f"Connection timeout to host {host}:{port} (sock_connect={limit})"
+                        f"Connection timeout to {host}:{port} (sock_connect={limit})"
                     ) from exc
             else:
                 await loop.sock_connect(sock, info[4])
@@ -1185,14 +1185,17 @@ def _connect_timeout(key: ConnectionKey, limit: float | None) -> ConnectionTimeo
     )
 
 
-def _failure(key: ConnectionKey, errors: list[OSError]) -> BaseException:
+def _failure(key: ConnectionKey, errors: list[OSError], limit: float | None) -> BaseException:
     """The error for a host none of whose addresses took a TCP connection: the attempt's own
     error for one address; for several, one that names them all. Only when every attempt
-    ran out of ``sock_connect`` is it a ConnectionTimeoutError."""
+    ran out of ``sock_connect`` is it a ConnectionTimeoutError (naming the host asked for;
+    each attempt's names its address)."""
     if not errors:  # an overridden _resolve_host answered nothing
         return ClientConnectorError(key, OSError(errno.EHOSTUNREACH, "no address to connect to"))
     if all(isinstance(exc, ConnectionTimeoutError) for exc in errors):
-        return errors[-1]
+        timeout = _connect_timeout(key, limit)
+        timeout.__cause__ = errors[-1]
+        return timeout
     if len(errors) == 1:
         combined = errors[0]
     else:

@@ -766,7 +766,8 @@ async def test_sock_connect_limit_is_a_connection_timeout_error(addresses: int) 
         finally:
             await connector.close()
     assert isinstance(info.value, cyhttp.ServerTimeoutError)
-    assert str(info.value) == f"Connection timeout to host 127.0.0.1:{dead} (sock_connect=0.2)"
+    assert str(info.value) == "Connection timeout to host dead.test:80 (sock_connect=0.2)"
+    assert str(info.value.__cause__) == f"Connection timeout to 127.0.0.1:{dead} (sock_connect=0.2)"
     assert not connector._acquired
 
 
@@ -954,3 +955,68 @@ async def test_unix_connector_failure_names_the_socket() -> None:
         finally:
             await connector.close()
     assert info.value.path == path
+
+
+async def test_cancelling_a_race_closes_every_attempt() -> None:
+    async with blackhole() as dead:
+        factory = RecordingFactory()
+        connector = TCPConnector(
+            resolver=AddressResolver([("127.0.0.1", dead)] * 3),
+            happy_eyeballs_delay=0.05,
+            socket_factory=factory,
+        )
+        try:
+            pending = asyncio.ensure_future(connector.connect(Req("dead.test", 80)))
+            await asyncio.sleep(0.3)  # all three attempts started, none can finish
+            assert len(factory.sockets) == 3
+            pending.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await pending
+            assert all(sock.fileno() == -1 for sock in factory.sockets)
+            assert not connector._acquired
+        finally:
+            await connector.close()
+
+
+async def test_an_address_failing_tls_gives_way_to_the_next() -> None:
+    """The TCP race is won by an address whose TLS set-up fails (a plain-HTTP server):
+    the remaining addresses are tried, and the TLS server behind the next one answers."""
+    from .tls_servers import Pki, hello_app, tls_app_server
+
+    pki = Pki()
+    async with (
+        app_server(echo_app()) as plain,
+        tls_app_server(hello_app(), pki.server_context()) as secure,
+    ):
+        factory = RecordingFactory()
+        connector = TCPConnector(
+            resolver=AddressResolver([("127.0.0.1", plain.port), ("127.0.0.1", secure.port)]),
+            ssl=pki.client_context(),
+            socket_factory=factory,
+        )
+        try:
+            conn = await asyncio.wait_for(connector.connect(Req("localhost", 443, True)), 5)
+            assert conn.transport is not None
+            assert conn.transport.get_extra_info("peername")[1] == secure.port
+            assert conn.transport.get_extra_info("sslcontext") is not None
+            conn.close()
+        finally:
+            await connector.close()
+    assert [address[1] for address, _ in factory.attempts] == [plain.port, secure.port]
+
+
+async def test_when_every_address_fails_tls_the_tls_error_is_raised() -> None:
+    from .tls_servers import Pki, hello_app, tls_app_server
+
+    pki = Pki()
+    async with tls_app_server(hello_app(), pki.server_context(pki.wrong_host)) as wrong:
+        connector = TCPConnector(
+            resolver=AddressResolver([("127.0.0.1", refused_port()), ("127.0.0.1", wrong.port)]),
+            ssl=pki.client_context(),
+        )
+        try:
+            with pytest.raises(cyhttp.ClientConnectorCertificateError):
+                await asyncio.wait_for(connector.connect(Req("localhost", 443, True)), 5)
+            assert not connector._acquired
+        finally:
+            await connector.close()
