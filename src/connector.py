@@ -935,18 +935,25 @@ class TCPConnector(BaseConnector):
             raise  # an override's own connector error
         except OSError as exc:
             raise ClientConnectorDNSError(key, exc) from exc
-        return await self._connect_hosts(req, hosts, timeout)
+        sslcontext, pin = self._ssl_for(req)
+        server_hostname = getattr(req, "server_hostname", None)
+        return await self._connect_hosts(key, hosts, timeout, sslcontext, pin, server_hostname)
 
     async def _connect_hosts(
-        self, req: Any, hosts: list[ResolveResult], timeout: Any
+        self,
+        key: ConnectionKey,
+        hosts: list[ResolveResult],
+        timeout: Any,
+        sslcontext: ssl_mod.SSLContext | None = None,
+        pin: Fingerprint | None = None,
+        server_hostname: str | None = None,
     ) -> ResponseHandler:
-        """A connection to the first of ``hosts`` that answers, TLS included.
+        """A connection to the first of ``hosts`` that answers, TLS included when
+        ``sslcontext``; errors name ``key``.
 
         An address whose TLS set-up fails is dropped and the others are tried (as a refused
         one is); the error raised when none works is the last TLS error if there was one,
-        else the TCP errors."""
-        key: ConnectionKey = req.connection_key
-        sslcontext, pin = self._ssl_for(req)
+        else the TCP errors. (A proxy connection is this with ``sslcontext`` None.)"""
         limit = getattr(timeout, "sock_connect", None)
         threshold = getattr(timeout, "ceil_threshold", self._timeout_ceil_threshold)
         infos = self._addr_infos(hosts)
@@ -963,14 +970,11 @@ class TCPConnector(BaseConnector):
                 break
             sock, info, deadline = opened
             infos.remove(info)
-            server_hostname = None
+            sni = None
             if sslcontext is not None:
-                name = getattr(req, "server_hostname", None) or names[info[4]] or key.host
-                server_hostname = name.rstrip(".")
+                sni = (server_hostname or names[info[4]] or key.host).rstrip(".")
             try:
-                transport, proto = await self._start_transport(
-                    sock, sslcontext, server_hostname, deadline
-                )
+                transport, proto = await self._start_transport(sock, sslcontext, sni, deadline)
             except (OSError, ssl_mod.CertificateError) as exc:
                 if isinstance(exc, TimeoutError) and exc.errno is None:
                     tls_error = _connect_timeout(key, limit)
