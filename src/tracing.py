@@ -36,6 +36,7 @@ __all__ = (
     "TraceRequestRedirectParams",
     "TraceRequestStartParams",
     "TraceResponseChunkReceivedParams",
+    "make_traces",
 )
 
 _Callback = Callable[..., Awaitable[Any]]

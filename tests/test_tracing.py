@@ -637,3 +637,16 @@ async def test_an_aiohttp3_override_gets_the_traces_and_may_call_super() -> None
             await connector.close()
     assert seen == [(traces, timeout)]
     assert "dns_resolvehost_start" in rec.stages()
+
+
+def test_make_traces_gives_each_config_a_fresh_context() -> None:
+    one, two = TraceConfig(), TraceConfig()
+    session = object()
+    traces = tracing.make_traces(session, [one, two], {"id": 7})
+    again = tracing.make_traces(session, [one, two], None)
+    assert [t._trace_config for t in traces] == [one, two]
+    assert all(t._session is session for t in traces)
+    assert [t._trace_config_ctx.trace_request_ctx for t in traces] == [{"id": 7}, {"id": 7}]
+    contexts = {id(t._trace_config_ctx) for t in traces + again}
+    assert len(contexts) == 4
+    assert tracing.make_traces(session, [], None) == []
