@@ -62,10 +62,17 @@ from .client_exceptions import (
 from .client_middlewares import ClientHandlerType, ClientMiddlewareType
 from .client_reqrep import ClientRequest, ClientResponse, Fingerprint, RequestInfo
 from .client_ws import ClientWebSocketResponse, ClientWSTimeout
-from .connector import BaseConnector, Connection, TCPConnector, UnixConnector
+from .connector import (
+    AddrInfoType,
+    BaseConnector,
+    Connection,
+    SocketFactoryType,
+    TCPConnector,
+    UnixConnector,
+)
 from .helpers import BasicAuth, ClientTimeout
 from .http_parser import HttpResponseParser
-from .resolver import AsyncResolver, DefaultResolver, ThreadResolver
+from .resolver import AsyncResolver, DefaultResolver, ThreadedResolver, ThreadResolver
 from .streams import StreamReader
 
 #: public name → the module that defines it, imported when the name is first asked for
@@ -74,6 +81,23 @@ _LAZY = {
     "DigestAuthMiddleware": ".client_middleware_digest_auth",
     "DummyCookieJar": ".cookiejar",
     "FormData": ".formdata",
+    "TraceConfig": ".tracing",
+    "TraceConnectionCreateEndParams": ".tracing",
+    "TraceConnectionCreateStartParams": ".tracing",
+    "TraceConnectionQueuedEndParams": ".tracing",
+    "TraceConnectionQueuedStartParams": ".tracing",
+    "TraceConnectionReuseconnParams": ".tracing",
+    "TraceDnsCacheHitParams": ".tracing",
+    "TraceDnsCacheMissParams": ".tracing",
+    "TraceDnsResolveHostEndParams": ".tracing",
+    "TraceDnsResolveHostStartParams": ".tracing",
+    "TraceRequestChunkSentParams": ".tracing",
+    "TraceRequestEndParams": ".tracing",
+    "TraceRequestExceptionParams": ".tracing",
+    "TraceRequestHeadersSentParams": ".tracing",
+    "TraceRequestRedirectParams": ".tracing",
+    "TraceRequestStartParams": ".tracing",
+    "TraceResponseChunkReceivedParams": ".tracing",
 }
 #: submodules reachable as attributes (``cyhttp.hdrs.CONTENT_TYPE`` after ``import cyhttp``)
 _LAZY_MODULES = frozenset({"hdrs", "typedefs"})
@@ -97,6 +121,7 @@ def __getattr__(name: str) -> Any:
 
 __all__ = (
     "IMPLEMENTATION",
+    "AddrInfoType",
     "AsyncResolver",
     "BaseConnector",
     "BasicAuth",
@@ -149,11 +174,30 @@ __all__ = (
     "ServerDisconnectedError",
     "ServerFingerprintMismatch",
     "ServerTimeoutError",
+    "SocketFactoryType",
     "SocketTimeoutError",
     "StreamReader",
     "TCPConnector",
     "ThreadResolver",
+    "ThreadedResolver",
     "TooManyRedirects",
+    "TraceConfig",
+    "TraceConnectionCreateEndParams",
+    "TraceConnectionCreateStartParams",
+    "TraceConnectionQueuedEndParams",
+    "TraceConnectionQueuedStartParams",
+    "TraceConnectionReuseconnParams",
+    "TraceDnsCacheHitParams",
+    "TraceDnsCacheMissParams",
+    "TraceDnsResolveHostEndParams",
+    "TraceDnsResolveHostStartParams",
+    "TraceRequestChunkSentParams",
+    "TraceRequestEndParams",
+    "TraceRequestExceptionParams",
+    "TraceRequestHeadersSentParams",
+    "TraceRequestRedirectParams",
+    "TraceRequestStartParams",
+    "TraceResponseChunkReceivedParams",
     "UnixClientConnectorError",
     "UnixConnector",
     "UploadAbortedError",

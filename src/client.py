@@ -562,7 +562,7 @@ class ClientSession:
 
     def _make_traces(self, trace_request_ctx: Any) -> list[Any]:
         """One :class:`~cyhttp.tracing.Trace` per trace config, for one request."""
-        from .tracing import Trace  # type: ignore[import-not-found]
+        from .tracing import Trace
 
         return [
             Trace(self, config, config.trace_config_ctx(trace_request_ctx=trace_request_ctx))
@@ -1066,7 +1066,7 @@ def _frozen_trace_configs(trace_configs: Any) -> tuple[Any, ...]:
 def _default_connector(ssl_shutdown_timeout: Any) -> TCPConnector:
     if ssl_shutdown_timeout is sentinel:
         return TCPConnector()
-    return TCPConnector(ssl_shutdown_timeout=ssl_shutdown_timeout)  # type: ignore[call-arg]
+    return TCPConnector(ssl_shutdown_timeout=ssl_shutdown_timeout)
 
 
 def _default_jar() -> AbstractCookieJar:

@@ -169,6 +169,8 @@ class ClientRequest:
         #: how many times a middleware chain handed this request to the session to send
         self._sends = 0
         self.body: Any = None
+        #: set by send() when the session traces requests (the body writer reports to them)
+        self._traces: list[Any] | None = None
         #: where a seekable file body starts (None: not a file, or one that cannot rewind)
         self._body_start: int | None = None
         scheme = self.url.scheme
@@ -484,6 +486,9 @@ class ClientRequest:
             else:
                 proto.write(head)
                 response._writer = asyncio.ensure_future(self._write_body(proto))
+            if traces:
+                response._traces = self._traces = traces
+                await self._trace_sent(traces, whole or isinstance(body, bytes))
             parsed = await head_future
         except ClientResponseError as exc:
             response._abort()
@@ -495,6 +500,17 @@ class ClientRequest:
             raise
         response._start(parsed)
         return response
+
+    async def _trace_sent(self, traces: list[Any], body_written: bool) -> None:
+        """The headers-sent signal, then chunk-sent for a body written with them (a body
+        written by the writer task is reported piece by piece as it goes)."""
+        method, url = self.method, self.url
+        for trace in traces:
+            await trace.send_request_headers_sent(method, url, self.headers)
+        body = self.body
+        if body_written and body:
+            for trace in traces:
+                await trace.send_request_chunk_sent(method, url, body)
 
     async def _write_after_continue(
         self, proto: ResponseHandler, waiter: asyncio.Future[None], head_future: asyncio.Future[Any]
@@ -567,6 +583,8 @@ class ClientResponse:
     _connection: Connection | None = None
     _head: ResponseHead | None = None
     _body: bytes | None = None
+    #: the request's traces (None when the session has no trace configs)
+    _traces: list[Any] | None = None
     _writer: asyncio.Future[None] | None = None
     _deadline: LazyDeadline | None = None
     _closed = True
@@ -814,6 +832,9 @@ class ClientResponse:
             except BaseException:
                 self._abort()
                 raise
+            if self._traces:
+                for trace in self._traces:
+                    await trace.send_response_chunk_received(self.method, self.url, self._body)
         return self._body
 
     def _declared_encoding(self) -> str | None:

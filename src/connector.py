@@ -16,20 +16,24 @@ import asyncio
 import collections
 import errno
 import inspect
+import itertools
 import socket
 import ssl as ssl_mod
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from types import MappingProxyType
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeAlias
 
 from .abc import AbstractResolver, ResolveResult
 from .client_exceptions import (
     ClientConnectionError,
     ClientConnectorCertificateError,
+    ClientConnectorDNSError,
     ClientConnectorError,
     ClientConnectorSSLError,
-    ServerTimeoutError,
+    ClientOSError,
+    ConnectionTimeoutError,
+    UnixClientConnectorError,
 )
 from .client_proto import ResponseHandler
 from .client_proxy import create_proxied_connection
@@ -37,6 +41,8 @@ from .helpers import (
     DONE,
     DoneAwaitable,
     Fingerprint,
+    ceil_deadline,
+    check_seconds,
     default_ssl_context,
     merge_ssl_params,
     sentinel,
@@ -44,7 +50,25 @@ from .helpers import (
 )
 from .resolver import DefaultResolver
 
-__all__ = ("BaseConnector", "Connection", "ConnectionKey", "TCPConnector", "UnixConnector")
+if TYPE_CHECKING:
+    from .tracing import Trace
+
+__all__ = (
+    "AddrInfoType",
+    "BaseConnector",
+    "Connection",
+    "ConnectionKey",
+    "SocketFactoryType",
+    "TCPConnector",
+    "UnixConnector",
+)
+
+#: one entry of ``socket.getaddrinfo``: (family, type, proto, canonname, sockaddr)
+AddrInfoType: TypeAlias = tuple[
+    int | socket.AddressFamily, int | socket.SocketKind, int, str, tuple[Any, ...]
+]
+#: what ``TCPConnector(socket_factory=)`` takes: makes the socket for one address
+SocketFactoryType: TypeAlias = Callable[[AddrInfoType], socket.socket]
 
 
 class ConnectionKey(NamedTuple):
@@ -65,6 +89,7 @@ class ConnectionKey(NamedTuple):
 _CREATE_MODERN = "modern"  # (req, timeout=None) -> protocol
 _CREATE_AIOHTTP3 = "aiohttp3"  # (req, traces, timeout) -> (transport, protocol)
 _CREATE_AIOHTTP2 = "aiohttp2"  # (req) -> (transport, protocol)
+_CREATE_TRACED = "traced"  # the built-in connectors: (req, *, timeout=None, traces=None)
 
 
 class _Slot:
@@ -157,8 +182,12 @@ class BaseConnector:
         limit_per_host: int | None = 0,
         enable_cleanup_closed: bool = False,
         loop: Any = None,
+        timeout_ceil_threshold: float = 5,
     ) -> None:
         warn_loop(loop)
+        check_seconds("timeout_ceil_threshold", timeout_ceil_threshold)
+        #: timers of at least this many seconds may be rounded up to a whole second
+        self._timeout_ceil_threshold = timeout_ceil_threshold
         if force_close:
             if keepalive_timeout is not None and keepalive_timeout is not sentinel:
                 raise ValueError("keepalive_timeout cannot be set if force_close is True")
@@ -226,24 +255,32 @@ class BaseConnector:
 
     # ----- closing -----
 
-    def close(self) -> DoneAwaitable:
-        """Close every connection, idle or in use. Awaiting the result is allowed."""
+    def close(self, *, abort_ssl: bool = False) -> DoneAwaitable:
+        """Close every connection, idle or in use. Awaiting the result is allowed.
+
+        Connections are dropped at once; only a :class:`TCPConnector` with a non-zero
+        ``ssl_shutdown_timeout`` lets TLS ones do the TLS shutdown exchange, unless
+        ``abort_ssl`` (a peer that never answers it cannot hold the close up)."""
         if not self._closed:
             self._closed = True
-            self._close_all()
+            self._close_all(abort_ssl=abort_ssl)
         return DONE
 
-    def _close_all(self) -> None:
+    #: whether closing the connector lets TLS connections do the TLS shutdown exchange
+    _tls_shutdown_on_close = False
+
+    def _close_all(self, *, abort_ssl: bool = False) -> None:
         if self._cleanup_handle is not None:
             self._cleanup_handle.cancel()
             self._cleanup_handle = None
+        graceful = self._tls_shutdown_on_close and not abort_ssl
         for conns in self._conns.values():
             for proto, _ in conns:
-                self._close_proto(proto)
+                self._close_proto(proto, graceful)
         self._conns.clear()
         for proto in self._acquired:
             if isinstance(proto, ResponseHandler):
-                self._close_proto(proto)
+                self._close_proto(proto, graceful)
         self._acquired.clear()
         self._acquired_per_host.clear()
         waiters, self._waiters = self._waiters, collections.deque()
@@ -251,8 +288,14 @@ class BaseConnector:
             if not fut.done():
                 fut.set_exception(ClientConnectionError("Connector is closed."))
 
-    def _close_proto(self, proto: ResponseHandler) -> None:
+    def _close_proto(self, proto: ResponseHandler, graceful_tls: bool = False) -> None:
         transport = proto.transport
+        if (
+            graceful_tls
+            and transport is not None
+            and transport.get_extra_info("sslcontext") is not None
+        ):
+            transport.close()  # the TLS shutdown exchange, within ssl_shutdown_timeout
         proto.close()
         if (
             self._cleanup_closed_enabled
@@ -408,9 +451,15 @@ class BaseConnector:
         self._reserve(key, proto)
         return Connection(self, key, proto, loop, True)
 
-    async def connect(self, request: Any, traces: Any = None, timeout: Any = None) -> Connection:
+    async def connect(
+        self, request: Any, traces: Sequence[Trace] | None = None, timeout: Any = None
+    ) -> Connection:
         """A connection for ``request`` (its ``connection_key``): pooled if one is idle, else
-        new. Waits while at ``limit``/``limit_per_host``."""
+        new. Waits while at ``limit``/``limit_per_host``.
+
+        ``traces`` (:class:`cyhttp.tracing.Trace`, one per trace config of the session) hear
+        of the wait for a slot, the reuse of a pooled connection or the making of a new
+        one; with none, nothing of that is paid for."""
         req = request
         key: ConnectionKey = req.connection_key
         loop = self._loop
@@ -422,22 +471,53 @@ class BaseConnector:
             proto = self._get(key)
             if proto is not None:
                 self._reserve(key, proto)
+                if traces:
+                    return await self._reused(key, proto, loop, traces)
                 return Connection(self, key, proto, loop, reused=True)
             slot = _Slot()
             self._reserve(key, slot)
         else:
-            slot = await self._wait_for_slot(key, loop)
+            if traces:
+                slot = await self._wait_for_slot_traced(key, loop, traces)
+            else:
+                slot = await self._wait_for_slot(key, loop)
             proto = self._get(key)
             if proto is not None:
                 self._unreserve(key, slot)
                 self._reserve(key, proto)
+                if traces:
+                    return await self._reused(key, proto, loop, traces)
                 return Connection(self, key, proto, loop, reused=True)
+        return await self._connect_new(req, key, slot, loop, traces, timeout)
+
+    async def _connect_new(
+        self,
+        req: Any,
+        key: ConnectionKey,
+        slot: _Slot,
+        loop: asyncio.AbstractEventLoop,
+        traces: Sequence[Trace] | None,
+        timeout: Any,
+    ) -> Connection:
+        """Open a new connection in the reserved ``slot`` (given back if that fails)."""
+        proto = None
         try:
-            if self._create_style is _CREATE_MODERN:
+            if traces:
+                for trace in traces:
+                    await trace.send_connection_create_start()
+            style = self._create_style
+            if style is _CREATE_TRACED:
+                proto = await self._create_connection(req, timeout=timeout, traces=traces)
+            elif style is _CREATE_MODERN:
                 proto = await self._create_connection(req, timeout=timeout)
             else:
                 proto = await self._create_user_connection(req, traces, timeout)
+            if traces:
+                for trace in traces:
+                    await trace.send_connection_create_end()
         except BaseException:
+            if proto is not None:  # a trace callback failed: the connection is not handed out
+                proto.close()
             self._unreserve(key, slot)
             if self._waiters:
                 self._wake()
@@ -448,6 +528,39 @@ class BaseConnector:
             raise ClientConnectionError("Connector is closed.")
         self._reserve(key, proto)
         return Connection(self, key, proto, loop)
+
+    async def _reused(
+        self,
+        key: ConnectionKey,
+        proto: ResponseHandler,
+        loop: asyncio.AbstractEventLoop,
+        traces: Sequence[Trace],
+    ) -> Connection:
+        """Hand out a pooled connection (already reserved), telling the traces."""
+        conn = Connection(self, key, proto, loop, reused=True)
+        try:
+            for trace in traces:
+                await trace.send_connection_reuseconn()
+        except BaseException:
+            conn.release()  # the connection is fine: back to the pool
+            raise
+        return conn
+
+    async def _wait_for_slot_traced(
+        self, key: ConnectionKey, loop: asyncio.AbstractEventLoop, traces: Sequence[Trace]
+    ) -> _Slot:
+        """:meth:`_wait_for_slot` between the queued start and end signals."""
+        for trace in traces:
+            await trace.send_connection_queued_start()
+        slot = await self._wait_for_slot(key, loop)
+        try:
+            for trace in traces:
+                await trace.send_connection_queued_end()
+        except BaseException:
+            self._unreserve(key, slot)
+            self._wake()
+            raise
+        return slot
 
     async def _wait_for_slot(self, key: ConnectionKey, loop: asyncio.AbstractEventLoop) -> _Slot:
         fut: asyncio.Future[_Slot] = loop.create_future()
@@ -462,22 +575,26 @@ class BaseConnector:
                 self._wake()
             raise
 
-    async def _create_connection(self, req: Any, timeout: Any = None) -> ResponseHandler:
+    async def _create_connection(self, req: Any, *args: Any, **kwargs: Any) -> ResponseHandler:
         """Open a new connection for ``req``; subclasses implement it.
 
-        Besides this form (returning the protocol), an override may take ``(req)`` alone, as
-        in aiohttp 2.x, or ``(req, traces, timeout)``, as in aiohttp 3, and return the
-        ``(transport, protocol)`` pair of ``loop.create_connection(self._factory, ...)``.
+        Besides the form ``(req, timeout=None)`` (returning the protocol), an override may
+        take ``(req)`` alone, as in aiohttp 2.x, or ``(req, traces, timeout)``, as in
+        aiohttp 3, and return the ``(transport, protocol)`` pair of
+        ``loop.create_connection(self._factory, ...)``. The built-in connectors take
+        ``(req, timeout=None, traces=None)`` and also accept aiohttp 3's positional form, so
+        an override may call ``super()._create_connection(req, traces, timeout)``.
         """
         raise NotImplementedError
 
-    #: how :meth:`connect` calls ``_create_connection`` (decided once per class)
+    #: how :meth:`connect` calls ``_create_connection`` (decided once per class, unless the
+    #: class states it)
     _create_style = _CREATE_MODERN
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         create = cls.__dict__.get("_create_connection")
-        if create is not None:
+        if create is not None and "_create_style" not in cls.__dict__:
             cls._create_style = _create_style_of(create)
 
     async def _create_user_connection(self, req: Any, traces: Any, timeout: Any) -> ResponseHandler:
@@ -485,7 +602,7 @@ class BaseConnector:
         ``(transport, protocol)`` pair."""
         result: Any
         if self._create_style == _CREATE_AIOHTTP3:
-            result = await self._create_connection(req, traces, timeout)  # type: ignore[call-arg]
+            result = await self._create_connection(req, traces, timeout)
         else:
             result = await self._create_connection(req)
         proto = result[1] if isinstance(result, tuple) and len(result) == 2 else result
@@ -551,7 +668,15 @@ def handshake_reset(exc: ConnectionResetError) -> OSError:
 
 
 class TCPConnector(BaseConnector):
-    """Connections over TCP, with TLS for https/wss, a DNS cache and pluggable resolvers."""
+    """Connections over TCP, with TLS for https/wss, a DNS cache and pluggable resolvers.
+
+    A host with several addresses is connected to with Happy Eyeballs (RFC 8305): the
+    addresses are tried in turn, alternating address families (``interleave``), each new
+    attempt starting ``happy_eyeballs_delay`` seconds after the previous one (or as soon as
+    it fails) while the earlier ones go on; the first to connect wins.
+    """
+
+    _create_style = _CREATE_TRACED
 
     def __init__(
         self,
@@ -571,6 +696,12 @@ class TCPConnector(BaseConnector):
         limit_per_host: int | None = 0,
         enable_cleanup_closed: bool = False,
         loop: Any = None,
+        timeout_ceil_threshold: float = 5,
+        happy_eyeballs_delay: float | None = 0.25,
+        interleave: int | None = None,
+        socket_factory: SocketFactoryType | None = None,
+        dns_cache_max_size: int = 1000,
+        ssl_shutdown_timeout: Any = sentinel,
     ) -> None:
         super().__init__(
             keepalive_timeout=keepalive_timeout,
@@ -579,7 +710,22 @@ class TCPConnector(BaseConnector):
             limit_per_host=limit_per_host,
             enable_cleanup_closed=enable_cleanup_closed,
             loop=loop,
+            timeout_ceil_threshold=timeout_ceil_threshold,
         )
+        self._happy_eyeballs_delay, self._interleave = _eyeballs_params(
+            happy_eyeballs_delay, interleave
+        )
+        if socket_factory is not None and not callable(socket_factory):
+            raise TypeError(f"socket_factory must be callable, got {socket_factory!r}")
+        self._socket_factory = socket_factory
+        if isinstance(dns_cache_max_size, bool) or not isinstance(dns_cache_max_size, int):
+            raise TypeError(f"dns_cache_max_size must be an int, got {dns_cache_max_size!r}")
+        if dns_cache_max_size < 0:
+            raise ValueError(f"dns_cache_max_size must be >= 0, got {dns_cache_max_size}")
+        self._dns_cache_max_size = dns_cache_max_size
+        self._ssl_shutdown_timeout = _ssl_shutdown_timeout(ssl_shutdown_timeout)
+        # 0 (the default): closing the connector drops TLS connections at once
+        self._tls_shutdown_on_close = self._ssl_shutdown_timeout != 0
         if not verify_ssl and ssl_context is not None:
             raise ValueError("verify_ssl=False and ssl_context are mutually exclusive")
         # the 2.x trio and the modern ssl= must not contradict each other (ValueError)
@@ -633,7 +779,11 @@ class TCPConnector(BaseConnector):
 
     # ----- DNS -----
 
-    async def _resolve_host(self, host: str, port: int | None) -> list[ResolveResult]:
+    async def _resolve_host(
+        self, host: str, port: int | None, traces: Sequence[Trace] | None = None
+    ) -> list[ResolveResult]:
+        """The addresses of ``host``: from the cache, from a lookup already under way for
+        it, or from a new lookup. ``traces`` hear of cache hits and misses and lookups."""
         if _is_ip_address(host):
             family = socket.AF_INET6 if ":" in host else socket.AF_INET
             return [
@@ -647,22 +797,69 @@ class TCPConnector(BaseConnector):
                 }
             ]
         if not self._use_dns_cache:
+            if traces:
+                return await self._traced_lookup(host, port, traces, None)
             return await self._lookup(host, port)
         key = (host, port)
         assert self._loop is not None
-        cached = self._dns_cache.get(key)
-        if cached is not None:
-            hosts, expires = cached
-            if self._ttl_dns_cache is None or self._loop.time() < expires:
-                return hosts
-            del self._dns_cache[key]
+        hosts = self._cached(key)
+        if hosts is not None:
+            if traces:
+                for trace in traces:
+                    await trace.send_dns_cache_hit(host)
+            return hosts
         inflight = self._dns_inflight.get(key)
-        if inflight is None:
-            # one lookup per host at a time, in a task of its own: cancelling the caller
-            # that started it must not cancel it for the callers that joined it
-            inflight = self._dns_inflight[key] = self._loop.create_task(self._lookup(host, port))
-            inflight.add_done_callback(lambda task: self._lookup_done(key, task))
+        if inflight is not None:
+            if traces:  # as in aiohttp, joining a lookup under way counts as a hit
+                for trace in traces:
+                    await trace.send_dns_cache_hit(host)
+            return await asyncio.shield(inflight)
+        # one lookup per host at a time, in a task of its own: cancelling the caller that
+        # started it must not cancel it for the callers that joined it
+        inflight = self._dns_inflight[key] = self._loop.create_task(self._lookup(host, port))
+        inflight.add_done_callback(lambda task: self._lookup_done(key, task))
+        if traces:
+            return await self._traced_lookup(host, port, traces, inflight)
         return await asyncio.shield(inflight)
+
+    def _cached(self, key: tuple[str, int | None]) -> list[ResolveResult] | None:
+        """The cached, unexpired addresses for ``key``, rotated by one on each use (new
+        connections spread over a host's addresses); the entry becomes the most recently
+        used one."""
+        cached = self._dns_cache.pop(key, None)
+        if cached is None:
+            return None
+        hosts, expires = cached
+        assert self._loop is not None
+        if self._ttl_dns_cache is not None and self._loop.time() >= expires:
+            return None
+        if len(hosts) > 1:
+            hosts = hosts[1:] + hosts[:1]
+        self._dns_cache[key] = (hosts, expires)
+        return hosts
+
+    async def _traced_lookup(
+        self,
+        host: str,
+        port: int | None,
+        traces: Sequence[Trace],
+        inflight: asyncio.Task[list[ResolveResult]] | None,
+    ) -> list[ResolveResult]:
+        """A lookup between the resolvehost start and end signals, after a cache miss when
+        the cache is on (``inflight``: the shared lookup, already running, so a failing
+        callback fails this caller only)."""
+        if inflight is not None:
+            for trace in traces:
+                await trace.send_dns_cache_miss(host)
+        for trace in traces:
+            await trace.send_dns_resolvehost_start(host)
+        if inflight is not None:
+            hosts = await asyncio.shield(inflight)
+        else:
+            hosts = await self._lookup(host, port)
+        for trace in traces:
+            await trace.send_dns_resolvehost_end(host)
+        return hosts
 
     async def _lookup(self, host: str, port: int | None) -> list[ResolveResult]:
         try:
@@ -684,7 +881,17 @@ class TCPConnector(BaseConnector):
             return
         exc = task.exception()  # retrieved: no "never retrieved" noise when nobody waits
         if exc is None and self._loop is not None:
-            self._dns_cache[key] = (task.result(), self._loop.time() + (self._ttl_dns_cache or 0))
+            self._cache_put(key, task.result())
+
+    def _cache_put(self, key: tuple[str, int | None], hosts: list[ResolveResult]) -> None:
+        """Cache a lookup's answer, forgetting the least recently used hosts beyond
+        ``dns_cache_max_size``."""
+        assert self._loop is not None
+        cache = self._dns_cache
+        cache.pop(key, None)
+        cache[key] = (hosts, self._loop.time() + (self._ttl_dns_cache or 0))
+        while len(cache) > self._dns_cache_max_size:
+            del cache[next(iter(cache))]
 
     # ----- TLS -----
 
@@ -734,60 +941,323 @@ class TCPConnector(BaseConnector):
 
     # ----- connecting -----
 
-    async def _create_connection(self, req: Any, timeout: Any = None) -> ResponseHandler:
+    async def _create_connection(
+        self, req: Any, *args: Any, timeout: Any = None, traces: Sequence[Trace] | None = None
+    ) -> ResponseHandler:
+        if args:
+            timeout, traces = _create_args(args, timeout, traces)
         key: ConnectionKey = req.connection_key
         if key.proxy is not None:
             return await create_proxied_connection(self, req, timeout)
-        host = key.host
-        port = key.port
         try:
-            hosts = await self._resolve_host(host, port)
+            hosts = await self._resolve_host(key.host, key.port, traces)
+        except ClientOSError:
+            raise  # an override's own connector error
         except OSError as exc:
-            raise ClientConnectorError(key, exc) from exc
+            raise ClientConnectorDNSError(key, exc) from exc
         sslcontext, pin = self._ssl_for(req)
-        sock_connect = getattr(timeout, "sock_connect", None)
-        last_exc: BaseException | None = None
-        factory = self._protocol_factory()
-        assert self._loop is not None
-        for addr in hosts:
+        server_hostname = getattr(req, "server_hostname", None)
+        return await self._connect_hosts(key, hosts, timeout, sslcontext, pin, server_hostname)
+
+    async def _connect_hosts(
+        self,
+        key: ConnectionKey,
+        hosts: list[ResolveResult],
+        timeout: Any,
+        sslcontext: ssl_mod.SSLContext | None = None,
+        pin: Fingerprint | None = None,
+        server_hostname: str | None = None,
+    ) -> ResponseHandler:
+        """A connection to the first of ``hosts`` that answers, TLS included when
+        ``sslcontext``; errors name ``key``.
+
+        An address whose TLS set-up fails is dropped and the others are tried (as a refused
+        one is); the error raised when none works is the last TLS error if there was one,
+        else the TCP errors. (A proxy connection is this with ``sslcontext`` None.)"""
+        limit = getattr(timeout, "sock_connect", None)
+        threshold = getattr(timeout, "ceil_threshold", self._timeout_ceil_threshold)
+        infos = self._addr_infos(hosts)
+        names: dict[tuple[Any, ...], str] = {}
+        if sslcontext is not None:  # the name the resolver gave each address, for SNI
+            names = {info[4]: host["hostname"] for info, host in zip(infos, hosts, strict=True)}
+        if len(infos) > 1:
+            infos = _interleave(infos, self._interleave)
+        errors: list[OSError] = []
+        tls_error: BaseException | None = None
+        while infos:
+            opened = await self._open_socket(infos, limit, threshold, errors)
+            if opened is None:
+                break
+            sock, info, deadline = opened
+            infos.remove(info)
+            sni = None
+            if sslcontext is not None:
+                sni = (server_hostname or names[info[4]] or key.host).rstrip(".")
             try:
-                coro = self._loop.create_connection(
-                    factory,
-                    addr["host"],
-                    addr["port"],
-                    ssl=sslcontext,
-                    family=addr["family"],
-                    proto=addr["proto"],
-                    flags=addr["flags"],
-                    server_hostname=(key.server_hostname or addr["hostname"] or host).rstrip(".")
-                    if sslcontext
-                    else None,
-                    local_addr=self._local_addr,
-                )
-                if sock_connect:
-                    async with asyncio.timeout(sock_connect):
-                        transport, proto = await coro
-                else:
-                    transport, proto = await coro
+                transport, proto = await self._start_transport(sock, sslcontext, sni, deadline)
             except (OSError, ssl_mod.CertificateError) as exc:
-                if sock_connect and isinstance(exc, TimeoutError) and exc.errno is None:
-                    # our sock_connect limit (a kernel ETIMEDOUT carries its errno)
-                    last_exc = ServerTimeoutError(
-                        f"Connection timeout to host {host}:{port} (sock_connect={sock_connect})"
-                    )
+                if isinstance(exc, TimeoutError) and exc.errno is None:
+                    tls_error = _connect_timeout(key, limit)
                 else:
-                    last_exc = _translate_connect_error(key, exc)
-                last_exc.__cause__ = exc
+                    tls_error = _translate_connect_error(key, exc)
+                tls_error.__cause__ = exc
                 continue
             if pin is not None:
                 try:
-                    pin.check(transport, host, port or 0)
+                    pin.check(transport, key.host, key.port or 0)
                 except BaseException:
                     transport.abort()
                     raise
             return proto
-        assert last_exc is not None
-        raise last_exc
+        if tls_error is not None:
+            raise tls_error
+        raise _failure(key, errors, limit)
+
+    def _addr_infos(self, hosts: list[ResolveResult]) -> list[AddrInfoType]:
+        """``socket.getaddrinfo``-style entries for a resolver's answer. Addresses are
+        numeric; a scoped IPv6 one ("fe80::1%eth0") is completed by ``loop.sock_connect``."""
+        infos: list[AddrInfoType] = []
+        for host in hosts:
+            address = host["host"]
+            family = host["family"] or (socket.AF_INET6 if ":" in address else socket.AF_INET)
+            sockaddr: tuple[Any, ...]
+            if family == socket.AF_INET6:
+                sockaddr = (address, host["port"], 0, 0)
+            else:
+                sockaddr = (address, host["port"])
+            infos.append((family, socket.SOCK_STREAM, host["proto"], "", sockaddr))
+        return infos
+
+    async def _open_socket(
+        self,
+        infos: list[AddrInfoType],
+        limit: float | None,
+        threshold: float,
+        errors: list[OSError],
+    ) -> tuple[socket.socket, AddrInfoType, float | None] | None:
+        """A socket connected to one of ``infos``, the entry it came from and the deadline
+        of its attempt; None when every attempt failed. Failed entries are removed from
+        ``infos`` and their errors added to ``errors``."""
+        if len(infos) == 1 or self._happy_eyeballs_delay is None:
+            return await self._open_in_turn(infos, limit, threshold, errors)
+        return await self._open_staggered(infos, limit, threshold, errors)
+
+    async def _open_in_turn(
+        self,
+        infos: list[AddrInfoType],
+        limit: float | None,
+        threshold: float,
+        errors: list[OSError],
+    ) -> tuple[socket.socket, AddrInfoType, float | None] | None:
+        """One attempt after the other (Happy Eyeballs off, or a single address)."""
+        for info in list(infos):
+            try:
+                sock, deadline = await self._attempt(info, limit, threshold)
+            except OSError as exc:
+                errors.append(exc)
+                infos.remove(info)
+                continue
+            return sock, info, deadline
+        return None
+
+    async def _open_staggered(
+        self,
+        infos: list[AddrInfoType],
+        limit: float | None,
+        threshold: float,
+        errors: list[OSError],
+    ) -> tuple[socket.socket, AddrInfoType, float | None] | None:
+        """RFC 8305's staggered attempts: start one, wait ``happy_eyeballs_delay`` or until
+        one ends, start the next while the earlier ones go on; the first to connect wins and
+        the others are cancelled (their sockets closed)."""
+        loop = self._loop
+        assert loop is not None
+        delay = self._happy_eyeballs_delay
+        waiting = list(infos)
+        running: dict[asyncio.Task[tuple[socket.socket, float | None]], AddrInfoType] = {}
+        won: list[tuple[socket.socket, AddrInfoType, float | None]] = []
+        try:
+            while (waiting or running) and not won:
+                if waiting:
+                    info = waiting.pop(0)
+                    running[loop.create_task(self._attempt(info, limit, threshold))] = info
+                done, _ = await asyncio.wait(
+                    set(running),
+                    timeout=delay if waiting else None,
+                    return_when=asyncio.FIRST_COMPLETED,
+                )
+                for task in sorted(done, key=lambda t: infos.index(running[t])):
+                    info = running.pop(task)
+                    exc = task.exception()
+                    if exc is None:
+                        sock, deadline = task.result()
+                        won.append((sock, info, deadline))
+                    elif isinstance(exc, OSError):
+                        errors.append(exc)
+                        infos.remove(info)
+                    else:
+                        raise exc  # a bug (a socket_factory's TypeError...): not a refusal
+            for sock, _, _ in won[1:]:  # connected in the same loop turn as the winner
+                sock.close()
+            return won[0] if won else None
+        finally:
+            if running:
+                await _cancel_attempts(running)
+
+    async def _attempt(
+        self, info: AddrInfoType, limit: float | None, threshold: float
+    ) -> tuple[socket.socket, float | None]:
+        """One TCP connect to ``info``, within ``limit`` seconds: the socket and the
+        deadline, which the TLS handshake on it shares."""
+        loop = self._loop
+        assert loop is not None
+        factory = self._socket_factory
+        sock = socket.socket(info[0], info[1], info[2]) if factory is None else factory(info)
+        deadline = None
+        try:
+            sock.setblocking(False)
+            if self._local_addr is not None:
+                sock.bind(self._local_addr)
+            if limit:
+                deadline = ceil_deadline(loop.time(), limit, threshold)
+                try:
+                    async with asyncio.timeout_at(deadline):
+                        await loop.sock_connect(sock, info[4])
+                except TimeoutError as exc:
+                    if exc.errno is not None:
+                        raise  # the kernel's ETIMEDOUT: a failure like a refusal
+                    host, port = info[4][:2]
+                    raise ConnectionTimeoutError(
+                        f"Connection timeout to {host}:{port} (sock_connect={limit})"
+                    ) from exc
+            else:
+                await loop.sock_connect(sock, info[4])
+        except BaseException:
+            sock.close()
+            raise
+        return sock, deadline
+
+    async def _start_transport(
+        self,
+        sock: socket.socket,
+        sslcontext: ssl_mod.SSLContext | None,
+        server_hostname: str | None,
+        deadline: float | None,
+    ) -> tuple[asyncio.Transport, ResponseHandler]:
+        """The transport and protocol on a connected socket, after the TLS handshake if
+        ``sslcontext``; the handshake ends by the attempt's ``deadline``."""
+        loop = self._loop
+        assert loop is not None
+        factory = self._protocol_factory()
+        try:
+            if sslcontext is None:
+                return await loop.create_connection(factory, sock=sock)
+            extra: dict[str, Any] = {}
+            if self._ssl_shutdown_timeout:
+                extra["ssl_shutdown_timeout"] = self._ssl_shutdown_timeout
+            coro = loop.create_connection(
+                factory, sock=sock, ssl=sslcontext, server_hostname=server_hostname, **extra
+            )
+            async with asyncio.timeout_at(deadline):
+                return await coro
+        except BaseException:
+            sock.close()  # the transport closed it already, unless it was never made
+            raise
+
+
+def _create_args(args: tuple[Any, ...], timeout: Any, traces: Any) -> tuple[Any, Any]:
+    """(timeout, traces) from the positional forms of ``_create_connection``: cyhttp's
+    ``(req, timeout)`` and aiohttp 3's ``(req, traces, timeout)``."""
+    if len(args) == 1:
+        return args[0], traces
+    if len(args) == 2:
+        return args[1], args[0]
+    raise TypeError(f"_create_connection takes (req, traces, timeout), got {len(args) + 1} args")
+
+
+async def _cancel_attempts(
+    running: dict[asyncio.Task[tuple[socket.socket, float | None]], AddrInfoType],
+) -> None:
+    """Stop the attempts that lost the race, and close what they connected meanwhile."""
+    for task in running:
+        task.cancel()
+    await asyncio.wait(set(running))
+    for task in running:
+        if not task.cancelled() and task.exception() is None:
+            task.result()[0].close()
+
+
+def _interleave(infos: list[AddrInfoType], first_family_count: int) -> list[AddrInfoType]:
+    """RFC 8305 section 4: ``first_family_count`` addresses of the first family, then one of
+    each family in turn. 0: the resolver's order."""
+    families: dict[int, list[AddrInfoType]] = {}
+    for info in infos:
+        families.setdefault(info[0], []).append(info)
+    if first_family_count <= 0 or len(families) < 2:
+        return list(infos)
+    groups = list(families.values())
+    ordered = groups[0][: first_family_count - 1]
+    groups[0] = groups[0][first_family_count - 1 :]
+    for row in itertools.zip_longest(*groups):
+        ordered.extend(info for info in row if info is not None)
+    return ordered
+
+
+def _connect_timeout(key: ConnectionKey, limit: float | None) -> ConnectionTimeoutError:
+    return ConnectionTimeoutError(
+        f"Connection timeout to host {key.host}:{key.port} (sock_connect={limit})"
+    )
+
+
+def _failure(key: ConnectionKey, errors: list[OSError], limit: float | None) -> BaseException:
+    """The error for a host none of whose addresses took a TCP connection: the attempt's own
+    error for one address; for several, one that names them all. Only when every attempt
+    ran out of ``sock_connect`` is it a ConnectionTimeoutError (naming the host asked for;
+    each attempt's names its address)."""
+    if not errors:  # an overridden _resolve_host answered nothing
+        return ClientConnectorError(key, OSError(errno.EHOSTUNREACH, "no address to connect to"))
+    if all(isinstance(exc, ConnectionTimeoutError) for exc in errors):
+        timeout = _connect_timeout(key, limit)
+        timeout.__cause__ = errors[-1]
+        return timeout
+    if len(errors) == 1:
+        combined = errors[0]
+    else:
+        codes = {exc.errno for exc in errors}
+        message = "Multiple exceptions: " + "; ".join(str(exc) for exc in errors)
+        combined = OSError(codes.pop() if len(codes) == 1 else None, message)
+        combined.__cause__ = errors[-1]
+    failure = ClientConnectorError(key, combined)
+    failure.__cause__ = combined
+    return failure
+
+
+def _eyeballs_params(delay: float | None, interleave: int | None) -> tuple[float | None, int]:
+    """Checked ``happy_eyeballs_delay`` and the ``interleave`` to use: when not given, 1
+    (alternate families) with Happy Eyeballs on, 0 (the resolver's order) with it off."""
+    check_seconds("happy_eyeballs_delay", delay)
+    if interleave is None:
+        return delay, 1 if delay is not None else 0
+    if isinstance(interleave, bool) or not isinstance(interleave, int):
+        raise TypeError(f"interleave must be an int or None, got {interleave!r}")
+    if interleave < 0:
+        raise ValueError(f"interleave must be >= 0, got {interleave}")
+    return delay, interleave
+
+
+def _ssl_shutdown_timeout(value: Any) -> float | None:
+    """``ssl_shutdown_timeout``, deprecated since aiohttp 3.12.11: warn when it is given.
+    0 (the default) drops TLS connections at once when the connector closes; a number of
+    seconds lets asyncio wait that long for the TLS shutdown exchange, None its default."""
+    if value is sentinel:
+        return 0.0
+    warnings.warn(
+        "The ssl_shutdown_timeout parameter is deprecated and will be removed in aiohttp 4.0",
+        DeprecationWarning,
+        stacklevel=3,
+    )
+    check_seconds("ssl_shutdown_timeout", value)
+    return None if value is None else float(value)
 
 
 class UnixConnector(BaseConnector):
@@ -822,7 +1292,13 @@ class UnixConnector(BaseConnector):
     def path(self) -> str:
         return self._path
 
-    async def _create_connection(self, req: Any, timeout: Any = None) -> ResponseHandler:
+    _create_style = _CREATE_TRACED
+
+    async def _create_connection(
+        self, req: Any, *args: Any, timeout: Any = None, traces: Sequence[Trace] | None = None
+    ) -> ResponseHandler:
+        if args:
+            timeout, traces = _create_args(args, timeout, traces)
         assert self._loop is not None
         key: ConnectionKey = req.connection_key
         limit = getattr(timeout, "sock_connect", None) or self._conn_timeout
@@ -833,10 +1309,12 @@ class UnixConnector(BaseConnector):
                     _, proto = await coro
             else:
                 _, proto = await coro
-        except TimeoutError as exc:
-            raise ServerTimeoutError(f"Connection timeout to unix socket {self._path}") from exc
         except OSError as exc:
-            raise ClientConnectorError(key, exc) from exc
+            if isinstance(exc, TimeoutError) and exc.errno is None:
+                raise ConnectionTimeoutError(
+                    f"Connection timeout to unix socket {self._path}"
+                ) from exc
+            raise UnixClientConnectorError(self._path, key, exc) from exc
         return proto
 
 

@@ -11,6 +11,7 @@ import binascii
 import dataclasses
 import io
 import logging
+import math
 import os
 import warnings
 from collections.abc import Mapping
@@ -110,16 +111,30 @@ class ClientTimeout:
     ``total`` bounds the whole operation (connection, redirects, body); ``connect`` the
     wait for a connection (pool included), ``sock_connect`` one connection attempt, and
     ``sock_read`` the silence between two reads from the socket.
+
+    A timer of ``ceil_threshold`` seconds or more may fire at the next whole second (see
+    :func:`ceil_deadline`): timers that end together wake the loop once.
     """
 
     total: float | None = None
     connect: float | None = None
     sock_read: float | None = None
     sock_connect: float | None = None
+    ceil_threshold: float = 5
 
     def __post_init__(self) -> None:
-        for name in ("total", "connect", "sock_read", "sock_connect"):
+        for name in ("total", "connect", "sock_read", "sock_connect", "ceil_threshold"):
             check_seconds(f"{name} timeout", getattr(self, name))
+
+
+def ceil_deadline(now: float, delay: float, ceil_threshold: float = 5) -> float:
+    """The loop time at which a ``delay`` started at ``now`` ends: a delay over
+    ``ceil_threshold`` seconds is rounded up to a whole second (fewer distinct wake-ups for
+    long timers; short ones stay exact, which matters for tests and debugging)."""
+    when = now + delay
+    if delay > ceil_threshold:
+        return float(math.ceil(when))
+    return when
 
 
 def check_seconds(name: str, value: float | None) -> None:

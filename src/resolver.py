@@ -13,7 +13,7 @@ from typing import Any
 from .abc import AbstractResolver, ResolveResult
 from .helpers import warn_loop
 
-__all__ = ("AsyncResolver", "DefaultResolver", "ThreadResolver")
+__all__ = ("AsyncResolver", "DefaultResolver", "ThreadResolver", "ThreadedResolver")
 
 
 class ThreadResolver(AbstractResolver):
@@ -106,3 +106,6 @@ def _result(hostname: str, family: int, proto: int, address: Any) -> ResolveResu
 #: The system resolver is the default (as in aiohttp): aiodns misses /etc/hosts tricks and
 #: search domains in some setups.
 DefaultResolver = ThreadResolver
+
+#: aiohttp 3's name for :class:`ThreadResolver`
+ThreadedResolver = ThreadResolver

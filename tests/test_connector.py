@@ -4,11 +4,14 @@ Unix sockets, DNS caching and coalescing, address fallback, and TLS set-up."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import errno
 import hashlib
 import socket
 import ssl
 import tempfile
+import warnings
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -364,14 +367,14 @@ async def test_a_connect_timed_out_by_the_kernel_moves_to_the_next_address(
         unused.bind(("127.0.0.1", 0))
         silent_port = unused.getsockname()[1]
     loop = asyncio.get_running_loop()
-    real_create = loop.create_connection
+    real_sock_connect = loop.sock_connect
 
-    async def create_connection(factory: object, host: str, port: int, **kw: object) -> object:
-        if port == silent_port:
+    async def sock_connect(sock: socket.socket, address: tuple) -> None:
+        if address[1] == silent_port:
             raise TimeoutError(errno.ETIMEDOUT, "Connection timed out")
-        return await real_create(factory, host, port, **kw)  # type: ignore[arg-type]
+        await real_sock_connect(sock, address)
 
-    monkeypatch.setattr(loop, "create_connection", create_connection)
+    monkeypatch.setattr(loop, "sock_connect", sock_connect)
     async with app_server(echo_app()) as srv:
         resolver = CountingResolver(
             {"multi.test": [silent_port, srv.port], "dead.test": [silent_port]}
@@ -490,3 +493,530 @@ async def test_no_slot_leaks_under_failures_and_cancellation() -> None:
         assert not connector._acquired
         assert not connector._acquired_per_host
         assert not [w for w in connector._waiters if not w[1].done()]
+
+
+# ----- Happy Eyeballs (RFC 8305), socket_factory, 3.x keywords and errors -----
+
+
+class Req:
+    """What ``connect`` needs of a request."""
+
+    def __init__(self, host: str, port: int, is_ssl: bool = False) -> None:
+        from cyhttp.connector import ConnectionKey
+
+        self.connection_key = ConnectionKey(host, port, is_ssl, None, None, None, None)
+
+
+class AddressResolver(AbstractResolver):
+    """Answers every name with the given (address, port) pairs, in that order."""
+
+    def __init__(self, addresses: list[tuple[str, int]]) -> None:
+        self.addresses = addresses
+
+    async def resolve(self, host: str, port: int = 0, family: int = 0) -> list:
+        return [
+            {
+                "hostname": host,
+                "host": address,
+                "port": p,
+                "family": socket.AF_INET6 if ":" in address else socket.AF_INET,
+                "proto": 0,
+                "flags": socket.AI_NUMERICHOST,
+            }
+            for address, p in self.addresses
+        ]
+
+    async def close(self) -> None:
+        pass
+
+
+class RecordingFactory:
+    """A socket_factory that records each attempt (address, loop time) and its socket."""
+
+    def __init__(self, keepalive: bool = False) -> None:
+        self.attempts: list[tuple[tuple, float]] = []
+        self.infos: list[tuple] = []
+        self.sockets: list[socket.socket] = []
+        self.keepalive = keepalive
+
+    def __call__(self, addr_info: tuple) -> socket.socket:
+        family, type_, proto, _, address = addr_info
+        self.infos.append(addr_info)
+        self.attempts.append((address[:2], asyncio.get_running_loop().time()))
+        sock = socket.socket(family, type_, proto)
+        if self.keepalive:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+        self.sockets.append(sock)
+        return sock
+
+
+@contextlib.asynccontextmanager
+async def blackhole() -> AsyncIterator[int]:
+    """A loopback port that never completes a TCP handshake: its listener's accept queue
+    is full, so the kernel drops further SYNs and connect() hangs."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(0)
+    port = listener.getsockname()[1]
+    fillers = []
+    try:
+        for _ in range(3):
+            filler = socket.socket()
+            filler.setblocking(False)
+            with contextlib.suppress(BlockingIOError):
+                filler.connect(("127.0.0.1", port))
+            fillers.append(filler)
+        await asyncio.sleep(0.05)
+        yield port
+    finally:
+        for filler in fillers:
+            filler.close()
+        listener.close()
+
+
+def refused_port(family: int = socket.AF_INET) -> int:
+    """A port nothing listens on (bound, then released)."""
+    with socket.socket(family) as sock:
+        sock.bind(("::1" if family == socket.AF_INET6 else "127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+async def test_happy_eyeballs_a_live_address_wins_over_a_blackholed_one() -> None:
+    """The second address is tried happy_eyeballs_delay after the first, which hangs; the
+    live one connects and wins, the hanging attempt is dropped."""
+    async with blackhole() as dead, app_server(echo_app()) as srv:
+        factory = RecordingFactory()
+        connector = TCPConnector(
+            resolver=AddressResolver([("127.0.0.1", dead), ("127.0.0.1", srv.port)]),
+            happy_eyeballs_delay=0.15,
+            socket_factory=factory,
+        )
+        try:
+            start = asyncio.get_running_loop().time()
+            conn = await asyncio.wait_for(connector.connect(Req("two.test", 80)), 5)
+            elapsed = asyncio.get_running_loop().time() - start
+            assert conn.transport is not None
+            assert conn.transport.get_extra_info("peername")[1] == srv.port
+            conn.close()
+        finally:
+            await connector.close()
+    assert [address for address, _ in factory.attempts] == [
+        ("127.0.0.1", dead),
+        ("127.0.0.1", srv.port),
+    ]
+    gap = factory.attempts[1][1] - factory.attempts[0][1]
+    assert 0.14 <= gap < 1.0
+    assert elapsed < 2.0
+    assert factory.sockets[0].fileno() == -1  # the hanging attempt's socket is closed
+
+
+async def test_without_happy_eyeballs_addresses_are_tried_one_after_the_other() -> None:
+    """happy_eyeballs_delay=None: the next address only after the previous one failed (here:
+    ran out of sock_connect)."""
+    async with blackhole() as dead, app_server(echo_app()) as srv:
+        factory = RecordingFactory()
+        connector = TCPConnector(
+            resolver=AddressResolver([("127.0.0.1", dead), ("127.0.0.1", srv.port)]),
+            happy_eyeballs_delay=None,
+            socket_factory=factory,
+        )
+        try:
+            timeout = cyhttp.ClientTimeout(sock_connect=0.3)
+            conn = await asyncio.wait_for(connector.connect(Req("two.test", 80), None, timeout), 5)
+            conn.close()
+        finally:
+            await connector.close()
+    assert [address[1] for address, _ in factory.attempts] == [dead, srv.port]
+    assert factory.attempts[1][1] - factory.attempts[0][1] >= 0.29
+
+
+async def test_a_refused_attempt_starts_the_next_at_once() -> None:
+    async with app_server(echo_app()) as srv:
+        factory = RecordingFactory()
+        connector = TCPConnector(
+            resolver=AddressResolver([("127.0.0.1", refused_port()), ("127.0.0.1", srv.port)]),
+            happy_eyeballs_delay=2.0,
+            socket_factory=factory,
+        )
+        try:
+            conn = await asyncio.wait_for(connector.connect(Req("two.test", 80)), 5)
+            conn.close()
+        finally:
+            await connector.close()
+    assert len(factory.attempts) == 2
+    assert factory.attempts[1][1] - factory.attempts[0][1] < 1.0
+
+
+def ipv6_loopback() -> bool:
+    try:
+        with socket.socket(socket.AF_INET6) as sock:
+            sock.bind(("::1", 0))
+    except OSError:
+        return False
+    return True
+
+
+@pytest.mark.skipif(not ipv6_loopback(), reason="no IPv6 loopback")
+@pytest.mark.parametrize(
+    ("delay", "interleave", "expected"),
+    [
+        (0.5, None, ["a6", "c4", "b6", "d4", "e6"]),  # Happy Eyeballs: alternate by default
+        (0.5, 2, ["a6", "b6", "c4", "e6", "d4"]),  # two of the first family first
+        (0.5, 0, ["a6", "b6", "e6", "c4", "d4"]),  # the resolver's order
+        (None, None, ["a6", "b6", "e6", "c4", "d4"]),  # off: no reordering
+    ],
+)
+async def test_interleaving_address_families(
+    delay: float | None, interleave: int | None, expected: list[str]
+) -> None:
+    """RFC 8305 section 4 with every address refusing: the attempts' order shows the
+    interleaving; the error names every failure."""
+    ports = {
+        name: refused_port(socket.AF_INET6 if "6" in name else socket.AF_INET)
+        for name in ("a6", "b6", "e6", "c4", "d4")
+    }
+    addresses = [("::1" if "6" in n else "127.0.0.1", p) for n, p in ports.items()]
+    factory = RecordingFactory()
+    connector = TCPConnector(
+        resolver=AddressResolver(addresses),
+        happy_eyeballs_delay=delay,
+        interleave=interleave,
+        socket_factory=factory,
+    )
+    try:
+        with pytest.raises(cyhttp.ClientConnectorError) as info:
+            await asyncio.wait_for(connector.connect(Req("many.test", 80)), 5)
+    finally:
+        await connector.close()
+    by_port = {p: n for n, p in ports.items()}
+    assert [by_port[address[1]] for address, _ in factory.attempts] == expected
+    assert info.value.errno == errno.ECONNREFUSED
+    assert "Multiple exceptions" in str(info.value)
+    assert all(sock.fileno() == -1 for sock in factory.sockets)
+
+
+async def test_the_losers_of_the_race_are_closed() -> None:
+    async with app_server(echo_app()) as srv:
+        factory = RecordingFactory()
+        connector = TCPConnector(
+            resolver=AddressResolver([("127.0.0.1", srv.port)] * 3),
+            happy_eyeballs_delay=0,
+            socket_factory=factory,
+        )
+        try:
+            conn = await asyncio.wait_for(connector.connect(Req("same.test", 80)), 5)
+            await asyncio.sleep(0.05)
+            open_sockets = [s for s in factory.sockets if s.fileno() != -1]
+            assert len(open_sockets) == 1
+            assert conn.transport is not None
+            assert conn.transport.get_extra_info("socket").fileno() == open_sockets[0].fileno()
+            conn.close()
+        finally:
+            await connector.close()
+    assert len(factory.sockets) >= 2  # the race did run several attempts
+
+
+async def test_socket_factory_makes_the_sockets() -> None:
+    async with app_server(echo_app()) as srv:
+        factory = RecordingFactory(keepalive=True)
+        connector = TCPConnector(socket_factory=factory)
+        async with ClientSession(connector=connector) as session:
+            resp = await session.get(srv.url("/echo"))
+            async with resp:
+                assert resp.status == 200
+                await resp.read()
+            (proto, _), *_ = next(iter(connector._conns.values()))  # pooled
+            sock = proto.transport.get_extra_info("socket")  # type: ignore[union-attr]
+            assert sock.getsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE) == 1
+    assert factory.infos == [(socket.AF_INET, socket.SOCK_STREAM, 0, "", ("127.0.0.1", srv.port))]
+
+
+async def test_socket_factory_errors() -> None:
+    """An OSError from the factory is a failed attempt (ClientConnectorError); anything
+    else is a bug and comes out as it is."""
+
+    def no_sockets(addr_info: tuple) -> socket.socket:
+        raise OSError(errno.EMFILE, "Too many open files")
+
+    def buggy(addr_info: tuple) -> socket.socket:
+        raise TypeError("buggy factory")
+
+    async with app_server(echo_app()) as srv:
+        for factory, expected in ((no_sockets, cyhttp.ClientConnectorError), (buggy, TypeError)):
+            connector = TCPConnector(socket_factory=factory)
+            try:
+                with pytest.raises(expected):
+                    await connector.connect(Req("127.0.0.1", srv.port))
+                assert not connector._acquired
+            finally:
+                await connector.close()
+
+
+@pytest.mark.parametrize("addresses", [1, 2])
+async def test_sock_connect_limit_is_a_connection_timeout_error(addresses: int) -> None:
+    async with blackhole() as dead:
+        connector = TCPConnector(
+            resolver=AddressResolver([("127.0.0.1", dead)] * addresses),
+            happy_eyeballs_delay=0.05,
+        )
+        try:
+            timeout = cyhttp.ClientTimeout(sock_connect=0.2)
+            with pytest.raises(cyhttp.ConnectionTimeoutError) as info:
+                await asyncio.wait_for(connector.connect(Req("dead.test", 80), None, timeout), 5)
+        finally:
+            await connector.close()
+    assert isinstance(info.value, cyhttp.ServerTimeoutError)
+    assert str(info.value) == "Connection timeout to host dead.test:80 (sock_connect=0.2)"
+    assert str(info.value.__cause__) == f"Connection timeout to 127.0.0.1:{dead} (sock_connect=0.2)"
+    assert not connector._acquired
+
+
+async def test_a_failed_lookup_is_a_dns_error() -> None:
+    class Failing(AbstractResolver):
+        async def resolve(self, host: str, port: int = 0, family: int = 0) -> list:
+            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+        async def close(self) -> None:
+            pass
+
+    connector = TCPConnector(resolver=Failing())
+    try:
+        with pytest.raises(cyhttp.ClientConnectorDNSError) as info:
+            await connector.connect(Req("nowhere.test", 80))
+    finally:
+        await connector.close()
+    assert isinstance(info.value, cyhttp.ClientConnectorError)
+    assert info.value.host == "nowhere.test"
+    assert str(info.value) == (
+        "Cannot connect to host nowhere.test:80 ssl:None [Name or service not known]"
+    )
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error"),
+    [
+        ({"happy_eyeballs_delay": -1}, ValueError),
+        ({"happy_eyeballs_delay": "soon"}, TypeError),
+        ({"interleave": -1}, ValueError),
+        ({"interleave": 1.5}, TypeError),
+        ({"dns_cache_max_size": -1}, ValueError),
+        ({"dns_cache_max_size": 2.0}, TypeError),
+        ({"socket_factory": 3}, TypeError),
+        ({"timeout_ceil_threshold": -1}, ValueError),
+    ],
+)
+def test_bad_keywords_are_refused(kwargs: dict, error: type) -> None:
+    with pytest.raises(error):
+        TCPConnector(**kwargs)
+
+
+async def test_dns_cache_is_a_bounded_lru() -> None:
+    resolver = CountingResolver()
+    connector = TCPConnector(resolver=resolver, dns_cache_max_size=2, ttl_dns_cache=None)
+    connector._loop = asyncio.get_running_loop()
+    try:
+        for host in ("a.test", "b.test", "a.test", "c.test"):  # a used again: b is the oldest
+            await connector._resolve_host(host, 80)
+        assert set(connector.cached_hosts) == {("a.test", 80), ("c.test", 80)}
+        assert [c[0] for c in resolver.calls] == ["a.test", "b.test", "c.test"]
+        await connector._resolve_host("b.test", 80)
+        assert set(connector.cached_hosts) == {("b.test", 80), ("c.test", 80)}
+    finally:
+        await connector.close()
+
+
+async def test_cached_addresses_rotate_between_connections() -> None:
+    resolver = CountingResolver({"rr.test": [1, 2, 3]})
+    connector = TCPConnector(resolver=resolver)
+    connector._loop = asyncio.get_running_loop()
+    try:
+        orders = [
+            [h["port"] for h in await connector._resolve_host("rr.test", 80)] for _ in range(4)
+        ]
+    finally:
+        await connector.close()
+    assert orders == [[1, 2, 3], [2, 3, 1], [3, 1, 2], [1, 2, 3]]
+    assert len(resolver.calls) == 1
+
+
+def test_ssl_shutdown_timeout_is_deprecated() -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        TCPConnector()  # not given: no warning
+    for value in (0, 0.1, None):
+        with pytest.warns(DeprecationWarning, match="ssl_shutdown_timeout"):
+            TCPConnector(ssl_shutdown_timeout=value)
+    with pytest.warns(DeprecationWarning), pytest.raises(ValueError):
+        TCPConnector(ssl_shutdown_timeout=-1)
+
+
+@contextlib.asynccontextmanager
+async def close_notify_server(context: ssl.SSLContext) -> AsyncIterator[dict]:
+    """A TLS server (driven over memory BIOs) that answers one request, keeps the connection
+    and then records whether the client's close_notify came before the TCP connection
+    ended (``state["close_notify"]``); it never answers the shutdown."""
+    state: dict = {"close_notify": None, "done": asyncio.Event()}
+    answer = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+
+    async def on_connect(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
+        tls = context.wrap_bio(incoming, outgoing, server_side=True)
+
+        async def more() -> bool:
+            if outgoing.pending:
+                writer.write(outgoing.read())
+            data = await reader.read(65536)
+            incoming.write(data)
+            return bool(data)
+
+        try:
+            while True:
+                try:
+                    tls.do_handshake()
+                    break
+                except ssl.SSLWantReadError:
+                    if not await more():
+                        return
+            request = b""
+            while b"\r\n\r\n" not in request:
+                try:
+                    request += tls.read(65536)
+                except ssl.SSLWantReadError:
+                    if not await more():
+                        return
+            tls.write(answer)
+            writer.write(outgoing.read())
+            seen = False
+            while await more():
+                try:
+                    seen = seen or tls.read(65536) == b""  # b"": the peer's close_notify
+                except ssl.SSLZeroReturnError:
+                    seen = True
+                except ssl.SSLError:
+                    pass
+            state["close_notify"] = seen
+        except ConnectionError:
+            state["close_notify"] = False
+        finally:
+            writer.transport.abort()
+            state["done"].set()
+
+    server = await asyncio.start_server(on_connect, "127.0.0.1", 0)
+    state["port"] = server.sockets[0].getsockname()[1]
+    try:
+        yield state
+    finally:
+        server.close()
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "close_notify"), [({}, False), ({"ssl_shutdown_timeout": 0.3}, True)]
+)
+async def test_closing_the_connector_and_the_tls_shutdown(kwargs: dict, close_notify: bool) -> None:
+    """ssl_shutdown_timeout 0 (the default): the connector's close drops TLS connections
+    without a close_notify; a positive value sends it (and gives up waiting for the
+    answer after that many seconds)."""
+    from .tls_servers import Pki
+
+    pki = Pki()
+    async with close_notify_server(pki.server_context()) as server:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            connector = TCPConnector(ssl=pki.client_context(), **kwargs)
+        async with ClientSession(connector=connector, connector_owner=False) as session:
+            resp = await session.get(f"https://127.0.0.1:{server['port']}/")
+            async with resp:
+                assert await resp.read() == b"ok"
+        assert connector._conns  # kept alive
+        await connector.close()
+        await asyncio.wait_for(server["done"].wait(), 5)
+    assert server["close_notify"] is close_notify
+
+
+def test_client_timeout_ceil_threshold() -> None:
+    from cyhttp.helpers import ceil_deadline
+
+    assert cyhttp.ClientTimeout().ceil_threshold == 5
+    assert cyhttp.ClientTimeout(total=1, ceil_threshold=2).ceil_threshold == 2
+    with pytest.raises(ValueError):
+        cyhttp.ClientTimeout(ceil_threshold=-1)
+    assert ceil_deadline(100.25, 10) == 111.0  # a long timer ends on a whole second
+    assert ceil_deadline(100.25, 2) == 102.25  # a short one stays exact
+    assert ceil_deadline(100.25, 10, ceil_threshold=20) == 110.25
+
+
+async def test_unix_connector_failure_names_the_socket() -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        path = str(Path(tmp) / "missing.sock")
+        connector = UnixConnector(path)
+        try:
+            with pytest.raises(cyhttp.UnixClientConnectorError) as info:
+                await connector.connect(Req("any", 80))
+        finally:
+            await connector.close()
+    assert info.value.path == path
+
+
+async def test_cancelling_a_race_closes_every_attempt() -> None:
+    async with blackhole() as dead:
+        factory = RecordingFactory()
+        connector = TCPConnector(
+            resolver=AddressResolver([("127.0.0.1", dead)] * 3),
+            happy_eyeballs_delay=0.05,
+            socket_factory=factory,
+        )
+        try:
+            pending = asyncio.ensure_future(connector.connect(Req("dead.test", 80)))
+            await asyncio.sleep(0.3)  # all three attempts started, none can finish
+            assert len(factory.sockets) == 3
+            pending.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await pending
+            assert all(sock.fileno() == -1 for sock in factory.sockets)
+            assert not connector._acquired
+        finally:
+            await connector.close()
+
+
+async def test_an_address_failing_tls_gives_way_to_the_next() -> None:
+    """The TCP race is won by an address whose TLS set-up fails (a plain-HTTP server):
+    the remaining addresses are tried, and the TLS server behind the next one answers."""
+    from .tls_servers import Pki, hello_app, tls_app_server
+
+    pki = Pki()
+    async with (
+        app_server(echo_app()) as plain,
+        tls_app_server(hello_app(), pki.server_context()) as secure,
+    ):
+        factory = RecordingFactory()
+        connector = TCPConnector(
+            resolver=AddressResolver([("127.0.0.1", plain.port), ("127.0.0.1", secure.port)]),
+            ssl=pki.client_context(),
+            socket_factory=factory,
+        )
+        try:
+            conn = await asyncio.wait_for(connector.connect(Req("localhost", 443, True)), 5)
+            assert conn.transport is not None
+            assert conn.transport.get_extra_info("peername")[1] == secure.port
+            assert conn.transport.get_extra_info("sslcontext") is not None
+            conn.close()
+        finally:
+            await connector.close()
+    assert [address[1] for address, _ in factory.attempts] == [plain.port, secure.port]
+
+
+async def test_when_every_address_fails_tls_the_tls_error_is_raised() -> None:
+    from .tls_servers import Pki, hello_app, tls_app_server
+
+    pki = Pki()
+    async with tls_app_server(hello_app(), pki.server_context(pki.wrong_host)) as wrong:
+        connector = TCPConnector(
+            resolver=AddressResolver([("127.0.0.1", refused_port()), ("127.0.0.1", wrong.port)]),
+            ssl=pki.client_context(),
+        )
+        try:
+            with pytest.raises(cyhttp.ClientConnectorCertificateError):
+                await asyncio.wait_for(connector.connect(Req("localhost", 443, True)), 5)
+            assert not connector._acquired
+        finally:
+            await connector.close()
