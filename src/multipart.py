@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import codecs
 import re
 import uuid
 import warnings
@@ -105,6 +106,7 @@ def _decode_extended(value: str) -> str | None:
         return None
     charset, _, encoded = parts
     try:
+        codecs.lookup(charset or "utf-8")
         return unquote(encoded, charset or "utf-8", "strict")
     except (UnicodeDecodeError, LookupError, ValueError):  # LookupError: unknown charset
         return None
@@ -222,7 +224,9 @@ class _PartEncoder:
                 await self._writer.write(base64.encodebytes(whole).replace(b"\n", b"\r\n"))
         elif self._transfer == "quoted-printable":
             if data:
-                qp = binascii.b2a_qp(data).replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+                # binary-safe: CR and LF in the data are escaped (=0D, =0A), so the only
+                # line breaks are soft ones, written as CRLF
+                qp = binascii.b2a_qp(data, istext=False).replace(b"\n", b"\r\n")
                 await self._writer.write(qp)
         elif data:
             await self._writer.write(data)
