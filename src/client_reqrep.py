@@ -1021,13 +1021,16 @@ def _to_payload(data: Any) -> Any:
         if form is not None:
             return form
     try:
-        return pl.get_payload(data, disposition=None)
+        return pl.body_payload(data, disposition=None)
     except pl.LookupError:
         pass
-    if is_file_like(data):
-        return pl._ReaderPayload(data, disposition=None)
     if isinstance(data, Iterable) and not isinstance(data, (Mapping, MultiDict)):
-        return pl._IterablePayload(data)
+        payload = pl._payload_of_source(data)
+        if payload is None:
+            payload = pl._IterablePayload(data)
+            if payload._bound_to_source():
+                pl._remember_source(data, payload)
+        return payload
     raise TypeError(f"unsupported request body type {type(data).__name__}")
 
 

@@ -29,8 +29,7 @@ from urllib.parse import urlencode
 from multidict import CIMultiDict, MultiDict, MultiDictProxy
 
 from .helpers import is_file_like
-from .payload import BytesPayload, Payload, _ReaderPayload, get_payload
-from .payload import LookupError as PayloadLookupError
+from .payload import BytesPayload, Payload, body_payload
 
 if TYPE_CHECKING:
     from .multipart import MultipartWriter
@@ -272,10 +271,7 @@ class FormData:
         elif isinstance(value, bytes):
             part = BytesPayload(value)
         else:
-            try:
-                part = get_payload(value, disposition=None, encoding=self._charset)
-            except PayloadLookupError:
-                part = _ReaderPayload(value, disposition=None)
+            part = body_payload(value, disposition=None, encoding=self._charset)
         headers = self._part_headers(field)
         if isinstance(value, Payload) and "Content-Type" not in headers:
             headers["Content-Type"] = value.content_type

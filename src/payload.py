@@ -22,6 +22,7 @@ import enum
 import io
 import json
 import os
+import weakref
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable
 from typing import Any, Protocol
@@ -256,6 +257,11 @@ class Payload(ABC):
         actual = self._encoding or encoding
         return self.decode(actual, errors).encode(actual)
 
+    def _bound_to_source(self) -> bool:
+        """True when only this payload knows how to replay its source (see
+        :func:`body_payload`); a new payload made from the same object would not."""
+        return False
+
     def _rewind(self) -> None:  # noqa: B027 - a hook: most payloads have no position
         """Put the source back at its start (for payloads that read a position)."""
 
@@ -440,6 +446,9 @@ class IOBasePayload(Payload):
     def consumed(self) -> bool:
         return self._consumed or (self._started and self._start is None)
 
+    def _bound_to_source(self) -> bool:
+        return self._start is None  # a pipe, or an async file: position known once read
+
     def _rewind(self) -> None:
         if self._start is not None and not self._consumed:
             try:
@@ -574,6 +583,9 @@ class AsyncIterablePayload(Payload):
         super().__init__(value, *args, **kwargs)
         self._iter: AsyncIterator[Any] | None = value.__aiter__()
 
+    def _bound_to_source(self) -> bool:
+        return True
+
     async def write(self, writer: Any) -> None:
         if self._cached is not None:
             for piece in self._cached:
@@ -628,6 +640,9 @@ class _IterablePayload(Payload):
     @property
     def consumed(self) -> bool:
         return self._consumed or (self._one_shot and self._started)
+
+    def _bound_to_source(self) -> bool:
+        return self._one_shot
 
     async def write(self, writer: Any) -> None:
         if self.consumed:
@@ -712,17 +727,25 @@ class PayloadRegistry:
         self._exact: dict[type, Any] = {}
 
     def get(self, data: Any, *args: Any, **kwargs: Any) -> Payload:
+        factory = self.factory_for(data)
+        if factory is None:
+            return data  # already a Payload
+        return factory(data, *args, **kwargs)
+
+    def factory_for(self, data: Any) -> Any:
+        """The payload class (factory) that would wrap ``data``, without calling it;
+        None when ``data`` is already a Payload. LookupError when nothing fits."""
         for factory, types in self._first:
             if isinstance(data, types):
-                return factory(data, *args, **kwargs)
+                return factory
         factory = self._exact.get(type(data))
         if factory is not None:
-            return factory(data, *args, **kwargs)
+            return factory
         if isinstance(data, Payload):
-            return data
+            return None
         for factory, types in (*self._normal, *self._last):
             if isinstance(data, types):
-                return factory(data, *args, **kwargs)
+                return factory
         raise LookupError(f"no payload type is registered for {type(data).__name__}")
 
     def register(self, factory: Any, type: Any, *, order: Order = Order.normal) -> None:
@@ -741,6 +764,60 @@ class PayloadRegistry:
 def get_payload(data: Any, *args: Any, **kwargs: Any) -> Payload:
     """``data`` as a Payload (raises :class:`LookupError` for an unsupported type)."""
     return PAYLOAD_REGISTRY.get(data, *args, **kwargs)
+
+
+def _reads_like_a_file(obj: Any) -> bool:
+    read = getattr(obj, "read", None)
+    return callable(read) and not isinstance(obj, (str, bytes, bytearray, memoryview))
+
+
+def body_payload(data: Any, **kwargs: Any) -> Payload:
+    """:func:`get_payload` for a request body or a form field, with two differences.
+
+    An object read like a file (a ``read()`` method, e.g. an aiofiles file) that nothing
+    more specific claims is read as a file, in pieces, rather than iterated as an async
+    iterable (which gives lines) or refused.
+
+    A source whose start cannot be found again from the object alone (an async iterable,
+    an iterator, a pipe, an async file whose position is awaited) gets the *same* payload
+    each time it is given: a redirect that builds a new request from the same ``data``
+    then replays it from its recorded start, or is refused as consumed, instead of
+    sending whatever is left (often nothing). LookupError when nothing fits."""
+    cached = _payload_of_source(data)
+    if cached is not None:
+        return cached
+    try:
+        factory = PAYLOAD_REGISTRY.factory_for(data)
+    except LookupError:
+        if not _reads_like_a_file(data):
+            raise
+        factory = _ReaderPayload
+    if factory is None:
+        return data  # already a Payload
+    if factory is AsyncIterablePayload and _reads_like_a_file(data):
+        factory = _ReaderPayload  # not iterated: that would give it line by line
+    payload: Payload = factory(data, **kwargs)
+    if payload._bound_to_source():
+        _remember_source(data, payload)
+    return payload
+
+
+#: positionless sources (see body_payload) and the payload made for each, while alive
+_SOURCES: weakref.WeakKeyDictionary[Any, Payload] = weakref.WeakKeyDictionary()
+
+
+def _payload_of_source(data: Any) -> Payload | None:
+    try:
+        return _SOURCES.get(data)
+    except TypeError:  # not weakly referenceable, or not hashable
+        return None
+
+
+def _remember_source(data: Any, payload: Payload) -> None:
+    try:
+        _SOURCES[data] = payload
+    except TypeError:
+        pass
 
 
 def register_payload(factory: Any, type: Any, *, order: Order = Order.normal) -> None:

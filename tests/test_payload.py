@@ -489,3 +489,85 @@ async def test_is_replayable_and_rewind() -> None:
     assert isinstance(r.body, BytesIOPayload)
     assert isinstance(req(b"x").body, BytesPayload)
     assert req(None).body == b""
+
+
+class AsyncFile:
+    """What an aiofiles file looks like: async read/seek/tell, and async iteration by
+    lines (which must not be what is used to send it)."""
+
+    name = "async.txt"
+
+    def __init__(self, data: bytes) -> None:
+        self._f = io.BytesIO(data)
+        self.reads: list[int] = []
+
+    async def read(self, size: int = -1) -> bytes:
+        self.reads.append(size)
+        return self._f.read(size)
+
+    async def seek(self, pos: int) -> int:
+        return self._f.seek(pos)
+
+    async def tell(self) -> int:
+        return self._f.tell()
+
+    def seekable(self) -> Any:
+        async def answer() -> bool:
+            return True
+
+        return answer()
+
+    def __aiter__(self) -> AsyncIterator[bytes]:
+        return agen(*self._f.readlines())
+
+
+async def test_async_file_is_read_in_pieces_and_replayed(server: AppServer) -> None:
+    data = b"line\n" * 30_000
+    f = AsyncFile(data)
+    got = await redirected(server, f)  # sent twice: 307, then the target
+    assert got["body"].encode("latin-1") == data
+    assert got["chunked"]  # its size cannot be known without awaiting
+    assert f.reads and all(size > 5 for size in f.reads)  # pieces, not lines
+
+
+async def test_a_response_body_streamed_into_a_request(server: AppServer) -> None:
+    async with (
+        ClientSession() as session,
+        session.get(server.url("/bytes/300000")) as source,
+        session.post(server.url("/echo"), data=source.content) as resp,
+    ):
+        got = await resp.json()
+    expected = (bytes(range(256)) * 1200)[:300000]
+    assert got["body"].encode("latin-1") == expected
+
+
+async def test_update_body_rederives_the_headers_it_set() -> None:
+    url = URL("http://127.0.0.1:9/")
+    req = ClientRequest("POST", url, headers=CIMultiDict(), data=b"first")
+    assert req.headers["Content-Length"] == "5"
+    await req.update_body(JsonPayload({"a": 1}))
+    assert req.headers["Content-Length"] == "8"
+    assert req.headers["Content-Type"] == "application/json"
+    assert b"Content-Length: 8\r\n" in req._head
+    await req.update_body(agen(b"x"))
+    assert "Content-Length" not in req.headers
+    assert req.headers["Transfer-Encoding"] == "chunked"
+    await req.update_body(None)
+    assert req.headers["Content-Length"] == "0" and req.body == b""
+    given = ClientRequest(
+        "POST", url, headers=CIMultiDict({"Content-Type": "text/x-mine"}), data=b"first"
+    )
+    await given.update_body("second")
+    assert given.headers["Content-Type"] == "text/x-mine"  # the caller's header stays
+    assert await given.body.as_bytes() == b"second"
+
+
+async def test_a_spent_stream_given_again_is_refused_not_sent_empty(server: AppServer) -> None:
+    """The same async generator (or pipe) given to a second request: the second request
+    gets the payload of the first, already consumed, and refuses it."""
+    gen = agen(b"only once")
+    assert (await post(server, gen))["body"] == "only once"
+    async with ClientSession() as session:
+        with pytest.raises(RuntimeError, match="one-shot stream that was already read"):
+            await session.post(server.url("/echo"), data=gen)
+    assert server.requests == 1
