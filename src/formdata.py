@@ -22,6 +22,7 @@ import base64
 import mimetypes
 import os
 import quopri
+import re
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
@@ -36,6 +37,7 @@ if TYPE_CHECKING:
 
 __all__ = ("FormData", "needs_multipart", "quote_param")
 
+_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 _TRANSFER_ENCODINGS = frozenset(("base64", "quoted-printable", "binary", "7bit", "8bit"))
 _ESCAPES = str.maketrans({'"': "%22", "\r": "%0D", "\n": "%0A"})
 
@@ -180,6 +182,11 @@ class FormData:
         if content_transfer_encoding is not None:
             if not isinstance(content_transfer_encoding, str):
                 raise TypeError("content_transfer_encoding must be str")
+            if isinstance(value, Payload):
+                raise TypeError(
+                    "content_transfer_encoding can not be given with a Payload value: "
+                    "set the Content-Transfer-Encoding header of a MultipartWriter part"
+                )
             content_transfer_encoding = content_transfer_encoding.lower()
             if content_transfer_encoding not in _TRANSFER_ENCODINGS:
                 raise ValueError(
@@ -217,7 +224,10 @@ class FormData:
     @property
     def content_type(self) -> str:
         if self._is_multipart:
-            return f"multipart/form-data; boundary={self._boundary}"
+            boundary = self._boundary
+            if not _TOKEN.fullmatch(boundary):
+                boundary = f'"{boundary}"'  # as the multipart writer sends it
+            return f"multipart/form-data; boundary={boundary}"
         if self._charset and self._charset.lower().replace("_", "-") != "utf-8":
             return f"application/x-www-form-urlencoded; charset={self._charset}"
         return "application/x-www-form-urlencoded"

@@ -39,6 +39,7 @@ __all__ = (
     "BytesIOPayload",
     "BytesPayload",
     "IOBasePayload",
+    "JsonBytesPayload",
     "JsonPayload",
     "LookupError",
     "Order",
@@ -368,6 +369,20 @@ class JsonPayload(BytesPayload):
             encoding=encoding,
             **kwargs,
         )
+
+
+class JsonBytesPayload(BytesPayload):
+    """A value serialised by a ``dumps`` that returns bytes (orjson and the like)."""
+
+    def __init__(
+        self,
+        value: Any,
+        dumps: Callable[[Any], bytes],
+        content_type: str = "application/json",
+        *args: Any,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(dumps(value), *args, content_type=content_type, **kwargs)
 
 
 # ----- files -----

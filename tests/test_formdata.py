@@ -422,3 +422,18 @@ async def test_big_file_part_bounded_memory(server: AppServer, tmp_path: Path) -
     assert got["fields"][0]["size"] == 40 * MiB
     # client and (in-process, chunk-reading) server together hold a few pieces at most
     assert peak < 8 * MiB, f"peak {peak / MiB:.1f} MiB"
+
+
+async def test_quoted_boundary_and_payload_values(server: AppServer) -> None:
+    """A boundary that is not a token is quoted in the Content-Type; a Payload value is
+    a part of its own (its filename and content type kept)."""
+    form = FormData(boundary="a:b=c", default_to_multipart=True)
+    assert form.content_type == 'multipart/form-data; boundary="a:b=c"'
+    form.add_field("doc", cyhttp.JsonPayload({"k": 1}))
+    form.add_field("file", cyhttp.BytesIOPayload(io.BytesIO(b"bin"), filename="b.dat"))
+    with pytest.raises(TypeError, match="Payload"):
+        form.add_field("x", cyhttp.BytesPayload(b"x"), content_transfer_encoding="base64")
+    got = await post_form(server, form)
+    doc, file = got["fields"]
+    assert (doc["name"], doc["type"], doc["text"]) == ("doc", "application/json", '{"k": 1}')
+    assert (file["name"], file["filename"], file["text"]) == ("file", "b.dat", "bin")

@@ -571,3 +571,10 @@ async def test_a_spent_stream_given_again_is_refused_not_sent_empty(server: AppS
         with pytest.raises(RuntimeError, match="one-shot stream that was already read"):
             await session.post(server.url("/echo"), data=gen)
     assert server.requests == 1
+
+
+async def test_json_bytes_payload(server: AppServer) -> None:
+    p = pl.JsonBytesPayload({"a": 1}, dumps=lambda v: json.dumps(v).encode())
+    assert (p.size, p.content_type) == (8, "application/json")
+    got = await post(server, p)
+    assert got["body"] == '{"a": 1}' and header(got, "Content-Type") == "application/json"
