@@ -3,9 +3,10 @@ on a :class:`~cyhttp.connector.Connection`; :class:`ClientResponse` wraps the pa
 the body stream and gives the connection back when the body is done.
 
 The request head is built once, as one buffer, and written with the body in a single
-``transport.write`` when the body is small bytes. Streaming bodies (file-like objects and
-async iterables) are written by a task that respects the transport's flow control, so a
-server may answer before the upload ends.
+``transport.write`` when the body is small bytes. Any other body is a
+:class:`~cyhttp.payload.Payload` (files, async iterables, multipart, ``streamer``...),
+written by a task that respects the transport's flow control, so a server may answer
+before the upload ends. A body sent with a Content-Length is held to exactly that length.
 
 Connection hand-back happens when the protocol reports the response complete (not when user
 code finishes reading: the unread bytes are already in the response's own buffer). A
