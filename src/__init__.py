@@ -5,7 +5,8 @@
 the compiled modules (``"compiled"``) or the pure-Python twins (``"python"``) are in use.
 
 What a plain request does not need is imported on first use (PEP 562 ``__getattr__``): the
-cookie jar classes and FormData here, the WebSocket codec in :mod:`cyhttp.client_ws`.
+cookie jar classes, FormData and the request-body classes (payload, multipart) here, the
+WebSocket codec in :mod:`cyhttp.client_ws`.
 ``import cyhttp`` stays cheap, and ``cyhttp.CookieJar`` or ``from cyhttp import FormData``
 work as before.
 """
@@ -98,6 +99,24 @@ _LAZY = {
     "TraceRequestRedirectParams": ".tracing",
     "TraceRequestStartParams": ".tracing",
     "TraceResponseChunkReceivedParams": ".tracing",
+    # request bodies (aiohttp.payload, aiohttp.multipart, aiohttp.streamer)
+    "PAYLOAD_REGISTRY": ".payload",
+    "AsyncIterablePayload": ".payload",
+    "BufferedReaderPayload": ".payload",
+    "BytesIOPayload": ".payload",
+    "BytesPayload": ".payload",
+    "IOBasePayload": ".payload",
+    "JsonPayload": ".payload",
+    "Payload": ".payload",
+    "StringIOPayload": ".payload",
+    "StringPayload": ".payload",
+    "TextIOPayload": ".payload",
+    "get_payload": ".payload",
+    "payload_type": ".payload",
+    "streamer": ".payload",
+    "MultipartWriter": ".multipart",
+    "content_disposition_filename": ".multipart",
+    "parse_content_disposition": ".multipart",
 }
 #: submodules reachable as attributes (``cyhttp.hdrs.CONTENT_TYPE`` after ``import cyhttp``)
 _LAZY_MODULES = frozenset({"hdrs", "typedefs"})
@@ -121,10 +140,15 @@ def __getattr__(name: str) -> Any:
 
 __all__ = (
     "IMPLEMENTATION",
+    "PAYLOAD_REGISTRY",
     "AddrInfoType",
+    "AsyncIterablePayload",
     "AsyncResolver",
     "BaseConnector",
     "BasicAuth",
+    "BufferedReaderPayload",
+    "BytesIOPayload",
+    "BytesPayload",
     "CIMultiDict",
     "CIMultiDictProxy",
     "ClientConnectionError",
@@ -161,13 +185,17 @@ __all__ = (
     "HttpVersion",
     "HttpVersion10",
     "HttpVersion11",
+    "IOBasePayload",
     "InvalidURL",
     "InvalidUrlClientError",
     "InvalidUrlRedirectClientError",
+    "JsonPayload",
     "MultiDict",
     "MultiDictProxy",
+    "MultipartWriter",
     "NonHttpUrlClientError",
     "NonHttpUrlRedirectClientError",
+    "Payload",
     "RedirectClientError",
     "RequestInfo",
     "ServerConnectionError",
@@ -177,7 +205,10 @@ __all__ = (
     "SocketFactoryType",
     "SocketTimeoutError",
     "StreamReader",
+    "StringIOPayload",
+    "StringPayload",
     "TCPConnector",
+    "TextIOPayload",
     "ThreadResolver",
     "ThreadedResolver",
     "TooManyRedirects",
@@ -207,6 +238,11 @@ __all__ = (
     "WSMsgType",
     "WSServerHandshakeError",
     "__version__",
+    "content_disposition_filename",
+    "get_payload",
+    "parse_content_disposition",
+    "payload_type",
     "request",
+    "streamer",
     "ws_connect",
 )

@@ -3,9 +3,10 @@ on a :class:`~cyhttp.connector.Connection`; :class:`ClientResponse` wraps the pa
 the body stream and gives the connection back when the body is done.
 
 The request head is built once, as one buffer, and written with the body in a single
-``transport.write`` when the body is small bytes. Streaming bodies (file-like objects and
-async iterables) are written by a task that respects the transport's flow control, so a
-server may answer before the upload ends.
+``transport.write`` when the body is small bytes. Any other body is a
+:class:`~cyhttp.payload.Payload` (files, async iterables, multipart, ``streamer``...),
+written by a task that respects the transport's flow control, so a server may answer
+before the upload ends. A body sent with a Content-Length is held to exactly that length.
 
 Connection hand-back happens when the protocol reports the response complete (not when user
 code finishes reading: the unread bytes are already in the response's own buffer). A
@@ -42,14 +43,12 @@ from .client_proto import DEFAULT_MAX_DECOMPRESSED_SIZE, ResponseHandler
 from .client_proxy import add_proxy_headers, uses_tunnel
 from .connector import Connection, ConnectionKey
 from .deadline import LazyDeadline
-from .helpers import DONE, BasicAuth, Fingerprint, content_type_of, file_remaining, is_file_like
+from .helpers import DONE, BasicAuth, Fingerprint, content_type_of, is_file_like
 from .http_writer import LAST_CHUNK, REQUEST_CODINGS, BodyFramer, build_head, check_method
 from .streams import EMPTY_PAYLOAD, StreamReader, supported_encodings
 
 if TYPE_CHECKING:
     from http.cookies import Morsel, SimpleCookie
-
-    from .formdata import FormData
 
 __all__ = ("ClientRequest", "ClientResponse", "Fingerprint", "RequestInfo")
 
@@ -68,7 +67,6 @@ def accept_encoding() -> str:
 
 #: Bodies up to this size are joined to the head for a single write.
 _JOIN_LIMIT = 2**16
-_STREAM_PIECE = 2**16
 _ALLOWED_SCHEMES = frozenset(("http", "https", "ws", "wss"))
 _SSL_SCHEMES = frozenset(("https", "wss"))
 _DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
@@ -168,11 +166,19 @@ class ClientRequest:
         self._read_limits = (max_line_size, max_field_size, max_headers, read_bufsize)
         #: how many times a middleware chain handed this request to the session to send
         self._sends = 0
-        self.body: Any = None
         #: set by send() when the session traces requests (the body writer reports to them)
         self._traces: list[Any] | None = None
-        #: where a seekable file body starts (None: not a file, or one that cannot rewind)
-        self._body_start: int | None = None
+        #: the body as sent: None, bytes (in memory) or a Payload (streamed)
+        self._body: Any = None
+        #: the Payload given (or made on demand by ``body``), None for plain bytes
+        self._payload: Any = None
+        #: bytes the body must write when not chunked (the Content-Length sent)
+        self._length: int | None = None
+        #: headers set here for the body, dropped again by update_body()
+        self._auto_headers: list[str] = []
+        self._chunked_arg = chunked
+        self._compress_arg = compress
+        self._skip_auto_headers = skip_auto_headers
         scheme = self.url.scheme
         host = self.url.raw_host
         if not host or scheme not in _ALLOWED_SCHEMES:
@@ -250,74 +256,69 @@ class ClientRequest:
     # ----- body -----
 
     def _prepare_body(self, data: Any, json_body: bytes | None, skip: frozenset[str]) -> None:
+        """Turn ``data`` (or the serialised ``json``) into the body to send and set the
+        headers that describe it: Content-Type (unless given or skipped), the framing
+        (Content-Length of a body of known size, else chunked) and Content-Encoding.
+
+        A Content-Length given by the caller must match a body of known size (ValueError
+        otherwise, before anything is sent); for a stream it bounds what is written."""
+        body, ctype = _body_source(data, json_body)
+        self._body = body
+        self._payload = None
+        if body is not None and not isinstance(body, bytes):
+            self._payload = body
+            inline = _inline_bytes(body)
+            if inline is not None:
+                self._body = inline  # in memory: sent like plain bytes (one write)
+            self._copy_payload_headers(body, skip)
+        elif body is not None and ctype:
+            self._add_auto_header("Content-Type", ctype, skip)
+        self._prepare_encoding()
+        self._prepare_framing()
+
+    def _add_auto_header(self, name: str, value: str, skip: frozenset[str]) -> None:
+        """Set a header the caller did not give (nor skip), remembering it was ours."""
+        if name.lower() not in skip and name not in self.headers:
+            self.headers[name] = value
+            self._auto_headers.append(name)
+
+    def _copy_payload_headers(self, payload: Any, skip: frozenset[str]) -> None:
+        """A payload's own headers (Content-Type, Content-Disposition...) become request
+        headers, except those the caller gave or skipped; no framing header is taken."""
+        for name, value in payload.headers.items():
+            if name.lower() not in ("content-length", "transfer-encoding"):
+                self._add_auto_header(name, value, skip)
+
+    def _prepare_encoding(self) -> None:
+        if not self.compress:
+            return
+        if "Content-Encoding" in self.headers:
+            raise ValueError("compress can not be set if Content-Encoding header is set")
+        self.compress = "deflate" if self.compress is True else self.compress
+        if self.compress not in REQUEST_CODINGS:
+            raise ValueError(
+                f"unsupported compress={self.compress!r}: use True (deflate), 'deflate' or 'gzip'"
+            )
+        self.headers["Content-Encoding"] = self.compress
+        self._auto_headers.append("Content-Encoding")
+        self.chunked = True  # the compressed length is unknown in advance
+
+    def _body_size(self) -> int | None:
+        """Bytes the body will write: 0 for none, None when unknown until sent."""
+        body = self._body
+        if body is None:
+            return 0
+        if isinstance(body, bytes):
+            return len(body)
+        size: int | None = body.size
+        return size
+
+    def _prepare_framing(self) -> None:
+        """Chunked or Content-Length, checked against what the caller declared. Sets
+        ``self.chunked`` (bool) and ``self._length`` (the exact byte count the writer
+        must produce when not chunked; None when chunked)."""
         headers = self.headers
-        ctype: str | None = None
-        body: Any = None
-        if json_body is not None:
-            body = json_body
-            ctype = "application/json"
-        elif data is None:
-            body = None
-        elif isinstance(data, (bytes, bytearray, memoryview)):
-            body = bytes(data)
-            ctype = "application/octet-stream"
-        elif isinstance(data, str):
-            body = data.encode("utf-8")
-            ctype = "text/plain; charset=utf-8"
-        elif is_file_like(data):  # before the forms: no formdata import for a file
-            body = data
-            ctype = "application/octet-stream"
-            try:
-                if hasattr(data, "seek") and data.seekable():
-                    self._body_start = data.tell()
-            except (AttributeError, OSError, ValueError):
-                pass
-        elif _is_async_iterable(data):
-            body = data
-            ctype = "application/octet-stream"
-        elif (form := _as_form(data)) is not None:
-            body, ctype, form_length = form()
-            if (
-                form_length is not None
-                and not isinstance(body, bytes)
-                and not (self.chunked or self.compress)
-                and "Content-Length" not in headers
-                and "Transfer-Encoding" not in headers
-            ):
-                headers["Content-Length"] = str(form_length)  # streamed, size known
-        elif isinstance(data, (Mapping, MultiDict, MultiDictProxy)) or (
-            isinstance(data, (list, tuple)) and all(isinstance(i, tuple) for i in data)
-        ):
-            items = list(data.items()) if hasattr(data, "items") else list(data)
-            body = urlencode(items, doseq=False).encode("utf-8")
-            ctype = "application/x-www-form-urlencoded"
-        elif isinstance(data, Iterable):
-            body = data  # a sync iterable of bytes pieces
-            ctype = "application/octet-stream"
-        else:
-            raise TypeError(f"unsupported request body type {type(data).__name__}")
-        self.body = body
-
-        if (
-            body is not None
-            and ctype
-            and "content-type" not in skip
-            and "Content-Type" not in headers
-        ):
-            headers["Content-Type"] = ctype
-
-        if self.compress:
-            if "Content-Encoding" in headers:
-                raise ValueError("compress can not be set if Content-Encoding header is set")
-            self.compress = "deflate" if self.compress is True else self.compress
-            if self.compress not in REQUEST_CODINGS:
-                raise ValueError(
-                    f"unsupported compress={self.compress!r}: use True (deflate), "
-                    "'deflate' or 'gzip'"
-                )
-            headers["Content-Encoding"] = self.compress
-            self.chunked = True  # the compressed length is unknown in advance
-
+        self._length = None
         te = headers.get("Transfer-Encoding", "").lower()
         if self.chunked:
             if "Content-Length" in headers:
@@ -326,6 +327,7 @@ class ClientRequest:
                 raise ValueError("chunked can not be set if Transfer-Encoding header is set")
             if not te:
                 headers["Transfer-Encoding"] = "chunked"
+                self._auto_headers.append("Transfer-Encoding")
             self.chunked = True
             return
         if "chunked" in te:
@@ -333,32 +335,72 @@ class ClientRequest:
                 raise ValueError("Transfer-Encoding chunked and Content-Length are exclusive")
             self.chunked = True
             return
+        self.chunked = False
+        size = self._body_size()
         if "Content-Length" in headers:
-            self.chunked = False
+            self._length = _declared_length(headers, size)
             return
-        if body is None:
+        if self._body is None:
             if self.method in ("POST", "PUT", "PATCH"):
                 headers["Content-Length"] = "0"
-        elif isinstance(body, bytes):
-            headers["Content-Length"] = str(len(body))
-        elif is_file_like(body) and (size := file_remaining(body)) is not None:
+                self._auto_headers.append("Content-Length")
+            self._length = 0
+        elif size is not None:
             headers["Content-Length"] = str(size)
+            self._auto_headers.append("Content-Length")
+            self._length = size
         else:
             headers["Transfer-Encoding"] = "chunked"
+            self._auto_headers.append("Transfer-Encoding")
             self.chunked = True
-            return
-        self.chunked = False
+
+    @property
+    def body(self) -> Any:
+        """The body as a :class:`~cyhttp.payload.Payload` (``b""`` when there is none),
+        as aiohttp's ``ClientRequest.body``. Change it with :meth:`update_body`."""
+        payload = self._payload
+        if payload is None:
+            body = self._body
+            if body is None:
+                return b""
+            from .payload import BytesPayload
+
+            ctype = self.headers.get("Content-Type", "application/octet-stream")
+            payload = self._payload = BytesPayload(body, content_type=ctype)
+        return payload
+
+    async def update_body(self, body: Any) -> None:
+        """Replace the body (bytes, str, a form, a Payload, a file, an async iterable,
+        or None), closing the previous payload, and re-derive the headers this request
+        set for the old one (Content-Type, Content-Length / Transfer-Encoding,
+        Content-Encoding); headers the caller set stay. The head is built again."""
+        old = self._payload
+        if old is not None and old is not body and not getattr(old, "autoclose", True):
+            await old.close()
+        for name in self._auto_headers:
+            self.headers.popall(name, None)
+        self._auto_headers = []
+        self.chunked = self._chunked_arg
+        self.compress = self._compress_arg
+        self._prepare_body(body, None, self._skip_auto_headers)
+        self._head = self._head_bytes()
 
     def is_replayable(self) -> bool:
-        """True when the body can be sent again (stale-connection retry, 307/308): no
-        body, bytes, or a file whose start position could be taken."""
-        body = self.body
-        return body is None or isinstance(body, bytes) or self._body_start is not None
+        """True when the whole body can be sent (again) from its start: no body, bytes,
+        text, a form or JSON, a seekable file (rewound to where it started), or a stream
+        not yet read. False for a one-shot stream (async iterable, generator, pipe)
+        once it started being read: :meth:`send` would raise RuntimeError for it."""
+        body = self._body
+        if body is None or isinstance(body, bytes):
+            return True
+        return not body.consumed
 
     def rewind(self) -> None:
-        """Put a file body back where it started (the other replayable bodies need not)."""
-        if self._body_start is not None:
-            self.body.seek(self._body_start)
+        """Put the body's source back at its start (a file seeks to the position it had
+        when the request was made; in-memory bodies need nothing). Safe for every body."""
+        body = self._body
+        if body is not None and not isinstance(body, bytes):
+            body._rewind()
 
     def request_info(self) -> RequestInfo:
         return RequestInfo(self.url, self.method, CIMultiDictProxy(self.headers), self.original_url)
@@ -416,10 +458,17 @@ class ClientRequest:
         proto = conn.protocol
         if proto is None:
             raise ClientConnectionError("connection is closed")
+        body = self._body
+        if body is not None and not isinstance(body, bytes) and body.consumed:
+            raise RuntimeError(
+                f"the request body ({type(body).__name__}) is a one-shot stream that was "
+                "already read, so it cannot be sent again (a redirect, retry or middleware "
+                "resend): pass bytes, a seekable file or a payload that can be replayed"
+            )
         head = self._head
         continue_waiter: asyncio.Future[None] | None = None
         informational = None
-        if self.expect100 and self.body is not None:
+        if self.expect100 and body is not None:
             continue_waiter = proto._loop.create_future()
 
             def informational(
@@ -438,7 +487,6 @@ class ClientRequest:
             max_decompressed_size=self.max_decompressed_size,
             limits=self._read_limits,
         )
-        body = self.body
         whole = (
             continue_waiter is None
             and not self.chunked
@@ -488,7 +536,10 @@ class ClientRequest:
                 response._writer = asyncio.ensure_future(self._write_body(proto))
             if traces:
                 response._traces = self._traces = traces
-                await self._trace_sent(traces, whole or isinstance(body, bytes))
+                inline = whole or (
+                    isinstance(body, bytes) and not self.chunked and not self.compress
+                )
+                await self._trace_sent(traces, inline)
             parsed = await head_future
         except ClientResponseError as exc:
             response._abort()
@@ -507,10 +558,14 @@ class ClientRequest:
         method, url = self.method, self.url
         for trace in traces:
             await trace.send_request_headers_sent(method, url, self.headers)
-        body = self.body
+        body = self._body
         if body_written and body:
             for trace in traces:
                 await trace.send_request_chunk_sent(method, url, body)
+
+    async def _trace_chunk(self, chunk: bytes) -> None:
+        for trace in self._traces or ():
+            await trace.send_request_chunk_sent(self.method, self.url, chunk)
 
     async def _write_after_continue(
         self, proto: ResponseHandler, waiter: asyncio.Future[None], head_future: asyncio.Future[Any]
@@ -520,27 +575,25 @@ class ClientRequest:
             await self._write_body(proto)
 
     async def _write_body(self, proto: ResponseHandler) -> None:
-        body = self.body
+        """Write the body after the head: bytes at once, a payload piece by piece
+        through a :class:`_BodyWriter` (with backpressure). When not chunked the framer
+        holds the body to exactly the Content-Length sent: more, or less, fails the
+        request with ClientPayloadError and closes the connection."""
+        body = self._body
         try:
-            framer = BodyFramer(chunked=bool(self.chunked), compress=self.compress or None)
+            framer = BodyFramer(
+                chunked=bool(self.chunked),
+                compress=self.compress or None,
+                length=None if self.chunked else self._length,
+            )
             if isinstance(body, bytes):
                 out = framer.encode(body)
                 if out:
                     proto.write(out)
-            elif body is not None and is_file_like(body):
-                while True:
-                    piece = body.read(_STREAM_PIECE)
-                    if asyncio.iscoroutine(piece):
-                        piece = await piece
-                    if not piece:
-                        break
-                    await _send_piece(proto, framer, piece)
-            elif body is not None and _is_async_iterable(body):
-                async for piece in body:
-                    await _send_piece(proto, framer, piece)
+                if self._traces and body:
+                    await self._trace_chunk(body)
             elif body is not None:
-                for piece in body:
-                    await _send_piece(proto, framer, piece)
+                await body.write(_BodyWriter(proto, framer, self if self._traces else None))
             tail = framer.finish()
             if tail:
                 proto.write(tail)
@@ -551,8 +604,39 @@ class ClientRequest:
         except (ClientConnectionError, ClientResponseError):
             pass  # the connection already failed; the response side reports it
         except Exception as exc:
-            # the user's body source failed: fail the request with its exception
+            # the user's body source failed, or did not match its Content-Length: fail
+            # the request with that exception
             proto._fail(exc)
+
+
+class _BodyWriter:
+    """The writer a :class:`~cyhttp.payload.Payload` writes the request body into
+    (aiohttp's ``AbstractStreamWriter`` subset payloads and ``streamer`` functions use):
+    each piece is framed and written, waiting while the transport's buffer is full."""
+
+    __slots__ = ("_framer", "_proto", "_traced")
+
+    def __init__(
+        self, proto: ResponseHandler, framer: BodyFramer, traced: ClientRequest | None = None
+    ) -> None:
+        self._proto = proto
+        self._framer = framer
+        #: the request, when its pieces are reported to its traces as they are sent
+        self._traced = traced
+
+    async def write(self, chunk: Any) -> None:
+        await _send_piece(self._proto, self._framer, chunk)
+        if self._traced is not None and chunk:
+            piece = chunk.encode("utf-8") if isinstance(chunk, str) else bytes(chunk)
+            await self._traced._trace_chunk(piece)
+
+    async def drain(self) -> None:
+        await self._proto.drain()
+
+    async def write_eof(self, chunk: bytes = b"") -> None:
+        """Write a last piece; the end of the body itself is written by the request."""
+        if chunk:
+            await self.write(chunk)
 
 
 async def _send_piece(proto: ResponseHandler, framer: BodyFramer, piece: Any) -> None:
@@ -963,16 +1047,97 @@ class ClientResponse:
         self.release()
 
 
-def _as_form(data: Any) -> FormData | None:
-    """``data`` as the FormData to send as multipart/form-data, or None when it is not a
-    form. formdata (and mimetypes) are imported here, on first use, not with the package."""
+def _as_form(data: Any) -> Any:
+    """``data`` as the payload of an HTML form (a FormData, or a mapping / list of
+    pairs: urlencoded, or multipart when a value is a file or bytes), None when it is
+    not a form. formdata (and mimetypes) are imported here, on first use."""
     from .formdata import FormData, needs_multipart
 
     if isinstance(data, FormData):
-        return data
+        return data()
     if needs_multipart(data):
-        return FormData(data)
+        return FormData(data)()
+    if isinstance(data, (Mapping, MultiDict, MultiDictProxy)) or (
+        isinstance(data, (list, tuple)) and all(isinstance(i, tuple) for i in data)
+    ):
+        from .payload import BytesPayload
+
+        items = list(data.items()) if hasattr(data, "items") else list(data)
+        return BytesPayload(
+            urlencode(items, doseq=False).encode("utf-8"),
+            content_type="application/x-www-form-urlencoded",
+        )
     return None
+
+
+def _body_source(data: Any, json_body: bytes | None) -> tuple[Any, str | None]:
+    """(body, its default Content-Type): the body is None, bytes, or a Payload (then
+    the payload's headers carry the Content-Type). The payload module is imported only
+    for bodies that are not bytes or text."""
+    if json_body is not None:
+        return json_body, "application/json"
+    if data is None:
+        return None, None
+    if isinstance(data, (bytes, bytearray, memoryview)):
+        return bytes(data), "application/octet-stream"
+    if isinstance(data, str):
+        return data.encode("utf-8"), "text/plain; charset=utf-8"
+    return _to_payload(data), None
+
+
+def _to_payload(data: Any) -> Any:
+    """Any other ``data=`` as a Payload: a Payload as is, a form, a registered type
+    (files, async iterables, ``streamer`` functions...), any object with ``read()``, a
+    sync iterable of pieces. TypeError for anything else."""
+    from . import payload as pl
+
+    if isinstance(data, pl.Payload):
+        return data
+    if not is_file_like(data) and not _is_async_iterable(data):
+        form = _as_form(data)
+        if form is not None:
+            return form
+    try:
+        return pl.body_payload(data, disposition=None)
+    except pl.LookupError:
+        pass
+    if isinstance(data, Iterable) and not isinstance(data, (Mapping, MultiDict)):
+        payload = pl._payload_of_source(data)
+        if payload is None:
+            payload = pl._IterablePayload(data)
+            if payload._bound_to_source():
+                pl._remember_source(data, payload)
+        return payload
+    raise TypeError(f"unsupported request body type {type(data).__name__}")
+
+
+def _inline_bytes(payload: Any) -> bytes | None:
+    """The bytes of an in-memory payload (bytes, text, JSON, urlencoded form), sent as
+    plain bytes; None for a payload that writes itself."""
+    from .payload import BytesPayload
+
+    if isinstance(payload, BytesPayload) and type(payload).write is BytesPayload.write:
+        return bytes(payload._value)
+    return None
+
+
+def _declared_length(headers: CIMultiDict[str], size: int | None) -> int:
+    """The caller's Content-Length, checked: one decimal value, equal to the body's size
+    when that is known. A mismatch would make the server read a different request than
+    the one meant (a longer body's tail taken as a second request): ValueError."""
+    values = headers.getall("Content-Length")
+    if len(values) != 1:
+        raise ValueError(f"more than one Content-Length header: {values!r}")
+    raw = values[0].strip()
+    if not raw.isdigit() or not raw.isascii():
+        raise ValueError(f"invalid Content-Length header {values[0]!r}")
+    declared = int(raw)
+    if size is not None and declared != size:
+        raise ValueError(
+            f"Content-Length header says {declared} bytes but the body is {size} bytes: "
+            "remove the header (it is computed) or send a body of that length"
+        )
+    return declared
 
 
 def _deadline_expired(ref: weakref.ref[ClientResponse]) -> None:

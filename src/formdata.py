@@ -6,8 +6,10 @@ field is sent as ``multipart/form-data`` (RFC 7578) with a random boundary.
 
 Multipart bodies are streamed: file objects are read piece by piece while the request is
 written, never whole. When every part's size is known (bytes, seekable files) the body
-gets a Content-Length; otherwise it is sent chunked. Such a body can be sent only once
-(the files are consumed), as in aiohttp.
+gets a Content-Length; otherwise it is sent chunked. ``form()`` gives the body as a
+payload (:mod:`cyhttp.payload`); the same form can be sent again (a 307 redirect, a
+retry): seekable files are read again from where they started, while a one-shot part (a
+pipe) makes the request refuse a second send.
 
 Field names and filenames are written as the WHATWG HTML standard says browsers do: as
 UTF-8 inside double quotes, with ``"``, CR and LF percent-encoded (``%22``, ``%0D``,
@@ -20,17 +22,22 @@ import base64
 import mimetypes
 import os
 import quopri
-from collections.abc import AsyncIterator, Iterable, Mapping
-from typing import Any
+import re
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
-from multidict import MultiDict, MultiDictProxy
+from multidict import CIMultiDict, MultiDict, MultiDictProxy
 
-from .helpers import file_remaining, is_file_like
+from .helpers import is_file_like
+from .payload import BytesPayload, Payload, body_payload
+
+if TYPE_CHECKING:
+    from .multipart import MultipartWriter
 
 __all__ = ("FormData", "needs_multipart", "quote_param")
 
-_PIECE = 1 << 16
+_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 _TRANSFER_ENCODINGS = frozenset(("base64", "quoted-printable", "binary", "7bit", "8bit"))
 _ESCAPES = str.maketrans({'"': "%22", "\r": "%0D", "\n": "%0A"})
 
@@ -82,7 +89,9 @@ class FormData:
     """Fields of an HTML form, turned into a request body by ``data=FormData(...)``.
 
     ``fields`` is anything :meth:`add_fields` accepts. ``charset`` encodes text values
-    (default UTF-8). ``quote_fields`` is accepted for aiohttp compatibility: names are
+    (default UTF-8): a urlencoded form says so in its Content-Type, a multipart form
+    marks its text parts ``text/plain; charset=...``. ``default_to_multipart`` makes even
+    a text-only form multipart. ``quote_fields`` is accepted for aiohttp compatibility: names are
     always escaped as described in the module docstring.
     """
 
@@ -92,13 +101,15 @@ class FormData:
         quote_fields: bool = True,
         charset: str | None = None,
         *,
+        default_to_multipart: bool = False,
         boundary: str | None = None,
     ) -> None:
         self._fields: list[_Field] = []
-        self._is_multipart = False
+        self._is_multipart = default_to_multipart
         self._quote_fields = quote_fields
         self._charset = charset
-        self._consumed = False
+        self._writer: MultipartWriter | None = None
+        self._written = 0  # fields already in the writer
         if boundary is None:
             boundary = os.urandom(16).hex()
         elif not (0 < len(boundary) <= 70) or not all(
@@ -144,6 +155,10 @@ class FormData:
                     filename = os.path.basename(raw)
                 else:
                     filename = name
+        elif isinstance(value, Payload):
+            self._is_multipart = True
+            if filename is None:
+                filename = value.filename
         elif isinstance(value, (bytes, bytearray, memoryview)):
             value = bytes(value)
             if filename is None and content_transfer_encoding is None:
@@ -167,6 +182,11 @@ class FormData:
         if content_transfer_encoding is not None:
             if not isinstance(content_transfer_encoding, str):
                 raise TypeError("content_transfer_encoding must be str")
+            if isinstance(value, Payload):
+                raise TypeError(
+                    "content_transfer_encoding can not be given with a Payload value: "
+                    "set the Content-Transfer-Encoding header of a MultipartWriter part"
+                )
             content_transfer_encoding = content_transfer_encoding.lower()
             if content_transfer_encoding not in _TRANSFER_ENCODINGS:
                 raise ValueError(
@@ -204,7 +224,12 @@ class FormData:
     @property
     def content_type(self) -> str:
         if self._is_multipart:
-            return f"multipart/form-data; boundary={self._boundary}"
+            boundary = self._boundary
+            if not _TOKEN.fullmatch(boundary):
+                boundary = f'"{boundary}"'  # as the multipart writer sends it
+            return f"multipart/form-data; boundary={boundary}"
+        if self._charset and self._charset.lower().replace("_", "-") != "utf-8":
+            return f"application/x-www-form-urlencoded; charset={self._charset}"
         return "application/x-www-form-urlencoded"
 
     def _encoding(self) -> str:
@@ -214,11 +239,11 @@ class FormData:
         pairs = [(f.name, f.value) for f in self._fields]
         return urlencode(pairs, doseq=False, encoding=self._encoding()).encode("ascii")
 
-    def _part_head(self, field: _Field) -> bytes:
+    def _part_headers(self, field: _Field) -> CIMultiDict[str]:
         disposition = f"form-data; name={quote_param(field.name)}"
         if field.filename is not None:
             disposition += f"; filename={quote_param(field.filename)}"
-        lines = [f"--{self._boundary}", f"Content-Disposition: {disposition}"]
+        headers: CIMultiDict[str] = CIMultiDict({"Content-Disposition": disposition})
         content_type = field.content_type
         if content_type is None and field.filename is not None:
             guessed, _ = mimetypes.guess_type(field.filename)
@@ -226,81 +251,60 @@ class FormData:
         if content_type is None and self._charset is not None and isinstance(field.value, str):
             content_type = f"text/plain; charset={self._charset}"
         if content_type is not None:
-            lines.append(f"Content-Type: {content_type}")
+            headers["Content-Type"] = content_type
         if field.transfer_encoding is not None:
-            lines.append(f"Content-Transfer-Encoding: {field.transfer_encoding}")
-        return ("\r\n".join(lines) + "\r\n\r\n").encode(self._encoding(), "surrogateescape")
+            headers["Content-Transfer-Encoding"] = field.transfer_encoding
+        return headers
 
-    def _encoded_value(self, field: _Field) -> bytes | None:
-        """The part's body when it is in memory (or must be, to be transfer-encoded);
-        None for a file to be streamed as is."""
+    def _transfer_encoded(self, field: _Field) -> bytes:
+        """A base64 / quoted-printable part's body, encoded in memory (files are read
+        whole: the encoded length is then known)."""
         value = field.value
         if is_file_like(value):
-            if field.transfer_encoding not in ("base64", "quoted-printable"):
-                return None
             data = value.read()
             value = data.encode(self._encoding()) if isinstance(data, str) else bytes(data)
         elif isinstance(value, str):
             value = value.encode(self._encoding())
         if field.transfer_encoding == "base64":
             return base64.encodebytes(value).replace(b"\n", b"\r\n")
-        if field.transfer_encoding == "quoted-printable":
-            return quopri.encodestring(value).replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
-        return bytes(value)
+        return quopri.encodestring(value).replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
 
-    def _plan(self) -> tuple[list[tuple[bytes, bytes | None, Any]], bytes, int | None]:
-        """Per part: (head, in-memory body or None, file); the closing delimiter; the
-        total length when every size is known."""
-        parts = []
-        total: int | None = 0
-        for field in self._fields:
-            head = self._part_head(field)
-            body = self._encoded_value(field)
-            fobj = None if body is not None else field.value
-            parts.append((head, body, fobj))
-            if total is not None:
-                size = len(body) if body is not None else file_remaining(fobj)
-                total = None if size is None else total + len(head) + size + 2
-        tail = f"--{self._boundary}--\r\n".encode("ascii")
-        if total is not None:
-            total += len(tail)
-        return parts, tail, total
+    def _part(self, field: _Field) -> Payload:
+        """The field as a payload carrying exactly the part headers it must send."""
+        value = field.value
+        if field.transfer_encoding in ("base64", "quoted-printable"):
+            part: Payload = BytesPayload(self._transfer_encoded(field))
+        elif isinstance(value, Payload):
+            part = value
+        elif isinstance(value, str):
+            part = BytesPayload(value.encode(self._encoding()))
+        elif isinstance(value, bytes):
+            part = BytesPayload(value)
+        else:
+            part = body_payload(value, disposition=None, encoding=self._charset)
+        headers = self._part_headers(field)
+        if isinstance(value, Payload) and "Content-Type" not in headers:
+            headers["Content-Type"] = value.content_type
+        part.headers.clear()
+        part.headers.update(headers)
+        return part
 
-    def __call__(self) -> tuple[Any, str, int | None]:
-        """The body (bytes, or an async iterator of bytes for multipart with files), its
-        Content-Type and its length (None: unknown, send chunked)."""
+    def __call__(self) -> Payload:
+        """The body as a payload: BytesPayload for a urlencoded form, a
+        :class:`~cyhttp.multipart.MultipartWriter` otherwise. Calling again gives the
+        same writer (with any fields added since): sending the form again (a redirect,
+        a retry) replays its parts, rewinding seekable files."""
         if not self._is_multipart:
-            body = self._urlencoded()
-            return body, self.content_type, len(body)
-        if self._consumed:
-            raise RuntimeError("Form data has been processed already")
-        parts, tail, total = self._plan()
-        if all(fobj is None for _, _, fobj in parts):
-            joined = b"".join(head + (body or b"") + b"\r\n" for head, body, _ in parts) + tail
-            return joined, self.content_type, len(joined)
-        self._consumed = True
-        return self._stream(parts, tail), self.content_type, total
+            return BytesPayload(self._urlencoded(), content_type=self.content_type)
+        writer = self._writer
+        if writer is None:
+            from .multipart import MultipartWriter
 
-    async def _stream(
-        self, parts: Iterable[tuple[bytes, bytes | None, Any]], tail: bytes
-    ) -> AsyncIterator[bytes]:
-        encoding = self._encoding()
-        for head, body, fobj in parts:
-            if body is not None:
-                yield head + body + b"\r\n"
-                continue
-            yield head
-            while True:
-                piece = fobj.read(_PIECE)
-                if hasattr(piece, "__await__"):
-                    piece = await piece
-                if not piece:
-                    break
-                # anything but text goes as read: the request writer takes bytes-like
-                # pieces and refuses the rest (bytes() would turn an int into NUL bytes)
-                yield piece.encode(encoding) if isinstance(piece, str) else piece
-            yield b"\r\n"
-        yield tail
+            writer = self._writer = MultipartWriter("form-data", boundary=self._boundary)
+        for field in self._fields[self._written :]:
+            writer._append_encoded(self._part(field))
+        self._written = len(self._fields)
+        return writer
 
     def __repr__(self) -> str:
         kind = "multipart" if self._is_multipart else "urlencoded"

@@ -100,12 +100,24 @@ def frame_chunk(data: bytes) -> bytes:
 
 class BodyFramer:
     """Turns body pieces into wire bytes: optionally deflate-compressed (zlib format, as
-    ``Content-Encoding: deflate`` means), optionally chunked."""
+    ``Content-Encoding: deflate`` means), optionally chunked.
 
-    __slots__ = ("_chunked", "_compressor")
+    ``length`` (a body sent with a Content-Length) makes the framer hold the body to
+    exactly that many bytes: a piece that would go past it is refused before any of it
+    is framed, and :meth:`finish` refuses a body that ended short. Either is a
+    :class:`~cyhttp.client_exceptions.ClientPayloadError`: a server reading by the
+    declared length would otherwise take the excess as the next request (request
+    smuggling) or wait for bytes that never come.
+    """
 
-    def __init__(self, *, chunked: bool, compress: str | None = None) -> None:
+    __slots__ = ("_chunked", "_compressor", "_left", "_length")
+
+    def __init__(
+        self, *, chunked: bool, compress: str | None = None, length: int | None = None
+    ) -> None:
         self._chunked = chunked
+        self._length = length
+        self._left = length
         if compress is None:
             self._compressor = None
         elif compress == "deflate":
@@ -116,6 +128,14 @@ class BodyFramer:
             raise ValueError(f"unsupported request compression {compress!r}")
 
     def encode(self, data: bytes) -> bytes:
+        left = self._left
+        if left is not None:
+            if len(data) > left:
+                raise _payload_error(
+                    f"the request body is longer than its Content-Length of {self._length} "
+                    f"bytes; nothing past it was sent"
+                )
+            self._left = left - len(data)
         if self._compressor is not None:
             data = self._compressor.compress(data)
         if self._chunked:
@@ -123,9 +143,20 @@ class BodyFramer:
         return data
 
     def finish(self) -> bytes:
+        if self._left:
+            raise _payload_error(
+                f"the request body ended after {self._length - self._left} of the "  # type: ignore[operator]
+                f"{self._length} bytes its Content-Length declares"
+            )
         tail = b""
         if self._compressor is not None:
             tail = self._compressor.flush()
         if self._chunked:
             return frame_chunk(tail) + LAST_CHUNK
         return tail
+
+
+def _payload_error(message: str) -> Exception:
+    from .client_exceptions import ClientPayloadError
+
+    return ClientPayloadError(message)

@@ -19,6 +19,8 @@ from multidict import CIMultiDict, MultiDict
 
 import cyhttp
 from cyhttp import ClientSession, FormData
+from cyhttp.multipart import MultipartWriter
+from cyhttp.payload import Payload
 
 from .servers import AppServer, app_server
 
@@ -26,11 +28,11 @@ MiB = 1 << 20
 
 
 async def body_of(form: FormData) -> tuple[bytes, str, int | None]:
-    body, ctype, length = form()
-    if isinstance(body, bytes):
-        return body, ctype, length
-    pieces = [piece async for piece in body]
-    return b"".join(pieces), ctype, length
+    """What the form sends: its bytes (written as a request writes them), its
+    Content-Type and its size (None: unknown, sent chunked)."""
+    payload = form()
+    assert isinstance(payload, Payload)
+    return await payload.as_bytes(), payload.content_type, payload.size
 
 
 def split_parts(body: bytes, boundary: str) -> list[tuple[CIMultiDict[str], bytes]]:
@@ -65,8 +67,9 @@ async def test_text_fields_are_urlencoded() -> None:
 
 
 async def test_urlencoded_charset() -> None:
-    body, _, _ = await body_of(FormData([("k", "é")], charset="latin-1"))
+    body, ctype, _ = await body_of(FormData([("k", "é")], charset="latin-1"))
     assert body == b"k=%E9"
+    assert ctype == "application/x-www-form-urlencoded; charset=latin-1"
 
 
 async def test_repeated_names_and_multidict() -> None:
@@ -196,15 +199,17 @@ async def test_file_parts_stream_with_known_length(tmp_path: Path) -> None:
     with Counting(path) as f:
         form = FormData([("meta", "x")])
         form.add_field("file", f, filename="big.bin")
-        body, _, length = form()
-        assert not isinstance(body, bytes)  # an async iterator, read as it is sent
+        writer = form()
+        assert isinstance(writer, MultipartWriter)  # parts are read as they are sent
         assert Counting.reads == []
-        data = b"".join([p async for p in body])
-    assert length == len(data)
-    assert max(Counting.reads) <= 1 << 16
-    assert data.count(b"z") == 300_000
-    with pytest.raises(RuntimeError, match="processed already"):
-        form()
+        data = await writer.as_bytes()
+        assert writer.size == len(data)
+        assert max(Counting.reads) <= 1 << 16
+        assert data.count(b"z") == 300_000
+        # calling the form again gives the same writer, and the file is read again
+        # from its start: a redirect or a retry sends the same bytes
+        assert form() is writer and not writer.consumed
+        assert await writer.as_bytes() == data
 
 
 async def test_text_file_has_unknown_length(tmp_path: Path) -> None:
@@ -213,8 +218,7 @@ async def test_text_file_has_unknown_length(tmp_path: Path) -> None:
     with path.open("r", encoding="utf-8") as f:
         form = FormData(boundary="B")
         form.add_field("t", f)
-        body, _, length = form()
-        data = b"".join([p async for p in body])  # type: ignore[union-attr]
+        data, _, length = await body_of(form)
     assert length is None
     assert split_parts(data, "B")[0][1] == "héllo".encode()
 
@@ -231,8 +235,7 @@ async def test_async_read_file_objects() -> None:
 
     form = FormData(boundary="B")
     form.add_field("a", AsyncFile())
-    body, _, length = form()
-    data = b"".join([p async for p in body])  # type: ignore[union-attr]
+    data, _, length = await body_of(form)
     assert length is None
     headers, content = split_parts(data, "B")[0]
     assert headers["Content-Disposition"] == 'form-data; name="a"; filename="a.txt"'
@@ -419,3 +422,18 @@ async def test_big_file_part_bounded_memory(server: AppServer, tmp_path: Path) -
     assert got["fields"][0]["size"] == 40 * MiB
     # client and (in-process, chunk-reading) server together hold a few pieces at most
     assert peak < 8 * MiB, f"peak {peak / MiB:.1f} MiB"
+
+
+async def test_quoted_boundary_and_payload_values(server: AppServer) -> None:
+    """A boundary that is not a token is quoted in the Content-Type; a Payload value is
+    a part of its own (its filename and content type kept)."""
+    form = FormData(boundary="a:b=c", default_to_multipart=True)
+    assert form.content_type == 'multipart/form-data; boundary="a:b=c"'
+    form.add_field("doc", cyhttp.JsonPayload({"k": 1}))
+    form.add_field("file", cyhttp.BytesIOPayload(io.BytesIO(b"bin"), filename="b.dat"))
+    with pytest.raises(TypeError, match="Payload"):
+        form.add_field("x", cyhttp.BytesPayload(b"x"), content_transfer_encoding="base64")
+    got = await post_form(server, form)
+    doc, file = got["fields"]
+    assert (doc["name"], doc["type"], doc["text"]) == ("doc", "application/json", '{"k": 1}')
+    assert (file["name"], file["filename"], file["text"]) == ("file", "b.dat", "bin")

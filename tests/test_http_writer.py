@@ -82,3 +82,24 @@ def test_deflate_framing(chunked: bool) -> None:
 def test_unknown_compression() -> None:
     with pytest.raises(ValueError):
         BodyFramer(chunked=True, compress="lzma")
+
+
+def test_framer_holds_a_body_to_its_content_length() -> None:
+    """Sans-IO side of the Content-Length check: a piece past the declared length is
+    refused before any of it is framed, and a body that ends short is refused."""
+    from cyhttp import ClientPayloadError
+
+    framer = BodyFramer(chunked=False, length=5)
+    assert framer.encode(b"hel") == b"hel"
+    with pytest.raises(ClientPayloadError, match="longer than its Content-Length of 5"):
+        framer.encode(b"lo, and more")
+    assert framer.encode(b"lo") == b"lo"
+    assert framer.finish() == b""
+    short = BodyFramer(chunked=False, length=4)
+    short.encode(b"ab")
+    with pytest.raises(ClientPayloadError, match="ended after 2 of the 4 bytes"):
+        short.finish()
+    assert BodyFramer(chunked=False, length=0).finish() == b""
+    unbounded = BodyFramer(chunked=False)
+    assert unbounded.encode(b"x" * 100) == b"x" * 100
+    assert unbounded.finish() == b""

@@ -4,6 +4,9 @@
   target) in the method, URL, header names and values, cookie values and proxy headers is
   refused *before a connection is made*: ValueError (InvalidURL is one); for an illegal
   cookie name the ValueError is also the http.cookies.CookieError aiohttp raises.
+* Content-Length smuggling: a declared Content-Length that differs from a body of known
+  size is ValueError before sending; a stream is held to it (never a byte more; short or
+  long, ClientPayloadError), so a body cannot carry a second request.
 * Credentials stay with their origin: Authorization, Cookie and Proxy-Authorization are
   dropped when a redirect leaves the origin; redirects to non-http(s) schemes are refused;
   proxy credentials go to the proxy only, never through a CONNECT tunnel to the target.
@@ -16,16 +19,19 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 import os
 import ssl
 import subprocess
 import sys
+from collections.abc import AsyncIterator
 from http.cookies import CookieError, SimpleCookie
 from typing import Any
 
 import pytest
 from aiohttp import web
+from multidict import CIMultiDict
 from yarl import URL
 
 import cyhttp
@@ -139,6 +145,166 @@ async def test_crlf_in_path_and_query_is_neutralised() -> None:
     assert not any(line.lower().startswith(b"x-injected") for line in lines)
     assert lines[0].count(b" ") == 2  # METHOD SP target SP version
     assert b"%0D%0A" in lines[0]
+
+
+# ----- Content-Length smuggling -----
+
+#: a body that hides a second request after its first five bytes
+SMUGGLING_BODY = b"hello" + b"GET /smuggled HTTP/1.1\r\nHost: victim\r\n\r\n"
+_OK = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok"
+
+
+def recording(received: list[bytes]) -> Any:
+    """A raw server that records every byte of a connection; once the declared body is
+    in and the client has been quiet for 0.2 s (anything smuggled after the body would
+    have arrived by then) it answers 200 and closes."""
+
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        data = b""
+        loop = asyncio.get_running_loop()
+        end = loop.time() + 3
+        try:
+            while loop.time() < end:
+                try:
+                    chunk: bytes | None = await asyncio.wait_for(reader.read(65536), 0.2)
+                except TimeoutError:
+                    chunk = None
+                if chunk == b"":
+                    break  # the client closed (a failed upload)
+                if chunk:
+                    data += chunk
+                    continue
+                head, sep, body = data.partition(b"\r\n\r\n")
+                length = 0
+                for line in head.split(b"\r\n"):
+                    if line.lower().startswith(b"content-length:"):
+                        length = int(line.split(b":", 1)[1])
+                if sep and len(body) >= length:
+                    writer.write(_OK)
+                    await writer.drain()
+                    break
+        finally:
+            received.append(data)
+
+    return handler
+
+
+def _mismatched_bodies() -> list[tuple[str, dict[str, Any]]]:
+    five = {"Content-Length": "5"}
+    return [
+        ("bytes", {"data": SMUGGLING_BODY, "headers": five}),
+        ("text", {"data": SMUGGLING_BODY.decode(), "headers": five}),
+        ("bytearray", {"data": bytearray(SMUGGLING_BODY), "headers": five}),
+        ("bytesio", {"data": io.BytesIO(SMUGGLING_BODY), "headers": five}),
+        ("json", {"json": {"k": "hello world"}, "headers": five}),
+        ("form", {"data": {"a": "hello world"}, "headers": five}),
+        ("multipart", {"data": {"f": io.BytesIO(b"xyz")}, "headers": five}),
+        ("payload", {"data": cyhttp.BytesPayload(SMUGGLING_BODY), "headers": five}),
+        ("longer-than-body", {"data": b"abc", "headers": {"Content-Length": "100"}}),
+        ("no-body", {"headers": {"Content-Length": "5"}}),
+        ("no-body-post", {"method": "POST", "headers": {"Content-Length": "2"}}),
+    ]
+
+
+MISMATCHED = _mismatched_bodies()
+
+
+@pytest.mark.parametrize("case", [c for _, c in MISMATCHED], ids=[i for i, _ in MISMATCHED])
+async def test_content_length_mismatch_is_refused_before_sending(case: dict[str, Any]) -> None:
+    """A Content-Length that differs from a body of known size would make the server
+    read another request than the one meant (the tail of a longer body as a request of
+    its own): ValueError, before any connection is made."""
+    received: list[bytes] = []
+    async with raw_server(recording(received)) as srv, ClientSession() as session:
+        kw = dict(case)
+        method = kw.pop("method", "POST" if ("data" in kw or "json" in kw) else "GET")
+        with pytest.raises(ValueError, match="Content-Length"):
+            await session.request(method, srv.url("/"), **kw)
+    assert srv.connections == 0 and not received
+
+
+@pytest.mark.parametrize("value", ["abc", "-1", "+5", "5, 5", "0x5", "\u0665", "", "5 5"], ids=repr)
+async def test_invalid_content_length_is_refused(value: str) -> None:
+    async with ClientSession() as session:
+        with pytest.raises(ValueError, match="Content-Length"):
+            await session.post(
+                "http://127.0.0.1:9/", data=b"12345", headers={"Content-Length": value}
+            )
+
+
+async def test_two_content_lengths_are_refused() -> None:
+    headers = CIMultiDict([("Content-Length", "5"), ("Content-Length", "5")])
+    async with ClientSession() as session:
+        with pytest.raises(ValueError, match="more than one Content-Length"):
+            await session.post("http://127.0.0.1:9/", data=b"hello", headers=headers)
+
+
+async def _stream(*pieces: bytes) -> AsyncIterator[bytes]:
+    for piece in pieces:
+        yield piece
+
+
+async def _send_stream(*pieces: bytes, length: int) -> tuple[BaseException | int, bytes]:
+    """Post the pieces with a declared Content-Length: (status or exception, the raw
+    bytes the server received)."""
+    received: list[bytes] = []
+    async with raw_server(recording(received)) as srv, ClientSession() as session:
+        try:
+            async with session.post(
+                srv.url("/"), data=_stream(*pieces), headers={"Content-Length": str(length)}
+            ) as resp:
+                outcome: BaseException | int = resp.status
+                await resp.read()
+        except Exception as exc:
+            outcome = exc
+        for _ in range(100):
+            if received:
+                break
+            await asyncio.sleep(0.05)
+    return outcome, received[0]
+
+
+async def test_stream_longer_than_its_content_length_stops_there() -> None:
+    """The writer never writes past the declared length: the piece that would go past
+    it is not sent, and the request fails (the hidden request never reaches the server)."""
+    outcome, raw = await _send_stream(b"hello", SMUGGLING_BODY[5:], length=5)
+    assert isinstance(outcome, cyhttp.ClientPayloadError), outcome
+    assert "longer than its Content-Length of 5" in str(outcome)
+    head, _, body = raw.partition(b"\r\n\r\n")
+    assert b"content-length: 5" in head.lower() and b"transfer-encoding" not in head.lower()
+    assert body == b"hello"
+    assert b"smuggled" not in raw
+    # one piece straddling the limit: none of it goes
+    outcome, raw = await _send_stream(SMUGGLING_BODY, length=5)
+    assert isinstance(outcome, cyhttp.ClientPayloadError)
+    assert raw.partition(b"\r\n\r\n")[2] == b""
+
+
+async def test_stream_shorter_than_its_content_length_fails() -> None:
+    outcome, raw = await _send_stream(b"abc", length=10)
+    assert isinstance(outcome, cyhttp.ClientPayloadError), outcome
+    assert "ended after 3 of the 10 bytes" in str(outcome)
+    assert raw.partition(b"\r\n\r\n")[2] == b"abc"
+
+
+async def test_stream_of_exactly_its_content_length_is_sent() -> None:
+    outcome, raw = await _send_stream(b"01234", b"56789", length=10)
+    assert outcome == 200
+    head, _, body = raw.partition(b"\r\n\r\n")
+    assert b"content-length: 10" in head.lower()
+    assert body == b"0123456789"
+
+
+async def test_matching_content_length_is_sent_as_given() -> None:
+    received: list[bytes] = []
+    async with (
+        raw_server(recording(received)) as srv,
+        ClientSession() as session,
+        session.post(srv.url("/"), data=b"hello", headers={"Content-Length": "5"}) as resp,
+    ):
+        assert resp.status == 200
+    assert received[0].endswith(b"\r\n\r\nhello")
+    assert received[0].lower().count(b"content-length") == 1
 
 
 # ----- credentials and redirects -----

@@ -197,3 +197,19 @@ async def test_no_trace_configs_no_traces(server: AppServer) -> None:
         assert session._trace_configs == ()
         async with session.get(server.url("/echo")) as resp:
             assert resp.status == 200
+
+
+async def test_a_streamed_body_reports_each_piece(server: AppServer) -> None:
+    log: list[tuple[str, Any, Any]] = []
+
+    async def pieces() -> Any:
+        for piece in (b"one", b"two", b"three"):
+            yield piece
+
+    async with (
+        ClientSession(trace_configs=[recording_config(log)]) as session,
+        session.post(server.url("/echo"), data=pieces()) as resp,
+    ):
+        assert (await resp.json())["body"] == "onetwothree"
+    chunks = [params.chunk for name, _, params in log if name == "on_request_chunk_sent"]
+    assert chunks == [b"one", b"two", b"three"]

@@ -447,3 +447,84 @@ async def test_upload_to_server_that_answers_early(tmp_path: Path) -> None:
     ):
         assert resp.status == 413
         assert await resp.read() == b"big"
+
+
+# ----- payload objects (cyhttp.payload / cyhttp.multipart) -----
+
+
+async def test_big_multipart_writer_upload_bounded_memory(
+    server: AppServer, tmp_path: Path
+) -> None:
+    """A MultipartWriter holding a 30 MiB file part is streamed with a Content-Length
+    (every size is known), never read whole."""
+    from cyhttp import MultipartWriter
+
+    total = 30 * MiB
+    path = tmp_path / "big.bin"
+    with path.open("wb") as f:
+        for piece in pattern(total):
+            f.write(piece)
+    with path.open("rb") as f:
+        mp = MultipartWriter("mixed", boundary="B")
+        mp.append(f)
+        size = mp.size
+        assert size is not None and size > total
+        async with ClientSession() as session:
+            tracemalloc.start()
+            try:
+                async with session.post(server.url("/sum"), data=mp) as resp:
+                    got = await resp.json()
+                _, peak = tracemalloc.get_traced_memory()
+            finally:
+                tracemalloc.stop()
+    assert got["size"] == size and got["content_length"] == str(size)
+    assert peak < 8 * MiB, f"peak {peak / MiB:.1f} MiB"
+
+
+async def test_payload_writing_other_than_its_size_fails(server: AppServer) -> None:
+    """A payload whose ``size`` is wrong cannot send more or less than the Content-Length
+    it made: the request fails with ClientPayloadError."""
+    from cyhttp import ClientPayloadError, Payload
+
+    class Liar(Payload):
+        def __init__(self, pieces: list[bytes], size: int) -> None:
+            super().__init__(pieces)
+            self._size = size
+
+        async def write(self, writer: object) -> None:
+            for piece in self._value:
+                await writer.write(piece)  # type: ignore[attr-defined]
+
+        def decode(self, encoding: str = "utf-8", errors: str = "strict") -> str:
+            return ""
+
+    async with ClientSession() as session:
+        with pytest.raises(ClientPayloadError, match="longer than its Content-Length of 4"):
+            await session.post(server.url("/sum"), data=Liar([b"abc", b"def"], 4))
+        with pytest.raises(ClientPayloadError, match="ended after 6 of the 10 bytes"):
+            await session.post(server.url("/sum"), data=Liar([b"abc", b"def"], 10))
+        async with session.post(server.url("/sum"), data=Liar([b"abc", b"def"], 6)) as resp:
+            got = await resp.json()
+    assert got["size"] == 6 and got["content_length"] == "6"
+
+
+async def test_file_growing_during_upload_sends_its_size_at_start(
+    server: AppServer, tmp_path: Path
+) -> None:
+    """A file payload's size (its Content-Length) is taken when it is made; bytes
+    appended afterwards are not sent (the body never exceeds what was declared)."""
+    from cyhttp import BufferedReaderPayload
+
+    path = tmp_path / "log.txt"
+    path.write_bytes(b"a" * 200_000)
+    with path.open("rb") as f, path.open("ab") as appender:
+        payload = BufferedReaderPayload(f)
+        appender.write(b"b" * 100_000)
+        appender.flush()
+        async with (
+            ClientSession() as session,
+            session.post(server.url("/sum"), data=payload) as resp,
+        ):
+            got = await resp.json()
+    assert got["size"] == 200_000 and got["content_length"] == "200000"
+    assert got["sha256"] == hashlib.sha256(b"a" * 200_000).hexdigest()
