@@ -328,11 +328,15 @@ def _in_prefix(path: str, prefix: str) -> bool:
 
 
 def _body_bytes(body: Any) -> bytes | None:
-    """The request body as bytes for ``auth-int``, or None when it is a stream."""
+    """The request body as bytes for ``auth-int``, or None when it is a stream. The body is
+    a Payload (``b""`` when there is none); one that holds bytes in memory gives them."""
     if body is None:
         return b""
     if isinstance(body, (bytes, bytearray, memoryview)):
         return bytes(body)
+    value = getattr(body, "_value", None)
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return bytes(value)
     return None
 
 

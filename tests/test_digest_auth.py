@@ -30,6 +30,7 @@ from cyhttp.client_middleware_digest_auth import (
     DigestAuthError,
     DigestAuthMiddleware,
     DigestChallenge,
+    _body_bytes,
     authorization_header,
     digest_response,
     parse_challenges,
@@ -297,6 +298,19 @@ class StubResponse:
         self.released = True
 
 
+class _Sink:
+    """Where a fake send writes a streamed body (and forgets it)."""
+
+    async def write(self, chunk: Any) -> None:
+        pass
+
+    async def drain(self) -> None:
+        pass
+
+    async def write_eof(self, chunk: bytes = b"") -> None:
+        pass
+
+
 @dataclass
 class FakeServer:
     """A handler answering with a Verifier; records what each attempt carried."""
@@ -310,7 +324,10 @@ class FakeServer:
     async def __call__(self, request: ClientRequest) -> StubResponse:
         auth = request.headers.get("Authorization")
         self.seen.append((str(request.url), auth))
-        body = request.body if isinstance(request.body, bytes) else b""
+        body = _body_bytes(request.body)
+        if body is None:  # a stream: read it, as sending it would
+            await request.body.write(_Sink())
+            body = b""
         verdict = self.verifier.check(request.method, request.url.raw_path_qs, auth, body)
         if verdict == "ok":
             response = StubResponse(200, self.extra_headers)
