@@ -1053,11 +1053,11 @@ def _base_url(base_url: Any) -> URL | None:
     return url
 
 
-def _frozen_trace_configs(trace_configs: Any) -> tuple[Any, ...]:
+def _frozen_trace_configs(trace_configs: Any) -> list[Any]:
     """The session's trace configs, each frozen (its signals take no more callbacks)."""
     if not trace_configs:
-        return ()
-    configs = tuple(trace_configs)
+        return []
+    configs = list(trace_configs)
     for config in configs:
         config.freeze()
     return configs

@@ -194,7 +194,7 @@ async def test_configs_are_frozen_by_the_session() -> None:
 async def test_no_trace_configs_no_traces(server: AppServer) -> None:
     """A session without trace configs builds no Trace object at all."""
     async with ClientSession() as session:
-        assert session._trace_configs == ()
+        assert session._trace_configs == []
         async with session.get(server.url("/echo")) as resp:
             assert resp.status == 200
 
