@@ -38,9 +38,9 @@ from collections.abc import Iterable
 from typing import Any
 
 from ._hpack_tables import (
-    HUFF_ACCEPT,
     HUFF_EMIT,
     HUFF_FAIL,
+    HUFFMAN_ACCEPTING,
     HUFFMAN_CODES,
     HUFFMAN_DECODE_TABLE,
     HUFFMAN_LENGTHS,
@@ -124,29 +124,47 @@ def _write_integer(out: bytearray, first: int, value: int, prefix_bits: int) -> 
     out.append(value)
 
 
+def _byte_step(key: int) -> tuple[int, bytes]:
+    """One byte through the 4-bit machine: ``key`` is ``state << 8 | byte``; returns the
+    next state (-1 when EOS was decoded) and the 0 to 2 symbols completed."""
+    state = key >> 8
+    out = bytearray()
+    for nibble in ((key >> 4) & 0x0F, key & 0x0F):
+        entry = HUFFMAN_DECODE_TABLE[(state << 4) | nibble]
+        if entry & HUFF_FAIL:
+            return -1, b""
+        if entry & HUFF_EMIT:
+            out.append((entry >> 8) & 0xFF)
+        state = entry & 0xFF
+    return state, bytes(out)
+
+
+#: (state << 8 | byte) -> _byte_step's result, filled on first use: Python pays per
+#: bytecode, so a byte per step is about three times faster than a nibble per step
+_BYTE_STEPS: list[tuple[int, bytes] | None] = []
+
+
 def huffman_decode(data: bytes, offset: int = 0) -> bytes:
-    """Decode a Huffman-coded string (RFC 7541 Appendix B), four bits at a time.
+    """Decode a Huffman-coded string (RFC 7541 Appendix B).
 
     Rejects the EOS symbol, padding longer than 7 bits and padding that is not the most
     significant bits of EOS (all ones); ``offset`` positions the error in its block.
     """
-    table = HUFFMAN_DECODE_TABLE
+    steps = _BYTE_STEPS
+    if not steps:
+        steps.extend([None] * 65536)
     out = bytearray()
     state = 0
-    entry = HUFF_ACCEPT
     for byte in data:
-        entry = table[(state << 4) | (byte >> 4)]
-        if entry & (HUFF_EMIT | HUFF_FAIL):
-            if entry & HUFF_FAIL:
-                raise HPACKError("EOS symbol in a Huffman string", offset)
-            out.append((entry >> 8) & 0xFF)
-        entry = table[((entry & 0xFF) << 4) | (byte & 0x0F)]
-        if entry & (HUFF_EMIT | HUFF_FAIL):
-            if entry & HUFF_FAIL:
-                raise HPACKError("EOS symbol in a Huffman string", offset)
-            out.append((entry >> 8) & 0xFF)
-        state = entry & 0xFF
-    if not entry & HUFF_ACCEPT:
+        key = (state << 8) | byte
+        step = steps[key]
+        if step is None:
+            step = steps[key] = _byte_step(key)
+        state, chunk = step
+        if state < 0:
+            raise HPACKError("EOS symbol in a Huffman string", offset)
+        out += chunk
+    if state not in HUFFMAN_ACCEPTING:
         raise HPACKError("invalid Huffman padding", offset)
     return bytes(out)
 

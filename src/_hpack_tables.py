@@ -20,6 +20,7 @@ __all__ = (
     "HUFF_ACCEPT",
     "HUFF_EMIT",
     "HUFF_FAIL",
+    "HUFFMAN_ACCEPTING",
     "HUFFMAN_DECODE_TABLE",
     "STATIC_TABLE",
     "STATIC_TABLE_SIZE",
@@ -185,10 +186,10 @@ def _accepting_states(tree: list[list[int]]) -> set[int]:
     return accepting
 
 
-def _decode_table() -> tuple[int, ...]:
+def _decode_table() -> tuple[tuple[int, ...], frozenset[int]]:
     """The 4-bit state machine: entry ``state * 16 + nibble`` is the next state (bits 0..7)
     with HUFF_* flags and the emitted symbol (bits 8..15). No code is shorter than 5 bits,
-    so one nibble completes at most one symbol."""
+    so one nibble completes at most one symbol. Also returns the accepting states."""
     tree = _build_tree()
     accepting = _accepting_states(tree)
     table = []
@@ -209,7 +210,7 @@ def _decode_table() -> tuple[int, ...]:
             if node in accepting:
                 flags |= HUFF_ACCEPT
             table.append(node | flags)
-    return tuple(table)
+    return tuple(table), frozenset(accepting)
 
 
-HUFFMAN_DECODE_TABLE: tuple[int, ...] = _decode_table()
+HUFFMAN_DECODE_TABLE, HUFFMAN_ACCEPTING = _decode_table()
