@@ -307,9 +307,7 @@ class Decoder:
     def _size_update(self, data: bytes, pos: int) -> int:
         value, end = _read_integer(data, pos, 5)
         if value > self._limit:
-            raise HPACKError(
-                f"table size update to {value} above the limit {self._limit}", pos
-            )
+            raise HPACKError(f"table size update to {value} above the limit {self._limit}", pos)
         if self._required >= 0 and value <= self._required:
             self._required = -1
         self._max_size = value
@@ -325,8 +323,7 @@ class Decoder:
             pos = self._size_update(data, pos)
         if self._required >= 0:
             raise HPACKError(
-                "the block does not start with the table size update the lowered "
-                "setting requires",
+                "the block does not start with the table size update the lowered setting requires",
                 pos,
             )
         headers: list[tuple[bytes, bytes]] = []
@@ -483,8 +480,9 @@ class Encoder:
     def _index_of(self, entry_id: int) -> int:
         return STATIC_TABLE_SIZE + self._inserted - entry_id
 
-    def _encode_field(self, out: bytearray, name: bytes, value: bytes, sensitive: bool,
-                      huffman: bool) -> None:
+    def _encode_field(
+        self, out: bytearray, name: bytes, value: bytes, sensitive: bool, huffman: bool
+    ) -> None:
         field = (name, value)
         if not sensitive:
             index = _STATIC_FIELDS.get(field)
@@ -511,6 +509,12 @@ class Encoder:
             _write_string(out, name, huffman)
         _write_string(out, value, huffman)
 
+    def _is_sensitive(self, header: Any, name: bytes) -> bool:
+        """A third item decides; else the name, in any case, is looked up in ``sensitive``."""
+        if len(header) > 2:
+            return bool(header[2])
+        return name.lower() in self.sensitive
+
     def encode(self, headers: Iterable[Any], huffman: bool = True) -> bytes:
         """Encode one header list into a header block."""
         out = bytearray()
@@ -518,9 +522,6 @@ class Encoder:
         for header in headers:
             name = _as_bytes(header[0])
             value = _as_bytes(header[1])
-            if len(header) > 2:
-                sensitive = bool(header[2])
-            else:
-                sensitive = name.lower() in self.sensitive
+            sensitive = self._is_sensitive(header, name)
             self._encode_field(out, name, value, sensitive, huffman)
         return bytes(out)

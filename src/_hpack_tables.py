@@ -15,13 +15,13 @@ from __future__ import annotations
 
 __all__ = (
     "EOS",
+    "HUFFMAN_ACCEPTING",
     "HUFFMAN_CODES",
+    "HUFFMAN_DECODE_TABLE",
     "HUFFMAN_LENGTHS",
     "HUFF_ACCEPT",
     "HUFF_EMIT",
     "HUFF_FAIL",
-    "HUFFMAN_ACCEPTING",
-    "HUFFMAN_DECODE_TABLE",
     "STATIC_TABLE",
     "STATIC_TABLE_SIZE",
 )
