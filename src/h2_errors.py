@@ -12,10 +12,18 @@ turns a malformed HTTP/1.1 response into ``ClientResponseError`` does the same f
 from __future__ import annotations
 
 import enum
+from typing import Any
 
 from .http_exceptions import BadHttpMessage
 
-__all__ = ("ErrorCode", "HPACKError", "HTTP2Error", "HeaderListTooLarge")
+__all__ = (
+    "ErrorCode",
+    "FrameError",
+    "HPACKError",
+    "HTTP2Error",
+    "HeaderListTooLarge",
+    "StreamError",
+)
 
 
 class ErrorCode(enum.IntEnum):
@@ -58,3 +66,34 @@ class HeaderListTooLarge(HPACKError):
     """
 
     error_code = ErrorCode.PROTOCOL_ERROR
+
+
+class FrameError(HTTP2Error):
+    """A frame breaks RFC 9113 in a way that fails the whole connection (send GOAWAY with
+    ``error_code``). The frame reader that raised it stays failed."""
+
+    def __init__(self, error_code: ErrorCode, message: str, offset: int | None = None) -> None:
+        super().__init__(message, offset)
+        self.error_code = error_code
+
+
+class StreamError(HTTP2Error):
+    """A frame fails only its stream (send RST_STREAM with ``error_code`` on ``stream_id``).
+
+    The reader has consumed the frame and can go on. ``frame``: the decoded frame when one
+    could be built (a HEADERS frame's field block must still go through HPACK, to keep the
+    dynamic table in step with the peer's), else ``None``.
+    """
+
+    def __init__(
+        self,
+        error_code: ErrorCode,
+        stream_id: int,
+        message: str,
+        offset: int | None = None,
+        frame: Any = None,
+    ) -> None:
+        super().__init__(message, offset)
+        self.error_code = error_code
+        self.stream_id = stream_id
+        self.frame = frame
