@@ -33,7 +33,6 @@ from collections.abc import Iterator
 from ._h2_models import (
     DEFAULT_MAX_FRAME_SIZE,
     FRAME_HEADER_SIZE,
-    MAX_FRAME_SIZE_LIMIT,
     MAX_STREAM_ID,
     MAX_WINDOW,
     ContinuationFrame,
@@ -49,6 +48,8 @@ from ._h2_models import (
     SettingsFrame,
     UnknownFrame,
     WindowUpdateFrame,
+    check_max_frame_size,
+    settings_error,
 )
 from .h2_errors import ErrorCode, FrameError, StreamError
 
@@ -66,7 +67,6 @@ PRIORITY_FLAG = 0x20
 
 PROTOCOL_ERROR = ErrorCode.PROTOCOL_ERROR
 FRAME_SIZE_ERROR = ErrorCode.FRAME_SIZE_ERROR
-FLOW_CONTROL_ERROR = ErrorCode.FLOW_CONTROL_ERROR
 
 _NAMES = {
     DATA: "DATA",
@@ -80,25 +80,6 @@ _NAMES = {
     WINDOW_UPDATE: "WINDOW_UPDATE",
     CONTINUATION: "CONTINUATION",
 }
-
-
-def check_max_frame_size(value: int) -> int:
-    """A SETTINGS_MAX_FRAME_SIZE value: 2**14 to 2**24 - 1 (RFC 9113 section 6.5.2)."""
-    value = int(value)
-    if not DEFAULT_MAX_FRAME_SIZE <= value <= MAX_FRAME_SIZE_LIMIT:
-        raise ValueError(f"max_frame_size must be from 16384 to 16777215, not {value}")
-    return value
-
-
-def settings_error(identifier: int, value: int) -> tuple[ErrorCode, str] | None:
-    """Why a SETTINGS value is invalid (RFC 9113 section 6.5.2), or None."""
-    if identifier in (0x2, 0x8) and value > 1:  # ENABLE_PUSH, ENABLE_CONNECT_PROTOCOL
-        return PROTOCOL_ERROR, f"setting {identifier:#x} must be 0 or 1, not {value}"
-    if identifier == 0x4 and value > MAX_WINDOW:  # INITIAL_WINDOW_SIZE
-        return FLOW_CONTROL_ERROR, f"initial window size {value} is above 2**31 - 1"
-    if identifier == 0x5 and not DEFAULT_MAX_FRAME_SIZE <= value <= MAX_FRAME_SIZE_LIMIT:
-        return PROTOCOL_ERROR, f"max frame size {value} is outside 16384..16777215"
-    return None
 
 
 # -- reader ----------------------------------------------------------------------------

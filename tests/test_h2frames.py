@@ -9,14 +9,14 @@ installed, plays an independent server for a whole request/response exchange.
 from __future__ import annotations
 
 from itertools import pairwise
+from types import ModuleType
 from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cyhttp import _h2frames_py as frames
-from cyhttp import _hpack_py
+from cyhttp import _h2frames_py, _hpack_py, h2_frames
 from cyhttp._h2_models import (
     CONNECTION_PREFACE,
     ContinuationFrame,
@@ -36,18 +36,41 @@ from cyhttp._h2_models import (
 )
 from cyhttp.h2_errors import ErrorCode, FrameError, HTTP2Error, StreamError
 
-raw = frames.raw_frame
+from .conftest import Impl
+
+raw = _h2frames_py.raw_frame
 SETTINGS0 = raw(4, 0, 0, b"")  # an empty SETTINGS: a valid server preface
 
 
-def read_all(data: bytes, **kwargs: Any) -> tuple[list[Any], Any]:
-    """(frames, error) for ``data`` fed in one piece."""
-    return _read([data], **kwargs)
+@pytest.fixture(scope="session")
+def fr(impl: Impl) -> ModuleType:
+    """The frame codec twin matching ``impl`` (the compiled one must be built)."""
+    if impl.is_pure_python:
+        return h2_frames.h2frames_py
+    if h2_frames.h2frames_c is None:
+        pytest.fail("cyhttp._h2frames is not built (run `make build`)")
+    return h2_frames.h2frames_c
 
 
-def _read(pieces: list[bytes], **kwargs: Any) -> tuple[list[Any], Any]:
+def test_this_run_uses_what_it_should(expect_compiled: bool) -> None:
+    expected = h2_frames.h2frames_c if expect_compiled else h2_frames.h2frames_py
+    assert h2_frames.impl is expected
+    assert h2_frames.FrameReader is expected.FrameReader
+    assert h2_frames.serialize is expected.serialize
+
+
+def test_twins_write_the_same_bytes() -> None:
+    if h2_frames.h2frames_c is None:
+        pytest.skip("cyhttp._h2frames is not built")
+    for frame in [*FRAMES, HeadersFrame(1, bytes(40000), pad_length=7)]:
+        assert h2_frames.h2frames_c.serialize(frame) == _h2frames_py.serialize(frame)
+    assert h2_frames.h2frames_c.raw_frame(1, 2, 3, b"x") == raw(1, 2, 3, b"x")
+    assert h2_frames.h2frames_c.frame_header(5, 1, 2, 2**31 + 3) == raw(1, 2, 3, bytes(5))[:9]
+
+
+def _read(fr: ModuleType, pieces: list[bytes], **kwargs: Any) -> tuple[list[Any], Any]:
     kwargs.setdefault("preface", False)
-    reader = frames.FrameReader(**kwargs)
+    reader = fr.FrameReader(**kwargs)
     out: list[Any] = []
     for piece in pieces:
         reader.feed(piece)
@@ -66,26 +89,26 @@ def _read(pieces: list[bytes], **kwargs: Any) -> tuple[list[Any], Any]:
     return out, None
 
 
-def read(data: bytes, **kwargs: Any) -> tuple[list[Any], Any]:
+def read(fr: ModuleType, data: bytes, **kwargs: Any) -> tuple[list[Any], Any]:
     """Read ``data`` whole, byte by byte and split at every point; all must agree."""
-    whole = _read([data], **kwargs)
+    whole = _read(fr, [data], **kwargs)
     ways = [[data[i : i + 1] for i in range(len(data))]]
     if len(data) < 400:
         ways += [[data[:i], data[i:]] for i in range(1, len(data))]
     for pieces in ways:
-        assert _read(pieces, **kwargs) == whole, pieces
+        assert _read(fr, pieces, **kwargs) == whole, pieces
     return whole
 
 
-def read_ok(data: bytes, **kwargs: Any) -> list[Any]:
-    got, error = read(data, **kwargs)
+def read_ok(fr: ModuleType, data: bytes, **kwargs: Any) -> list[Any]:
+    got, error = read(fr, data, **kwargs)
     assert error is None, error
     return got
 
 
-def read_error(data: bytes, code: ErrorCode, **kwargs: Any) -> tuple[int, str]:
+def read_error(fr: ModuleType, data: bytes, code: ErrorCode, **kwargs: Any) -> tuple[int, str]:
     """The FrameError the bytes must end with: (offset, message)."""
-    _, error = read(data, **kwargs)
+    _, error = read(fr, data, **kwargs)
     assert error is not None, "no error"
     cls, error_code, offset, message = error
     assert cls is FrameError
@@ -125,55 +148,55 @@ FRAMES = [
 
 
 @pytest.mark.parametrize("frame", FRAMES, ids=lambda f: type(f).__name__)
-def test_round_trip(frame: Any) -> None:
-    assert read_ok(frames.serialize(frame)) == [frame]
+def test_round_trip(fr: ModuleType, frame: Any) -> None:
+    assert read_ok(fr, fr.serialize(frame)) == [frame]
 
 
-def test_a_stream_of_frames() -> None:
-    data = SETTINGS0 + b"".join(frames.serialize(f) for f in FRAMES)
-    assert read_ok(data, preface=True) == [SettingsFrame(), *FRAMES]
+def test_a_stream_of_frames(fr: ModuleType) -> None:
+    data = SETTINGS0 + b"".join(fr.serialize(f) for f in FRAMES)
+    assert read_ok(fr, data, preface=True) == [SettingsFrame(), *FRAMES]
 
 
-def test_padding_fills_the_payload_exactly() -> None:
-    assert read_ok(raw(0, 0x8, 1, b"\x02ab")) == [DataFrame(1, b"", pad_length=2)]
-    assert read_ok(raw(0, 0x8, 1, b"\x00")) == [DataFrame(1, b"", pad_length=0)]
+def test_padding_fills_the_payload_exactly(fr: ModuleType) -> None:
+    assert read_ok(fr, raw(0, 0x8, 1, b"\x02ab")) == [DataFrame(1, b"", pad_length=2)]
+    assert read_ok(fr, raw(0, 0x8, 1, b"\x00")) == [DataFrame(1, b"", pad_length=0)]
 
 
-def test_data_flow_controlled_length() -> None:
+def test_data_flow_controlled_length(fr: ModuleType) -> None:
     assert DataFrame(1, b"abc").flow_controlled_length == 3
     assert DataFrame(1, b"abc", pad_length=0).flow_controlled_length == 4
     assert DataFrame(1, b"abc", pad_length=10).flow_controlled_length == 14
-    wire = frames.serialize(DataFrame(1, b"abc", pad_length=10))
+    wire = fr.serialize(DataFrame(1, b"abc", pad_length=10))
     assert int.from_bytes(wire[:3], "big") == 14
 
 
-def test_wire_format() -> None:
+def test_wire_format(fr: ModuleType) -> None:
     """Header layout (RFC 9113 section 4.1) and payload layouts, byte for byte."""
-    assert frames.serialize(DataFrame(1, b"ab", end_stream=True)).hex() == (
+    assert fr.serialize(DataFrame(1, b"ab", end_stream=True)).hex() == (
         "000002" + "00" + "01" + "00000001" + "6162"
     )
-    assert frames.serialize(WindowUpdateFrame(0, 65535)).hex() == "000004080000000000" + "0000ffff"
-    assert frames.serialize(SettingsFrame(((4, 65535),))).hex() == (
+    assert fr.serialize(WindowUpdateFrame(0, 65535)).hex() == "000004080000000000" + "0000ffff"
+    assert fr.serialize(SettingsFrame(((4, 65535),))).hex() == (
         "000006040000000000" + "0004" + "0000ffff"
     )
-    assert frames.serialize(HeadersFrame(3, b"x", priority=Priority(1, 16, True))).hex() == (
+    assert fr.serialize(HeadersFrame(3, b"x", priority=Priority(1, 16, True))).hex() == (
         "000006" + "01" + "24" + "00000003" + "80000001" + "0f" + "78"
     )
-    assert frames.serialize(PingFrame(b"abcdefgh", ack=True)).hex() == (
+    assert fr.serialize(PingFrame(b"abcdefgh", ack=True)).hex() == (
         "000008060100000000" + b"abcdefgh".hex()
     )
 
 
-def test_long_header_blocks_are_split_and_joined() -> None:
+def test_long_header_blocks_are_split_and_joined(fr: ModuleType) -> None:
     block = bytes(range(256)) * 160  # 40960 bytes
-    wire = frames.serialize(HeadersFrame(1, block, end_stream=True), max_frame_size=16384)
+    wire = fr.serialize(HeadersFrame(1, block, end_stream=True), max_frame_size=16384)
     headers = [(wire[i + 3], wire[i + 4]) for i in _frame_starts(wire)]
     assert headers == [(1, 0x01), (9, 0x00), (9, 0x04)]  # HEADERS, CONTINUATION x2
-    assert read_ok(wire) == [HeadersFrame(1, block, end_stream=True)]
+    assert read_ok(fr, wire) == [HeadersFrame(1, block, end_stream=True)]
     promise = PushPromiseFrame(3, 8, block, pad_length=4)
-    assert read_ok(frames.serialize(promise)) == [promise]
+    assert read_ok(fr, fr.serialize(promise)) == [promise]
     # a bigger peer setting needs no CONTINUATION
-    assert len(list(_frame_starts(frames.serialize(HeadersFrame(1, block), 65536)))) == 1
+    assert len(list(_frame_starts(fr.serialize(HeadersFrame(1, block), 65536)))) == 1
 
 
 def _frame_starts(wire: bytes) -> list[int]:
@@ -185,48 +208,48 @@ def _frame_starts(wire: bytes) -> list[int]:
     return starts
 
 
-def test_hand_made_continuations() -> None:
+def test_hand_made_continuations(fr: ModuleType) -> None:
     wire = (
         raw(1, 0x1, 5, b"ab")  # HEADERS, END_STREAM, no END_HEADERS
-        + frames.serialize(ContinuationFrame(5, b""))
-        + frames.serialize(ContinuationFrame(5, b"cd", end_headers=True))
+        + fr.serialize(ContinuationFrame(5, b""))
+        + fr.serialize(ContinuationFrame(5, b"cd", end_headers=True))
     )
-    assert read_ok(wire) == [HeadersFrame(5, b"abcd", end_stream=True)]
+    assert read_ok(fr, wire) == [HeadersFrame(5, b"abcd", end_stream=True)]
 
 
-def test_reserved_bit_and_unknown_flags_are_ignored() -> None:
+def test_reserved_bit_and_unknown_flags_are_ignored(fr: ModuleType) -> None:
     wire = raw(0, 0x1 | 0x2 | 0x4 | 0x20 | 0x80, 0x80000003, b"x")
-    assert read_ok(wire) == [DataFrame(3, b"x", end_stream=True)]
+    assert read_ok(fr, wire) == [DataFrame(3, b"x", end_stream=True)]
     wire = raw(6, 0xFE, 0, bytes(8))  # PING without ACK, other bits set
-    assert read_ok(wire) == [PingFrame(bytes(8))]
+    assert read_ok(fr, wire) == [PingFrame(bytes(8))]
 
 
-def test_unknown_frames_are_returned_to_be_ignored() -> None:
-    wire = raw(0x20, 0x3, 0, b"") + raw(0xFF, 0, 7, b"abc") + frames.serialize(PingFrame())
-    assert read_ok(wire) == [UnknownFrame(0x20, 0x3, 0, b""), UnknownFrame(0xFF, 0, 7, b"abc"),
+def test_unknown_frames_are_returned_to_be_ignored(fr: ModuleType) -> None:
+    wire = raw(0x20, 0x3, 0, b"") + raw(0xFF, 0, 7, b"abc") + fr.serialize(PingFrame())
+    assert read_ok(fr, wire) == [UnknownFrame(0x20, 0x3, 0, b""), UnknownFrame(0xFF, 0, 7, b"abc"),
                              PingFrame()]  # fmt: skip
 
 
 # -- the preface -------------------------------------------------------------------------
 
 
-def test_preface_must_be_settings() -> None:
-    assert read_ok(SETTINGS0, preface=True) == [SettingsFrame()]
-    offset, message = read_error(frames.serialize(PingFrame()), ErrorCode.PROTOCOL_ERROR,
+def test_preface_must_be_settings(fr: ModuleType) -> None:
+    assert read_ok(fr, SETTINGS0, preface=True) == [SettingsFrame()]
+    offset, message = read_error(fr, fr.serialize(PingFrame()), ErrorCode.PROTOCOL_ERROR,
                                  preface=True)  # fmt: skip
     assert (offset, message) == (0, "the connection preface must start with SETTINGS, not PING")
-    read_error(raw(4, 0x1, 0, b""), ErrorCode.PROTOCOL_ERROR, preface=True)  # an ACK
+    read_error(fr, raw(4, 0x1, 0, b""), ErrorCode.PROTOCOL_ERROR, preface=True)  # an ACK
     # only the first frame
-    assert read_ok(SETTINGS0 + frames.serialize(PingFrame()), preface=True)[1] == PingFrame()
+    assert read_ok(fr, SETTINGS0 + fr.serialize(PingFrame()), preface=True)[1] == PingFrame()
 
 
 @pytest.mark.parametrize("reply", [b"HTTP/1.1 400 Bad Request\r\n\r\n", b"HTTP/"])
-def test_an_http1_reply_is_named(reply: bytes) -> None:
-    _, message = read_error(reply, ErrorCode.PROTOCOL_ERROR, preface=True)
+def test_an_http1_reply_is_named(fr: ModuleType, reply: bytes) -> None:
+    _, message = read_error(fr, reply, ErrorCode.PROTOCOL_ERROR, preface=True)
     assert "does not speak HTTP/2" in message
 
 
-def test_client_preface_constant() -> None:
+def test_client_preface_constant(fr: ModuleType) -> None:
     assert CONNECTION_PREFACE == b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
     assert len(CONNECTION_PREFACE) == 24
 
@@ -283,27 +306,27 @@ CONNECTION_ERRORS = [
     [case[1:] for case in CONNECTION_ERRORS],
     ids=[case[0] for case in CONNECTION_ERRORS],
 )
-def test_connection_errors(wire: bytes, code: ErrorCode, fragment: str) -> None:
-    good = frames.serialize(PingFrame())
-    offset, message = read_error(good + wire + good, code)
+def test_connection_errors(fr: ModuleType, wire: bytes, code: ErrorCode, fragment: str) -> None:
+    good = fr.serialize(PingFrame())
+    offset, message = read_error(fr, good + wire + good, code)
     assert fragment in message
     # the offset is where the offending frame starts (the second one of a block error)
     assert offset in (len(good), len(good) + 9 + int.from_bytes(wire[:3], "big"))
 
 
-def test_errors_are_http2_errors() -> None:
+def test_errors_are_http2_errors(fr: ModuleType) -> None:
     assert issubclass(FrameError, HTTP2Error)
     assert issubclass(StreamError, HTTP2Error)
     exc = StreamError(ErrorCode.CANCEL, 5, "boom", 10)
     assert (exc.error_code, exc.stream_id, exc.offset, exc.frame) == (ErrorCode.CANCEL, 5, 10, None)
 
 
-def test_the_reader_stays_failed() -> None:
-    reader = frames.FrameReader(preface=False)
+def test_the_reader_stays_failed(fr: ModuleType) -> None:
+    reader = fr.FrameReader(preface=False)
     reader.feed(raw(0, 0, 0, b"x"))
     with pytest.raises(FrameError) as first:
         reader.next_frame()
-    reader.feed(frames.serialize(PingFrame()))
+    reader.feed(fr.serialize(PingFrame()))
     with pytest.raises(FrameError) as again:
         reader.next_frame()
     assert again.value is first.value
@@ -322,17 +345,19 @@ STREAM_ERRORS = [
     [case[1:] for case in STREAM_ERRORS],
     ids=[case[0] for case in STREAM_ERRORS],
 )
-def test_stream_errors_let_the_reader_go_on(wire: bytes, code: ErrorCode, stream: int) -> None:
-    good = frames.serialize(PingFrame())
-    got = read_ok(good + wire + good)
+def test_stream_errors_let_the_reader_go_on(
+    fr: ModuleType, wire: bytes, code: ErrorCode, stream: int
+) -> None:
+    good = fr.serialize(PingFrame())
+    got = read_ok(fr, good + wire + good)
     assert got == [PingFrame(), ("stream-error", code, stream, len(good)), PingFrame()]
 
 
-def test_headers_on_itself_still_deliver_the_block() -> None:
+def test_headers_on_itself_still_deliver_the_block(fr: ModuleType) -> None:
     """The field block must still reach HPACK, to keep the dynamic table in step."""
     block = _hpack_py.Encoder().encode([(b":status", b"200"), (b"x-a", b"1")])
     wire = raw(1, 0x20, 3, bytes.fromhex("0000000310")) + raw(9, 0x4, 3, block)
-    reader = frames.FrameReader(preface=False)
+    reader = fr.FrameReader(preface=False)
     reader.feed(wire)
     with pytest.raises(StreamError) as info:
         reader.next_frame()
@@ -345,47 +370,49 @@ def test_headers_on_itself_still_deliver_the_block() -> None:
 # -- limits --------------------------------------------------------------------------------
 
 
-def test_frame_size_is_checked_from_the_header_alone() -> None:
-    reader = frames.FrameReader(preface=False)
-    reader.feed(frames.frame_header(16385, 0, 0, 1))  # the payload never comes
+def test_frame_size_is_checked_from_the_header_alone(fr: ModuleType) -> None:
+    reader = fr.FrameReader(preface=False)
+    reader.feed(fr.frame_header(16385, 0, 0, 1))  # the payload never comes
     with pytest.raises(FrameError) as info:
         reader.next_frame()
     assert info.value.error_code == ErrorCode.FRAME_SIZE_ERROR
     assert "16385 bytes is larger than the maximum frame size 16384" in info.value.message
-    assert read_ok(raw(0, 0, 1, bytes(16384)))[0].data == bytes(16384)
+    assert read_ok(fr, raw(0, 0, 1, bytes(16384)))[0].data == bytes(16384)
 
 
-def test_max_frame_size_setting() -> None:
+def test_max_frame_size_setting(fr: ModuleType) -> None:
     big = raw(0, 0, 1, bytes(20000))
-    read_error(big, FRAME_SIZE)
-    assert read_ok(big, max_frame_size=20000)[0].data == bytes(20000)
-    reader = frames.FrameReader()
+    read_error(fr, big, FRAME_SIZE)
+    assert read_ok(fr, big, max_frame_size=20000)[0].data == bytes(20000)
+    reader = fr.FrameReader()
     reader.max_frame_size = 2**24 - 1
     assert reader.max_frame_size == 2**24 - 1
     for bad in (16383, 2**24):
         with pytest.raises(ValueError):
             reader.max_frame_size = bad
         with pytest.raises(ValueError):
-            frames.FrameReader(max_frame_size=bad)
+            fr.FrameReader(max_frame_size=bad)
 
 
-def test_header_block_size_is_bounded() -> None:
+def test_header_block_size_is_bounded(fr: ModuleType) -> None:
     first = raw(1, 0, 1, bytes(1000))
     more = raw(9, 0, 1, bytes(1000))
-    offset, message = read_error(first + more * 3, ErrorCode.ENHANCE_YOUR_CALM,
+    offset, message = read_error(fr, first + more * 3, ErrorCode.ENHANCE_YOUR_CALM,
                                  max_header_block_size=3000)  # fmt: skip
     assert "header block larger than 3000 bytes" in message
     assert offset == len(first) + len(more)  # 1000 + 1009 + 1009 > 3000
-    read_error(raw(1, 0x4, 1, bytes(3001)), ErrorCode.ENHANCE_YOUR_CALM, max_header_block_size=3000)
+    read_error(
+        fr, raw(1, 0x4, 1, bytes(3001)), ErrorCode.ENHANCE_YOUR_CALM, max_header_block_size=3000
+    )
     ok = raw(1, 0, 1, bytes(1000)) + raw(9, 0x4, 1, bytes(1000))
-    assert len(read_ok(ok, max_header_block_size=3000)[0].block) == 2000
+    assert len(read_ok(fr, ok, max_header_block_size=3000)[0].block) == 2000
 
 
-def test_a_flood_of_empty_continuations_is_bounded() -> None:
-    reader = frames.FrameReader(preface=False)
+def test_a_flood_of_empty_continuations_is_bounded(fr: ModuleType) -> None:
+    reader = fr.FrameReader(preface=False)
     reader.feed(raw(1, 0, 1, b""))
     empty = raw(9, 0, 1, b"")
-    reader.feed(empty * (frames.DEFAULT_MAX_HEADER_BLOCK_SIZE // 9 + 1))
+    reader.feed(empty * (fr.DEFAULT_MAX_HEADER_BLOCK_SIZE // 9 + 1))
     with pytest.raises(FrameError) as info:
         reader.next_frame()
     assert info.value.error_code == ErrorCode.ENHANCE_YOUR_CALM
@@ -424,14 +451,14 @@ BAD_FRAMES = [
 
 
 @pytest.mark.parametrize("frame", BAD_FRAMES, ids=repr)
-def test_writer_refuses(frame: Any) -> None:
+def test_writer_refuses(fr: ModuleType, frame: Any) -> None:
     with pytest.raises(ValueError):
-        frames.serialize(frame)
+        fr.serialize(frame)
 
 
-def test_writer_refuses_non_frames() -> None:
+def test_writer_refuses_non_frames(fr: ModuleType) -> None:
     with pytest.raises(TypeError):
-        frames.serialize(b"\x00")  # type: ignore[arg-type]
+        fr.serialize(b"\x00")  # type: ignore[arg-type]
 
 
 # -- hypothesis ----------------------------------------------------------------------------
@@ -469,20 +496,22 @@ def _no_self_dependency(frame: Any) -> bool:
     cuts=st.lists(st.integers(0, 4000), max_size=6),
 )
 def test_any_frames_round_trip_in_any_pieces(
-    sent: list[Any], max_frame_size: int, cuts: list[int]
+    fr: ModuleType, sent: list[Any], max_frame_size: int, cuts: list[int]
 ) -> None:
-    wire = b"".join(frames.serialize(f, max_frame_size) for f in sent)
+    wire = b"".join(fr.serialize(f, max_frame_size) for f in sent)
     points = sorted({c % (len(wire) + 1) for c in cuts} | {0, len(wire)})
     pieces = [wire[a:b] for a, b in pairwise(points)]
-    got, error = _read(pieces, max_frame_size=max_frame_size)
+    got, error = _read(fr, pieces, max_frame_size=max_frame_size)
     assert error is None
     assert got == sent
 
 
 @settings(max_examples=300, deadline=None)
 @given(data=st.binary(max_size=120), preface=st.booleans())
-def test_random_bytes_give_frames_or_http2_errors(data: bytes, preface: bool) -> None:
-    reader = frames.FrameReader(preface=preface, max_header_block_size=100)
+def test_random_bytes_give_frames_or_http2_errors(
+    fr: ModuleType, data: bytes, preface: bool
+) -> None:
+    reader = fr.FrameReader(preface=preface, max_header_block_size=100)
     reader.feed(data)
     for _ in range(len(data)):  # each call consumes a frame header at least
         try:
@@ -498,7 +527,7 @@ def test_random_bytes_give_frames_or_http2_errors(data: bytes, preface: bool) ->
 # -- an independent peer: the h2 package ---------------------------------------------------
 
 
-def test_a_request_to_the_h2_package_server() -> None:
+def test_a_request_to_the_h2_package_server(fr: ModuleType) -> None:
     """Our frames and HPACK blocks go to h2's server, and its response comes back through
     our reader and decoder: the whole exchange with an independent implementation."""
     h2_connection = pytest.importorskip("h2.connection")
@@ -511,8 +540,8 @@ def test_a_request_to_the_h2_package_server() -> None:
     encoder, decoder = _hpack_py.Encoder(), _hpack_py.Decoder()
     request = [(b":method", b"GET"), (b":scheme", b"https"), (b":authority", b"example.com"),
                (b":path", b"/x"), (b"user-agent", b"cyhttp")]  # fmt: skip
-    wire = CONNECTION_PREFACE + frames.serialize(SettingsFrame(((2, 0), (4, 1 << 20))))
-    wire += frames.serialize(HeadersFrame(1, encoder.encode(request), end_stream=True))
+    wire = CONNECTION_PREFACE + fr.serialize(SettingsFrame(((2, 0), (4, 1 << 20))))
+    wire += fr.serialize(HeadersFrame(1, encoder.encode(request), end_stream=True))
     events = server.receive_data(wire)
     received = [e for e in events if isinstance(e, h2_events.RequestReceived)]
     assert len(received) == 1
@@ -524,7 +553,7 @@ def test_a_request_to_the_h2_package_server() -> None:
         server.send_data(1, body[start : start + 16384], end_stream=start + 16384 >= len(body))
     to_client += server.data_to_send()
 
-    reader = frames.FrameReader()
+    reader = fr.FrameReader()
     reader.feed(to_client)
     got = list(reader)
     assert isinstance(got[0], SettingsFrame) and not got[0].ack
@@ -537,3 +566,49 @@ def test_a_request_to_the_h2_package_server() -> None:
     assert len(data) > 1
     assert {type(f) for f in got} <= {SettingsFrame, HeadersFrame, DataFrame, WindowUpdateFrame}
     assert FrameType.DATA == 0
+
+
+def _outcomes(module: ModuleType, pieces: list[bytes], **kwargs: Any) -> list[Any]:
+    reader = module.FrameReader(**kwargs)
+    out: list[Any] = []
+    for piece in pieces:
+        reader.feed(piece)
+        while True:
+            try:
+                frame = reader.next_frame()
+            except StreamError as exc:
+                out.append(("stream", exc.error_code, exc.stream_id, exc.offset, exc.message,
+                            exc.frame))  # fmt: skip
+                continue
+            except FrameError as exc:
+                out.append(("connection", exc.error_code, exc.offset, exc.message))
+                return out
+            if frame is None:
+                break
+            out.append(frame)
+    out.append(reader.buffered)
+    return out
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    sent=st.lists(frame_st, max_size=5),
+    damage=st.lists(st.tuples(st.integers(0, 4000), st.integers(0, 255)), max_size=3),
+    tail=st.binary(max_size=30),
+    cut=st.integers(0, 4000),
+    preface=st.booleans(),
+)
+def test_twins_agree(
+    sent: list[Any], damage: list[tuple[int, int]], tail: bytes, cut: int, preface: bool
+) -> None:
+    compiled = h2_frames.h2frames_c
+    if compiled is None:
+        pytest.skip("cyhttp._h2frames is not built")
+    wire = bytearray(b"".join(_h2frames_py.serialize(f) for f in sent) + tail)
+    for pos, byte in damage:
+        if wire:
+            wire[pos % len(wire)] = byte
+    cut %= len(wire) + 1
+    pieces = [bytes(wire[:cut]), bytes(wire[cut:])]
+    kwargs = {"preface": preface, "max_header_block_size": 200}
+    assert _outcomes(compiled, pieces, **kwargs) == _outcomes(_h2frames_py, pieces, **kwargs)
