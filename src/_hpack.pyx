@@ -9,10 +9,11 @@ per header field.
 """
 
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
-from cpython.mem cimport PyMem_Free, PyMem_Malloc
+from cpython.mem cimport PyMem_Free, PyMem_Malloc, PyMem_Realloc
 from cpython.object cimport PyObject
 from cpython.tuple cimport PyTuple_GET_ITEM
 from libc.stdint cimport uint32_t, uint64_t
+from libc.string cimport memcpy
 
 from cyhttp._hpack_tables import (
     HUFFMAN_CODES,
@@ -108,23 +109,48 @@ cdef Py_ssize_t _read_integer(
     return pos
 
 
-cdef void _write_integer(bytearray out, int first, uint64_t value, int prefix_bits):
+cdef struct Out:
+    # a growing output buffer: encode() builds the block here, then makes one bytes object
+    unsigned char* data
+    Py_ssize_t size
+    Py_ssize_t capacity
+
+
+cdef int _reserve(Out* out, Py_ssize_t extra) except -1:
+    cdef Py_ssize_t need = out.size + extra
+    cdef Py_ssize_t capacity
+    cdef unsigned char* grown
+    if need <= out.capacity:
+        return 0
+    capacity = max(need, 2 * out.capacity, 256)
+    grown = <unsigned char*>PyMem_Realloc(out.data, capacity)
+    if grown == NULL:
+        raise MemoryError()
+    out.data = grown
+    out.capacity = capacity
+    return 0
+
+
+cdef int _write_integer(Out* out, int first, uint64_t value, int prefix_bits) except -1:
     """Append ``value`` with an N-bit prefix; ``first`` holds the flag bits."""
-    cdef unsigned char buf[8]
-    cdef int n = 1
     cdef uint64_t limit = (1 << prefix_bits) - 1
+    cdef unsigned char* p
+    _reserve(out, 11)
+    p = out.data + out.size
     if value < limit:
-        buf[0] = <unsigned char>(first | value)
-    else:
-        buf[0] = <unsigned char>(first | limit)
-        value -= limit
-        while value >= 0x80:
-            buf[n] = <unsigned char>((value & 0x7F) | 0x80)
-            value >>= 7
-            n += 1
-        buf[n] = <unsigned char>value
-        n += 1
-    out += PyBytes_FromStringAndSize(<char*>buf, n)
+        p[0] = <unsigned char>(first | value)
+        out.size += 1
+        return 0
+    p[0] = <unsigned char>(first | limit)
+    value -= limit
+    p += 1
+    while value >= 0x80:
+        p[0] = <unsigned char>((value & 0x7F) | 0x80)
+        value >>= 7
+        p += 1
+    p[0] = <unsigned char>value
+    out.size = p + 1 - out.data
+    return 0
 
 
 cdef bytes _huffman_decode(const unsigned char* src, Py_ssize_t n, Py_ssize_t offset):
@@ -178,10 +204,11 @@ cdef Py_ssize_t _huffman_length(const unsigned char* src, Py_ssize_t n) noexcept
     return (bits + 7) >> 3
 
 
-cdef bytes _huffman_encode(const unsigned char* src, Py_ssize_t n, Py_ssize_t size):
-    """Huffman-code ``n`` bytes into ``size`` bytes (from :func:`_huffman_length`)."""
-    cdef bytes result = PyBytes_FromStringAndSize(NULL, size)
-    cdef unsigned char* out = <unsigned char*>PyBytes_AS_STRING(result)
+cdef void _huffman_encode(
+    const unsigned char* src, Py_ssize_t n, unsigned char* out
+) noexcept:
+    """Huffman-code ``n`` bytes into ``out``, which has room for
+    :func:`_huffman_length` bytes."""
     cdef uint64_t acc = 0
     cdef int pending = 0
     cdef Py_ssize_t i, k = 0
@@ -197,7 +224,6 @@ cdef bytes _huffman_encode(const unsigned char* src, Py_ssize_t n, Py_ssize_t si
     if pending:
         # pad with the high bits of EOS (all ones)
         out[k] = <unsigned char>((acc << (8 - pending)) | (0xFF >> pending))
-    return result
 
 
 def huffman_decode(data, Py_ssize_t offset=0):
@@ -219,7 +245,10 @@ def huffman_encode(data):
     cdef bytes raw = bytes(data)
     cdef const unsigned char* src = <const unsigned char*>PyBytes_AS_STRING(raw)
     cdef Py_ssize_t n = PyBytes_GET_SIZE(raw)
-    return _huffman_encode(src, n, _huffman_length(src, n))
+    cdef Py_ssize_t size = _huffman_length(src, n)
+    cdef bytes result = PyBytes_FromStringAndSize(NULL, size)
+    _huffman_encode(src, n, <unsigned char*>PyBytes_AS_STRING(result))
+    return result
 
 
 cdef bytes _read_string(const unsigned char* data, Py_ssize_t* pos, Py_ssize_t end):
@@ -236,7 +265,7 @@ cdef bytes _read_string(const unsigned char* data, Py_ssize_t* pos, Py_ssize_t e
     return PyBytes_FromStringAndSize(<const char*>data + at, <Py_ssize_t>length)
 
 
-cdef void _write_string(bytearray out, bytes value, bint huffman):
+cdef int _write_string(Out* out, bytes value, bint huffman) except -1:
     cdef const unsigned char* src = <const unsigned char*>PyBytes_AS_STRING(value)
     cdef Py_ssize_t n = PyBytes_GET_SIZE(value)
     cdef Py_ssize_t size
@@ -244,10 +273,15 @@ cdef void _write_string(bytearray out, bytes value, bint huffman):
         size = _huffman_length(src, n)
         if size < n:
             _write_integer(out, 0x80, size, 7)
-            out += _huffman_encode(src, n, size)
-            return
+            _reserve(out, size)
+            _huffman_encode(src, n, out.data + out.size)
+            out.size += size
+            return 0
     _write_integer(out, 0, n, 7)
-    out += value
+    _reserve(out, n)
+    memcpy(out.data + out.size, src, n)
+    out.size += n
+    return 0
 
 
 cdef inline Py_ssize_t _entry_size(tuple field) noexcept:
@@ -455,7 +489,10 @@ cdef class Encoder:
         self._fields = {}
         self._names = {}
         self._pending_min = -1
-        self.sensitive = frozenset(_as_bytes(name).lower() for name in sensitive)
+        if sensitive is SENSITIVE_HEADERS:  # already lower-case bytes
+            self.sensitive = SENSITIVE_HEADERS
+        else:
+            self.sensitive = frozenset(_as_bytes(name).lower() for name in sensitive)
 
     @property
     def header_table_size(self):
@@ -505,25 +542,27 @@ cdef class Encoder:
         self._inserted += 1
         self._size += size
 
-    cdef void _resize(self, bytearray out, Py_ssize_t max_size):
+    cdef int _resize(self, Out* out, Py_ssize_t max_size) except -1:
         _write_integer(out, 0x20, max_size, 5)
         self._max_size = max_size
         self._evict(max_size)
+        return 0
 
-    cdef void _size_updates(self, bytearray out):
+    cdef int _size_updates(self, Out* out) except -1:
         if self._pending_min < 0:
-            return
+            return 0
         if self._pending_min < self._limit:
             self._resize(out, self._pending_min)
         self._resize(out, self._limit)
         self._pending_min = -1
+        return 0
 
     cdef Py_ssize_t _index_of(self, object entry_id):
         return C_STATIC_SIZE + self._inserted - <Py_ssize_t>entry_id
 
-    cdef void _encode_field(
-        self, bytearray out, bytes name, bytes value, bint sensitive, bint huffman
-    ):
+    cdef int _encode_field(
+        self, Out* out, bytes name, bytes value, bint sensitive, bint huffman
+    ) except -1:
         cdef tuple field = (name, value)
         cdef object found
         cdef Py_ssize_t name_index = 0
@@ -536,7 +575,7 @@ cdef class Encoder:
                     found = self._index_of(found)
             if found is not None:
                 _write_integer(out, 0x80, <Py_ssize_t>found, 7)
-                return
+                return 0
         found = _STATIC_NAMES.get(name)
         if found is not None:
             name_index = <Py_ssize_t>found
@@ -555,21 +594,28 @@ cdef class Encoder:
         if not name_index:
             _write_string(out, name, huffman)
         _write_string(out, value, huffman)
+        return 0
 
     def encode(self, headers, huffman=True):
         """Encode one header list into a header block."""
-        cdef bytearray out = bytearray()
+        cdef Out out
         cdef bytes name
         cdef bytes value
         cdef bint sensitive
         cdef bint use_huffman = bool(huffman)
-        self._size_updates(out)
-        for header in headers:
-            name = _as_bytes(header[0])
-            value = _as_bytes(header[1])
-            if len(header) > 2:
-                sensitive = bool(header[2])
-            else:
-                sensitive = name.lower() in self.sensitive
-            self._encode_field(out, name, value, sensitive, use_huffman)
-        return bytes(out)
+        out.data = NULL
+        out.size = 0
+        out.capacity = 0
+        try:
+            self._size_updates(&out)
+            for header in headers:
+                name = _as_bytes(header[0])
+                value = _as_bytes(header[1])
+                if len(header) > 2:
+                    sensitive = bool(header[2])
+                else:
+                    sensitive = name.lower() in self.sensitive
+                self._encode_field(&out, name, value, sensitive, use_huffman)
+            return PyBytes_FromStringAndSize(<char*>out.data, out.size)
+        finally:
+            PyMem_Free(out.data)

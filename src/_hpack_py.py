@@ -413,7 +413,10 @@ class Encoder:
         self._fields: dict[tuple[bytes, bytes], int] = {}
         self._names: dict[bytes, int] = {}
         self._pending_min = -1  # the smallest setting since the last block, -1: none
-        self.sensitive = frozenset(_as_bytes(name).lower() for name in sensitive)
+        if sensitive is SENSITIVE_HEADERS:  # already lower-case bytes
+            self.sensitive = SENSITIVE_HEADERS
+        else:
+            self.sensitive = frozenset(_as_bytes(name).lower() for name in sensitive)
 
     @property
     def header_table_size(self) -> int:
