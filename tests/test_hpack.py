@@ -16,6 +16,9 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
+import subprocess
+import sys
 from functools import cache
 from types import ModuleType
 from typing import Any
@@ -646,3 +649,29 @@ def test_twins_agree_on_huffman(data: bytes) -> None:
         except HPACKError as exc:
             results.append(exc.message)
     assert results[0] == results[1]
+
+
+# -- imports -----------------------------------------------------------------------------
+
+
+def _fresh(code: str) -> str:
+    env = {k: v for k, v in os.environ.items() if k != "CYHTTP_NO_EXTENSIONS"}
+    done = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    )
+    return done.stdout.strip()
+
+
+@pytest.mark.parametrize(
+    "module",
+    ["cyhttp.hpack", "cyhttp.h2_errors", "cyhttp.h2_frames", "cyhttp._h2_models",
+     "cyhttp._hpack_tables", "cyhttp._hpack_py", "cyhttp._h2frames_py"],
+)  # fmt: skip
+def test_each_module_imports_alone(module: str) -> None:
+    assert _fresh(f"import {module}; print('ok')") == "ok"
+
+
+def test_import_cyhttp_leaves_http2_alone() -> None:
+    """HTTP/1.1 users do not pay for the HTTP/2 tables at import."""
+    code = "import sys, cyhttp\nprint(sorted(m for m in sys.modules if 'hpack' in m or 'h2' in m))"
+    assert _fresh(code) == "[]"
