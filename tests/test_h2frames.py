@@ -16,7 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cyhttp import _h2frames_py, _hpack_py, h2_frames
+from cyhttp import _compat, _h2frames_py, _hpack_py, h2_frames
 from cyhttp._h2_models import (
     CONNECTION_PREFACE,
     ContinuationFrame,
@@ -612,3 +612,13 @@ def test_twins_agree(
     pieces = [bytes(wire[:cut]), bytes(wire[cut:])]
     kwargs = {"preface": preface, "max_header_block_size": 200}
     assert _outcomes(compiled, pieces, **kwargs) == _outcomes(_h2frames_py, pieces, **kwargs)
+
+
+def test_the_benchmark_runs() -> None:
+    from benchmarks import bench_h2frames
+
+    rows = bench_h2frames.run(quick=True)
+    ours = [r for r in rows if r["impl"] == "cyhttp pure" or not _compat.NO_EXTENSIONS]
+    ours = [r for r in ours if r["impl"].startswith("cyhttp")]
+    assert len(ours) == (2 if not _compat.NO_EXTENSIONS else 1)
+    assert all(r["value"] is not None and r["value"] > 0 for r in ours), ours

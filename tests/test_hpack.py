@@ -675,3 +675,14 @@ def test_import_cyhttp_leaves_http2_alone() -> None:
     """HTTP/1.1 users do not pay for the HTTP/2 tables at import."""
     code = "import sys, cyhttp\nprint(sorted(m for m in sys.modules if 'hpack' in m or 'h2' in m))"
     assert _fresh(code) == "[]"
+
+
+def test_the_benchmark_runs() -> None:
+    from benchmarks import bench_hpack
+
+    rows = bench_hpack.run(quick=True)
+    assert {r["bench"] for r in rows} == {"decode first", "decode repeat", "encode first"}
+    ours = [r for r in rows if r["impl"] == "cyhttp pure" or not _compat.NO_EXTENSIONS]
+    ours = [r for r in ours if r["impl"].startswith("cyhttp")]
+    assert len(ours) == (6 if not _compat.NO_EXTENSIONS else 3)
+    assert all(r["value"] is not None and r["value"] > 0 for r in ours), ours
