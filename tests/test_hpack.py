@@ -361,6 +361,8 @@ MALFORMED = [
     ("00", "truncated header field", 1),
     ("0f01", "truncated header field", 2),
     ("0001610580", "truncated string", 3),
+    ("007fffffff07", "truncated string", 1),  # claims 16 MiB: refused, not allocated
+    ("00ffffffff07", "truncated string", 1),  # the same, Huffman-coded
     ("3fe21f", "above the limit 4096", 0),  # an update to 4097
     ("8220", "update after a header field", 1),
     ("823f00", "update after a header field", 1),
