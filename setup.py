@@ -1,4 +1,4 @@
-"""Build script: cythonizes the two compiled modules, or builds a pure-Python package.
+"""Build script: cythonizes the compiled modules, or builds a pure-Python package.
 
 The compiled modules are optional accelerators. The package is built without them when
 ``CYHTTP_NO_EXTENSIONS`` is set, on interpreters other than CPython, when Cython is not
@@ -13,7 +13,7 @@ import sys
 from setuptools import Extension, setup
 from setuptools.command.build_ext import build_ext
 
-COMPILED_MODULES = ("_parser", "_websocket")
+COMPILED_MODULES = ("_parser", "_websocket", "_hpack", "_h2frames")
 
 
 def _warn(message: str) -> None:

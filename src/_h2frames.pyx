@@ -1,0 +1,663 @@
+# cython: language_level=3
+"""Compiled HTTP/2 frame reader and writer (RFC 9113); twin of ``_h2frames_py.py``.
+
+The contract (API, checks, errors, their messages and offsets) is documented in
+``_h2frames_py``; this module must behave identically. The difference: frame headers and
+fixed-size fields are read and written as C integers straight from the buffer, and each
+payload is copied once, into the bytes object the frame keeps.
+"""
+
+from cpython.bytearray cimport PyByteArray_AS_STRING, PyByteArray_GET_SIZE
+from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
+from libc.stdint cimport uint32_t
+from libc.string cimport memcpy
+
+from cyhttp._h2_models import (
+    DEFAULT_MAX_FRAME_SIZE,
+    ContinuationFrame,
+    DataFrame,
+    GoAwayFrame,
+    HeadersFrame,
+    PingFrame,
+    Priority,
+    PriorityFrame,
+    PushPromiseFrame,
+    RstStreamFrame,
+    SettingsFrame,
+    UnknownFrame,
+    WindowUpdateFrame,
+    check_max_frame_size,
+    settings_error,
+)
+from cyhttp.h2_errors import ErrorCode, FrameError, StreamError
+
+__all__ = ("DEFAULT_MAX_HEADER_BLOCK_SIZE", "FrameReader", "serialize")
+
+DEFAULT_MAX_HEADER_BLOCK_SIZE = 262144
+
+cdef enum:
+    HEADER_SIZE = 9
+    T_DATA = 0x0
+    T_HEADERS = 0x1
+    T_PRIORITY = 0x2
+    T_RST_STREAM = 0x3
+    T_SETTINGS = 0x4
+    T_PUSH_PROMISE = 0x5
+    T_PING = 0x6
+    T_GOAWAY = 0x7
+    T_WINDOW_UPDATE = 0x8
+    T_CONTINUATION = 0x9
+    F_END_STREAM = 0x1
+    F_ACK = 0x1
+    F_END_HEADERS = 0x4
+    F_PADDED = 0x8
+    F_PRIORITY = 0x20
+    COMPACT_AT = 65536
+
+cdef uint32_t STREAM_MASK = 0x7FFFFFFF
+
+PROTOCOL_ERROR = ErrorCode.PROTOCOL_ERROR
+FRAME_SIZE_ERROR = ErrorCode.FRAME_SIZE_ERROR
+
+cdef dict _NAMES = {
+    T_DATA: "DATA",
+    T_HEADERS: "HEADERS",
+    T_PRIORITY: "PRIORITY",
+    T_RST_STREAM: "RST_STREAM",
+    T_SETTINGS: "SETTINGS",
+    T_PUSH_PROMISE: "PUSH_PROMISE",
+    T_PING: "PING",
+    T_GOAWAY: "GOAWAY",
+    T_WINDOW_UPDATE: "WINDOW_UPDATE",
+    T_CONTINUATION: "CONTINUATION",
+}
+
+
+cdef inline uint32_t _u32(const unsigned char* p) noexcept:
+    return (
+        (<uint32_t>p[0] << 24) | (<uint32_t>p[1] << 16) | (<uint32_t>p[2] << 8) | <uint32_t>p[3]
+    )
+
+
+cdef inline const unsigned char* _ptr(bytes data) noexcept:
+    return <const unsigned char*>PyBytes_AS_STRING(data)
+
+
+# -- reader ----------------------------------------------------------------------------
+
+
+cdef class _PendingBlock:
+    """A HEADERS or PUSH_PROMISE waiting for CONTINUATION frames."""
+
+    cdef object head
+    cdef list parts
+    cdef Py_ssize_t size
+
+    def __cinit__(self, head, Py_ssize_t size):
+        self.head = head
+        self.parts = [head.block]
+        self.size = size
+
+
+cdef class FrameReader:
+    """Turns received bytes into frames (see ``_h2frames_py``)."""
+
+    cdef bytearray _buffer
+    cdef Py_ssize_t _offset  # start of the unread bytes in _buffer
+    cdef Py_ssize_t _consumed  # bytes of the stream before _buffer[0]
+    cdef _PendingBlock _pending
+    cdef bint _preface
+    cdef object _error
+    cdef Py_ssize_t _max_frame_size
+    cdef public Py_ssize_t max_header_block_size
+
+    def __init__(
+        self,
+        max_frame_size=DEFAULT_MAX_FRAME_SIZE,
+        max_header_block_size=DEFAULT_MAX_HEADER_BLOCK_SIZE,
+        preface=True,
+    ):
+        self._max_frame_size = check_max_frame_size(max_frame_size)
+        self.max_header_block_size = int(max_header_block_size)
+        self._buffer = bytearray()
+        self._offset = 0
+        self._consumed = 0
+        self._pending = None
+        self._preface = bool(preface)
+        self._error = None
+
+    @property
+    def max_frame_size(self):
+        """Our SETTINGS_MAX_FRAME_SIZE: the largest frame payload accepted."""
+        return self._max_frame_size
+
+    @max_frame_size.setter
+    def max_frame_size(self, value):
+        self._max_frame_size = check_max_frame_size(value)
+
+    @property
+    def buffered(self):
+        """Bytes received and not yet returned as frames."""
+        return PyByteArray_GET_SIZE(self._buffer) - self._offset
+
+    def feed(self, data):
+        """Append received bytes."""
+        self._buffer += data
+
+    def __iter__(self):
+        while True:
+            frame = self.next_frame()
+            if frame is None:
+                return
+            yield frame
+
+    def next_frame(self):
+        """The next complete frame, or ``None`` when more bytes are needed."""
+        if self._error is not None:
+            raise self._error
+        try:
+            return self._next_frame()
+        except FrameError as exc:
+            self._error = exc
+            raise
+
+    cdef void _compact(self):
+        if self._offset:
+            del self._buffer[: self._offset]
+            self._consumed += self._offset
+            self._offset = 0
+
+    cdef object _next_frame(self):
+        cdef const unsigned char* p
+        cdef Py_ssize_t start, end, size, at
+        cdef Py_ssize_t length
+        cdef unsigned char ftype, flags
+        cdef uint32_t stream_id
+        cdef bytes payload
+        while True:
+            size = PyByteArray_GET_SIZE(self._buffer)
+            start = self._offset
+            if size - start < HEADER_SIZE:
+                self._compact()
+                if self._preface and PyByteArray_GET_SIZE(self._buffer):
+                    _check_preface_start(bytes(self._buffer[:HEADER_SIZE]))
+                return None
+            p = <const unsigned char*>PyByteArray_AS_STRING(self._buffer) + start
+            at = self._consumed + start
+            length = (<Py_ssize_t>p[0] << 16) | (<Py_ssize_t>p[1] << 8) | p[2]
+            ftype = p[3]
+            flags = p[4]
+            stream_id = _u32(p + 5) & STREAM_MASK
+            if self._preface:
+                self._check_preface(bytes(self._buffer[start : start + HEADER_SIZE]), ftype, flags)
+            if length > self._max_frame_size:
+                raise FrameError(
+                    FRAME_SIZE_ERROR,
+                    f"{_NAMES.get(ftype, 'a')} frame of {length} bytes is larger than the "
+                    f"maximum frame size {self._max_frame_size}",
+                    at,
+                )
+            end = start + HEADER_SIZE + length
+            if size < end:
+                self._compact()
+                return None
+            payload = PyBytes_FromStringAndSize(<const char*>p + HEADER_SIZE, length)
+            self._offset = end
+            if end > COMPACT_AT:
+                self._compact()
+            self._preface = False
+            frame = self._frame(ftype, flags, stream_id, payload, at)
+            if frame is not None:
+                return frame
+
+    # -- the preface --------------------------------------------------------------------
+
+    cdef void _check_preface(self, bytes head, int ftype, int flags) except *:
+        _check_preface_start(head)
+        if ftype != T_SETTINGS or flags & F_ACK:
+            raise FrameError(
+                PROTOCOL_ERROR,
+                f"the connection preface must start with SETTINGS, not "
+                f"{_NAMES.get(ftype, f'frame type {ftype:#x}')}",
+                self._consumed + self._offset,
+            )
+
+    # -- frames ---------------------------------------------------------------------------
+
+    cdef object _frame(self, int ftype, int flags, uint32_t stream_id, bytes payload, Py_ssize_t at):
+        if self._pending is not None:
+            return self._continuation(ftype, flags, stream_id, payload, at)
+        if ftype == T_DATA:
+            return self._data(flags, stream_id, payload, at)
+        if ftype == T_HEADERS:
+            return self._headers(flags, stream_id, payload, at)
+        if ftype == T_PRIORITY:
+            return self._priority(stream_id, payload, at)
+        if ftype == T_RST_STREAM:
+            return self._rst_stream(stream_id, payload, at)
+        if ftype == T_SETTINGS:
+            return self._settings(flags, stream_id, payload, at)
+        if ftype == T_PUSH_PROMISE:
+            return self._push_promise(flags, stream_id, payload, at)
+        if ftype == T_PING:
+            return self._ping(flags, stream_id, payload, at)
+        if ftype == T_GOAWAY:
+            return self._goaway(stream_id, payload, at)
+        if ftype == T_WINDOW_UPDATE:
+            return self._window_update(stream_id, payload, at)
+        if ftype == T_CONTINUATION:
+            raise FrameError(PROTOCOL_ERROR, "CONTINUATION without a header block", at)
+        return UnknownFrame(ftype, flags, stream_id, payload)
+
+    cdef object _data(self, int flags, uint32_t stream_id, bytes payload, Py_ssize_t at):
+        cdef Py_ssize_t end
+        cdef int pad
+        _on_stream("DATA", stream_id, at)
+        pad = _unpad("DATA", flags, payload, 0, at, &end)
+        if pad < 0:
+            return DataFrame(stream_id, payload, bool(flags & F_END_STREAM), None)
+        data = PyBytes_FromStringAndSize(<const char*>_ptr(payload) + 1, end - 1)
+        return DataFrame(stream_id, data, bool(flags & F_END_STREAM), pad)
+
+    cdef object _headers(self, int flags, uint32_t stream_id, bytes payload, Py_ssize_t at):
+        cdef Py_ssize_t end, pos
+        cdef int pad
+        cdef int fixed = 5 if flags & F_PRIORITY else 0
+        _on_stream("HEADERS", stream_id, at)
+        pad = _unpad("HEADERS", flags, payload, fixed, at, &end)
+        pos = 0 if pad < 0 else 1
+        priority = None
+        if fixed:
+            priority = _priority_fields(_ptr(payload) + pos)
+            pos += 5
+        frame = HeadersFrame(
+            stream_id, payload[pos:end], bool(flags & F_END_STREAM), priority,
+            None if pad < 0 else pad,
+        )
+        return self._block(frame, flags, at)
+
+    cdef object _push_promise(self, int flags, uint32_t stream_id, bytes payload, Py_ssize_t at):
+        cdef Py_ssize_t end, pos
+        cdef int pad
+        cdef uint32_t promised
+        _on_stream("PUSH_PROMISE", stream_id, at)
+        pad = _unpad("PUSH_PROMISE", flags, payload, 4, at, &end)
+        pos = 0 if pad < 0 else 1
+        promised = _u32(_ptr(payload) + pos) & STREAM_MASK
+        if promised == 0:
+            raise FrameError(PROTOCOL_ERROR, "PUSH_PROMISE of stream 0", at)
+        frame = PushPromiseFrame(
+            stream_id, promised, payload[pos + 4 : end], None if pad < 0 else pad
+        )
+        return self._block(frame, flags, at)
+
+    cdef object _block(self, frame, int flags, Py_ssize_t at):
+        """Return a complete field block, or hold it for its CONTINUATIONs."""
+        cdef Py_ssize_t size = PyBytes_GET_SIZE(frame.block)
+        if size > self.max_header_block_size:
+            self._block_too_large(at)
+        if not flags & F_END_HEADERS:
+            self._pending = _PendingBlock(frame, size)
+            return None
+        return _checked(frame, at)
+
+    cdef void _block_too_large(self, Py_ssize_t at) except *:
+        raise FrameError(
+            ErrorCode.ENHANCE_YOUR_CALM,
+            f"header block larger than {self.max_header_block_size} bytes",
+            at,
+        )
+
+    cdef object _continuation(
+        self, int ftype, int flags, uint32_t stream_id, bytes payload, Py_ssize_t at
+    ):
+        cdef _PendingBlock pending = self._pending
+        head = pending.head
+        if ftype != T_CONTINUATION or stream_id != head.stream_id:
+            what = _NAMES.get(ftype, f"frame type {ftype:#x}")
+            raise FrameError(
+                PROTOCOL_ERROR,
+                f"{what} on stream {stream_id} inside the header block of stream "
+                f"{head.stream_id} (only its CONTINUATION frames may follow)",
+                at,
+            )
+        pending.size += PyBytes_GET_SIZE(payload) + HEADER_SIZE
+        if pending.size > self.max_header_block_size:
+            self._block_too_large(at)
+        pending.parts.append(payload)
+        if not flags & F_END_HEADERS:
+            return None
+        self._pending = None
+        block = b"".join(pending.parts)
+        if isinstance(head, HeadersFrame):
+            frame = HeadersFrame(
+                head.stream_id, block, head.end_stream, head.priority, head.pad_length
+            )
+        else:
+            frame = PushPromiseFrame(
+                head.stream_id, head.promised_stream_id, block, head.pad_length
+            )
+        return _checked(frame, at)
+
+    cdef object _priority(self, uint32_t stream_id, bytes payload, Py_ssize_t at):
+        _on_stream("PRIORITY", stream_id, at)
+        if PyBytes_GET_SIZE(payload) != 5:
+            raise StreamError(
+                FRAME_SIZE_ERROR, stream_id, f"PRIORITY frame of {len(payload)} bytes", at
+            )
+        priority = _priority_fields(_ptr(payload))
+        if priority.depends_on == stream_id:
+            raise StreamError(
+                PROTOCOL_ERROR, stream_id, f"stream {stream_id} depends on itself", at
+            )
+        return PriorityFrame(stream_id, priority)
+
+    cdef object _rst_stream(self, uint32_t stream_id, bytes payload, Py_ssize_t at):
+        _on_stream("RST_STREAM", stream_id, at)
+        if PyBytes_GET_SIZE(payload) != 4:
+            raise FrameError(FRAME_SIZE_ERROR, f"RST_STREAM frame of {len(payload)} bytes", at)
+        return RstStreamFrame(stream_id, _u32(_ptr(payload)))
+
+    cdef object _settings(self, int flags, uint32_t stream_id, bytes payload, Py_ssize_t at):
+        cdef Py_ssize_t n = PyBytes_GET_SIZE(payload)
+        cdef Py_ssize_t pos
+        cdef const unsigned char* p = _ptr(payload)
+        cdef int identifier
+        cdef uint32_t value
+        _on_connection("SETTINGS", stream_id, at)
+        if flags & F_ACK:
+            if n:
+                raise FrameError(FRAME_SIZE_ERROR, "SETTINGS acknowledgement with a payload", at)
+            return SettingsFrame((), True)
+        if n % 6:
+            raise FrameError(FRAME_SIZE_ERROR, f"SETTINGS frame of {n} bytes (not 6 * n)", at)
+        settings = []
+        for pos in range(0, n, 6):
+            identifier = (p[pos] << 8) | p[pos + 1]
+            value = _u32(p + pos + 2)
+            problem = settings_error(identifier, value)
+            if problem is not None:
+                raise FrameError(problem[0], problem[1], at)
+            settings.append((identifier, value))
+        return SettingsFrame(tuple(settings))
+
+    cdef object _ping(self, int flags, uint32_t stream_id, bytes payload, Py_ssize_t at):
+        _on_connection("PING", stream_id, at)
+        if PyBytes_GET_SIZE(payload) != 8:
+            raise FrameError(FRAME_SIZE_ERROR, f"PING frame of {len(payload)} bytes", at)
+        return PingFrame(payload, bool(flags & F_ACK))
+
+    cdef object _goaway(self, uint32_t stream_id, bytes payload, Py_ssize_t at):
+        _on_connection("GOAWAY", stream_id, at)
+        if PyBytes_GET_SIZE(payload) < 8:
+            raise FrameError(FRAME_SIZE_ERROR, f"GOAWAY frame of {len(payload)} bytes", at)
+        p = _ptr(payload)
+        return GoAwayFrame(_u32(p) & STREAM_MASK, _u32(p + 4), payload[8:])
+
+    cdef object _window_update(self, uint32_t stream_id, bytes payload, Py_ssize_t at):
+        cdef uint32_t increment
+        if PyBytes_GET_SIZE(payload) != 4:
+            raise FrameError(FRAME_SIZE_ERROR, f"WINDOW_UPDATE frame of {len(payload)} bytes", at)
+        increment = _u32(_ptr(payload)) & STREAM_MASK
+        if increment == 0:
+            if stream_id == 0:
+                raise FrameError(PROTOCOL_ERROR, "WINDOW_UPDATE of 0 on the connection", at)
+            raise StreamError(
+                PROTOCOL_ERROR, stream_id, f"WINDOW_UPDATE of 0 on stream {stream_id}", at
+            )
+        return WindowUpdateFrame(stream_id, increment)
+
+
+cdef void _check_preface_start(bytes head) except *:
+    """Fail early on a peer that answers in HTTP/1.x (fewer than 9 bytes seen)."""
+    if head.startswith(b"HTTP/"):
+        raise FrameError(
+            PROTOCOL_ERROR, "the peer does not speak HTTP/2: its reply starts with HTTP/", 0
+        )
+
+
+cdef void _on_stream(str name, uint32_t stream_id, Py_ssize_t at) except *:
+    if stream_id == 0:
+        raise FrameError(PROTOCOL_ERROR, f"{name} frame on stream 0", at)
+
+
+cdef void _on_connection(str name, uint32_t stream_id, Py_ssize_t at) except *:
+    if stream_id != 0:
+        raise FrameError(PROTOCOL_ERROR, f"{name} frame on stream {stream_id}", at)
+
+
+cdef int _unpad(
+    str name, int flags, bytes payload, int fixed, Py_ssize_t at, Py_ssize_t* end
+) except -2:
+    """Store where the content ends in ``end``; return the pad length, -1 when the frame is
+    not PADDED. ``fixed``: the bytes of mandatory fields after the Pad Length field."""
+    cdef Py_ssize_t n = PyBytes_GET_SIZE(payload)
+    cdef int pad
+    if not flags & F_PADDED:
+        if n < fixed:
+            raise FrameError(FRAME_SIZE_ERROR, f"{name} frame too short", at)
+        end[0] = n
+        return -1
+    if n < 1 + fixed:
+        raise FrameError(FRAME_SIZE_ERROR, f"{name} frame too short", at)
+    pad = _ptr(payload)[0]
+    if pad > n - 1 - fixed:
+        raise FrameError(PROTOCOL_ERROR, f"{name} padding is longer than the frame", at)
+    end[0] = n - pad
+    return pad
+
+
+cdef object _priority_fields(const unsigned char* p):
+    cdef uint32_t dependency = _u32(p)
+    return Priority(dependency & STREAM_MASK, p[4] + 1, bool(dependency >> 31))
+
+
+cdef object _checked(frame, Py_ssize_t at):
+    """A stream that depends on itself fails (RFC 9113 section 5.3.1); the frame travels
+    with the error so that its block can still be decoded."""
+    priority = frame.priority if isinstance(frame, HeadersFrame) else None
+    if priority is not None and priority.depends_on == frame.stream_id:
+        message = f"stream {frame.stream_id} depends on itself"
+        raise StreamError(PROTOCOL_ERROR, frame.stream_id, message, at, frame)
+    return frame
+
+
+# -- writer ----------------------------------------------------------------------------
+
+
+cdef bytes _pack(int ftype, int flags, uint32_t stream_id, const unsigned char* payload,
+                 Py_ssize_t length):
+    """Header and payload in one bytes object (one copy of the payload)."""
+    cdef bytes out = PyBytes_FromStringAndSize(NULL, HEADER_SIZE + length)
+    cdef unsigned char* p = <unsigned char*>PyBytes_AS_STRING(out)
+    p[0] = <unsigned char>(length >> 16)
+    p[1] = <unsigned char>(length >> 8)
+    p[2] = <unsigned char>length
+    p[3] = <unsigned char>ftype
+    p[4] = <unsigned char>flags
+    stream_id &= STREAM_MASK
+    p[5] = <unsigned char>(stream_id >> 24)
+    p[6] = <unsigned char>(stream_id >> 16)
+    p[7] = <unsigned char>(stream_id >> 8)
+    p[8] = <unsigned char>stream_id
+    if length:
+        memcpy(p + HEADER_SIZE, payload, length)
+    return out
+
+
+def frame_header(length, ftype, flags, stream_id):
+    """The 9-byte frame header."""
+    return (
+        length.to_bytes(3, "big")
+        + bytes((ftype, flags))
+        + (stream_id & STREAM_MASK).to_bytes(4, "big")
+    )
+
+
+def raw_frame(ftype, flags, stream_id, payload):
+    """Any frame, unchecked: for extension frames and for tests of faulty peers."""
+    return frame_header(len(payload), ftype, flags, stream_id) + payload
+
+
+cdef void _check_id(str name, stream_id) except *:
+    if not 0 <= stream_id <= STREAM_MASK:
+        raise ValueError(f"{name}: stream id {stream_id} out of range")
+
+
+cdef void _check_stream(str name, stream_id, bint zero) except *:
+    """``stream_id`` in range, and 0 exactly when ``zero``."""
+    _check_id(name, stream_id)
+    if zero and stream_id != 0:
+        raise ValueError(f"{name} frames belong to stream 0")
+    if not zero and stream_id == 0:
+        raise ValueError(f"{name} frames need a stream id")
+
+
+cdef tuple _padding(pad_length):
+    """(Pad Length field, padding, PADDED flag)."""
+    if pad_length is None:
+        return b"", b"", 0
+    if not 0 <= pad_length <= 255:
+        raise ValueError(f"pad_length {pad_length} is not 0..255")
+    return bytes((pad_length,)), bytes(pad_length), F_PADDED
+
+
+cdef bytes _priority_bytes(priority):
+    if not 1 <= priority.weight <= 256:
+        raise ValueError(f"priority weight {priority.weight} is not 1..256")
+    if not 0 <= priority.depends_on <= STREAM_MASK:
+        raise ValueError(f"stream dependency {priority.depends_on} out of range")
+    dependency = priority.depends_on | (0x80000000 if priority.exclusive else 0)
+    return dependency.to_bytes(4, "big") + bytes((priority.weight - 1,))
+
+
+cdef bytes _fitted(str name, payload, Py_ssize_t max_frame_size):
+    cdef bytes data = bytes(payload)
+    if PyBytes_GET_SIZE(data) > max_frame_size:
+        raise ValueError(f"{name} payload of {len(data)} bytes exceeds {max_frame_size}")
+    return data
+
+
+cdef bytes _emit(int ftype, int flags, uint32_t stream_id, bytes payload):
+    return _pack(ftype, flags, stream_id, _ptr(payload), PyBytes_GET_SIZE(payload))
+
+
+cdef bytes _field_block(
+    int ftype, int flags, uint32_t stream_id, bytes prefix, block, bytes suffix,
+    Py_ssize_t max_frame_size,
+):
+    """HEADERS or PUSH_PROMISE (``prefix`` + block + ``suffix`` padding), followed by as
+    many CONTINUATION frames as the block needs."""
+    cdef bytes data = bytes(block)
+    cdef Py_ssize_t room = max_frame_size - len(prefix) - len(suffix)
+    cdef Py_ssize_t pos, n = PyBytes_GET_SIZE(data)
+    if room < 0:
+        raise ValueError("padding and priority leave no room for the header block")
+    if n <= room:
+        flags |= F_END_HEADERS
+    out = [_emit(ftype, flags, stream_id, prefix + data[:room] + suffix)]
+    pos = room
+    while pos < n:
+        out.append(_pack(T_CONTINUATION, F_END_HEADERS if pos + max_frame_size >= n else 0,
+                          stream_id, _ptr(data) + pos, min(max_frame_size, n - pos)))
+        pos += max_frame_size
+    return b"".join(out)
+
+
+def serialize(frame, max_frame_size=DEFAULT_MAX_FRAME_SIZE):
+    """The bytes of ``frame`` (see ``_h2frames_py``)."""
+    cdef Py_ssize_t limit = check_max_frame_size(max_frame_size)
+    cdef int flags
+    if isinstance(frame, DataFrame):
+        _check_stream("DATA", frame.stream_id, False)
+        field, padding, flags = _padding(frame.pad_length)
+        payload = _fitted("DATA", field + frame.data + padding, limit)
+        if frame.end_stream:
+            flags |= F_END_STREAM
+        return _emit(T_DATA, flags, frame.stream_id, payload)
+    if isinstance(frame, HeadersFrame):
+        _check_stream("HEADERS", frame.stream_id, False)
+        field, padding, flags = _padding(frame.pad_length)
+        if frame.end_stream:
+            flags |= F_END_STREAM
+        if frame.priority is not None:
+            field += _priority_bytes(frame.priority)
+            flags |= F_PRIORITY
+        return _field_block(T_HEADERS, flags, frame.stream_id, field, frame.block, padding, limit)
+    if isinstance(frame, PushPromiseFrame):
+        _check_stream("PUSH_PROMISE", frame.stream_id, False)
+        if not 0 < frame.promised_stream_id <= STREAM_MASK:
+            raise ValueError(f"promised stream id {frame.promised_stream_id} out of range")
+        field, padding, flags = _padding(frame.pad_length)
+        field += frame.promised_stream_id.to_bytes(4, "big")
+        return _field_block(
+            T_PUSH_PROMISE, flags, frame.stream_id, field, frame.block, padding, limit
+        )
+    return _serialize_control(frame, limit)
+
+
+cdef bytes _error_code(code):
+    if not 0 <= code <= 0xFFFFFFFF:
+        raise ValueError(f"error code {code} out of range")
+    return int(code).to_bytes(4, "big")
+
+
+cdef bytes _serialize_control(frame, Py_ssize_t limit):
+    if isinstance(frame, SettingsFrame):
+        _check_stream("SETTINGS", frame.stream_id, True)
+        if frame.ack:
+            if frame.settings:
+                raise ValueError("a SETTINGS acknowledgement carries no settings")
+            return _emit(T_SETTINGS, F_ACK, 0, b"")
+        parts = []
+        for identifier, value in frame.settings:
+            if not 0 <= identifier <= 0xFFFF or not 0 <= value <= 0xFFFFFFFF:
+                raise ValueError(f"setting {identifier}={value} out of range")
+            problem = settings_error(identifier, value)
+            if problem is not None:
+                raise ValueError(problem[1])
+            parts.append(identifier.to_bytes(2, "big") + value.to_bytes(4, "big"))
+        return _emit(T_SETTINGS, 0, 0, _fitted("SETTINGS", b"".join(parts), limit))
+    if isinstance(frame, PingFrame):
+        _check_stream("PING", frame.stream_id, True)
+        if len(frame.opaque_data) != 8:
+            raise ValueError("PING carries exactly 8 bytes")
+        return _emit(T_PING, F_ACK if frame.ack else 0, 0, bytes(frame.opaque_data))
+    if isinstance(frame, GoAwayFrame):
+        _check_stream("GOAWAY", frame.stream_id, True)
+        if not 0 <= frame.last_stream_id <= STREAM_MASK:
+            raise ValueError(f"last stream id {frame.last_stream_id} out of range")
+        payload = (
+            frame.last_stream_id.to_bytes(4, "big")
+            + _error_code(frame.error_code)
+            + frame.debug_data
+        )
+        return _emit(T_GOAWAY, 0, 0, _fitted("GOAWAY", payload, limit))
+    if isinstance(frame, WindowUpdateFrame):
+        _check_id("WINDOW_UPDATE", frame.stream_id)
+        if not 1 <= frame.increment <= STREAM_MASK:
+            raise ValueError(f"window increment {frame.increment} is not 1..2**31 - 1")
+        return _emit(T_WINDOW_UPDATE, 0, frame.stream_id, frame.increment.to_bytes(4, "big"))
+    return _serialize_stream_control(frame, limit)
+
+
+cdef bytes _serialize_stream_control(frame, Py_ssize_t limit):
+    if isinstance(frame, RstStreamFrame):
+        _check_stream("RST_STREAM", frame.stream_id, False)
+        return _emit(T_RST_STREAM, 0, frame.stream_id, _error_code(frame.error_code))
+    if isinstance(frame, PriorityFrame):
+        _check_stream("PRIORITY", frame.stream_id, False)
+        return _emit(T_PRIORITY, 0, frame.stream_id, _priority_bytes(frame.priority))
+    if isinstance(frame, ContinuationFrame):
+        _check_stream("CONTINUATION", frame.stream_id, False)
+        payload = _fitted("CONTINUATION", frame.block, limit)
+        return _emit(
+            T_CONTINUATION, F_END_HEADERS if frame.end_headers else 0, frame.stream_id, payload
+        )
+    if isinstance(frame, UnknownFrame):
+        if not 0 <= frame.type <= 255 or not 0 <= frame.flags <= 255:
+            raise ValueError("frame type and flags are single bytes")
+        _check_id("extension", frame.stream_id)
+        payload = _fitted("extension", frame.payload, limit)
+        return _emit(frame.type, frame.flags, frame.stream_id, payload)
+    raise TypeError(f"not an HTTP/2 frame: {frame!r}")
