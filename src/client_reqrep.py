@@ -32,7 +32,9 @@ from ._models import HttpVersion, HttpVersion11, ResponseHead
 from ._version import __version__
 from .client_exceptions import (
     ClientConnectionError,
+    ClientConnectionResetError,
     ClientOSError,
+    ClientPayloadError,
     ClientResponseError,
     ContentTypeError,
     InvalidURL,
@@ -51,7 +53,7 @@ if TYPE_CHECKING:
 
     from .formdata import FormData
 
-__all__ = ("ClientRequest", "ClientResponse", "Fingerprint", "RequestInfo")
+__all__ = ("ClientRequest", "ClientResponse", "Fingerprint", "RequestInfo", "TextDecodeError")
 
 USER_AGENT = f"cyhttp/{__version__}"
 _accept_encoding: str | None = None
@@ -491,6 +493,8 @@ class ClientRequest:
                 proto.write(tail)
         except asyncio.CancelledError:
             raise
+        except ClientConnectionResetError:
+            pass  # written after the connection closed: the response side reports why
         except OSError as exc:
             proto._fail(ClientOSError(exc.errno, f"can not write request body: {exc}"), exc)
         except (ClientConnectionError, ClientResponseError):
@@ -531,6 +535,7 @@ class ClientResponse:
     _writer: asyncio.Future[None] | None = None
     _deadline: LazyDeadline | None = None
     _closed = True
+    _in_context = False
     _cookies: SimpleCookie | None = None
 
     def __init__(
@@ -589,13 +594,15 @@ class ClientResponse:
             self._cancel_deadline()
 
     def _on_body_done(self) -> None:
-        """The protocol finished receiving the body: hand the connection back now, or,
+        """The protocol finished receiving the body: the response is closed (its body is
+        all in :attr:`content`); hand the connection back now, or,
         when the answer came before the request body was all sent (an early answer, or
         100 Continue and the answer in one read), once the body writer ends: pooled
         earlier, the connection would carry the rest of this body into the next request.
         Until then the connection stays the response's: release() meanwhile closes it
         and stops the upload, and the whole-request deadline still bounds the wait. A
         connection the server closes (``Connection: close``) is closed now."""
+        self._closed = True
         writer = self._writer
         if writer is not None and not writer.done():
             conn = self._connection
@@ -761,10 +768,10 @@ class ClientResponse:
     # ----- body -----
 
     async def read(self) -> bytes:
-        """The whole body (cached: a second call returns the same bytes)."""
+        """The whole body (cached: a later call returns the same bytes, even after
+        :meth:`release`). After :meth:`release` or :meth:`close` with the body not read,
+        ``ClientConnectionError("Connection closed")``: the unread body is gone."""
         if self._body is None:
-            if self._closed and self._connection is None and not self.content.is_eof():
-                raise ClientConnectionError("Connection closed")
             content = self.content
             try:
                 if content.is_eof():
@@ -778,48 +785,55 @@ class ClientResponse:
         return self._body
 
     def _declared_encoding(self) -> str | None:
-        """The encoding the headers give: a known Content-Type charset, else UTF-8 for
-        JSON; None when the body itself must be looked at."""
+        """The encoding the headers give: a known Content-Type charset (by its codec
+        name), else UTF-8 for JSON; None when the body itself must be looked at."""
         ctype, charset = content_type_of(self.headers)
         if charset:
             try:
-                codecs.lookup(charset)
+                return codecs.lookup(charset).name
             except LookupError:
                 pass
-            else:
-                return charset
         if ctype == "application/json" or ctype.endswith("+json"):
             return "utf-8"
         return None
 
     def get_encoding(self) -> str:
-        """The charset of Content-Type, else a guess (JSON is UTF-8; cchardet otherwise)."""
+        """The charset of Content-Type when Python knows it (JSON: UTF-8); else the
+        session's ``fallback_charset_resolver(response, body)``, else cchardet's guess,
+        else UTF-8. The fallbacks look at the body: RuntimeError before it is read."""
         declared = self._declared_encoding()
         if declared is not None:
             return declared
         body = self._body
-        if not body:
-            return "utf-8"
-        return _detect(body) or "utf-8"
+        if body is None:
+            raise RuntimeError("Cannot compute fallback encoding of a not yet read body")
+        resolver = getattr(self._session, "_resolve_charset", None)
+        if resolver is not None:
+            return str(resolver(self, body))
+        return (_detect(body) if body else None) or "utf-8"
 
     async def text(self, encoding: str | None = None, errors: str = "strict") -> str:
-        """The body decoded by ``encoding``, else by the Content-Type charset, else by the
-        encoding cchardet detects; UTF-8 with replacement only when detection fails (no
-        guess, or a guess that cannot decode the body)."""
+        """The body decoded by ``encoding``, else by :meth:`get_encoding`; when that is
+        only cchardet's guess and the guess cannot decode the body, UTF-8 is tried too.
+        Undecodable bytes (with ``errors="strict"``) raise :class:`TextDecodeError`,
+        both a ClientPayloadError and a UnicodeDecodeError."""
         body = await self.read()
-        if encoding is None:
-            encoding = self._declared_encoding()
         if encoding is not None:
-            return body.decode(encoding, errors)
+            return _decode(body, encoding, errors)
+        encoding = self.get_encoding()
         if not body:
             return ""
-        guess = _detect(body)
-        if guess is not None:
-            try:
-                return body.decode(guess, errors)
-            except UnicodeDecodeError:
-                pass
-        return body.decode("utf-8", "replace")
+        guessed = (
+            self._declared_encoding() is None
+            and getattr(self._session, "_resolve_charset", None) is None
+            and encoding != "utf-8"
+        )
+        if not guessed:
+            return _decode(body, encoding, errors)
+        try:
+            return body.decode(encoding, errors)
+        except UnicodeDecodeError:
+            return _decode(body, "utf-8", errors)
 
     async def json(
         self,
@@ -848,14 +862,16 @@ class ClientResponse:
         if encoding is None:
             # the usual answer needs no parsing: plain JSON, no charset, is UTF-8
             encoding = "utf-8" if ctype == "application/json" else self.get_encoding()
-        return loads(body.decode(encoding))
+        return loads(_decode(body, encoding, "strict"))
 
     # ----- releasing -----
 
     def release(self) -> Any:
         """Give the connection back (pooled if the body was fully received, else closed).
-        Awaiting the result is allowed (it was a coroutine in aiohttp 2.x)."""
+        A body not read by then can no longer be (see :meth:`read`). Awaiting the result
+        is allowed (it was a coroutine in aiohttp 2.x)."""
         self._closed = True
+        self._drop_unread_body()
         conn = self._connection
         if conn is not None:
             # the body (or the request body) is not complete: the connection cannot be
@@ -873,17 +889,32 @@ class ClientResponse:
 
     def close(self) -> None:
         """Close the response and its connection."""
+        self._drop_unread_body()
         if self._closed and self._connection is None:
             return
         self._closed = True
         self._abort()
+
+    def _drop_unread_body(self) -> None:
+        """Released or closed before the body was read: every read of it (``read()``,
+        ``text()``, ``json()``, ``content``) fails with "Connection closed" from now on,
+        as in aiohttp, whether or not its bytes had all arrived."""
         content = self.content
-        if content is not EMPTY_PAYLOAD and not content.is_eof() and content.exception() is None:
+        if (
+            self._body is None
+            and content is not EMPTY_PAYLOAD
+            and content.exception() is None
+            and not content.at_eof()
+        ):
             content.set_exception(ClientConnectionError("Connection closed"))
 
     def raise_for_status(self) -> None:
+        """ClientResponseError for a status of 400 or more. Outside ``async with resp``
+        the response is released first; inside, the body stays readable (the error
+        page) until the block ends."""
         if self.status >= 400:
-            self.release()
+            if not self._in_context:
+                self.release()
             raise ClientResponseError(
                 self.request_info,
                 self._history,
@@ -897,9 +928,11 @@ class ClientResponse:
         self.release()
 
     async def __aenter__(self) -> ClientResponse:
+        self._in_context = True
         return self
 
     async def __aexit__(self, *exc: object) -> None:
+        self._in_context = False
         self.release()
 
 
@@ -921,6 +954,23 @@ def _deadline_expired(ref: weakref.ref[ClientResponse]) -> None:
         req = resp._request
         url = req.url if req is not None else resp._url
         resp._on_deadline(ServerTimeoutError(f"Timeout of the whole request to {url}"))
+
+
+class TextDecodeError(ClientPayloadError, UnicodeDecodeError):
+    """The response body cannot be decoded as text with the encoding used: catchable as a
+    body error (ClientPayloadError) and as the UnicodeDecodeError aiohttp raises, with
+    that error's encoding, object, start, end and reason."""
+
+    def __init__(self, encoding: str, obj: bytes, start: int, end: int, reason: str) -> None:
+        UnicodeDecodeError.__init__(self, encoding, obj, start, end, reason)
+
+
+def _decode(body: bytes, encoding: str, errors: str) -> str:
+    """``body.decode(encoding, errors)``, a decode failure raised as TextDecodeError."""
+    try:
+        return body.decode(encoding, errors)
+    except UnicodeDecodeError as exc:
+        raise TextDecodeError(exc.encoding, exc.object, exc.start, exc.end, exc.reason) from exc
 
 
 def _detect(body: bytes) -> str | None:

@@ -14,7 +14,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cyhttp.client_exceptions import ClientPayloadError
-from cyhttp.streams import DECODE_PIECE, StreamReader, make_decoder, supported_encodings
+from cyhttp.http_exceptions import LineTooLong
+from cyhttp.streams import (
+    DECODE_PIECE,
+    StreamReader,
+    make_decoder,
+    supported_encodings,
+    undecodable,
+)
 
 
 class FlowSpy:
@@ -171,8 +178,9 @@ async def test_readexactly_past_the_window_resumes_and_a_longer_line_is_refused(
     assert spy.calls == ["pause", "resume"] * 3
     assert not reader.paused
     reader.feed_data(b"y" * 9)
-    with pytest.raises(ValueError, match="Line is too long"):
+    with pytest.raises(LineTooLong, match="more than 8 bytes") as info:
         await reader.readline()
+    assert isinstance(info.value, ClientPayloadError)
     reader.feed_data(b"\n")
     reader.feed_eof()
     assert await reader.read() == b"y" * 9 + b"\n"  # nothing was lost
@@ -254,10 +262,17 @@ def test_decoders_reject_garbage_and_truncation(encoding: str) -> None:
         decoder.finish()
 
 
-def test_identity_and_unknown_encodings_have_no_decoder() -> None:
+def test_identity_has_no_decoder_and_an_unknown_coding_is_refused() -> None:
     assert make_decoder(None) is None
     assert make_decoder("identity") is None
-    assert make_decoder("compress") is None
+    assert make_decoder("identity, identity") is None
+    assert undecodable("gzip, identity, br, zstd") is None
+    assert undecodable("gzip, compress") == "compress"
+    # never None for a coding we cannot undo: the caller would pass encoded bytes on
+    with pytest.raises(ClientPayloadError, match="'compress'"):
+        make_decoder("compress")
+    with pytest.raises(ClientPayloadError, match="'x-custom'"):
+        make_decoder("gzip, x-custom")
     assert {"gzip", "deflate", "br", "zstd"} <= set(supported_encodings())
 
 
