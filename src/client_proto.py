@@ -394,7 +394,6 @@ class ResponseHandler(asyncio.Protocol):
         waiter = self._head_waiter
         if waiter is None:
             raise BadHttpMessage("a second response arrived for one request")
-        self._head_waiter = None
         self._head = head
         if head.keep_alive is False:
             self.should_close = True
@@ -413,6 +412,7 @@ class ResponseHandler(asyncio.Protocol):
             self.payload = StreamReader(self, loop=self._loop)
             if self._auto_decompress and head.encoding is not None:
                 self._decoder = make_decoder(head.encoding)
+        self._head_waiter = None  # only now: a refused head fails this waiter (see _fail)
         if not waiter.done():
             waiter.set_result((head, self.payload))
 

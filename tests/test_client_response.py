@@ -12,10 +12,12 @@ import pytest
 import zstandard
 
 import cyhttp
-from cyhttp import ClientSession
+import cyhttp.http_exceptions
+from cyhttp import ClientSession, client_reqrep, streams
 from cyhttp.client_reqrep import TextDecodeError
+from cyhttp.http_exceptions import LineTooLong
 
-from .servers import app_server, canned, echo_app, raw_server
+from .servers import RawHandler, app_server, canned, echo_app, raw_server, read_request
 
 TEXT = ("Grüße, 世界! " * 200).encode()
 
@@ -173,3 +175,345 @@ async def test_close_fails_pending_reads() -> None:
         assert resp.closed
         with pytest.raises(cyhttp.ClientConnectionError):
             await resp.read()
+
+
+# ----- life cycle -----
+
+
+def _head_then_body(body: bytes, gate: asyncio.Event) -> RawHandler:
+    """Send the head, wait for ``gate``, then the body."""
+
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await read_request(reader)
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n")
+        writer.write(b"Content-Length: %d\r\n\r\n" % len(body))
+        await writer.drain()
+        await gate.wait()
+        writer.write(body)
+        await writer.drain()
+        await asyncio.sleep(3600)
+
+    return handler
+
+
+async def test_closed_once_the_body_is_read_to_the_end() -> None:
+    gate = asyncio.Event()
+    async with raw_server(_head_then_body(b"[1]", gate)) as srv, ClientSession() as session:
+        resp = await session.get(srv.url())
+        assert not resp.closed  # the body is still to come
+        gate.set()
+        assert await resp.json() == [1]
+        assert resp.closed
+        assert resp.connection is None  # given back to the pool
+        assert await resp.read() == b"[1]"
+        resp.release()
+    assert srv.connections == 1
+
+
+@pytest.mark.parametrize("arrived", [False, True], ids=["body-pending", "body-arrived"])
+@pytest.mark.parametrize("how", ["release", "close"])
+@pytest.mark.parametrize("reader", ["read", "text", "json", "content"])
+async def test_reading_after_release_or_close_raises_connection_closed(
+    arrived: bool, how: str, reader: str
+) -> None:
+    gate = asyncio.Event()
+    if arrived:
+        gate.set()
+    async with raw_server(_head_then_body(b"[1]", gate)) as srv, ClientSession() as session:
+        resp = await session.get(srv.url())
+        if arrived:
+            await asyncio.wait_for(resp.content.wait_eof(), 5)
+        getattr(resp, how)()
+        assert resp.closed
+        read = resp.content.read if reader == "content" else getattr(resp, reader)
+        with pytest.raises(cyhttp.ClientConnectionError, match="Connection closed"):
+            await read()
+        with pytest.raises(cyhttp.ClientConnectionError, match="Connection closed"):
+            await read()  # and again
+
+
+@pytest.mark.parametrize("how", ["release", "close", "context"])
+async def test_a_body_read_before_release_stays_readable(how: str) -> None:
+    wire = response(b'{"k": "v"}', "Content-Type: application/json")
+    async with raw_server(canned(wire)) as srv, ClientSession() as session:
+        resp = await session.get(srv.url())
+        if how == "context":
+            async with resp:
+                assert await resp.read() == b'{"k": "v"}'
+        else:
+            assert await resp.read() == b'{"k": "v"}'
+            getattr(resp, how)()
+        assert await resp.read() == b'{"k": "v"}'
+        assert await resp.text() == '{"k": "v"}'
+        assert await resp.json() == {"k": "v"}
+
+
+async def test_raise_for_status_inside_the_response_context_keeps_the_body() -> None:
+    wire = response(b"details", "Content-Type: text/plain").replace(b"200 OK", b"404 Nope")
+    async with raw_server(canned(wire, wire)) as srv, ClientSession() as session:
+        resp = await session.get(srv.url())
+        async with resp:
+            with pytest.raises(cyhttp.ClientResponseError) as info:
+                resp.raise_for_status()
+            assert info.value.status == 404
+            assert await resp.text() == "details"  # the error page
+        resp = await session.get(srv.url())
+        await asyncio.wait_for(resp.content.wait_eof(), 5)
+        with pytest.raises(cyhttp.ClientResponseError):
+            resp.raise_for_status()  # outside a context: released, as in aiohttp
+        with pytest.raises(cyhttp.ClientConnectionError, match="Connection closed"):
+            await resp.read()
+
+
+@pytest.mark.parametrize("limit", [None, 10])
+async def test_readline_past_its_limit_is_line_too_long(limit: int | None) -> None:
+    size = 2**20 if limit is None else 11
+    wire = response(b"a" * size + b"\nnext\n")
+    async with (
+        raw_server(canned(wire)) as srv,
+        ClientSession() as session,
+        session.get(srv.url()) as resp,
+    ):
+        with pytest.raises(LineTooLong) as info:
+            await asyncio.wait_for(resp.content.readline(max_line_length=limit), 10)
+        assert isinstance(info.value, cyhttp.ClientPayloadError)
+        # where aiohttp users catch it, and still a parser error class there
+        assert isinstance(info.value, cyhttp.http_exceptions.BadHttpMessage)
+        assert await asyncio.wait_for(resp.read(), 10) == b"a" * size + b"\nnext\n"
+
+
+# ----- text() -----
+
+
+@pytest.mark.parametrize(
+    ("ctype", "body", "encoding", "start"),
+    [
+        ("text/plain; charset=utf-8", b"ok \xff\xfe", "utf-8", 3),
+        ("application/json", b'"\xc3"', "utf-8", 1),
+        ("text/plain; charset=ascii", b"caf\xe9", "ascii", 3),
+    ],
+)
+async def test_undecodable_text_is_a_payload_and_a_unicode_error(
+    ctype: str, body: bytes, encoding: str, start: int
+) -> None:
+    wire = response(body, f"Content-Type: {ctype}")
+    async with (
+        raw_server(canned(wire)) as srv,
+        ClientSession() as session,
+        session.get(srv.url()) as resp,
+    ):
+        with pytest.raises(cyhttp.ClientPayloadError) as info:
+            await resp.text()
+        exc = info.value
+        assert isinstance(exc, UnicodeDecodeError) and isinstance(exc, TextDecodeError)
+        assert (exc.encoding, exc.object, exc.start) == (encoding, body, start)
+        assert isinstance(exc.__cause__, UnicodeDecodeError)
+        try:
+            await resp.text()
+        except UnicodeDecodeError as again:  # the clause aiohttp code has
+            assert again.reason == exc.reason
+        assert await resp.text(errors="replace") == body.decode(encoding, "replace")
+        assert await resp.text(errors="ignore") == body.decode(encoding, "ignore")
+        if ctype == "application/json":
+            with pytest.raises(TextDecodeError):
+                await resp.json()
+
+
+async def test_get_encoding_rules() -> None:
+    wires = [
+        response(b"x", "Content-Type: text/plain; charset=UTF8"),
+        response(b"{}", "Content-Type: application/problem+json"),
+        response("Съешь же ещё".encode("cp1251") * 20, "Content-Type: text/html"),
+        response(b"x", "Content-Type: text/plain; charset=no-such"),
+    ]
+    async with raw_server(canned(*wires)) as srv, ClientSession() as session:
+        resp = await session.get(srv.url())
+        assert resp.get_encoding() == "utf-8"  # the codec's name; no body needed
+        resp.release()
+        resp = await session.get(srv.url())
+        assert resp.get_encoding() == "utf-8"
+        resp.release()
+        resp = await session.get(srv.url())
+        with pytest.raises(RuntimeError, match="not yet read"):
+            resp.get_encoding()  # the fallback looks at the body
+        await resp.read()
+        assert resp.get_encoding() == "windows-1251"
+        resp = await session.get(srv.url())
+        await resp.read()
+        assert resp.get_encoding() == "ascii"  # unknown charset: detected instead
+
+
+async def test_get_encoding_uses_the_sessions_fallback_resolver() -> None:
+    wire = response(b"\xe9t\xe9", "Content-Type: text/plain")
+    seen = []
+
+    def resolver(resp: cyhttp.ClientResponse, body: bytes) -> str:
+        seen.append(body)
+        return "latin-1"
+
+    async with raw_server(canned(wire)) as srv, ClientSession() as session:
+        session._resolve_charset = resolver  # what ClientSession(fallback_charset_resolver=)
+        async with session.get(srv.url()) as resp:
+            assert await resp.text() == "été"
+    assert seen == [b"\xe9t\xe9"]
+
+
+# ----- content codings -----
+
+
+def _importable(module: str) -> bool:
+    try:
+        __import__(module)
+    except ImportError:
+        return False
+    return True
+
+
+ZSTD_HERE = [m for m in streams.ZSTD_BACKENDS if _importable(m)]
+
+
+def _only_zstd_backend(monkeypatch: pytest.MonkeyPatch, chosen: str | None) -> None:
+    """Pretend that only ``chosen`` (None: no zstd at all) is installed."""
+    for module in streams.ZSTD_BACKENDS:
+        monkeypatch.setitem(streams._HAVE, module, module == chosen)
+    monkeypatch.setattr(client_reqrep, "_accept_encoding", None)  # recomputed
+
+
+def _zstd_frames(*pieces: bytes) -> bytes:
+    return b"".join(zstandard.ZstdCompressor().compress(p) for p in pieces)
+
+
+def test_zstd_backend_preference(monkeypatch: pytest.MonkeyPatch) -> None:
+    expected = {
+        (True, True, True): "compression.zstd",
+        (False, True, True): "backports.zstd",
+        (False, False, True): "zstandard",
+        (False, True, False): "backports.zstd",
+        (False, False, False): None,
+    }
+    for found, backend in expected.items():
+        for module, here in zip(streams.ZSTD_BACKENDS, found, strict=True):
+            monkeypatch.setitem(streams._HAVE, module, here)
+        assert streams.zstd_backend() == backend
+        assert ("zstd" in streams.supported_encodings()) is (backend is not None)
+
+
+def test_the_backend_in_use_here() -> None:
+    # Python 3.14 has compression.zstd; before it, the test extra installs backports.zstd
+    assert streams.zstd_backend() == ZSTD_HERE[0]
+    assert ZSTD_HERE[0] in ("compression.zstd", "backports.zstd")
+
+
+@pytest.mark.parametrize("backend", ZSTD_HERE)
+@pytest.mark.parametrize("chunked", [False, True], ids=["length", "chunked"])
+async def test_zstd_with_each_backend(
+    monkeypatch: pytest.MonkeyPatch, backend: str, chunked: bool
+) -> None:
+    _only_zstd_backend(monkeypatch, backend)
+    big = TEXT * 200  # many bounded pieces of output
+    one = response(_zstd_frames(big), "Content-Encoding: zstd", chunked=chunked)
+    empty = (
+        b"HTTP/1.1 200 OK\r\nContent-Encoding: zstd\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"
+    )
+    wires = [one, empty]
+    if backend != "zstandard":  # zstandard's streaming object stops after one frame
+        wires.append(response(_zstd_frames(TEXT, b"", TEXT), "Content-Encoding: zstd"))
+    async with raw_server(canned(*wires)) as srv, ClientSession() as session:
+        async with session.get(srv.url()) as resp:
+            assert "zstd" in resp.request_info.headers["Accept-Encoding"]
+            pieces = [p async for p in resp.content.iter_any()]
+            assert b"".join(pieces) == big
+            if backend != "zstandard":  # bounds its input per step, not its output
+                assert max(map(len, pieces)) <= streams.DECODE_PIECE
+        async with session.get(srv.url()) as resp:
+            assert await resp.read() == b""
+        if len(wires) == 3:
+            async with session.get(srv.url()) as resp:
+                assert await resp.read() == TEXT + TEXT
+
+
+@pytest.mark.parametrize("backend", ZSTD_HERE)
+@pytest.mark.parametrize(
+    "damage", ["truncated", "garbage", "trailing-garbage"], ids=lambda d: str(d)
+)
+async def test_broken_zstd_is_a_payload_error(
+    monkeypatch: pytest.MonkeyPatch, backend: str, damage: str
+) -> None:
+    _only_zstd_backend(monkeypatch, backend)
+    good = _zstd_frames(TEXT)
+    body = {
+        "truncated": good[: len(good) // 2],
+        "garbage": b"not zstd at all" * 10,
+        "trailing-garbage": good + b"\x00junk",
+    }[damage]
+    wire = response(body, "Content-Encoding: zstd")
+    async with (
+        raw_server(canned(wire)) as srv,
+        ClientSession() as session,
+        session.get(srv.url()) as resp,
+    ):
+        with pytest.raises(cyhttp.ClientPayloadError, match="zstd"):
+            await resp.read()
+
+
+async def test_without_a_zstd_backend_zstd_is_neither_asked_for_nor_passed_on(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _only_zstd_backend(monkeypatch, None)
+    encoded = _zstd_frames(TEXT)
+    wire = response(encoded, "Content-Encoding: zstd", "Content-Type: text/plain")
+    async with raw_server(canned(wire, wire)) as srv, ClientSession() as session:
+        with pytest.raises(cyhttp.ClientResponseError, match="'zstd'") as info:
+            await session.get(srv.url())
+        sent = info.value.request_info.headers["Accept-Encoding"]
+        assert "zstd" not in sent and "gzip" in sent
+        assert info.value.status == 200
+        assert info.value.headers is not None and info.value.headers["Content-Encoding"] == "zstd"
+        async with session.get(srv.url(), auto_decompress=False) as resp:
+            assert await resp.read() == encoded  # asked for: untouched
+
+
+@pytest.mark.parametrize("coding", ["compress", "x-unknown", "gzip, x-unknown", "br, sdch"])
+async def test_a_content_coding_that_cannot_be_decoded_is_an_error(coding: str) -> None:
+    encoded = gzip.compress(TEXT)
+    wire = response(encoded, f"Content-Encoding: {coding}")
+    async with raw_server(canned(wire, wire)) as srv, ClientSession() as session:
+        with pytest.raises(cyhttp.ClientResponseError, match="Can not decode content-encoding"):
+            await session.get(srv.url())
+        async with session.get(srv.url(), auto_decompress=False) as resp:
+            assert resp.headers["Content-Encoding"] == coding
+            assert await resp.read() == encoded
+
+
+async def test_a_refused_coding_without_a_body_is_no_error() -> None:
+    head = b"HTTP/1.1 204 No Content\r\nContent-Encoding: x-unknown\r\n\r\n"
+    async with (
+        raw_server(canned(head)) as srv,
+        ClientSession() as session,
+        session.get(srv.url()) as resp,
+    ):
+        assert resp.status == 204 and await resp.read() == b""
+
+
+@pytest.mark.parametrize("chunked", [False, True], ids=["length", "chunked"])
+async def test_several_content_codings_are_undone_in_reverse(chunked: bool) -> None:
+    big = TEXT * 50
+    layered = brotli.compress(gzip.compress(big))  # gzip first, then br
+    wire = response(layered, "Content-Encoding: gzip, br", chunked=chunked)
+    split = response(layered, "Content-Encoding: gzip", "Content-Encoding: br")
+    both = response(gzip.compress(big), "Content-Encoding: identity, gzip")
+    async with raw_server(canned(wire, split, both)) as srv, ClientSession() as session:
+        for _ in range(3):
+            async with session.get(srv.url()) as resp:
+                pieces = [p async for p in resp.content.iter_any()]
+                assert b"".join(pieces) == big
+                assert max(map(len, pieces)) <= streams.DECODE_PIECE
+
+
+def test_accept_encoding_lists_only_what_can_be_decoded(monkeypatch: pytest.MonkeyPatch) -> None:
+    _only_zstd_backend(monkeypatch, None)
+    monkeypatch.setitem(streams._HAVE, "brotli", False)
+    assert client_reqrep.accept_encoding() == "gzip, deflate"
+    _only_zstd_backend(monkeypatch, ZSTD_HERE[0])
+    monkeypatch.setitem(streams._HAVE, "brotli", True)
+    assert client_reqrep.accept_encoding() == "gzip, deflate, br, zstd"
