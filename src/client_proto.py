@@ -91,6 +91,8 @@ class ResponseHandler(asyncio.Protocol):
         self.busy = False
         #: True once any byte arrived for the current request (stale-connection retries).
         self.got_bytes = False
+        #: Bytes written for the current request (ClientResponse.output_size).
+        self.output_size = 0
         #: Called (no arguments) when a response completed and the connection is reusable.
         self.on_message_done: Callable[[], None] | None = None
         self._reading_paused = False
@@ -321,6 +323,7 @@ class ResponseHandler(asyncio.Protocol):
         self._decompressed = 0
         self.busy = True
         self.got_bytes = False
+        self.output_size = 0
         self.payload = None
         self._decoder = None
         self._eof_pending = False
@@ -338,6 +341,7 @@ class ResponseHandler(asyncio.Protocol):
         transport = self.transport
         if transport is None or transport.is_closing():
             raise ClientConnectionResetError("Cannot write to closing transport")
+        self.output_size += len(data)
         transport.write(data)
 
     async def drain(self) -> None:

@@ -22,6 +22,8 @@ import re
 import warnings
 import weakref
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import urlencode
 
@@ -53,7 +55,14 @@ if TYPE_CHECKING:
 
     from .formdata import FormData
 
-__all__ = ("ClientRequest", "ClientResponse", "Fingerprint", "RequestInfo", "TextDecodeError")
+__all__ = (
+    "ClientRequest",
+    "ClientResponse",
+    "ContentDisposition",
+    "Fingerprint",
+    "RequestInfo",
+    "TextDecodeError",
+)
 
 USER_AGENT = f"cyhttp/{__version__}"
 _accept_encoding: str | None = None
@@ -522,6 +531,82 @@ async def _send_piece(proto: ResponseHandler, framer: BodyFramer, piece: Any) ->
         await proto.drain()
 
 
+@dataclass(frozen=True, slots=True)
+class ContentDisposition:
+    """A parsed Content-Disposition header (:attr:`ClientResponse.content_disposition`):
+    the disposition type (``attachment``, ``inline``; None when the header is invalid),
+    its parameters (names lower-cased) and the file name they give, decoded."""
+
+    type: str | None
+    parameters: MappingProxyType[str, str]
+    filename: str | None
+
+
+def _split_outside(text: str, sep: str) -> list[str]:
+    """``text`` split at ``sep`` where it is neither inside ``<...>`` nor inside a
+    quoted string (with backslash escapes)."""
+    parts: list[str] = []
+    current: list[str] = []
+    quoted = angle = escaped = False
+    for char in text:
+        if escaped:
+            escaped = False
+        elif quoted:
+            if char == "\\":
+                escaped = True
+            elif char == '"':
+                quoted = False
+        elif angle:
+            angle = char != ">"
+        elif char == '"':
+            quoted = True
+        elif char == "<":
+            angle = True
+        elif char == sep:
+            parts.append("".join(current))
+            current = []
+            continue
+        current.append(char)
+    parts.append("".join(current))
+    return parts
+
+
+def _link_params(pieces: list[str]) -> MultiDict[str | URL]:
+    """The ``name=value`` parameters of one Link entry (quoted values unescaped; a
+    malformed one skipped)."""
+    params: MultiDict[str | URL] = MultiDict()
+    for piece in pieces:
+        name, sep, value = piece.partition("=")
+        name, value = name.strip(), value.strip()
+        if not sep or not name or any(c.isspace() for c in name):
+            continue
+        if len(value) >= 2 and value[0] == value[-1] == '"':
+            value = re.sub(r"\\(.)", r"\1", value[1:-1])
+        params.add(name, value)
+    return params
+
+
+def parse_links(values: Iterable[str], base: URL) -> MultiDictProxy[MultiDictProxy[str | URL]]:
+    """Link headers (RFC 8288) as aiohttp gives them: per link, keyed by its ``rel`` (else
+    its target as written), a MultiDictProxy of its parameters plus ``url``, the target
+    resolved against ``base``."""
+    links: MultiDict[MultiDictProxy[str | URL]] = MultiDict()
+    for value in values:
+        for entry in _split_outside(value, ","):
+            entry = entry.strip()
+            if not entry.startswith("<") or ">" not in entry:
+                continue  # empty list element, or not a link
+            target, _, rest = entry[1:].partition(">")
+            pieces = _split_outside(rest, ";")
+            if pieces[0].strip():
+                continue  # something between the target and its parameters
+            params = _link_params(pieces[1:])
+            key = params.get("rel", target)
+            params.add("url", base.join(URL(target)))
+            links.add(str(key), MultiDictProxy(params))
+    return MultiDictProxy(links)
+
+
 class ClientResponse:
     """The answer to one request: status, headers and a streamed body (:attr:`content`)."""
 
@@ -537,6 +622,9 @@ class ClientResponse:
     _closed = True
     _in_context = False
     _cookies: SimpleCookie | None = None
+    _links: MultiDictProxy[MultiDictProxy[str | URL]] | None = None
+    _output_size = 0
+    _upload_complete: asyncio.Future[None] | None = None
 
     def __init__(
         self,
@@ -593,6 +681,13 @@ class ClientResponse:
             # likes; the whole-request timeout ends with the handshake
             self._cancel_deadline()
 
+    async def start(self, connection: Connection) -> ClientResponse:
+        """aiohttp's step that reads the head. Here :meth:`ClientRequest.send` has read it
+        before the response is handed out, so this returns the started response."""
+        if self._head is None:
+            raise RuntimeError("a ClientResponse is started by ClientRequest.send()")
+        return self
+
     def _on_body_done(self) -> None:
         """The protocol finished receiving the body: the response is closed (its body is
         all in :attr:`content`); hand the connection back now, or,
@@ -616,6 +711,7 @@ class ClientResponse:
             timer.disarm(weakref.ref(self))
         conn = self._connection
         if conn is not None:
+            self._keep_output_size(conn)
             self._connection = None
             conn.release()
         if writer is not None:
@@ -656,8 +752,15 @@ class ClientResponse:
                 writer.cancel()
         conn = self._connection
         if conn is not None:
+            self._keep_output_size(conn)
             self._connection = None
             conn.close()
+
+    def _keep_output_size(self, conn: Connection) -> None:
+        """Note the bytes sent before the connection goes (it may carry other requests)."""
+        proto = conn.protocol
+        if proto is not None:
+            self._output_size = proto.output_size
 
     def __del__(self, _warnings: Any = warnings) -> None:
         if self._closed:
@@ -680,7 +783,65 @@ class ClientResponse:
 
     @property
     def real_url(self) -> URL:
+        """The URL as requested, fragment included (``url`` has it too: the fragment is
+        only left out of what is sent)."""
         return self._url
+
+    @property
+    def url_obj(self) -> URL:
+        """Deprecated alias of :attr:`url` (as in aiohttp)."""
+        warnings.warn("Deprecated, use .url", DeprecationWarning, stacklevel=2)
+        return self._url
+
+    @property
+    def links(self) -> MultiDictProxy[MultiDictProxy[str | URL]]:
+        """The Link headers: per link, keyed by ``rel`` (else the target), its parameters
+        and ``url`` (the target resolved against :attr:`url`)."""
+        links = self._links
+        if links is None:
+            links = self._links = parse_links(self.headers.getall("Link", ()), self._url)
+        return links
+
+    @property
+    def content_disposition(self) -> ContentDisposition | None:
+        """The Content-Disposition header parsed; None without one."""
+        raw = self.headers.get("Content-Disposition")
+        if raw is None:
+            return None
+        # imported on first use, not with the package (its patterns compile at import)
+        from ._disposition import disposition_filename, parse_disposition
+
+        disposition, params = parse_disposition(raw)
+        return ContentDisposition(
+            disposition, MappingProxyType(params), disposition_filename(params)
+        )
+
+    @property
+    def output_size(self) -> int:
+        """Bytes sent for this request so far (head and body, as written to the socket).
+        Deprecated in aiohttp 3.14.4, kept for the code that reads it."""
+        warnings.warn("ClientResponse.output_size is deprecated", DeprecationWarning, stacklevel=2)
+        conn = self._connection
+        proto = conn.protocol if conn is not None else None
+        return proto.output_size if proto is not None else self._output_size
+
+    @property
+    def upload_complete(self) -> asyncio.Future[None]:
+        """A future done once the request body is all sent (or its upload stopped).
+        Deprecated in aiohttp 3.14.4, kept for the code that awaits it."""
+        warnings.warn(
+            "ClientResponse.upload_complete is deprecated", DeprecationWarning, stacklevel=2
+        )
+        done = self._upload_complete
+        if done is None:
+            loop = self._loop or asyncio.get_running_loop()
+            done = self._upload_complete = loop.create_future()
+            writer = self._writer
+            if writer is None or writer.done():
+                done.set_result(None)
+            else:
+                writer.add_done_callback(_settle(done))
+        return done
 
     @property
     def host(self) -> str:
@@ -876,6 +1037,7 @@ class ClientResponse:
         if conn is not None:
             # the body (or the request body) is not complete: the connection cannot be
             # reused
+            self._keep_output_size(conn)
             self._connection = None
             conn.close()
         if self._deadline is not None:
@@ -946,6 +1108,16 @@ def _as_form(data: Any) -> FormData | None:
     if needs_multipart(data):
         return FormData(data)
     return None
+
+
+def _settle(done: asyncio.Future[None]) -> Callable[[Any], None]:
+    """A done-callback that completes ``done`` (once)."""
+
+    def callback(_: Any) -> None:
+        if not done.done():
+            done.set_result(None)
+
+    return callback
 
 
 def _deadline_expired(ref: weakref.ref[ClientResponse]) -> None:

@@ -6,10 +6,14 @@ from __future__ import annotations
 import asyncio
 import gzip
 import zlib
+from collections.abc import AsyncIterator
+from types import MappingProxyType
 
 import brotli
 import pytest
 import zstandard
+from multidict import MultiDict, MultiDictProxy
+from yarl import URL
 
 import cyhttp
 import cyhttp.http_exceptions
@@ -517,3 +521,137 @@ def test_accept_encoding_lists_only_what_can_be_decoded(monkeypatch: pytest.Monk
     _only_zstd_backend(monkeypatch, ZSTD_HERE[0])
     monkeypatch.setitem(streams._HAVE, "brotli", True)
     assert client_reqrep.accept_encoding() == "gzip, deflate, br, zstd"
+
+
+# ----- aiohttp 3.x response members -----
+
+
+async def test_links() -> None:
+    wire = response(
+        b"",
+        'Link: </page/2?x=1,2>; rel="next"; title="a; b, c", <https://other.example/p1>; rel=prev',
+        "Link: <last>; rel=last; type=text/html",
+        "Link: <no-rel>; title=x",
+        "Link: , <bad target; rel=broken",
+    )
+    async with raw_server(canned(wire, response(b""))) as srv, ClientSession() as session:
+        async with session.get(srv.url("/dir/page")) as resp:
+            links = resp.links
+            assert isinstance(links, MultiDictProxy)
+            assert list(links) == ["next", "prev", "last", "no-rel"]
+            nxt = links["next"]
+            assert isinstance(nxt, MultiDictProxy)
+            assert dict(nxt) == {
+                "rel": "next",
+                "title": "a; b, c",
+                "url": srv.url("/page/2?x=1,2"),
+            }
+            assert links["prev"]["url"] == URL("https://other.example/p1")
+            assert links["last"]["url"] == srv.url("/dir/last")
+            assert links["last"]["type"] == "text/html"
+            assert links["no-rel"]["url"] == srv.url("/dir/no-rel")
+        async with session.get(srv.url()) as resp:
+            assert resp.links == MultiDictProxy(MultiDict())
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        ('attachment; filename="report 2024.pdf"', ("attachment", "report 2024.pdf")),
+        ("inline", ("inline", None)),
+        (
+            "attachment; filename=fallback.txt; filename*=UTF-8''na%C3%AFve%20file.txt",
+            ("attachment", "naïve file.txt"),
+        ),
+        ("attachment; filename*=iso-8859-1'en'%E9t%E9.txt", ("attachment", "été.txt")),
+        (
+            'attachment; filename*0="long "; filename*1="name.txt"',
+            ("attachment", "long name.txt"),
+        ),
+        (
+            "attachment; filename*0*=UTF-8''caf%C3%A9; filename*1*=%20menu.txt",
+            ("attachment", "café menu.txt"),
+        ),
+        (r'attachment; filename="quo\"te;d.txt";', ("attachment", 'quo"te;d.txt')),
+        ("attachment; FileName=shout.TXT", ("attachment", "shout.TXT")),
+        ("attachment; filename=a.txt; filename=b.txt", (None, None)),  # which one?
+        ('"quoted type"; filename=x', (None, None)),
+        ('attachment; filename="unterminated', (None, None)),
+        ("attachment; filename*=bogus-charset''x%FF", ("attachment", None)),
+        ("attachment; filename=has space.txt", ("attachment", None)),
+    ],
+)
+async def test_content_disposition(header: str, expected: tuple[str | None, str | None]) -> None:
+    wire = response(b"", f"Content-Disposition: {header}")
+    async with (
+        raw_server(canned(wire)) as srv,
+        ClientSession() as session,
+        session.get(srv.url()) as resp,
+    ):
+        cd = resp.content_disposition
+        assert cd is not None
+        assert (cd.type, cd.filename) == expected
+        assert isinstance(cd.parameters, MappingProxyType)
+        with pytest.raises(AttributeError):
+            cd.type = "changed"  # type: ignore[misc]
+
+
+async def test_content_disposition_parameters_and_absence() -> None:
+    wire = response(b"", 'Content-Disposition: form-data; name="field"; filename=f.bin')
+    async with raw_server(canned(wire, response(b""))) as srv, ClientSession() as session:
+        async with session.get(srv.url()) as resp:
+            cd = resp.content_disposition
+            assert cd is not None
+            assert dict(cd.parameters) == {"name": "field", "filename": "f.bin"}
+        async with session.get(srv.url()) as resp:
+            assert resp.content_disposition is None
+
+
+async def test_url_members_ok_and_start() -> None:
+    wires = [
+        response(b""),
+        response(b"").replace(b"200 OK", b"399 Odd"),
+        response(b"").replace(b"200 OK", b"400 Bad"),
+    ]
+    async with raw_server(canned(*wires)) as srv, ClientSession() as session:
+        for expected in (True, True, False):
+            async with session.get(srv.url("/p?q=1#frag")) as resp:
+                assert resp.ok is expected
+                assert resp.real_url == srv.url("/p?q=1#frag")
+                assert resp.request_info.url == srv.url("/p?q=1")  # the fragment is not sent
+                with pytest.warns(DeprecationWarning):
+                    assert resp.url_obj == resp.url
+                assert await resp.start(resp.connection) is resp  # type: ignore[arg-type]
+
+
+async def test_output_size_and_upload_complete() -> None:
+    seen: list[bytes] = []
+
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        seen.append(await read_request(reader))
+        writer.write(response(b"ok"))
+        # the streamed upload: answered once it is all in
+        seen.append(await reader.readuntil(b"\r\n0\r\n\r\n"))
+        writer.write(response(b"ok"))
+        await writer.drain()
+
+    async def pieces() -> AsyncIterator[bytes]:
+        for _ in range(4):
+            yield b"p" * 1000
+            await asyncio.sleep(0.01)
+
+    async with raw_server(handler) as srv, ClientSession() as session:
+        async with session.post(srv.url(), data=b"x" * 5000) as resp:
+            await resp.read()
+            with pytest.warns(DeprecationWarning):
+                assert resp.output_size == len(seen[0]) > 5000
+            with pytest.warns(DeprecationWarning):
+                done = resp.upload_complete
+            assert done.done()
+        async with session.post(srv.url(), data=pieces(), chunked=True) as resp:
+            with pytest.warns(DeprecationWarning):
+                done = resp.upload_complete
+            await asyncio.wait_for(done, 5)
+            await resp.read()
+            with pytest.warns(DeprecationWarning):
+                assert resp.output_size == len(seen[1]) > 4000
