@@ -1033,6 +1033,12 @@ class ClientResponse:
         is allowed (it was a coroutine in aiohttp 2.x)."""
         self._closed = True
         self._drop_unread_body()
+        self._give_back()
+        return DONE
+
+    def _give_back(self) -> None:
+        """Let go of the connection: it was pooled already if the body is complete,
+        else it is closed; stop a request body still being sent."""
         conn = self._connection
         if conn is not None:
             # the body (or the request body) is not complete: the connection cannot be
@@ -1047,7 +1053,6 @@ class ClientResponse:
             if not writer.done():
                 writer.cancel()
             self._writer = None
-        return DONE
 
     def close(self) -> None:
         """Close the response and its connection."""
@@ -1072,11 +1077,13 @@ class ClientResponse:
 
     def raise_for_status(self) -> None:
         """ClientResponseError for a status of 400 or more. Outside ``async with resp``
-        the response is released first; inside, the body stays readable (the error
-        page) until the block ends."""
+        the connection is let go first (as aiohttp releases the response), but a body
+        already received stays readable (the error page: nothing is thrown away);
+        inside, the response is untouched until the block ends."""
         if self.status >= 400:
             if not self._in_context:
-                self.release()
+                self._closed = True
+                self._give_back()
             raise ClientResponseError(
                 self.request_info,
                 self._history,

@@ -184,12 +184,12 @@ async def test_close_fails_pending_reads() -> None:
 # ----- life cycle -----
 
 
-def _head_then_body(body: bytes, gate: asyncio.Event) -> RawHandler:
+def _head_then_body(body: bytes, gate: asyncio.Event, status: bytes = b"200 OK") -> RawHandler:
     """Send the head, wait for ``gate``, then the body."""
 
     async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         await read_request(reader)
-        writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n")
+        writer.write(b"HTTP/1.1 %b\r\nContent-Type: application/json\r\n" % status)
         writer.write(b"Content-Length: %d\r\n\r\n" % len(body))
         await writer.drain()
         await gate.wait()
@@ -264,9 +264,22 @@ async def test_raise_for_status_inside_the_response_context_keeps_the_body() -> 
         resp = await session.get(srv.url())
         await asyncio.wait_for(resp.content.wait_eof(), 5)
         with pytest.raises(cyhttp.ClientResponseError):
-            resp.raise_for_status()  # outside a context: released, as in aiohttp
-        with pytest.raises(cyhttp.ClientConnectionError, match="Connection closed"):
-            await resp.read()
+            resp.raise_for_status()  # outside a context: the connection is let go ...
+        assert resp.closed and resp.connection is None
+        assert await resp.text() == "details"  # ... but what arrived is kept
+
+
+async def test_raise_for_status_outside_a_context_closes_an_unfinished_response() -> None:
+    gate = asyncio.Event()
+    handler = _head_then_body(b"[1]", gate, b"500 Oops")
+    async with raw_server(handler) as srv, ClientSession() as session:
+        resp = await session.get(srv.url())
+        with pytest.raises(cyhttp.ClientResponseError):
+            resp.raise_for_status()
+        assert resp.closed and resp.connection is None
+        gate.set()
+        with pytest.raises(cyhttp.ClientPayloadError):
+            await asyncio.wait_for(resp.read(), 5)  # the connection was closed under it
 
 
 @pytest.mark.parametrize("limit", [None, 10])
