@@ -779,19 +779,20 @@ class ClientResponse:
 
     @property
     def url(self) -> URL:
-        return self._url
+        """The URL of the request, without a fragment (none is sent), as in aiohttp 3."""
+        url = self._url
+        return url.with_fragment(None) if url.raw_fragment else url
 
     @property
     def real_url(self) -> URL:
-        """The URL as requested, fragment included (``url`` has it too: the fragment is
-        only left out of what is sent)."""
+        """The URL as requested, fragment included."""
         return self._url
 
     @property
     def url_obj(self) -> URL:
         """Deprecated alias of :attr:`url` (as in aiohttp)."""
         warnings.warn("Deprecated, use .url", DeprecationWarning, stacklevel=2)
-        return self._url
+        return self.url
 
     @property
     def links(self) -> MultiDictProxy[MultiDictProxy[str | URL]]:
@@ -799,7 +800,7 @@ class ClientResponse:
         and ``url`` (the target resolved against :attr:`url`)."""
         links = self._links
         if links is None:
-            links = self._links = parse_links(self.headers.getall("Link", ()), self._url)
+            links = self._links = parse_links(self.headers.getall("Link", ()), self.url)
         return links
 
     @property

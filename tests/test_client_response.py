@@ -631,6 +631,7 @@ async def test_url_members_ok_and_start() -> None:
             async with session.get(srv.url("/p?q=1#frag")) as resp:
                 assert resp.ok is expected
                 assert resp.real_url == srv.url("/p?q=1#frag")
+                assert resp.url == srv.url("/p?q=1")
                 assert resp.request_info.url == srv.url("/p?q=1")  # the fragment is not sent
                 with pytest.warns(DeprecationWarning):
                     assert resp.url_obj == resp.url
