@@ -669,3 +669,17 @@ async def test_output_size_and_upload_complete() -> None:
             await resp.read()
             with pytest.warns(DeprecationWarning):
                 assert resp.output_size == len(seen[1]) > 4000
+
+
+async def test_readline_with_a_limit_above_the_window_reads_on() -> None:
+    # a limit larger than the flow-control window: the paused socket must read on
+    line = b"b" * 2**20 + b"\n"
+    wire = response(line + b"tail")
+    async with (
+        raw_server(canned(wire)) as srv,
+        ClientSession() as session,
+        session.get(srv.url()) as resp,
+    ):
+        got = await asyncio.wait_for(resp.content.readline(max_line_length=2**21), 10)
+        assert got == line
+        assert await asyncio.wait_for(resp.content.read(), 10) == b"tail"
