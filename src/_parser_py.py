@@ -629,14 +629,7 @@ class HttpResponseParser:
             return
         if status < 200:
             head = ResponseHead(
-                version,
-                status,
-                self._reason,
-                raw_headers,
-                keep_alive,
-                False,
-                False,
-                None,
+                version, status, self._reason, raw_headers, keep_alive, False, False, None,
                 encoding,
             )
             self._state = _START
@@ -663,15 +656,8 @@ class HttpResponseParser:
         else:
             state = _CLOSED
         head = ResponseHead(
-            version,
-            status,
-            self._reason,
-            raw_headers,
-            keep_alive,
-            False,
-            chunked,
-            content_length,
-            encoding,
+            version, status, self._reason, raw_headers, keep_alive, False, chunked,
+            content_length, encoding,
         )
         self._keep_alive = keep_alive
         if state == _CLOSED:  # no body

@@ -160,11 +160,8 @@ async def ws_connect(
         proto = conn.protocol if conn is not None else None
         if proto is None or proto.transport is None:
             raise WSServerHandshakeError(
-                resp.request_info,
-                resp.history,
-                status=resp.status,
-                message="connection closed during the handshake",
-                headers=resp.headers,
+                resp.request_info, resp.history, status=resp.status,
+                message="connection closed during the handshake", headers=resp.headers,
             )
     except BaseException:
         resp.close()
@@ -198,10 +195,7 @@ def _check_handshake(
 
     def fail(message: str) -> WSServerHandshakeError:
         return WSServerHandshakeError(
-            resp.request_info,
-            resp.history,
-            status=resp.status,
-            message=message,
+            resp.request_info, resp.history, status=resp.status, message=message,
             headers=resp.headers,
         )
 
