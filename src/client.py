@@ -22,6 +22,7 @@ from yarl import URL
 from ._models import HttpVersion, HttpVersion11
 from .abc import AbstractCookieJar
 from .client_exceptions import (
+    ClientConnectionResetError,
     ClientOSError,
     ClientPayloadError,
     ConnectionTimeoutError,
@@ -111,8 +112,13 @@ class _RequestContextManager(Coroutine[Any, Any, _RetT], Generic[_RetT]):
         return self.__await__()
 
     async def __aenter__(self) -> _RetT:
-        self._resp = await self._coro
-        return self._resp
+        self._resp = resp = await self._coro
+        enter = getattr(resp, "__aenter__", None)
+        if enter is not None:
+            # the response knows it is used as a context (raise_for_status() inside the
+            # block then leaves it readable)
+            return await enter()
+        return resp
 
     async def __aexit__(
         self,
@@ -869,7 +875,7 @@ class ClientSession:
                     loop=call.loop,
                     traces=call.traces,
                 )
-            except (ServerDisconnectedError, ClientOSError):
+            except (ServerDisconnectedError, ClientOSError, ClientConnectionResetError):
                 conn.close()
                 if (
                     retried
@@ -1261,8 +1267,8 @@ class _SessionRequestContextManager:
         return resp
 
     async def __aenter__(self) -> ClientResponse:
-        self._resp = await self._response()
-        return self._resp
+        self._resp = resp = await self._response()
+        return await resp.__aenter__()
 
     async def __aexit__(self, *exc: object) -> None:
         if self._resp is not None:

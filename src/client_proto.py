@@ -10,8 +10,15 @@ This is the one place where parser and OS errors become the public exception tre
 * a malformed status line or header block → :class:`ClientResponseError` (request_info is
   filled in by the response layer, which knows it);
 * a malformed or truncated body, bad compression → :class:`ClientPayloadError`;
-* the peer closing before the head is complete → :class:`ServerDisconnectedError`;
-* no bytes for ``sock_read`` seconds → :class:`ServerTimeoutError`;
+* a Content-Encoding we cannot decode (unknown, or its decoder not installed), a
+  Transfer-Encoding coding other than chunked, or more than :data:`MAX_INFORMATIONAL`
+  interim (1xx) responses before the final one → :class:`ClientResponseError` (never
+  the still-encoded bytes given out as the body; ``auto_decompress=False`` passes a
+  Content-Encoding through untouched, as asked);
+* the peer closing (or resetting) before the head is complete →
+  :class:`ServerDisconnectedError`;
+* writing to a connection already closed → :class:`ClientConnectionResetError`;
+* no bytes for ``sock_read`` seconds → :class:`SocketTimeoutError` (a ServerTimeoutError);
 * a compressed body inflating past ``max_decompressed_size`` → :class:`ClientPayloadError`
   (a decompression bomb is stopped after at most that many output bytes).
 
@@ -32,16 +39,17 @@ from typing import Any, Protocol
 
 from ._models import ResponseHead
 from .client_exceptions import (
+    ClientConnectionResetError,
     ClientOSError,
     ClientPayloadError,
     ClientResponseError,
     ServerDisconnectedError,
-    ServerTimeoutError,
+    SocketTimeoutError,
 )
 from .deadline import LazyDeadline
 from .http_exceptions import BadHttpMessage, BadHttpPayload, HttpParserError
 from .http_parser import HttpResponseParser
-from .streams import EMPTY_PAYLOAD, Decoder, StreamReader, make_decoder
+from .streams import EMPTY_PAYLOAD, Decoder, StreamReader, make_decoder, undecodable
 
 __all__ = ("ResponseHandler",)
 
@@ -51,6 +59,8 @@ _NO_BODY_STATUSES = frozenset((204, 304))
 DEFAULT_MAX_DECOMPRESSED_SIZE = 2**28
 #: aiohttp's defaults: max_line_size, max_field_size, max_headers, read_bufsize
 DEFAULT_READ_LIMITS = (8190, 8190, 128, 2**18)
+#: Interim (1xx) responses accepted before the final one: a server may send them forever.
+MAX_INFORMATIONAL = 100
 
 
 class Receiver(Protocol):
@@ -85,6 +95,8 @@ class ResponseHandler(asyncio.Protocol):
         self.busy = False
         #: True once any byte arrived for the current request (stale-connection retries).
         self.got_bytes = False
+        #: Bytes written for the current request (ClientResponse.output_size).
+        self.output_size = 0
         #: Called (no arguments) when a response completed and the connection is reusable.
         self.on_message_done: Callable[[], None] | None = None
         self._reading_paused = False
@@ -100,6 +112,7 @@ class ResponseHandler(asyncio.Protocol):
         self._tail: list[bytes] = []
         self._receiver: Receiver | None = None
         self._informational: Callable[[ResponseHead], None] | None = None
+        self._informational_count = 0
         self._max_decompressed = DEFAULT_MAX_DECOMPRESSED_SIZE
         self._decompressed = 0
         self._parsed_complete = False  # the parser finished a message in this feed
@@ -144,6 +157,9 @@ class ResponseHandler(asyncio.Protocol):
             self._fail(ClientPayloadError(f"invalid response body: {exc}"), exc)
             return
         except ClientPayloadError as exc:  # from a decoder
+            self._fail(exc)
+            return
+        except ClientResponseError as exc:  # from on_headers / on_informational
             self._fail(exc)
             return
         if tail is not None:
@@ -312,10 +328,12 @@ class ResponseHandler(asyncio.Protocol):
         self._auto_decompress = auto_decompress
         self._read_until_eof = read_until_eof
         self._informational = informational
+        self._informational_count = 0
         self._max_decompressed = max_decompressed_size or 0
         self._decompressed = 0
         self.busy = True
         self.got_bytes = False
+        self.output_size = 0
         self.payload = None
         self._decoder = None
         self._eof_pending = False
@@ -332,13 +350,14 @@ class ResponseHandler(asyncio.Protocol):
     def write(self, data: bytes) -> None:
         transport = self.transport
         if transport is None or transport.is_closing():
-            raise ServerDisconnectedError()
+            raise ClientConnectionResetError("Cannot write to closing transport")
+        self.output_size += len(data)
         transport.write(data)
 
     async def drain(self) -> None:
         """Wait while the transport's write buffer is above its high-water mark."""
         if self._closed:
-            raise ServerDisconnectedError()
+            raise ClientConnectionResetError("Connection lost")
         if not self._write_paused:
             return
         waiter = self._drain_waiter
@@ -374,6 +393,14 @@ class ResponseHandler(asyncio.Protocol):
     # ----- parser sink -----
 
     def on_informational(self, head: ResponseHead) -> None:
+        self._informational_count += 1
+        if self._informational_count > MAX_INFORMATIONAL:
+            raise ClientResponseError(
+                None,
+                status=head.status,
+                message=f"more than {MAX_INFORMATIONAL} interim (1xx) responses",
+                headers=head.headers,
+            )
         if self._informational is not None:
             self._informational(head)
 
@@ -381,7 +408,6 @@ class ResponseHandler(asyncio.Protocol):
         waiter = self._head_waiter
         if waiter is None:
             raise BadHttpMessage("a second response arrived for one request")
-        self._head_waiter = None
         self._head = head
         if head.keep_alive is False:
             self.should_close = True
@@ -396,9 +422,11 @@ class ResponseHandler(asyncio.Protocol):
             self._discard_body = True
             self.should_close = True
         else:
+            self._check_codings(head)
             self.payload = StreamReader(self, self._limits[3], loop=self._loop)
             if self._auto_decompress and head.encoding is not None:
                 self._decoder = make_decoder(head.encoding)
+        self._head_waiter = None  # only now: a refused head fails this waiter (see _fail)
         if not waiter.done():
             waiter.set_result((head, self.payload))
 
@@ -435,6 +463,29 @@ class ResponseHandler(asyncio.Protocol):
         self._message_done()
 
     # ----- internals -----
+
+    def _check_codings(self, head: ResponseHead) -> None:
+        """Refuse a body we could only hand out still encoded: a transfer coding other
+        than chunked, or (when decoding) a content coding we cannot decode."""
+        if head.chunked or head.content_length is None:
+            coding = _foreign_transfer_coding(head.raw_headers)
+            if coding is not None:
+                raise ClientResponseError(
+                    None,
+                    status=head.status,
+                    message=f"unsupported Transfer-Encoding {coding!r}",
+                    headers=head.headers,
+                )
+        if self._auto_decompress and head.encoding is not None:
+            unknown = undecodable(head.encoding)
+            if unknown is not None:
+                raise ClientResponseError(
+                    None,
+                    status=head.status,
+                    message=f"Can not decode content-encoding: {unknown!r} "
+                    "(unknown, or its decoder is not installed)",
+                    headers=head.headers,
+                )
 
     def _pump(self) -> None:
         """Move decoded output into the reader while it is not paused."""
@@ -520,9 +571,22 @@ class ResponseHandler(asyncio.Protocol):
             self._last_read = now
         deadline = self._last_read + timeout
         if now >= deadline:
-            self._fail(ServerTimeoutError("Timeout on reading data from socket"))
+            self._fail(SocketTimeoutError("Timeout on reading data from socket"))
         else:
             self._read_timer = self._loop.call_at(deadline, self._on_read_timer)
+
+
+def _foreign_transfer_coding(raw_headers: tuple[tuple[bytes, bytes], ...]) -> str | None:
+    """The first transfer coding other than chunked (identity: a no-op, ignored), or None.
+    The parser frames a body by its last coding only: gzip under chunked would reach the
+    reader still compressed."""
+    for name, value in raw_headers:
+        if len(name) == 17 and name.lower() == b"transfer-encoding":
+            for item in value.split(b","):
+                coding = item.strip(b" \t").lower()
+                if coding and coding != b"chunked" and coding != b"identity":
+                    return coding.decode("latin-1")
+    return None
 
 
 def _os_args(exc: BaseException | None) -> tuple[Any, ...]:

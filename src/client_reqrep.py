@@ -23,6 +23,8 @@ import re
 import warnings
 import weakref
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import urlencode
 
@@ -33,7 +35,9 @@ from ._models import HttpVersion, HttpVersion11, ResponseHead
 from ._version import __version__
 from .client_exceptions import (
     ClientConnectionError,
+    ClientConnectionResetError,
     ClientOSError,
+    ClientPayloadError,
     ClientResponseError,
     ContentTypeError,
     InvalidURL,
@@ -50,7 +54,14 @@ from .streams import EMPTY_PAYLOAD, StreamReader, supported_encodings
 if TYPE_CHECKING:
     from http.cookies import Morsel, SimpleCookie
 
-__all__ = ("ClientRequest", "ClientResponse", "Fingerprint", "RequestInfo")
+__all__ = (
+    "ClientRequest",
+    "ClientResponse",
+    "ContentDisposition",
+    "Fingerprint",
+    "RequestInfo",
+    "TextDecodeError",
+)
 
 USER_AGENT = f"cyhttp/{__version__}"
 _accept_encoding: str | None = None
@@ -599,6 +610,8 @@ class ClientRequest:
                 proto.write(tail)
         except asyncio.CancelledError:
             raise
+        except ClientConnectionResetError:
+            pass  # written after the connection closed: the response side reports why
         except OSError as exc:
             proto._fail(ClientOSError(exc.errno, f"can not write request body: {exc}"), exc)
         except (ClientConnectionError, ClientResponseError):
@@ -657,6 +670,82 @@ async def _send_piece(proto: ResponseHandler, framer: BodyFramer, piece: Any) ->
         await proto.drain()
 
 
+@dataclass(frozen=True, slots=True)
+class ContentDisposition:
+    """A parsed Content-Disposition header (:attr:`ClientResponse.content_disposition`):
+    the disposition type (``attachment``, ``inline``; None when the header is invalid),
+    its parameters (names lower-cased) and the file name they give, decoded."""
+
+    type: str | None
+    parameters: MappingProxyType[str, str]
+    filename: str | None
+
+
+def _split_outside(text: str, sep: str) -> list[str]:
+    """``text`` split at ``sep`` where it is neither inside ``<...>`` nor inside a
+    quoted string (with backslash escapes)."""
+    parts: list[str] = []
+    current: list[str] = []
+    quoted = angle = escaped = False
+    for char in text:
+        if escaped:
+            escaped = False
+        elif quoted:
+            if char == "\\":
+                escaped = True
+            elif char == '"':
+                quoted = False
+        elif angle:
+            angle = char != ">"
+        elif char == '"':
+            quoted = True
+        elif char == "<":
+            angle = True
+        elif char == sep:
+            parts.append("".join(current))
+            current = []
+            continue
+        current.append(char)
+    parts.append("".join(current))
+    return parts
+
+
+def _link_params(pieces: list[str]) -> MultiDict[str | URL]:
+    """The ``name=value`` parameters of one Link entry (quoted values unescaped; a
+    malformed one skipped)."""
+    params: MultiDict[str | URL] = MultiDict()
+    for piece in pieces:
+        name, sep, value = piece.partition("=")
+        name, value = name.strip(), value.strip()
+        if not sep or not name or any(c.isspace() for c in name):
+            continue
+        if len(value) >= 2 and value[0] == value[-1] == '"':
+            value = re.sub(r"\\(.)", r"\1", value[1:-1])
+        params.add(name, value)
+    return params
+
+
+def parse_links(values: Iterable[str], base: URL) -> MultiDictProxy[MultiDictProxy[str | URL]]:
+    """Link headers (RFC 8288) as aiohttp gives them: per link, keyed by its ``rel`` (else
+    its target as written), a MultiDictProxy of its parameters plus ``url``, the target
+    resolved against ``base``."""
+    links: MultiDict[MultiDictProxy[str | URL]] = MultiDict()
+    for value in values:
+        for entry in _split_outside(value, ","):
+            entry = entry.strip()
+            if not entry.startswith("<") or ">" not in entry:
+                continue  # empty list element, or not a link
+            target, _, rest = entry[1:].partition(">")
+            pieces = _split_outside(rest, ";")
+            if pieces[0].strip():
+                continue  # something between the target and its parameters
+            params = _link_params(pieces[1:])
+            key = params.get("rel", target)
+            params.add("url", base.join(URL(target)))
+            links.add(str(key), MultiDictProxy(params))
+    return MultiDictProxy(links)
+
+
 class ClientResponse:
     """The answer to one request: status, headers and a streamed body (:attr:`content`)."""
 
@@ -672,7 +761,11 @@ class ClientResponse:
     _writer: asyncio.Future[None] | None = None
     _deadline: LazyDeadline | None = None
     _closed = True
+    _in_context = False
     _cookies: SimpleCookie | None = None
+    _links: MultiDictProxy[MultiDictProxy[str | URL]] | None = None
+    _output_size = 0
+    _upload_complete: asyncio.Future[None] | None = None
 
     def __init__(
         self,
@@ -729,14 +822,23 @@ class ClientResponse:
             # likes; the whole-request timeout ends with the handshake
             self._cancel_deadline()
 
+    async def start(self, connection: Connection) -> ClientResponse:
+        """aiohttp's step that reads the head. Here :meth:`ClientRequest.send` has read it
+        before the response is handed out, so this returns the started response."""
+        if self._head is None:
+            raise RuntimeError("a ClientResponse is started by ClientRequest.send()")
+        return self
+
     def _on_body_done(self) -> None:
-        """The protocol finished receiving the body: hand the connection back now, or,
+        """The protocol finished receiving the body: the response is closed (its body is
+        all in :attr:`content`); hand the connection back now, or,
         when the answer came before the request body was all sent (an early answer, or
         100 Continue and the answer in one read), once the body writer ends: pooled
         earlier, the connection would carry the rest of this body into the next request.
         Until then the connection stays the response's: release() meanwhile closes it
         and stops the upload, and the whole-request deadline still bounds the wait. A
         connection the server closes (``Connection: close``) is closed now."""
+        self._closed = True
         writer = self._writer
         if writer is not None and not writer.done():
             conn = self._connection
@@ -750,6 +852,7 @@ class ClientResponse:
             timer.disarm(weakref.ref(self))
         conn = self._connection
         if conn is not None:
+            self._keep_output_size(conn)
             self._connection = None
             conn.release()
         if writer is not None:
@@ -790,8 +893,15 @@ class ClientResponse:
                 writer.cancel()
         conn = self._connection
         if conn is not None:
+            self._keep_output_size(conn)
             self._connection = None
             conn.close()
+
+    def _keep_output_size(self, conn: Connection) -> None:
+        """Note the bytes sent before the connection goes (it may carry other requests)."""
+        proto = conn.protocol
+        if proto is not None:
+            self._output_size = proto.output_size
 
     def __del__(self, _warnings: Any = warnings) -> None:
         if self._closed:
@@ -810,11 +920,70 @@ class ClientResponse:
 
     @property
     def url(self) -> URL:
-        return self._url
+        """The URL of the request, without a fragment (none is sent), as in aiohttp 3."""
+        url = self._url
+        return url.with_fragment(None) if url.raw_fragment else url
 
     @property
     def real_url(self) -> URL:
+        """The URL as requested, fragment included."""
         return self._url
+
+    @property
+    def url_obj(self) -> URL:
+        """Deprecated alias of :attr:`url` (as in aiohttp)."""
+        warnings.warn("Deprecated, use .url", DeprecationWarning, stacklevel=2)
+        return self.url
+
+    @property
+    def links(self) -> MultiDictProxy[MultiDictProxy[str | URL]]:
+        """The Link headers: per link, keyed by ``rel`` (else the target), its parameters
+        and ``url`` (the target resolved against :attr:`url`)."""
+        links = self._links
+        if links is None:
+            links = self._links = parse_links(self.headers.getall("Link", ()), self.url)
+        return links
+
+    @property
+    def content_disposition(self) -> ContentDisposition | None:
+        """The Content-Disposition header parsed; None without one."""
+        raw = self.headers.get("Content-Disposition")
+        if raw is None:
+            return None
+        # imported on first use, not with the package (its patterns compile at import)
+        from ._disposition import disposition_filename, parse_disposition
+
+        disposition, params = parse_disposition(raw)
+        return ContentDisposition(
+            disposition, MappingProxyType(params), disposition_filename(params)
+        )
+
+    @property
+    def output_size(self) -> int:
+        """Bytes sent for this request so far (head and body, as written to the socket).
+        Deprecated in aiohttp 3.14.4, kept for the code that reads it."""
+        warnings.warn("ClientResponse.output_size is deprecated", DeprecationWarning, stacklevel=2)
+        conn = self._connection
+        proto = conn.protocol if conn is not None else None
+        return proto.output_size if proto is not None else self._output_size
+
+    @property
+    def upload_complete(self) -> asyncio.Future[None]:
+        """A future done once the request body is all sent (or its upload stopped).
+        Deprecated in aiohttp 3.14.4, kept for the code that awaits it."""
+        warnings.warn(
+            "ClientResponse.upload_complete is deprecated", DeprecationWarning, stacklevel=2
+        )
+        done = self._upload_complete
+        if done is None:
+            loop = self._loop or asyncio.get_running_loop()
+            done = self._upload_complete = loop.create_future()
+            writer = self._writer
+            if writer is None or writer.done():
+                done.set_result(None)
+            else:
+                writer.add_done_callback(_settle(done))
+        return done
 
     @property
     def host(self) -> str:
@@ -902,10 +1071,10 @@ class ClientResponse:
     # ----- body -----
 
     async def read(self) -> bytes:
-        """The whole body (cached: a second call returns the same bytes)."""
+        """The whole body (cached: a later call returns the same bytes, even after
+        :meth:`release`). After :meth:`release` or :meth:`close` with the body not read,
+        ``ClientConnectionError("Connection closed")``: the unread body is gone."""
         if self._body is None:
-            if self._closed and self._connection is None and not self.content.is_eof():
-                raise ClientConnectionError("Connection closed")
             content = self.content
             try:
                 if content.is_eof():
@@ -922,48 +1091,55 @@ class ClientResponse:
         return self._body
 
     def _declared_encoding(self) -> str | None:
-        """The encoding the headers give: a known Content-Type charset, else UTF-8 for
-        JSON; None when the body itself must be looked at."""
+        """The encoding the headers give: a known Content-Type charset (by its codec
+        name), else UTF-8 for JSON; None when the body itself must be looked at."""
         ctype, charset = content_type_of(self.headers)
         if charset:
             try:
-                codecs.lookup(charset)
+                return codecs.lookup(charset).name
             except LookupError:
                 pass
-            else:
-                return charset
         if ctype == "application/json" or ctype.endswith("+json"):
             return "utf-8"
         return None
 
     def get_encoding(self) -> str:
-        """The charset of Content-Type, else a guess (JSON is UTF-8; cchardet otherwise)."""
+        """The charset of Content-Type when Python knows it (JSON: UTF-8); else the
+        session's ``fallback_charset_resolver(response, body)``, else cchardet's guess,
+        else UTF-8. The fallbacks look at the body: RuntimeError before it is read."""
         declared = self._declared_encoding()
         if declared is not None:
             return declared
         body = self._body
-        if not body:
-            return "utf-8"
-        return _detect(body) or "utf-8"
+        if body is None:
+            raise RuntimeError("Cannot compute fallback encoding of a not yet read body")
+        resolver = getattr(self._session, "_resolve_charset", None)
+        if resolver is not None:
+            return str(resolver(self, body))
+        return (_detect(body) if body else None) or "utf-8"
 
     async def text(self, encoding: str | None = None, errors: str = "strict") -> str:
-        """The body decoded by ``encoding``, else by the Content-Type charset, else by the
-        encoding cchardet detects; UTF-8 with replacement only when detection fails (no
-        guess, or a guess that cannot decode the body)."""
+        """The body decoded by ``encoding``, else by :meth:`get_encoding`; when that is
+        only cchardet's guess and the guess cannot decode the body, UTF-8 is tried too.
+        Undecodable bytes (with ``errors="strict"``) raise :class:`TextDecodeError`,
+        both a ClientPayloadError and a UnicodeDecodeError."""
         body = await self.read()
-        if encoding is None:
-            encoding = self._declared_encoding()
         if encoding is not None:
-            return body.decode(encoding, errors)
+            return _decode(body, encoding, errors)
+        encoding = self.get_encoding()
         if not body:
             return ""
-        guess = _detect(body)
-        if guess is not None:
-            try:
-                return body.decode(guess, errors)
-            except UnicodeDecodeError:
-                pass
-        return body.decode("utf-8", "replace")
+        guessed = (
+            self._declared_encoding() is None
+            and getattr(self._session, "_resolve_charset", None) is None
+            and encoding != "utf-8"
+        )
+        if not guessed:
+            return _decode(body, encoding, errors)
+        try:
+            return body.decode(encoding, errors)
+        except UnicodeDecodeError:
+            return _decode(body, "utf-8", errors)
 
     async def json(
         self,
@@ -992,18 +1168,27 @@ class ClientResponse:
         if encoding is None:
             # the usual answer needs no parsing: plain JSON, no charset, is UTF-8
             encoding = "utf-8" if ctype == "application/json" else self.get_encoding()
-        return loads(body.decode(encoding))
+        return loads(_decode(body, encoding, "strict"))
 
     # ----- releasing -----
 
     def release(self) -> Any:
         """Give the connection back (pooled if the body was fully received, else closed).
-        Awaiting the result is allowed (it was a coroutine in aiohttp 2.x)."""
+        A body not read by then can no longer be (see :meth:`read`). Awaiting the result
+        is allowed (it was a coroutine in aiohttp 2.x)."""
         self._closed = True
+        self._drop_unread_body()
+        self._give_back()
+        return DONE
+
+    def _give_back(self) -> None:
+        """Let go of the connection: it was pooled already if the body is complete,
+        else it is closed; stop a request body still being sent."""
         conn = self._connection
         if conn is not None:
             # the body (or the request body) is not complete: the connection cannot be
             # reused
+            self._keep_output_size(conn)
             self._connection = None
             conn.close()
         if self._deadline is not None:
@@ -1013,21 +1198,37 @@ class ClientResponse:
             if not writer.done():
                 writer.cancel()
             self._writer = None
-        return DONE
 
     def close(self) -> None:
         """Close the response and its connection."""
+        self._drop_unread_body()
         if self._closed and self._connection is None:
             return
         self._closed = True
         self._abort()
+
+    def _drop_unread_body(self) -> None:
+        """Released or closed before the body was read: every read of it (``read()``,
+        ``text()``, ``json()``, ``content``) fails with "Connection closed" from now on,
+        as in aiohttp, whether or not its bytes had all arrived."""
         content = self.content
-        if content is not EMPTY_PAYLOAD and not content.is_eof() and content.exception() is None:
+        if (
+            self._body is None
+            and content is not EMPTY_PAYLOAD
+            and content.exception() is None
+            and not content.at_eof()
+        ):
             content.set_exception(ClientConnectionError("Connection closed"))
 
     def raise_for_status(self) -> None:
+        """ClientResponseError for a status of 400 or more. Outside ``async with resp``
+        the connection is let go first (as aiohttp releases the response), but a body
+        already received stays readable (the error page: nothing is thrown away);
+        inside, the response is untouched until the block ends."""
         if self.status >= 400:
-            self.release()
+            if not self._in_context:
+                self._closed = True
+                self._give_back()
             raise ClientResponseError(
                 self.request_info,
                 self._history,
@@ -1041,9 +1242,11 @@ class ClientResponse:
         self.release()
 
     async def __aenter__(self) -> ClientResponse:
+        self._in_context = True
         return self
 
     async def __aexit__(self, *exc: object) -> None:
+        self._in_context = False
         self.release()
 
 
@@ -1138,6 +1341,14 @@ def _declared_length(headers: CIMultiDict[str], size: int | None) -> int:
             "remove the header (it is computed) or send a body of that length"
         )
     return declared
+def _settle(done: asyncio.Future[None]) -> Callable[[Any], None]:
+    """A done-callback that completes ``done`` (once)."""
+
+    def callback(_: Any) -> None:
+        if not done.done():
+            done.set_result(None)
+
+    return callback
 
 
 def _deadline_expired(ref: weakref.ref[ClientResponse]) -> None:
@@ -1146,6 +1357,23 @@ def _deadline_expired(ref: weakref.ref[ClientResponse]) -> None:
         req = resp._request
         url = req.url if req is not None else resp._url
         resp._on_deadline(ServerTimeoutError(f"Timeout of the whole request to {url}"))
+
+
+class TextDecodeError(ClientPayloadError, UnicodeDecodeError):
+    """The response body cannot be decoded as text with the encoding used: catchable as a
+    body error (ClientPayloadError) and as the UnicodeDecodeError aiohttp raises, with
+    that error's encoding, object, start, end and reason."""
+
+    def __init__(self, encoding: str, obj: bytes, start: int, end: int, reason: str) -> None:
+        UnicodeDecodeError.__init__(self, encoding, obj, start, end, reason)
+
+
+def _decode(body: bytes, encoding: str, errors: str) -> str:
+    """``body.decode(encoding, errors)``, a decode failure raised as TextDecodeError."""
+    try:
+        return body.decode(encoding, errors)
+    except UnicodeDecodeError as exc:
+        raise TextDecodeError(exc.encoding, exc.object, exc.start, exc.end, exc.reason) from exc
 
 
 def _detect(body: bytes) -> str | None:

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from .client_exceptions import ClientPayloadError
+
 __all__ = (
     "BadHttpMessage",
     "BadHttpPayload",
@@ -53,8 +55,15 @@ class InvalidHeader(BadHttpMessage):
     """A header field is malformed (bad name, bad character, obs-fold, bad line ending)."""
 
 
-class LineTooLong(BadHttpMessage):
-    """The status line or a header field is longer than the configured limit."""
+class LineTooLong(BadHttpMessage, ClientPayloadError):
+    """A line is longer than its limit: the status line or a header field (the parser), or
+    a body line asked for with ``content.readline()``/``readuntil()`` (the body reader).
+
+    Where aiohttp users look for it (``http_exceptions.LineTooLong``, a BadHttpMessage),
+    and also a :class:`~cyhttp.client_exceptions.ClientPayloadError`, so that a body read
+    failing this way is caught with the other body errors. A too long head line never
+    escapes as this class: the protocol turns it into ``ClientResponseError``.
+    """
 
 
 class TooManyHeaders(BadHttpMessage):

@@ -15,13 +15,23 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import importlib
 import zlib
 from collections.abc import AsyncIterator
 from typing import Any, Protocol
 
 from .client_exceptions import ClientPayloadError
+from .http_exceptions import LineTooLong
 
-__all__ = ("EMPTY_PAYLOAD", "Decoder", "StreamReader", "make_decoder", "supported_encodings")
+__all__ = (
+    "EMPTY_PAYLOAD",
+    "Decoder",
+    "StreamReader",
+    "make_decoder",
+    "supported_encodings",
+    "undecodable",
+    "zstd_backend",
+)
 
 #: Default flow-control window: pause above 2*LIMIT buffered bytes, resume below LIMIT.
 DEFAULT_LIMIT = 2**17
@@ -350,12 +360,17 @@ class StreamReader:
             raise asyncio.IncompleteReadError(partial, n)
         return self._take(n) if n else b""
 
-    async def readuntil(self, separator: bytes = b"\n") -> bytes:
-        """Bytes up to and including ``separator``, or what is left at EOF. ValueError when
-        more than the flow-control window (twice ``limit``) comes without it."""
+    async def readuntil(self, separator: bytes = b"\n", *, max_size: int | None = None) -> bytes:
+        """Bytes up to and including ``separator``, or what is left at EOF.
+
+        :class:`~cyhttp.http_exceptions.LineTooLong` (a ClientPayloadError) when the line
+        would be longer than ``max_size`` bytes (default: the flow-control window, twice
+        ``limit``); the bytes stay buffered for other reads.
+        """
         if not separator:
             raise ValueError("separator must not be empty")
         self._check()
+        limit = max_size or self._high
         seplen = len(separator)
         searched = 0  # bytes of the first piece (past the offset) known not to match
         while True:
@@ -365,7 +380,10 @@ class StreamReader:
                 offset = self._offset
                 idx = head.find(separator, offset + searched)
                 if idx >= 0:
-                    return self._take(idx + seplen - offset)
+                    size = idx + seplen - offset
+                    if size > limit:
+                        raise self._line_too_long(limit)
+                    return self._take(size)
                 searched = max(0, len(head) - offset - seplen + 1)
                 if len(buffer) > 1:
                     # the separator may straddle pieces: merge the first two and look again
@@ -373,18 +391,27 @@ class StreamReader:
                     buffer[0] = head[offset:] + buffer[0]
                     self._offset = 0
                     continue
+            if self._size > limit:
+                raise self._line_too_long(limit)
             if self._eof:
                 return self._take_all() if self._buffer else b""
-            if self._size > self._high:
-                # the reader is full (the socket paused) and holds no separator: waiting
-                # would never end. The data stays buffered for other reads.
-                raise ValueError("Line is too long")
+            if self._paused and self._protocol is not None:
+                # a limit above the window: the socket must read on, or this waits forever
+                self._paused = False
+                self._protocol.resume_reading()
+                self._check()
+                continue
             await self._wait("readuntil")
             self._check()
 
-    async def readline(self) -> bytes:
-        """One line including its ``\\n`` (the last line may lack it); b"" at EOF."""
-        return await self.readuntil(b"\n")
+    def _line_too_long(self, limit: int) -> LineTooLong:
+        start = self._buffer[0][self._offset : self._offset + 100]
+        return LineTooLong(f"Got more than {limit} bytes when reading a line: {start!r}...")
+
+    async def readline(self, *, max_line_length: int | None = None) -> bytes:
+        """One line including its ``\\n`` (the last line may lack it); b"" at EOF.
+        LineTooLong past ``max_line_length`` (default: the flow-control window)."""
+        return await self.readuntil(b"\n", max_size=max_line_length)
 
     def read_nowait(self, n: int = -1) -> bytes:
         """Whatever is buffered (up to ``n`` bytes), without waiting."""
@@ -579,8 +606,56 @@ class _BrotliDecoder(Decoder):
 
 
 class _ZstdDecoder(Decoder):
-    """zstandard has no output bound per call: input is fed in small slices instead, which
-    bounds the output by the format's maximum ratio per slice."""
+    """zstd through the standard library's ``compression.zstd`` (Python 3.14) or its
+    backport ``backports.zstd`` (the same API): output bounded per call by ``max_length``.
+    Concatenated frames are decoded one after the other (a new decompressor per frame)."""
+
+    encoding = "zstd"
+
+    def __init__(self, module: Any) -> None:
+        self._module = module
+        self._obj = module.ZstdDecompressor()
+        self._pending = b""
+        self._got_input = False  # an empty body is an empty body, not a truncated frame
+
+    def feed(self, data: bytes) -> None:
+        self._pending = self._pending + data if self._pending else data
+        self._got_input = True
+
+    def pull(self) -> bytes:
+        while True:
+            obj = self._obj
+            if obj.eof:
+                if not self._pending:
+                    return b""
+                obj = self._obj = self._module.ZstdDecompressor()  # the next frame
+            if obj.needs_input:
+                if not self._pending:
+                    return b""
+                data, self._pending = self._pending, b""
+            else:
+                data = b""  # output of earlier input is still waiting
+            try:
+                out = obj.decompress(data, DECODE_PIECE)
+            except (self._module.ZstdError, EOFError) as exc:
+                raise self._error(exc) from exc
+            if obj.eof and obj.unused_data:
+                self._pending = obj.unused_data + self._pending
+            if out:
+                return out
+            if not data:
+                return b""
+
+    def _end(self) -> bytes:
+        if self._got_input and not self._obj.eof:
+            raise self._error(ValueError("compressed stream is truncated"))
+        return b""
+
+
+class _ZstandardDecoder(Decoder):
+    """zstd through the ``zstandard`` package, used when neither ``compression.zstd`` nor
+    ``backports.zstd`` is there. It has no output bound per call: input is fed in small
+    slices instead, which bounds the output by the format's maximum ratio per slice."""
 
     encoding = "zstd"
     SLICE = 4096
@@ -592,9 +667,11 @@ class _ZstdDecoder(Decoder):
         self._obj = zstandard.ZstdDecompressor().decompressobj()
         self._pending = b""
         self._finished = False
+        self._got_input = False
 
     def feed(self, data: bytes) -> None:
         self._pending += data
+        self._got_input = True
 
     def pull(self) -> bytes:
         while self._pending:
@@ -615,14 +692,52 @@ class _ZstdDecoder(Decoder):
         return b""
 
     def _end(self) -> bytes:
-        if not self._finished:
+        if self._got_input and not self._finished:
             raise self._error(ValueError("compressed stream is truncated"))
         return b""
+
+
+class _ChainDecoder(Decoder):
+    """Several content codings (``Content-Encoding: gzip, br``: gzip applied first, so br
+    is undone first): each stage's output is the next stage's input, pulled on demand,
+    so output stays bounded per step."""
+
+    def __init__(self, stages: list[Decoder]) -> None:
+        self._stages = stages  # in decoding order
+        self.encoding = ", ".join(reversed([stage.encoding for stage in stages]))
+
+    def feed(self, data: bytes) -> None:
+        self._stages[0].feed(data)
+
+    def pull(self) -> bytes:
+        return self._pull(len(self._stages) - 1)
+
+    def _pull(self, index: int) -> bytes:
+        stage = self._stages[index]
+        while True:
+            out = stage.pull()
+            if out or index == 0:
+                return out
+            piece = self._pull(index - 1)
+            if not piece:
+                return b""
+            stage.feed(piece)
+
+    def finish(self) -> bytes:
+        carry = b""
+        for index, stage in enumerate(self._stages):
+            if index and carry:
+                stage.feed(carry)
+            carry = stage.finish()
+        return carry
 
 
 #: module name → whether it imports; filled on first use (the optional decoders are not
 #: imported with the package: a program that never sends a request never needs them)
 _HAVE: dict[str, bool] = {}
+
+#: zstd implementations, preferred first (see :func:`zstd_backend`)
+ZSTD_BACKENDS = ("compression.zstd", "backports.zstd", "zstandard")
 
 
 def _have(module: str) -> bool:
@@ -638,26 +753,76 @@ def _have(module: str) -> bool:
     return found
 
 
+def zstd_backend() -> str | None:
+    """The zstd implementation to use: the standard library's ``compression.zstd``
+    (Python 3.14), else ``backports.zstd``, else ``zstandard``; None when none is there."""
+    for module in ZSTD_BACKENDS:
+        if _have(module):
+            return module
+    return None
+
+
 def supported_encodings() -> tuple[str, ...]:
     """Content-Encodings we can decode, best first (for Accept-Encoding)."""
     found = ["gzip", "deflate"]
     if _have("brotli"):
         found.append("br")
-    if _have("zstandard"):
+    if zstd_backend() is not None:
         found.append("zstd")
     return tuple(found)
 
 
-def make_decoder(encoding: str | None) -> Decoder | None:
-    """A decoder for a (lower-cased) Content-Encoding, or None for identity / unknown."""
-    if not encoding or encoding == "identity":
-        return None
-    if encoding in ("gzip", "x-gzip"):
+def _codings(encoding: str) -> list[str]:
+    """The content codings of a (lower-cased) Content-Encoding value, in the order they
+    were applied, identity dropped."""
+    return [c for c in (p.strip(" \t") for p in encoding.split(",")) if c and c != "identity"]
+
+
+def _single_decoder(coding: str) -> Decoder | None:
+    if coding in ("gzip", "x-gzip"):
         return _ZlibDecoder("gzip")
-    if encoding == "deflate":
+    if coding == "deflate":
         return _ZlibDecoder("deflate")
-    if encoding == "br" and _have("brotli"):
+    if coding == "br" and _have("brotli"):
         return _BrotliDecoder()
-    if encoding == "zstd" and _have("zstandard"):
-        return _ZstdDecoder()
+    if coding == "zstd":
+        backend = zstd_backend()
+        if backend == "zstandard":
+            return _ZstandardDecoder()
+        if backend is not None:
+            return _ZstdDecoder(importlib.import_module(backend))
     return None
+
+
+def undecodable(encoding: str) -> str | None:
+    """The first coding of a Content-Encoding value we cannot decode (unknown, or its
+    decoder not installed), or None when every one can be."""
+    for coding in _codings(encoding):
+        if coding not in ("gzip", "x-gzip", "deflate"):
+            if coding == "br" and _have("brotli"):
+                continue
+            if coding == "zstd" and zstd_backend() is not None:
+                continue
+            return coding
+    return None
+
+
+def make_decoder(encoding: str | None) -> Decoder | None:
+    """A decoder for a (lower-cased) Content-Encoding; None for identity (or none).
+    A coding we cannot decode raises ClientPayloadError: handing out the still-encoded
+    bytes as the body would be silent data corruption (see :func:`undecodable`)."""
+    if not encoding:
+        return None
+    codings = _codings(encoding)
+    stages = []
+    for coding in reversed(codings):  # the last coding applied is undone first
+        stage = _single_decoder(coding)
+        if stage is None:
+            raise ClientPayloadError(
+                f"Can not decode content-encoding: {coding!r} "
+                "(unknown, or its decoder is not installed)"
+            )
+        stages.append(stage)
+    if not stages:
+        return None
+    return stages[0] if len(stages) == 1 else _ChainDecoder(stages)

@@ -2,7 +2,9 @@
 
 * :func:`proxy_py` starts the ``proxy.py`` package (a real, independent HTTP proxy with
   CONNECT support, optionally requiring Basic credentials) as a subprocess on a free port,
-  waits until it accepts connections, and kills it at the end.
+  waits until it accepts connections, and at the end kills its whole process group
+  (proxy.py forks acceptor and worker processes: killing only the first process would
+  leave them running after the tests).
 * :func:`recording_proxy` is a small hand-written proxy that records every request head
   it receives (CONNECT and absolute-form ones) and then relays bytes both ways, so tests
   can assert exactly what a proxy gets to see.
@@ -13,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -26,6 +29,10 @@ from yarl import URL
 from .servers import tcp_server
 
 _PROXY_BIN = Path(sys.executable).with_name("proxy")
+
+#: session ids of every proxy.py started here (each runs in a new session, whose id is
+#: its first process's pid): tests/conftest.py checks that none of them outlives the run.
+STARTED_SESSIONS: set[int] = set()
 
 
 def free_port() -> int:
@@ -84,12 +91,39 @@ def proxy_py(basic_auth: str | None = None) -> Iterator[ProxyProcess]:
     proc = subprocess.Popen(
         args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, start_new_session=True
     )
+    STARTED_SESSIONS.add(proc.pid)
     try:
         _wait_accepting(port, proc)
         yield ProxyProcess(port=port, auth=basic_auth)
     finally:
-        proc.kill()
-        proc.wait(timeout=10)
+        kill_session(proc)
+
+
+def session_members(sid: int) -> list[int]:
+    """The pids of the live processes in session ``sid`` (zombies excluded)."""
+    import psutil
+
+    members = []
+    for candidate in psutil.process_iter(["status"]):
+        try:
+            if os.getsid(candidate.pid) != sid:
+                continue
+        except OSError:  # gone meanwhile, or not ours to ask about
+            continue
+        if candidate.info["status"] != psutil.STATUS_ZOMBIE:
+            members.append(candidate.pid)
+    return members
+
+
+def kill_session(proc: subprocess.Popen[bytes], limit: float = 10.0) -> None:
+    """Kill every process of ``proc``'s process group (it leads a session of its own:
+    ``start_new_session=True``) and wait until none is left."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=limit)
+    deadline = time.monotonic() + limit
+    while session_members(proc.pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
 
 
 @dataclass

@@ -59,9 +59,96 @@ def test_fallback_is_recorded_not_silent() -> None:
 
 @pytest.mark.parametrize(
     "module",
-    ["cyhttp", "cyhttp.client_exceptions", "cyhttp.http_exceptions", "cyhttp._models",
-     "cyhttp.http_parser", "cyhttp.http_websocket", "cyhttp.abc"],
+    [
+        "cyhttp",
+        "cyhttp.client_exceptions",
+        "cyhttp.http_exceptions",
+        "cyhttp._models",
+        "cyhttp.http_parser",
+        "cyhttp.http_websocket",
+        "cyhttp.abc",
+    ],
 )
 def test_each_module_imports_alone(module: str) -> None:
     # no circular imports: every module imports first in a fresh interpreter
     assert _fresh(f"import {module}; print('ok')") == "ok"
+
+
+#: A meta-path finder that makes the named compiled modules fail while they initialise, the
+#: way a module built against multidict 7 fails under multidict 6 (no C API capsule).
+_BREAK_COMPILED = """
+import importlib.abc, importlib.util, sys
+
+class _Broken(importlib.abc.Loader):
+    def create_module(self, spec):
+        return None
+    def exec_module(self, module):
+        raise AttributeError("module 'multidict._multidict' has no attribute 'CAPI'")
+
+class _Finder(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name in BROKEN:
+            return importlib.util.spec_from_loader(name, _Broken())
+        return None
+
+sys.meta_path.insert(0, _Finder())
+"""
+
+#: One real request on 127.0.0.1 with whatever implementation got loaded.
+_TINY_REQUEST = """
+import asyncio, cyhttp
+from cyhttp import _compat
+
+async def handle(reader, writer):
+    await reader.readuntil(b"\\r\\n\\r\\n")
+    writer.write(b"HTTP/1.1 200 OK\\r\\nContent-Length: 2\\r\\nX-A: 1\\r\\nX-A: 2\\r\\n\\r\\nok")
+    await writer.drain()
+    writer.close()
+
+async def main():
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    async with cyhttp.ClientSession() as session:
+        async with session.get(f"http://127.0.0.1:{port}/") as resp:
+            body = await resp.read()
+            got = (resp.status, body.decode(), resp.headers.getall("X-A"))
+    server.close()
+    implementation = cyhttp.IMPLEMENTATION  # first: it settles the websocket twin too
+    errors = {k: type(v).__name__ for k, v in sorted(_compat.IMPORT_ERRORS.items())}
+    print(implementation, got, errors)
+
+asyncio.run(main())
+"""
+
+
+@pytest.mark.parametrize(
+    ("broken", "expected"),
+    [
+        (
+            ("cyhttp._parser",),
+            "mixed (200, 'ok', ['1', '2']) {'_parser': 'AttributeError'}",
+        ),
+        (
+            ("cyhttp._parser", "cyhttp._websocket"),
+            "python (200, 'ok', ['1', '2']) "
+            "{'_parser': 'AttributeError', '_websocket': 'AttributeError'}",
+        ),
+    ],
+)
+def test_compiled_module_failing_to_initialise_falls_back(
+    broken: tuple[str, ...], expected: str
+) -> None:
+    # not only ImportError: a module whose init raises (an older multidict without the C
+    # API the parser binds) must not break `import cyhttp`; the twin serves the request
+    code = f"BROKEN = {broken!r}\n" + _BREAK_COMPILED + _TINY_REQUEST
+    assert _fresh(code) == expected
+
+
+def test_import_twin_is_none_for_a_module_failing_to_initialise() -> None:
+    code = (
+        "BROKEN = ('cyhttp._parser',)\n"
+        + _BREAK_COMPILED
+        + "from cyhttp import _compat, http_parser\n"
+        "print(_compat.import_twin('_parser'), http_parser.HttpResponseParserC)"
+    )
+    assert _fresh(code) == "None None"

@@ -122,7 +122,7 @@ MIX = [
     ("/bad", 2, "ClientResponseError"),
     ("/reset", 2, "ServerDisconnectedError"),
     ("/truncated", 2, "ClientPayloadError"),
-    ("/slow", 2, "ServerTimeoutError"),
+    ("/slow", 2, "SocketTimeoutError"),
 ]
 BODIES = {"/ok": b"ok", "/big": b"x" * 65536, "/chunked": b"hello world", "/close": b"closed"}
 

@@ -301,3 +301,26 @@ async def test_server_hostname_names_the_certificate_to_expect() -> None:
                 await session.get(srv.url("/"), ssl=ctx)
             with pytest.raises(TypeError, match="server_hostname"):
                 await session.get(srv.url("/"), server_hostname=b"x")  # type: ignore[arg-type]
+
+
+# ----- fallback_charset_resolver -----
+
+
+async def test_fallback_charset_resolver_names_the_encoding() -> None:
+    body = "café".encode("cp1252")
+    wire = b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: %d\r\n\r\n" % len(body)
+    seen: list[bytes] = []
+
+    def resolver(resp: cyhttp.ClientResponse, raw: bytes) -> str:
+        seen.append(raw)
+        return "cp1252"
+
+    async with (
+        raw_server(canned(wire + body)) as srv,
+        ClientSession(fallback_charset_resolver=resolver) as session,
+        session.get(srv.url("/")) as resp,
+    ):
+        assert await resp.text() == "café"
+    assert seen == [body]
+    with pytest.raises(TypeError, match="fallback_charset_resolver"):
+        ClientSession(fallback_charset_resolver="utf-8")  # type: ignore[arg-type]

@@ -13,8 +13,17 @@ import zstandard
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from cyhttp import streams
 from cyhttp.client_exceptions import ClientPayloadError
-from cyhttp.streams import DECODE_PIECE, StreamReader, make_decoder, supported_encodings
+from cyhttp.http_exceptions import LineTooLong
+from cyhttp.streams import (
+    DECODE_PIECE,
+    ZSTD_BACKENDS,
+    StreamReader,
+    make_decoder,
+    supported_encodings,
+    undecodable,
+)
 
 
 class FlowSpy:
@@ -171,8 +180,9 @@ async def test_readexactly_past_the_window_resumes_and_a_longer_line_is_refused(
     assert spy.calls == ["pause", "resume"] * 3
     assert not reader.paused
     reader.feed_data(b"y" * 9)
-    with pytest.raises(ValueError, match="Line is too long"):
+    with pytest.raises(LineTooLong, match="more than 8 bytes") as info:
         await reader.readline()
+    assert isinstance(info.value, ClientPayloadError)
     reader.feed_data(b"\n")
     reader.feed_eof()
     assert await reader.read() == b"y" * 9 + b"\n"  # nothing was lost
@@ -254,10 +264,17 @@ def test_decoders_reject_garbage_and_truncation(encoding: str) -> None:
         decoder.finish()
 
 
-def test_identity_and_unknown_encodings_have_no_decoder() -> None:
+def test_identity_has_no_decoder_and_an_unknown_coding_is_refused() -> None:
     assert make_decoder(None) is None
     assert make_decoder("identity") is None
-    assert make_decoder("compress") is None
+    assert make_decoder("identity, identity") is None
+    assert undecodable("gzip, identity, br, zstd") is None
+    assert undecodable("gzip, compress") == "compress"
+    # never None for a coding we cannot undo: the caller would pass encoded bytes on
+    with pytest.raises(ClientPayloadError, match="'compress'"):
+        make_decoder("compress")
+    with pytest.raises(ClientPayloadError, match="'x-custom'"):
+        make_decoder("gzip, x-custom")
     assert {"gzip", "deflate", "br", "zstd"} <= set(supported_encodings())
 
 
@@ -333,3 +350,74 @@ def test_concatenated_gzip_members_and_highly_compressed_input() -> None:
     while piece := decoder.pull():
         sizes.append(len(piece))
     assert max(sizes) <= DECODE_PIECE and sum(sizes) + len(decoder.finish()) == len(big)
+
+
+def _zstd_backends() -> list[str]:
+    found = []
+    for module in ZSTD_BACKENDS:
+        try:
+            __import__(module)
+        except ImportError:
+            continue
+        found.append(module)
+    return found
+
+
+@pytest.mark.parametrize("backend", _zstd_backends())
+@pytest.mark.parametrize("step", [1, 7, 5000])
+def test_zstd_backends_agree_fed_in_pieces(
+    monkeypatch: pytest.MonkeyPatch, backend: str, step: int
+) -> None:
+    for module in ZSTD_BACKENDS:
+        monkeypatch.setitem(streams._HAVE, module, module == backend)
+    data = bytes(range(256)) * 40 + b"\0" * (5 * DECODE_PIECE)
+    wire = zstandard.ZstdCompressor().compress(data)
+    decoder = make_decoder("zstd")
+    assert decoder is not None and type(decoder).__name__ == (
+        "_ZstandardDecoder" if backend == "zstandard" else "_ZstdDecoder"
+    )
+    out = []
+    for i in range(0, len(wire), step):
+        decoder.feed(wire[i : i + step])
+        while piece := decoder.pull():
+            if backend != "zstandard":
+                assert len(piece) <= DECODE_PIECE
+            out.append(piece)
+    out.append(decoder.finish())
+    assert b"".join(out) == data
+
+
+def test_chained_codings_fed_byte_by_byte_and_bounded() -> None:
+    data = b"\0" * (4 * DECODE_PIECE) + b"layered " * 100
+    wire = brotli.compress(zlib.compress(gzip.compress(data)))  # gzip, deflate, then br
+    decoder = make_decoder("gzip, deflate, br")
+    assert decoder is not None and decoder.encoding == "gzip, deflate, br"
+    out = []
+    for i in range(len(wire)):
+        decoder.feed(wire[i : i + 1])
+        while piece := decoder.pull():
+            assert len(piece) <= DECODE_PIECE
+            out.append(piece)
+    out.append(decoder.finish())
+    assert b"".join(out) == data
+    truncated = make_decoder("gzip, br")
+    assert truncated is not None
+    truncated.feed(brotli.compress(gzip.compress(data)[:-8]))  # the gzip layer is cut short
+    with pytest.raises(ClientPayloadError, match="gzip"):
+        while truncated.pull():
+            pass
+        truncated.finish()
+
+
+async def test_readuntil_max_size_counts_the_separator() -> None:
+    reader = StreamReader(FlowSpy(), limit=2**16)
+    reader.feed_data(b"abc\r")
+    reader.feed_data(b"\ndefgh\r\n")
+    reader.feed_eof()
+    with pytest.raises(LineTooLong):
+        await reader.readuntil(b"\r\n", max_size=4)  # "abc\r\n" is 5 bytes
+    assert await reader.readuntil(b"\r\n", max_size=5) == b"abc\r\n"
+    with pytest.raises(LineTooLong):
+        await reader.readline(max_line_length=6)  # "defgh\r\n" is 7
+    assert await reader.readline(max_line_length=7) == b"defgh\r\n"
+    assert await reader.readline() == b""
