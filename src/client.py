@@ -406,7 +406,64 @@ class ClientSession:
 
     # ----- the request: arguments → call state → redirect loop → middlewares → send -----
 
-    async def _request(
+    async def _request(self, method: str, str_or_url: Any, **kwargs: Any) -> ClientResponse:
+        """Everything ``request()`` and the verbs do, in stages: the arguments become the
+        call's state (:meth:`_make_call`); each hop's request is built (or a plain one
+        reused) and sent through the middlewares (:meth:`_send`); cookies are stored; a
+        redirect turns the state into the next hop (:meth:`_redirect`); the status check
+        and the trace signals close the call."""
+        call = self._make_call(method, str_or_url, **kwargs)
+        traces = call.traces
+        if traces:
+            await self._trace_start(call)
+        try:
+            history: list[ClientResponse] = []
+            while True:
+                key = call.template_key
+                req = self._templates.get(key) if key is not None else None
+                if req is None:
+                    req = self._build_request(call)
+                if call.middlewares:
+                    resp = await self._run_middlewares(req, call, history)
+                else:
+                    resp = await self._send(req, call, history)
+                jar = self._cookie_jar
+                if jar is not None:
+                    set_cookies = resp.set_cookie_values()
+                    if set_cookies:
+                        jar.update_cookies_from_headers(set_cookies, resp.url)
+                if not (call.allow_redirects and resp.status in _REDIRECTS):
+                    break
+                if not await self._redirect(call, req, resp, history):
+                    break
+            if call.raise_for_status:
+                await _apply_raise_for_status(resp, call.raise_for_status)
+        except BaseException as exc:
+            if traces:
+                await self._trace_exception(call, exc)
+            raise
+        if traces:
+            await self._trace_end(call, resp)
+        return resp
+
+    async def _trace_start(self, call: _Call) -> None:
+        """The request-start signal. Its callbacks may add headers (a trace context, for
+        one): the request is built from the headers they were given, never a reused one."""
+        headers = call.trace_headers = self._prepare_headers(call.headers)
+        for trace in call.traces or ():
+            await trace.send_request_start(call.method, call.url, headers)
+        call.headers = headers
+        call.template_key = None
+
+    async def _trace_exception(self, call: _Call, exc: BaseException) -> None:
+        for trace in call.traces or ():
+            await trace.send_request_exception(call.method, call.url, call.trace_headers, exc)
+
+    async def _trace_end(self, call: _Call, resp: ClientResponse) -> None:
+        for trace in call.traces or ():
+            await trace.send_request_end(call.method, call.url, call.trace_headers, resp)
+
+    def _make_call(
         self,
         method: str,
         str_or_url: Any,
@@ -445,9 +502,10 @@ class ClientSession:
         version: HttpVersion | None = None,
         encoding: Any = None,
         max_decompressed_size: Any = sentinel,
-    ) -> ClientResponse:
-        """Everything ``request()`` and the verbs do. Its keywords are aiohttp 3.14's (and
-        2.3's ``verify_ssl``/``ssl_context``/``fingerprint``/``version``/``encoding``)."""
+    ) -> _Call:
+        """The first stage of a request: its arguments checked and normalised into the
+        state the other stages share. The keywords are aiohttp 3.14's (and 2.3's
+        ``verify_ssl``/``ssl_context``/``fingerprint``/``version``/``encoding``)."""
         connector = self._connector
         if connector is None or connector.closed:
             raise RuntimeError("Session is closed")
@@ -537,34 +595,11 @@ class ClientSession:
             raise_for_status = self._raise_for_status
         else:
             _check_raise_for_status(raise_for_status)
+        call.raise_for_status = raise_for_status
         call.template_key = self._template_key(call, str_or_url, skip_auto_headers)
-
-        if not self._trace_configs:
-            resp = await self._follow_redirects(call)
-            if raise_for_status:
-                await _apply_raise_for_status(resp, raise_for_status)
-            return resp
-        return await self._traced_request(call, raise_for_status, trace_request_ctx)
-
-    async def _traced_request(
-        self, call: _Call, raise_for_status: Any, trace_request_ctx: Any
-    ) -> ClientResponse:
-        """``_request`` with the request start/end/exception signals around it."""
-        traces = call.traces = self._make_traces(trace_request_ctx)
-        method, url, headers = call.method, call.url, self._prepare_headers(call.headers)
-        for trace in traces:
-            await trace.send_request_start(method, url, headers)
-        try:
-            resp = await self._follow_redirects(call)
-            if raise_for_status:
-                await _apply_raise_for_status(resp, raise_for_status)
-        except BaseException as exc:
-            for trace in traces:
-                await trace.send_request_exception(method, url, headers, exc)
-            raise
-        for trace in traces:
-            await trace.send_request_end(method, url, headers, resp)
-        return resp
+        if self._trace_configs:
+            call.traces = self._make_traces(trace_request_ctx)
+        return call
 
     def _make_traces(self, trace_request_ctx: Any) -> list[Any]:
         """One :class:`~cyhttp.tracing.Trace` per trace config, for one request."""
@@ -720,47 +755,39 @@ class ClientSession:
 
     # ----- redirects -----
 
-    async def _follow_redirects(self, call: _Call) -> ClientResponse:
-        """Send the request, then each redirect hop while the server asks for one."""
-        history: list[ClientResponse] = []
-        while True:
-            key = call.template_key
-            req = self._templates.get(key) if key is not None else None
-            if req is None:
-                req = self._build_request(call)
-            if call.middlewares:
-                resp = await self._run_middlewares(req, call, history)
-            else:
-                resp = await self._send(req, call, history)
-            jar = self._cookie_jar
-            if jar is not None:
-                set_cookies = resp.set_cookie_values()
-                if set_cookies:
-                    jar.update_cookies_from_headers(set_cookies, resp.url)
-            if not (call.allow_redirects and resp.status in _REDIRECTS):
-                return resp
-            location = resp.headers.get("Location") or resp.headers.get("URI")
-            if location is None:
-                return resp
-            if call.traces:
-                for trace in call.traces:
-                    await trace.send_request_redirect(call.method, call.url, req.headers, resp)
-            history.append(resp)
-            if call.max_redirects and len(history) > call.max_redirects:
-                resp.close()
-                raise TooManyRedirects(
-                    history[0].request_info,
-                    tuple(history),
-                    status=resp.status,
-                    message=f"Exceeded {call.max_redirects} redirects",
-                    headers=resp.headers,
-                )
-            try:
-                self._prepare_redirect(call, req, resp, location)
-            except BaseException:
-                resp.close()
-                raise
-            resp.release()
+    async def _redirect(
+        self,
+        call: _Call,
+        req: ClientRequest,
+        resp: ClientResponse,
+        history: list[ClientResponse],
+    ) -> bool:
+        """Follow the redirect ``resp`` asks for: True when ``call`` now describes the next
+        hop (``resp`` let go and kept in ``history``), False when it has no Location and
+        is the answer. TooManyRedirects past ``max_redirects``."""
+        location = resp.headers.get("Location") or resp.headers.get("URI")
+        if location is None:
+            return False
+        if call.traces:
+            for trace in call.traces:
+                await trace.send_request_redirect(call.method, call.url, req.headers, resp)
+        history.append(resp)
+        if call.max_redirects and len(history) > call.max_redirects:
+            resp.close()
+            raise TooManyRedirects(
+                history[0].request_info,
+                tuple(history),
+                status=resp.status,
+                message=f"Exceeded {call.max_redirects} redirects",
+                headers=resp.headers,
+            )
+        try:
+            self._prepare_redirect(call, req, resp, location)
+        except BaseException:
+            resp.close()
+            raise
+        resp.release()
+        return True
 
     def _prepare_redirect(
         self, call: _Call, req: ClientRequest, resp: ClientResponse, location: str
@@ -864,7 +891,7 @@ class ClientSession:
             conn = None if call.traces else connector._connect_pooled(req)
             if conn is None:
                 conn = await self._connect(req, call)
-            proto = conn.protocol  # taken now: a failed send detaches it from conn
+            proto = conn._protocol  # taken now: a failed send detaches it from conn
             try:
                 return await req.send(
                     conn,
@@ -1136,6 +1163,7 @@ class _Call:
         "proxy",
         "proxy_auth",
         "proxy_headers",
+        "raise_for_status",
         "read_until_eof",
         "req_cookies",
         "server_hostname",
@@ -1143,6 +1171,7 @@ class _Call:
         "ssl",
         "template_key",
         "tm",
+        "trace_headers",
         "traces",
         "url",
         "version",
@@ -1169,6 +1198,7 @@ class _Call:
     proxy: Any
     proxy_auth: BasicAuth | None
     proxy_headers: CIMultiDict[str] | None
+    raise_for_status: Any
     read_until_eof: bool
     req_cookies: Any
     server_hostname: str | None
@@ -1176,6 +1206,7 @@ class _Call:
     ssl: Any
     template_key: tuple[Any, ...] | None
     tm: ClientTimeout
+    trace_headers: CIMultiDict[str]
     traces: list[Any] | None
     url: URL
     version: HttpVersion
@@ -1357,8 +1388,9 @@ _METHOD = _P("method", _P.POSITIONAL_OR_KEYWORD, annotation=str)
 _URL = _P("url", _P.POSITIONAL_OR_KEYWORD)
 # introspection (help(), IDEs, inspect.signature) shows the documented parameters
 ClientSession.request.__signature__ = _forwarded_signature(  # type: ignore[attr-defined]
-    ClientSession._request, 3, [_SELF, _METHOD, _URL]
+    ClientSession._make_call, 3, [_SELF, _METHOD, _URL]
 )
+ClientSession._request.__signature__ = ClientSession.request.__signature__  # type: ignore[attr-defined]
 ClientSession.ws_connect.__signature__ = _forwarded_signature(  # type: ignore[attr-defined]
     _ws_connect, 2, [_SELF, _URL]
 )

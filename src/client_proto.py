@@ -422,7 +422,8 @@ class ResponseHandler(asyncio.Protocol):
             self._discard_body = True
             self.should_close = True
         else:
-            self._check_codings(head)
+            if head.chunked or head.content_length is None or head.encoding is not None:
+                self._check_codings(head)  # only a body with codings can be refused
             self.payload = StreamReader(self, self._limits[3], loop=self._loop)
             if self._auto_decompress and head.encoding is not None:
                 self._decoder = make_decoder(head.encoding)

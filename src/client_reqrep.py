@@ -852,7 +852,9 @@ class ClientResponse:
             timer.disarm(weakref.ref(self))
         conn = self._connection
         if conn is not None:
-            self._keep_output_size(conn)
+            proto = conn._protocol
+            if proto is not None:  # the bytes sent, noted before the connection goes
+                self._output_size = proto.output_size
             self._connection = None
             conn.release()
         if writer is not None:

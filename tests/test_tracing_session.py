@@ -213,3 +213,18 @@ async def test_a_streamed_body_reports_each_piece(server: AppServer) -> None:
         assert (await resp.json())["body"] == "onetwothree"
     chunks = [params.chunk for name, _, params in log if name == "on_request_chunk_sent"]
     assert chunks == [b"one", b"two", b"three"]
+
+
+async def test_headers_added_by_a_start_callback_are_sent(server: AppServer) -> None:
+    """What a propagator does: a trace context header set in on_request_start."""
+
+    async def inject(session: Any, ctx: Any, params: Any) -> None:
+        params.headers["traceparent"] = "00-abc-def-01"
+
+    config = TraceConfig()
+    config.on_request_start.append(inject)
+    async with ClientSession(trace_configs=[config]) as session:
+        for _ in range(2):  # the second time too (no request object is reused)
+            async with session.get(server.url("/echo")) as resp:
+                got = await resp.json()
+            assert ["traceparent", "00-abc-def-01"] in [[k.lower(), v] for k, v in got["headers"]]
