@@ -178,7 +178,8 @@ class _Route:
         self.reason = reason
         self.callback = callback
         self.body_pattern = body_pattern
-        _answer_headers(content_type, headers)  # a bad header fails here, not mid-request
+        # a bad header fails here, not in the middle of a request
+        response_bytes("GET", status, "", _answer_headers(content_type, headers), b"")
 
     def __repr__(self) -> str:
         return f"<mocked {self.method} {self.pattern or self.url}>"
