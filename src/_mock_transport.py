@@ -203,9 +203,10 @@ class MockTransport(asyncio.Transport):
         """Ask for the answer, then feed it; an exception fails the request instead."""
         try:
             raw = await self._responder(sent)
-        except Exception as exc:
-            if not self._closing:
-                self._protocol._fail(exc)
+        except BaseException as exc:
+            if self._closing:  # the connection was dropped (and this task cancelled)
+                raise
+            self._protocol._fail(exc)
             return
         # one request per mock connection: it is closed, never pooled, once released
         self._protocol.should_close = True

@@ -110,6 +110,13 @@ def normalize_url(url: URL | str) -> URL:
     return url.with_query(sorted(url.query.items()))
 
 
+def _route_url(url: URL | str) -> URL:
+    """The URL a route or a request is matched by: normalised, and without credentials
+    (the session moves those into the Authorization header)."""
+    url = normalize_url(url)
+    return url.with_user(None) if url.raw_user or url.raw_password else url
+
+
 # ----- routes -----
 
 
@@ -123,6 +130,9 @@ def _default_reason(status: int) -> str:
 def _check_answer(status: Any, reason: str | None) -> None:
     if not isinstance(status, int) or isinstance(status, bool) or not 100 <= status <= 999:
         raise ValueError(f"a mocked status must be an int from 100 to 999, got {status!r}")
+    if status < 200 and status != 101:
+        # the client reads an informational answer and goes on waiting for the real one
+        raise ValueError(f"a mocked status cannot be informational (1xx), got {status}")
     if reason is not None and any(c in reason for c in "\r\n\x00"):
         raise ValueError(f"a mocked reason cannot hold CR, LF or NUL: {reason!r}")
 
@@ -166,7 +176,7 @@ class _Route:
     ) -> None:
         _check_answer(status, reason)
         self.pattern: re.Pattern[str] | None = url if isinstance(url, re.Pattern) else None
-        self.url = None if self.pattern is not None else normalize_url(cast(Any, url))
+        self.url = None if self.pattern is not None else _route_url(cast(Any, url))
         self.method = method.upper()
         self.status = status
         self.body = body
@@ -407,7 +417,7 @@ class aioresponses:  # the name of the package it stands in for
 
     def _intercepts(self, req: ClientRequest) -> bool:
         """Whether this mock answers ``req`` (else it goes to the network)."""
-        url = normalize_url(req.url)
+        url = _route_url(req.url)
         if self._passes_through(url):
             return False
         return not self.passthrough_unmatched or self._find(req.method, url) is not None
@@ -423,7 +433,7 @@ class aioresponses:  # the name of the package it stands in for
     ) -> bytes:
         """The answer to a request now complete on the mock wire (see MockTransport)."""
         self.sent_requests.append(sent)
-        url = normalize_url(req.url)
+        url = _route_url(req.url)
         route = self._find(req.method, url, sent.body)
         if route is None:
             raise ClientConnectionError(f"Connection refused: {req.method} {url}")
@@ -637,7 +647,7 @@ async def _mocked_connect(
         loop = connector._loop = asyncio.get_running_loop()
     if connector.closed:
         raise ClientConnectionError("Connector is closed.")
-    url = normalize_url(request.url)
+    url = _route_url(request.url)
     if mock._find(request.method, url) is None:
         raise ClientConnectionError(f"Connection refused: {request.method} {url}")
     key: ConnectionKey = request.connection_key
@@ -687,5 +697,6 @@ def _open_mock_connection(
         return await mock._respond(request, call_kwargs, sent)
 
     proto = ResponseHandler(loop)
-    MockTransport(loop, proto, request.url, respond)
+    url = request.url
+    MockTransport(loop, proto, url.with_user(None) if url.raw_user else url, respond)
     return proto

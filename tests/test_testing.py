@@ -102,6 +102,8 @@ async def test_an_unknown_status_has_an_empty_reason(mock: aioresponses) -> None
 async def test_a_bad_answer_is_refused_when_registered(mock: aioresponses) -> None:
     with pytest.raises(ValueError, match="status"):
         mock.get(API, status=42)
+    with pytest.raises(ValueError, match="informational"):
+        mock.get(API, status=103)  # the client would wait for a final answer forever
     with pytest.raises(ValueError, match="reason"):
         mock.get(API, reason="a\r\nb")
     with pytest.raises(ValueError, match="header"):
@@ -677,6 +679,18 @@ async def test_request_bodies_reach_the_wire(mock: aioresponses) -> None:
     assert mock.sent_requests[1].headers["Transfer-Encoding"] == "chunked"
 
 
+async def test_credentials_and_a_proxy_do_not_change_the_url_matched(mock: aioresponses) -> None:
+    mock.get("http://user:pw@api.example.com/private", body="secret")
+    mock.get(f"{API}/proxied", body="no proxy needed")
+    async with ClientSession() as session:
+        async with session.get("http://user:pw@api.example.com/private") as resp:
+            assert await resp.text() == "secret"
+        async with session.get(f"{API}/proxied", proxy="http://127.0.0.1:9") as resp:
+            assert await resp.text() == "no proxy needed"
+    assert mock.sent_requests[0].headers["Authorization"] == "Basic dXNlcjpwdw=="
+    assert mock.sent_requests[0].url == URL(f"{API}/private")
+
+
 async def test_an_https_url_is_mocked_without_tls(mock: aioresponses) -> None:
     mock.get("https://secure.example.com/x", body="tls not needed")
     async with ClientSession() as session, session.get("https://secure.example.com/x") as resp:
@@ -801,17 +815,6 @@ def test_the_pytest_plugin_provides_the_fixture(pytester: pytest.Pytester) -> No
     pytester.makepyfile(test_users_suite=PLUGIN_TESTS)
     result = pytester.runpytest_inprocess(*_plugin_args())
     result.assert_outcomes(passed=4)
-
-
-def test_the_plugin_adds_nothing_to_a_suite_that_does_not_use_it(
-    pytester: pytest.Pytester,
-) -> None:
-    pytester.makeini(INNER_INI)
-    pytester.makepyfile(test_plain="def test_plain(request):\n    assert request.fixturenames\n")
-    result = pytester.runpytest_inprocess(*_plugin_args(), "--fixtures")
-    result.stdout.fnmatch_lines(["*cyhttp_mock*"])
-    result = pytester.runpytest_inprocess(*_plugin_args())
-    result.assert_outcomes(passed=1)
 
 
 def test_the_plugin_is_declared_as_a_pytest11_entry_point() -> None:
