@@ -19,6 +19,7 @@ from typing import Any
 from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
+from .client_exceptions import ClientConnectionError
 from .client_proto import ResponseHandler
 from .http_writer import build_head
 
@@ -187,7 +188,15 @@ class MockTransport(asyncio.Transport):
         reader = self._reader
         if reader.complete:
             return  # nothing is pipelined on a mock connection
-        if reader.feed(bytes(data)) and reader.expects_continue:
+        try:
+            head_now = reader.feed(bytes(data))
+        except ValueError as exc:  # a framing header the mock server cannot read
+            failure = ClientConnectionError(f"the mock server could not read the request: {exc}")
+            self._loop.call_soon(self._protocol._fail, failure)
+            self._reader = RequestReader()  # whatever follows is ignored
+            self._reader.complete = True
+            return
+        if head_now and reader.expects_continue:
             self._loop.call_soon(self._deliver, CONTINUE)
         if reader.complete:
             sent = SentRequest(

@@ -15,6 +15,7 @@ import gzip
 import importlib
 import importlib.metadata
 import inspect
+import io
 import re
 import tomllib
 import unittest
@@ -28,6 +29,7 @@ from yarl import URL
 import cyhttp
 import cyhttp as aiohttp  # the ported aioresponses suite below says aiohttp
 from cyhttp import ClientSession, TraceConfig
+from cyhttp._mock_transport import RequestReader, response_bytes
 from cyhttp.client import ClientSession as RealClientSession
 from cyhttp.connector import BaseConnector
 from cyhttp.testing import CallbackResult, RequestCall, aioresponses
@@ -689,6 +691,72 @@ async def test_credentials_and_a_proxy_do_not_change_the_url_matched(mock: aiore
             assert await resp.text() == "no proxy needed"
     assert mock.sent_requests[0].headers["Authorization"] == "Basic dXNlcjpwdw=="
     assert mock.sent_requests[0].url == URL(f"{API}/private")
+
+
+async def test_many_concurrent_mocked_requests(mock: aioresponses) -> None:
+    mock.get(
+        re.compile(r".*/item/\d+$"),
+        callback=lambda url, **kw: CallbackResult(body=url.name),
+        repeat=True,
+    )
+
+    async def fetch(session: ClientSession, n: int) -> str:
+        async with session.get(f"{API}/item/{n}") as resp:
+            return await resp.text()
+
+    async with ClientSession(connector=cyhttp.TCPConnector(limit=10)) as session:
+        got = await asyncio.gather(*(fetch(session, n) for n in range(60)))
+    assert got == [str(n) for n in range(60)]
+
+
+async def test_streamed_and_chunked_uploads_are_read_whole(mock: aioresponses) -> None:
+    mock.put(re.compile(".*"), repeat=True)
+    blob = bytes(range(256)) * 1000
+    async with ClientSession() as session:
+        await (await session.put(f"{API}/file", data=io.BytesIO(blob))).release()
+        await (await session.put(f"{API}/c", data=io.BytesIO(blob), chunked=True)).release()
+    assert [r.body == blob for r in mock.sent_requests] == [True, True]
+    assert mock.sent_requests[1].headers["Transfer-Encoding"] == "chunked"
+
+
+@pytest.mark.parametrize("split", [1, 7, 1000])
+def test_the_request_reader_takes_any_split(split: int) -> None:
+    raw = (
+        b"POST /x HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"
+        b"3;ext=1\r\nabc\r\n10\r\n" + b"y" * 16 + b"\r\n0\r\nTrailer: t\r\n\r\n"
+    )
+    reader = RequestReader()
+    for start in range(0, len(raw), split):
+        assert not reader.complete
+        reader.feed(raw[start : start + split])
+    assert reader.complete
+    assert (reader.method, reader.headers["Host"], bytes(reader.body)) == (
+        "POST",
+        "h",
+        b"abc" + b"y" * 16,
+    )
+    sized = RequestReader()
+    sized.feed(b"PUT / HTTP/1.1\r\nContent-Length: 4\r\nExpect: 100-continue\r\n\r\nab")
+    assert sized.expects_continue and not sized.complete
+    sized.feed(b"cd")
+    assert sized.complete and bytes(sized.body) == b"abcd"
+
+
+def test_response_bytes_frame_the_answer_as_a_server_would() -> None:
+    headers = CIMultiDict({"Content-Type": "text/plain"})
+    assert response_bytes("GET", 200, "OK", headers, b"hi") == (
+        b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\nhi"
+    )
+    assert response_bytes("HEAD", 200, "OK", CIMultiDict(), b"hi") == (
+        b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n"
+    )
+    assert response_bytes("GET", 204, "No Content", CIMultiDict(), b"") == (
+        b"HTTP/1.1 204 No Content\r\n\r\n"
+    )
+    chunked = CIMultiDict({"Transfer-Encoding": "chunked"})
+    assert response_bytes("GET", 599, "", chunked, b"abc") == (
+        b"HTTP/1.1 599\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n"
+    )
 
 
 async def test_an_https_url_is_mocked_without_tls(mock: aioresponses) -> None:
