@@ -457,6 +457,61 @@ class PortedAioresponsesSuite(unittest.IsolatedAsyncioTestCase):
             self.assertEqual(m.requests[key], [RequestCall((), {"allow_redirects": True})])
 
 
+# ----- parity with the real aioresponses (on aiohttp) -----
+
+
+async def _record_scenario(http: Any, mock_class: Any) -> tuple[Any, Any, Any]:
+    """The same calls against ``http`` (aiohttp or cyhttp) under ``mock_class``: what the
+    callbacks were given, how unmatched and failing calls failed, and the record."""
+    seen: list[tuple[str, list[str]]] = []
+    failures: list[tuple[str, str]] = []
+
+    def callback(url: URL, **kwargs: Any) -> None:
+        seen.append((str(url), sorted(kwargs)))
+
+    with mock_class() as m:
+        m.get(f"{API}/p?b=2&a=1", callback=callback)
+        m.post(f"{API}/cb", callback=callback)
+        m.put(re.compile(r".*/r/\d+"), callback=callback, repeat=True)
+        m.get(f"{API}/exc", exception=http.ServerDisconnectedError())
+        async with http.ClientSession(base_url=API, headers={"X-S": "s"}) as session:
+            calls = [
+                session.get("/p", params={"a": "1", "b": "2"}),
+                session.post("/cb", json={"j": 1}, headers={"X-C": "c"}),
+                session.put("/r/1", data=b"body"),
+                session.get("/exc"),
+                session.request("DELETE", "/nothing"),
+                session.head("/nothing", allow_redirects=True),
+            ]
+            for call in calls:
+                try:
+                    (await call).release()
+                except (http.ClientConnectionError, TypeError) as exc:
+                    # (aioresponses 0.7.9 cannot build an aiohttp 3.14 response: TypeError)
+                    if not isinstance(exc, TypeError):
+                        failures.append((type(exc).__name__, str(exc)))
+    return seen, failures, m.requests
+
+
+async def test_callbacks_failures_and_the_record_match_the_real_aioresponses() -> None:
+    aiohttp_mod = pytest.importorskip("aiohttp")
+    real = pytest.importorskip("aioresponses")
+    theirs = await _record_scenario(aiohttp_mod, real.aioresponses)
+    ours = await _record_scenario(cyhttp, aioresponses)
+    assert ours[0] == theirs[0] and len(ours[0]) == 3
+    assert (
+        ours[1]
+        == theirs[1]
+        == [
+            ("ServerDisconnectedError", "Server disconnected"),
+            ("ClientConnectionError", f"Connection refused: DELETE {API}/nothing"),
+            ("ClientConnectionError", f"Connection refused: HEAD {API}/nothing"),
+        ]
+    )
+    assert list(ours[2]) == list(theirs[2]) and len(ours[2]) == 6
+    assert ours[2] == theirs[2]
+
+
 # ----- the real machinery under the mock -----
 
 
