@@ -348,6 +348,13 @@ async def test_the_patches_exist_only_while_a_mock_is_active() -> None:
         async with ClientSession() as session, session.get(API) as resp:
             assert await resp.text() == "outer"
         assert inner.requests and len(outer.requests[("GET", URL(API))]) == 1
+    # stopped out of order, the patches stay until the last mock stops
+    first, second = aioresponses(), aioresponses()
+    first.start()
+    second.start()
+    first.stop()
+    assert _active_patch()
+    second.stop()
     assert (
         RealClientSession.__dict__["_request"],
         BaseConnector.__dict__["connect"],
@@ -759,8 +766,11 @@ async def test_many_concurrent_mocked_requests(mock: aioresponses) -> None:
         async with session.get(f"{API}/item/{n}") as resp:
             return await resp.text()
 
-    async with ClientSession(connector=cyhttp.TCPConnector(limit=10)) as session:
+    connector = cyhttp.TCPConnector(limit=10)
+    async with ClientSession(connector=connector) as session:
         got = await asyncio.gather(*(fetch(session, n) for n in range(60)))
+        # every mock connection was given back and closed: none is pooled or leaked
+        assert not connector._acquired and not connector._conns
     assert got == [str(n) for n in range(60)]
 
 
