@@ -213,10 +213,11 @@ class MockTransport(asyncio.Transport):
         try:
             raw = await self._responder(sent)
         except BaseException as exc:
-            if self._closing:  # the connection was dropped (and this task cancelled)
-                raise
-            self._protocol._fail(exc)
-            return
+            if not self._closing:
+                self._protocol._fail(exc)
+            elif isinstance(exc, asyncio.CancelledError):
+                raise  # the connection was dropped, which cancelled this task
+            return  # (a failure after the client gave up has nobody to go to)
         # one request per mock connection: it is closed, never pooled, once released
         self._protocol.should_close = True
         await self._feed(raw)
@@ -249,7 +250,10 @@ class MockTransport(asyncio.Transport):
         if task is not None and not task.done() and task is not asyncio.current_task():
             task.cancel()
         self._wake_feeder()
-        self._loop.call_soon(self._protocol.connection_lost, None)
+        if self._loop.is_closed():  # dropped while being garbage-collected after the loop
+            self._protocol.connection_lost(None)
+        else:
+            self._loop.call_soon(self._protocol.connection_lost, None)
 
     def pause_reading(self) -> None:
         self._paused = True
