@@ -307,6 +307,33 @@ async def test_otel_and_retry_together(
     assert codes == [503, 200]
 
 
+async def test_otel_request_duration_metric(server: AppServer) -> None:
+    """The instrumentation's duration histogram gets one point per request, with the
+    method and status of the request."""
+    metrics = pytest.importorskip("opentelemetry.sdk.metrics")
+    export = pytest.importorskip("opentelemetry.sdk.metrics.export")
+    reader = export.InMemoryMetricReader()
+    meter_provider = metrics.MeterProvider(metric_readers=[reader])
+    config = otel_aiohttp.create_trace_config(meter_provider=meter_provider)
+    async with cyhttp.ClientSession(trace_configs=[config]) as session:
+        for path in ("/data", "/missing"):
+            async with session.get(server.url(path)) as resp:
+                await resp.read()
+    data = reader.get_metrics_data()
+    points = [
+        point
+        for resource in data.resource_metrics
+        for scope in resource.scope_metrics
+        for metric in scope.metrics
+        if metric.name == "http.client.duration"
+        for point in metric.data.data_points
+    ]
+    statuses = sorted(point.attributes["http.status_code"] for point in points)
+    assert statuses == [200, 404]
+    assert all(point.count == 1 and point.attributes["http.method"] == "GET" for point in points)
+    meter_provider.shutdown()
+
+
 # ----- cyhttp.instrumentation: every session -----
 
 
@@ -395,6 +422,30 @@ async def test_instrument_opentelemetry_every_session(
         await resp.read()
     assert len(exporter.get_finished_spans()) == 2
     assert "traceparent" not in counter.headers[-1]
+
+
+async def test_instrument_opentelemetry_reads_the_header_capture_variables(
+    server: AppServer, spans: tuple[Any, InMemorySpanExporter], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As AioHttpClientInstrumentor does, the OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_*
+    variables choose the headers recorded on the span (and those redacted)."""
+    provider, exporter = spans
+    monkeypatch.setenv("OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_CLIENT_REQUEST", "x-.*")
+    monkeypatch.setenv("OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_CLIENT_RESPONSE", "content-type")
+    monkeypatch.setenv("OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_SANITIZE_FIELDS", "x-secret")
+    instrumentation.instrument_opentelemetry(tracer_provider=provider)
+    headers = {"X-Team": "core", "X-Secret": "hunter2"}
+    async with (
+        cyhttp.ClientSession() as session,
+        session.get(server.url("/data"), headers=headers) as resp,
+    ):
+        await resp.read()
+    (span,) = exporter.get_finished_spans()
+    assert span.attributes["http.request.header.x_team"] == ("core",)
+    assert span.attributes["http.request.header.x_secret"] == ("[REDACTED]",)
+    assert span.attributes["http.response.header.content_type"] == (
+        "application/json; charset=utf-8",
+    )
 
 
 def test_instrument_opentelemetry_needs_the_package(monkeypatch: pytest.MonkeyPatch) -> None:
