@@ -533,6 +533,40 @@ async def test_cache_keeps_the_redirect_history(
     assert counter.hits == {"/hop": 1, "/data": 1}
 
 
+async def test_cache_revalidates_with_a_conditional_request(
+    cache_ready: None, tmp_path: Path, counter: Counter
+) -> None:
+    """``refresh=True``: the library asks again with If-None-Match through cyhttp; a 304
+    keeps the cached response, a new ETag replaces it."""
+    app = ecosystem_app(counter)
+    version = {"etag": '"v1"'}
+
+    async def tagged(request: web.Request) -> web.Response:
+        counter.hit(request)
+        if request.headers.get("If-None-Match") == version["etag"]:
+            return web.Response(status=304, headers={"ETag": version["etag"]})
+        return web.Response(text=version["etag"], headers={"ETag": version["etag"]})
+
+    app.router.add_get("/tagged", tagged)
+    backend = SQLiteBackend(cache_name=str(tmp_path / "c"))
+    async with app_server(app) as srv, CachedSession(cache=backend) as session:
+        url = srv.url("/tagged")
+        async with session.get(url) as resp:
+            assert await resp.text() == '"v1"'
+        async with session.get(url, refresh=True) as resp:
+            assert resp.from_cache is True
+            assert await resp.text() == '"v1"'
+        assert counter.headers[-1]["If-None-Match"] == '"v1"'
+        version["etag"] = '"v2"'
+        async with session.get(url, refresh=True) as resp:
+            assert resp.from_cache is False and resp.status == 200
+            assert await resp.text() == '"v2"'
+        async with session.get(url) as resp:
+            assert resp.from_cache is True
+            assert await resp.text() == '"v2"'
+    assert counter.hits == {"/tagged": 3}
+
+
 # ----- the semi-private names, with aiohttp 3.14's meaning -----
 
 
