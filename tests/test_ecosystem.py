@@ -424,6 +424,26 @@ async def test_instrument_opentelemetry_every_session(
     assert "traceparent" not in counter.headers[-1]
 
 
+async def test_instrument_opentelemetry_extra_trace_configs(
+    server: AppServer, spans: tuple[Any, InMemorySpanExporter]
+) -> None:
+    """``trace_configs=`` (as the instrumentor's) are shared by every new session, before
+    OpenTelemetry's own config; the session's own configs come first."""
+    provider, exporter = spans
+    shared_log: list[tuple[str, Any]] = []
+    shared = recording_config(shared_log)
+    instrumentation.instrument_opentelemetry(tracer_provider=provider, trace_configs=[shared])
+    own = recording_config([])
+    async with cyhttp.ClientSession(trace_configs=[own]) as first, cyhttp.ClientSession() as second:
+        assert first.trace_configs[:2] == [own, shared] and len(first.trace_configs) == 3
+        assert second.trace_configs[0] is shared and len(second.trace_configs) == 2
+        for session in (first, second):
+            async with session.get(server.url("/data")) as resp:
+                await resp.read()
+    assert [stage for stage, _ in shared_log] == ["start", "end", "start", "end"]
+    assert len(exporter.get_finished_spans()) == 2
+
+
 async def test_instrument_opentelemetry_reads_the_header_capture_variables(
     server: AppServer, spans: tuple[Any, InMemorySpanExporter], monkeypatch: pytest.MonkeyPatch
 ) -> None:
