@@ -1387,8 +1387,6 @@ def _declared_length(headers: CIMultiDict[str], size: int | None) -> int:
             "remove the header (it is computed) or send a body of that length"
         )
     return declared
-
-
 def _settle(done: asyncio.Future[None]) -> Callable[[Any], None]:
     """A done-callback that completes ``done`` (once)."""
 
