@@ -58,6 +58,7 @@ from .helpers import (
     timeout_or_none,
     warn_loop,
 )
+from .instrumentation import SESSION_TRACE_FACTORIES, session_trace_configs
 
 if TYPE_CHECKING:
     pass
@@ -209,7 +210,10 @@ class ClientSession:
         if proxy is not None:
             self._default_proxy, self._default_proxy_auth = explicit_proxy(proxy, proxy_auth)
         self._middlewares = check_middlewares(middlewares, "middlewares")
-        self._trace_configs = _frozen_trace_configs(trace_configs)
+        # the trace configs of cyhttp.instrumentation's registry follow the session's own
+        self._trace_configs = _frozen_trace_configs(
+            session_trace_configs(trace_configs) if SESSION_TRACE_FACTORIES else trace_configs
+        )
         self._limits = _Limits.of(read_bufsize, max_line_size, max_field_size, max_headers)
         if fallback_charset_resolver is not None and not callable(fallback_charset_resolver):
             raise TypeError("fallback_charset_resolver must be callable")

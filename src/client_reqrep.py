@@ -766,6 +766,15 @@ class ClientResponse:
     _links: MultiDictProxy[MultiDictProxy[str | URL]] | None = None
     _output_size = 0
     _upload_complete: asyncio.Future[None] | None = None
+    #: release() or close() was called (aiohttp 3.14's meaning; libraries that copy a
+    #: response, such as caches, read it to know whether the body can still be read)
+    _released = False
+    #: built from the request on first use unless given (aiohttp's keyword form)
+    _request_info: RequestInfo | None = None
+    #: what aiohttp's keyword form of the constructor hands over (see _init_detached)
+    _continue: asyncio.Future[bool] | None = None
+    _timer: Any = None
+    _stream_writer: Any = None
 
     def __init__(
         self,
@@ -776,7 +785,15 @@ class ClientResponse:
         session: Any = None,
         history: tuple[ClientResponse, ...] = (),
         loop: asyncio.AbstractEventLoop | None = None,
+        **aiohttp_form: Any,
     ) -> None:
+        """cyhttp's ClientRequest.send builds a response with ``request=``. A library may
+        build one as aiohttp 3.14 does, ``(method, url, *, writer, continue100, timer,
+        request_info, traces, loop, session[, stream_writer])``, without a connection:
+        the library then sets its status, head and ``content`` itself.
+
+        Those keywords arrive in ``aiohttp_form`` (a signature of their own would cost
+        every response of the normal path a lookup per missing keyword)."""
         self.method = method
         self._url = url
         self._request = request
@@ -784,7 +801,35 @@ class ClientResponse:
         self._history = history
         self._loop = loop
         self._closed = False
-        self._request_info: RequestInfo | None = None
+        if aiohttp_form:
+            self._init_detached(**aiohttp_form)
+
+    def _init_detached(
+        self,
+        *,
+        request_info: RequestInfo | None = None,
+        writer: asyncio.Future[None] | None = None,
+        continue100: asyncio.Future[bool] | None = None,
+        timer: Any = None,
+        traces: list[Any] | None = None,
+        stream_writer: Any = None,
+    ) -> None:
+        """Keep what aiohttp's constructor arguments give: the request as sent, the task
+        writing its body (stopped by release()/close(), awaited by ``upload_complete``),
+        the 100 Continue future, the timer, and the traces ``read()`` reports to. Any
+        other keyword is a TypeError, as it would be in aiohttp."""
+        if request_info is not None:
+            self._request_info = request_info
+        if writer is not None:
+            self._writer = writer
+        if continue100 is not None:
+            self._continue = continue100
+        if timer is not None:
+            self._timer = timer
+        if traces:
+            self._traces = traces
+        if stream_writer is not None:
+            self._stream_writer = stream_writer
 
     # ----- life cycle (driven by ClientRequest) -----
 
@@ -1178,7 +1223,7 @@ class ClientResponse:
         """Give the connection back (pooled if the body was fully received, else closed).
         A body not read by then can no longer be (see :meth:`read`). Awaiting the result
         is allowed (it was a coroutine in aiohttp 2.x)."""
-        self._closed = True
+        self._closed = self._released = True
         self._drop_unread_body()
         self._give_back()
         return DONE
@@ -1203,6 +1248,7 @@ class ClientResponse:
 
     def close(self) -> None:
         """Close the response and its connection."""
+        self._released = True
         self._drop_unread_body()
         if self._closed and self._connection is None:
             return
@@ -1229,7 +1275,7 @@ class ClientResponse:
         inside, the response is untouched until the block ends."""
         if self.status >= 400:
             if not self._in_context:
-                self._closed = True
+                self._closed = self._released = True
                 self._give_back()
             raise ClientResponseError(
                 self.request_info,
