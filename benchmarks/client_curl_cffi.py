@@ -25,7 +25,7 @@ class HttpClient:
     ) -> None:
         self.base = base_url
         verify: Any = ca_file if ca_file else True
-        self.session = curl_cffi.AsyncSession(max_clients=connections, verify=verify)
+        self.session: Any = curl_cffi.AsyncSession(max_clients=connections, verify=verify)
 
     async def close(self) -> None:
         await self.session.close()

@@ -25,22 +25,22 @@ class HttpClient:
     ) -> None:
         self.base = base_url
         self.session = niquests.AsyncSession(pool_maxsize=connections)
-        self.tls: dict[str, str] = {"verify": ca_file} if ca_file else {}
+        self.verify: str | bool = ca_file if ca_file else True
 
     async def close(self) -> None:
         await self.session.close()
 
     async def get(self, path: str) -> bytes:
-        resp = await self.session.get(self.base + path, **self.tls)
+        resp = await self.session.get(self.base + path, verify=self.verify)
         resp.raise_for_status()
         return resp.content  # type: ignore[return-value]
 
     async def get_json(self, path: str) -> Any:
-        resp = await self.session.get(self.base + path, **self.tls)
+        resp = await self.session.get(self.base + path, verify=self.verify)
         resp.raise_for_status()
         return resp.json()
 
     async def post(self, path: str, data: bytes) -> bytes:
-        resp = await self.session.post(self.base + path, data=data, **self.tls)
+        resp = await self.session.post(self.base + path, data=data, verify=self.verify)
         resp.raise_for_status()
         return resp.content  # type: ignore[return-value]

@@ -299,6 +299,22 @@ def _client_round(
     for w in todo:
         if w.key not in seen:
             results.errors[(w.name, spec.name, loop)].append(why)
+    if done.returncode and all(w.key in seen for w in todo):
+        _note_crash_at_exit(spec, done, results)
+
+
+def _note_crash_at_exit(spec: ClientSpec, done: procs.Finished, results: Results) -> None:
+    """A client process that reported every workload, then died on its way out (a library
+    crashing while the interpreter shuts down): its numbers stand, the report says so once."""
+    tag = f"{spec.name}: its process "
+    if any(note.startswith(tag) for note in results.notes):
+        return
+    lines = done.stderr.strip().splitlines()
+    first = next((x for x in lines if "error" in x.lower()), lines[0] if lines else "")
+    results.notes.append(
+        f"{tag}ended with exit status {done.returncode} after reporting all its results "
+        f"(the library failed at interpreter exit: {first.strip()[:120]})"
+    )
 
 
 def _runnable(sel: Selection, results: Results) -> Selection:
