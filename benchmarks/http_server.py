@@ -8,7 +8,8 @@ Routes: ``/small`` (13 bytes), ``/1m`` (1 MiB), ``/json-gzip`` (gzip JSON in chu
 transfer coding), ``/echo`` (answers a POST with its body). Anything else is a 404.
 For the memory rows: ``/hold`` gets no answer until ``/release`` (which answers every held
 request with the small body, then says how many it released), and ``/held`` says how many
-requests are held now.
+requests are held now. ``/connections`` says how many connections the server has
+accepted so far (the tests check with it that every client reuses its connections).
 
 Run as ``python -m benchmarks.http_server [--loop uvloop|asyncio] [--tls-cert PEM
 --tls-key PEM]``: it binds a free port on 127.0.0.1 (and, given a certificate, a second one
@@ -64,6 +65,8 @@ BAD_REQUEST = b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: clo
 
 #: requests to ``/hold`` not answered yet: (transport, keep the connection open after)
 HELD: list[tuple[asyncio.Transport, bool]] = []
+#: connections accepted since the server started, on either port
+ACCEPTED = [0]
 
 
 def _release() -> bytes:
@@ -96,6 +99,7 @@ class HttpProtocol(asyncio.Protocol):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         # uvloop's transports are not asyncio.Transport subclasses, hence the cast
         self.transport = cast(asyncio.Transport, transport)
+        ACCEPTED[0] += 1
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.transport = None
@@ -134,6 +138,8 @@ class HttpProtocol(asyncio.Protocol):
                 response = _held()
             elif self.url == b"/release":
                 response = _release()
+            elif self.url == b"/connections":
+                response = _fixed(b"%d" % ACCEPTED[0], b"text/plain")
             else:
                 response = NOT_FOUND
         transport.write(response)

@@ -807,6 +807,37 @@ async def test_https_trusts_the_given_ca_and_only_it(key: str, tls_server: Any) 
         await asyncio.wait_for(client.close(), 10)
 
 
+def _connections(port: int) -> int:
+    """Connections the embedded server has accepted, this question's own included."""
+    return int(_request(port, "GET", "/connections")[2])
+
+
+@pytest.mark.parametrize("scheme", ["http", "https"])
+@pytest.mark.parametrize("key", HTTP_CLIENTS)
+async def test_every_client_reuses_its_connections(key: str, scheme: str, tls_server: Any) -> None:
+    """Pooling on: ten requests one after another take one connection, whoever sends them
+    (a client that reconnected each time would measure connection set-up, not requests)."""
+    if key == "cyhttp":
+        import cyhttp
+
+        key = "cyhttp-c" if cyhttp.IMPLEMENTATION == "compiled" else "cyhttp-py"
+    _need(key)
+    srv, tls, _ = tls_server
+    loaded = clients.load(key)
+    assert loaded.http is not None
+    port = srv.port if scheme == "http" else srv.more_ports[0]
+    client = loaded.http()
+    await client.start(f"{scheme}://127.0.0.1:{port}", str(tls.ca) if scheme == "https" else None)
+    try:
+        before = await asyncio.to_thread(_connections, srv.port)
+        for _ in range(10):
+            assert await asyncio.wait_for(client.get("/small"), 10) == workloads.SMALL_BODY
+        after = await asyncio.to_thread(_connections, srv.port)
+    finally:
+        await asyncio.wait_for(client.close(), 10)
+    assert after - before == 2, "one connection for the ten requests, one for the question"
+
+
 def test_a_crash_at_exit_keeps_the_results_and_is_noted(monkeypatch: pytest.MonkeyPatch) -> None:
     line = {"workload": "get_small_seq", "ops": 10, "seconds": 0.5, "cpu": 0.1, "threads": 2}
     stdout = json.dumps({"meta": {"client": "pyreqwest"}}) + "\n" + json.dumps(line) + "\n"
