@@ -157,7 +157,7 @@ def main(argv: list[str] | None = None) -> int:
     for note in notes:
         print(f"Note: {note}")
     if found:
-        print("\nTargets (cyhttp compiled vs aiohttp, issue 8):")
+        print("\nTargets (cyhttp compiled vs aiohttp):")
         for line in report.targets_lines(found):
             print(line)
 

@@ -417,8 +417,9 @@ def _memory(
         results.units[bench] = workloads.MEMORY_UNIT
         results.groups[bench] = "memory"
     results.notes.append(
-        f"RSS rows: {count} connections or requests at once, RSS growth / {count}, in KiB "
-        "(smaller is better; speed there = cyhttp compiled's KiB / this client's)"
+        f"RSS rows: {count} connections or requests at once against the embedded server, "
+        f"RSS growth / {count}, in KiB (smaller is better; speed there = cyhttp compiled's "
+        "KiB / this client's)"
     )
     with procs.server("http", _embedded_http_argv(None), plan.server) as srv:
         url = f"http://127.0.0.1:{srv.port}"

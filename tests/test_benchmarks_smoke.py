@@ -779,6 +779,7 @@ def test_new_client_runs_every_http_workload(key: str, tls_server: Any) -> None:
         assert line["threads"] >= 1
 
 
+@pytest.mark.filterwarnings("ignore:ssl NPN is deprecated:DeprecationWarning")  # aiosonic's
 @pytest.mark.parametrize("key", HTTP_CLIENTS)
 async def test_https_trusts_the_given_ca_and_only_it(key: str, tls_server: Any) -> None:
     """Verification stays on: the run's CA is trusted, another CA's certificate is not."""
@@ -812,6 +813,7 @@ def _connections(port: int) -> int:
     return int(_request(port, "GET", "/connections")[2])
 
 
+@pytest.mark.filterwarnings("ignore:ssl NPN is deprecated:DeprecationWarning")  # aiosonic's
 @pytest.mark.parametrize("scheme", ["http", "https"])
 @pytest.mark.parametrize("key", HTTP_CLIENTS)
 async def test_every_client_reuses_its_connections(key: str, scheme: str, tls_server: Any) -> None:
