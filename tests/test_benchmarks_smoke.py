@@ -1,6 +1,11 @@
 """Smoke test of the ``make bench`` harness: servers start, answer and stop; the client
 process reports results; the table, JSON and chart writers work on made-up rows.
 
+Also: the embedded server's HTTPS port (TLS 1.3, the run's own CA) and its ``/hold`` routes;
+every HTTP client trusting that CA and only it, and reusing its connections; one tiny run
+of each added client (wreq, pyreqwest, curl_cffi, niquests: skipped, with the reason, where
+the library is not installed); CPU time counting every thread; the memory rows.
+
 No timing is asserted here (speed is what ``benchmarks`` measures, not what tests check).
 The harness needs the ``bench`` extra (httptools, picows, matplotlib); without it these
 tests are skipped with that reason.
