@@ -1,10 +1,12 @@
 """From samples to rows, and from rows to the table, the JSON and the Markdown.
 
 A row is ``{"bench", "group", "impl", "loop", "value", "unit", "spread", "runs", "error",
-"speed", "reference"}``. ``value`` is the median of the runs, ``spread`` is (max - min) /
-median, and ``speed`` is the row's speed relative to the reference client on the same
-benchmark and loop (cyhttp compiled; aiohttp while cyhttp has no number): 2.0 means twice
-as fast, 0.5 half as fast, whether the unit is a rate (higher is better) or a time.
+"speed", "reference", "cpu_us_per_op", "threads"}`` (CPU time per operation of the client
+process, all threads counted, and the most threads it had; None where not measured).
+``value`` is the median of the runs, ``spread`` is (max - min) / median, and ``speed`` is
+the row's speed relative to the reference client on the same benchmark and loop (cyhttp
+compiled; aiohttp while cyhttp has no number): 2.0 means twice as fast, 0.5 half as fast,
+whether the unit is a rate (higher is better) or a time.
 Rows from the micro-benchmark modules keep their own ``value`` and ``spread``. Memory rows
 (group ``memory``, unit KiB) are lower-is-better like times: their ``speed`` is cyhttp
 compiled's KiB over the row's (2.0: half the memory).
@@ -96,6 +98,7 @@ def build_rows(results: Results) -> list[dict[str, Any]]:
                 "failed_runs": 0,
                 "errors": [],
                 "cpu_us_per_op": None,
+                "threads": None,
             }
         )
     rows.sort(key=_order(rows))
