@@ -7,11 +7,15 @@ file and a PNG chart into ``benchmarks/results/``. ``--help`` lists the options.
 Layout, one job per module:
 
 - ``workloads``: what is measured (paths, bodies, sizes), shared by servers and clients.
-- ``http_server``, ``ws_server``, ``nginx``: the servers, each run as its own process.
+- ``http_server``, ``ws_server``, ``nginx``: the servers, each run as its own process; the
+  HTTP server also serves HTTPS (TLS 1.3) with the run's certificate from ``certs``.
 - ``procs``: starting a process with a readiness handshake, CPU pinning, always stopping it.
 - ``client_aiohttp`` (aiohttp *and* cyhttp: the same code), ``client_httpx``,
-  ``client_aiosonic``, ``client_ws``: one adapter per client library.
+  ``client_aiosonic``, ``client_wreq``, ``client_pyreqwest``, ``client_curl_cffi``,
+  ``client_niquests``, ``client_ws``: one adapter per client library (``clients`` lists
+  them); ``client_floor``: the raw-protocol yardstick.
 - ``client_main``: the client process (one library, one event loop, several workloads).
+- ``client_memory``: the process behind the memory rows (RSS per connection and request).
 - ``micro``: the parser and masker micro-benchmarks and the import-time row.
 - ``runner``: the rounds; ``report``: medians, the table and the JSON; ``chart``: the PNG.
 """

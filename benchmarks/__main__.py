@@ -1,13 +1,19 @@
-"""``python -m benchmarks`` (``make bench``): cyhttp beside aiohttp, httpx, aiosonic, picows
-and websockets, on the default asyncio loop and on uvloop, against local servers.
+"""``python -m benchmarks`` (``make bench``): cyhttp beside aiohttp, httpx, aiosonic, the
+Rust-core clients wreq and pyreqwest, curl_cffi, niquests, picows and websockets, on the
+default asyncio loop and on uvloop, against local servers (HTTP, HTTPS and WebSocket).
 
-``--only`` takes comma-separated terms (repeatable, case-insensitive): ``http``, ``ws``,
-``micro``, ``parser``, ``mask`` or ``import`` (groups); a workload (``small``, ``1 MiB``,
-``gzip``, ``post``, ``echo 64``...); a client (``cyhttp``, ``cyhttp-c``, ``cyhttp-py``,
-``aiohttp``, ``httpx``, ``aiosonic``, ``picows``, ``websockets``, or ``floor``: a raw
+``--only`` takes comma-separated terms (repeatable, case-insensitive): ``http``, ``https``,
+``ws``, ``memory``, ``micro``, ``parser``, ``mask`` or ``import`` (groups); a workload
+(``small``, ``1 MiB``, ``gzip``, ``post``, ``echo 64``, ``https_1m``...); a client
+(``cyhttp``, ``cyhttp-c``, ``cyhttp-py``, ``aiohttp``, ``httpx``, ``aiosonic``, ``wreq``,
+``pyreqwest``, ``curl_cffi``, ``niquests``, ``picows``, ``websockets``, or ``floor``: a raw
 ``asyncio.Protocol`` doing no client work, on the GETs without gzip and the echoes); a loop
 (``asyncio``, ``uvloop``). Kinds combine with AND, terms of one kind with OR; cyhttp
-compiled always runs as the reference. Example: ``--only ws,uvloop,aiohttp``.
+compiled always runs as the reference. Example: ``--only ws,uvloop,aiohttp``. A client
+whose library is not installed is skipped, and the report says so.
+
+``memory`` (for cyhttp compiled, aiohttp and wreq): the RSS an idle pooled connection and
+an in-flight request add, measured with hundreds of each at once (``client_memory``).
 
 ``--placement`` (default ``auto``): servers run on the first CPU; a client that takes turns
 with the server (one small request or message in flight) shares it (a context switch per
@@ -134,7 +140,8 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print("speed = this client's speed / cyhttp compiled's on the same loop (higher = faster);")
     print("spread = (max - min) / median over the rounds; CPU us/op = the client process's")
-    print("CPU time per request or message (steadier than wall time when the machine is busy).")
+    print("CPU time per request or message, all its threads counted (a Rust client's runtime")
+    print("threads too); steadier than wall time when the machine is busy.")
     if any(r["impl"] == clients.FLOOR for r in rows):
         print(f"{clients.FLOOR}: an asyncio.Protocol doing no client work (client_floor.py),")
         print("the fastest any client could be here; never a reference for the speeds.")
@@ -150,7 +157,7 @@ def main(argv: list[str] | None = None) -> int:
     for note in notes:
         print(f"Note: {note}")
     if found:
-        print("\nTargets (cyhttp compiled vs aiohttp, issue 8):")
+        print("\nTargets (cyhttp compiled vs aiohttp):")
         for line in report.targets_lines(found):
             print(line)
 
@@ -165,6 +172,7 @@ def main(argv: list[str] | None = None) -> int:
             "loops": sel.loops,
             "micro": sel.micro,
             "import_time": sel.import_time,
+            "memory": sel.memory,
         },
         "machine": info,
         "pinning": plan.as_json(),

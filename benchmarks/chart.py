@@ -96,7 +96,11 @@ def _panel(ax: Any, rows: list[dict[str, Any]], bench: str) -> None:
     ax.set_yticks(range(len(impls)), impls, fontsize=8)
     ax.set_xlim(0, biggest * 1.25)
     ax.tick_params(axis="x", labelsize=7)
-    lower = "" if report.higher_is_better(rows[0]["unit"]) else " (lower time = faster)"
+    lower = ""
+    if rows[0].get("group") == "memory":
+        lower = " (less memory = longer bar)"
+    elif not report.higher_is_better(rows[0]["unit"]):
+        lower = " (lower time = faster)"
     ax.set_title(f"{bench}{lower}\n{_reference_text(refs)}", fontsize=8.5)
     ax.set_ylim(len(impls) - 0.4, -0.6)
 

@@ -7,6 +7,7 @@ or the other; nothing below it knows which one it got.
 
 from __future__ import annotations
 
+import ssl
 from typing import Any
 
 aiohttp: Any = None
@@ -23,11 +24,19 @@ def use(library: str) -> str:
 
 
 class HttpClient:
-    """One ``ClientSession`` (default connector: keep-alive pool of 100) for one workload."""
+    """One ``ClientSession`` for one workload; its connector is the default one (keep-alive
+    pool of 100) unless the workload trusts a CA of its own or needs a larger pool."""
 
-    async def start(self, base_url: str) -> None:
+    async def start(
+        self, base_url: str, ca_file: str | None = None, connections: int = 100
+    ) -> None:
         self.base = base_url
-        self.session = aiohttp.ClientSession()
+        if ca_file is None and connections == 100:
+            self.session = aiohttp.ClientSession()
+            return
+        context = ssl.create_default_context(cafile=ca_file) if ca_file else True
+        connector = aiohttp.TCPConnector(limit=connections, ssl=context)
+        self.session = aiohttp.ClientSession(connector=connector)
 
     async def close(self) -> None:
         await self.session.close()

@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import hashlib
+import ssl
 from typing import cast
 from urllib.parse import urlsplit
 
@@ -183,18 +184,26 @@ class _HttpConnection(_Connection):
 
 
 class HttpClient:
-    """GET only, prebuilt requests, one idle connection per concurrent caller."""
+    """GET only, prebuilt requests, one idle connection per concurrent caller; over TLS
+    (``https://``) the event loop's own TLS, verifying the server against ``ca_file``."""
 
-    async def start(self, base_url: str) -> None:
+    async def start(
+        self, base_url: str, ca_file: str | None = None, connections: int = 100
+    ) -> None:
         self.loop = asyncio.get_running_loop()
         self.host, self.port, _ = _address(base_url)
+        self.tls: ssl.SSLContext | None = None
+        if base_url.startswith("https:"):
+            self.tls = ssl.create_default_context(cafile=ca_file)
         self.requests: dict[str, bytes] = {}
         self.idle: list[_HttpConnection] = []
         self.opened: list[_HttpConnection] = []
 
     async def _connect(self) -> _HttpConnection:
         loop = self.loop
-        _, conn = await loop.create_connection(lambda: _HttpConnection(loop), self.host, self.port)
+        _, conn = await loop.create_connection(
+            lambda: _HttpConnection(loop), self.host, self.port, ssl=self.tls
+        )
         self.opened.append(conn)
         return conn
 

@@ -17,8 +17,10 @@ OS cannot pin, nothing is pinned here. Before anything, :func:`settle_allocator`
 memory allocator in the same state for every library.
 
 Output: one ``{"meta": ...}`` line, then one line per workload with ``ops``, ``seconds``,
-``cpu`` (this process's CPU seconds in the timed run) and ``cpus`` (where it ran, when
-known), or ``error``.
+``cpu`` (this process's CPU seconds in the timed run, every thread's: see
+:func:`cpu_seconds`), ``threads`` (how many the process had by the end) and ``cpus`` (where
+it ran, when known), or ``error``. HTTPS workloads (``Workload.tls``) go to ``--https-url``
+and the client trusts ``--ca-file``.
 """
 
 from __future__ import annotations
@@ -47,9 +49,29 @@ def _emit(obj: dict[str, Any]) -> None:
 Timing = tuple[int, float, float]
 
 
+def cpu_seconds() -> float:
+    """User + system CPU time of the whole process: every thread, not only this one.
+
+    Clients written in Rust do their work on tokio worker threads, libcurl and others may
+    resolve or read on threads of their own: counting only the thread running the event
+    loop would make them look nearly free. ``time.process_time`` reads the process-wide
+    clock (``CLOCK_PROCESS_CPUTIME_ID`` on Linux, the sum of all threads), as
+    ``os.times()`` and ``getrusage(RUSAGE_SELF)`` do.
+    """
+    return time.process_time()
+
+
+def thread_count() -> int | None:
+    """How many threads this process has now (Linux), None where it cannot tell."""
+    try:
+        return len(os.listdir("/proc/self/task"))
+    except OSError:
+        return None
+
+
 async def _sequential(op: Op, duration: float) -> Timing:
     count = 0
-    cpu = time.process_time()
+    cpu = cpu_seconds()
     start = time.perf_counter()
     deadline = start + duration
     while True:
@@ -57,11 +79,11 @@ async def _sequential(op: Op, duration: float) -> Timing:
         count += 1
         now = time.perf_counter()
         if now >= deadline:
-            return count, now - start, time.process_time() - cpu
+            return count, now - start, cpu_seconds() - cpu
 
 
 async def _concurrent(op: Op, duration: float, workers: int) -> Timing:
-    cpu = time.process_time()
+    cpu = cpu_seconds()
     start = time.perf_counter()
     deadline = start + duration
     counts = [0] * workers
@@ -72,7 +94,7 @@ async def _concurrent(op: Op, duration: float, workers: int) -> Timing:
             counts[i] += 1
 
     await asyncio.gather(*(worker(i) for i in range(workers)))
-    return sum(counts), time.perf_counter() - start, time.process_time() - cpu
+    return sum(counts), time.perf_counter() - start, cpu_seconds() - cpu
 
 
 def parse_cpus(text: str) -> frozenset[int] | None:
@@ -128,6 +150,7 @@ def _short(value: Any) -> str:
 
 async def _http(client: Any, key: str, duration: float, warmup: float, echo_reply: bytes) -> Timing:
     """Check one answer, warm up, then time the workload ``key``."""
+    key = workloads.PLAIN_TWIN.get(key, key)  # HTTPS: the same requests over TLS
     ops: dict[str, Op] = {
         "get_small_seq": lambda: client.get("/small"),
         "get_small_c50": lambda: client.get("/small"),
@@ -176,8 +199,13 @@ async def run(args: argparse.Namespace, loaded: clients.Loaded) -> None:
             continue
         client = factory()
         try:
-            url = args.http_url if kind == "http" else args.ws_url
-            await asyncio.wait_for(client.start(url), 10.0)
+            if work.tls:
+                if not args.https_url:
+                    raise RuntimeError("no HTTPS server for this run")
+                start = client.start(args.https_url, args.ca_file)
+            else:
+                start = client.start(args.http_url if kind == "http" else args.ws_url)
+            await asyncio.wait_for(start, 10.0)
             try:
                 bench = _http if kind == "http" else _ws
                 ops, seconds, cpu = await asyncio.wait_for(
@@ -188,7 +216,16 @@ async def run(args: argparse.Namespace, loaded: clients.Loaded) -> None:
         except Exception as exc:
             _emit({"workload": key, "error": _describe(exc)})
         else:
-            _emit({"workload": key, "ops": ops, "seconds": seconds, "cpu": cpu, "cpus": cpus})
+            _emit(
+                {
+                    "workload": key,
+                    "ops": ops,
+                    "seconds": seconds,
+                    "cpu": cpu,
+                    "threads": thread_count(),
+                    "cpus": cpus,
+                }
+            )
 
 
 def _describe(exc: BaseException) -> str:
@@ -203,6 +240,8 @@ def main() -> None:
     parser.add_argument("--loop", choices=("uvloop", "asyncio"), default="asyncio")
     parser.add_argument("--http-url", default="")
     parser.add_argument("--ws-url", default="")
+    parser.add_argument("--https-url", default="", help="the HTTPS server, for HTTPS workloads")
+    parser.add_argument("--ca-file", default=None, help="the CA (PEM) HTTPS clients trust")
     parser.add_argument("--workloads", required=True)
     parser.add_argument("--duration", type=float, default=1.0)
     parser.add_argument("--warmup", type=float, default=0.2)

@@ -6,6 +6,7 @@ Imports nothing heavy: the runner reads it to plan the rounds, and the client pr
 
 from __future__ import annotations
 
+import importlib.util
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import metadata
@@ -25,27 +26,61 @@ class ClientSpec:
     env: dict[str, str] = field(default_factory=dict)
     #: the workload keys it runs; empty: every workload of the kinds it offers
     only: tuple[str, ...] = ()
+    #: the module its adapter imports: without it the client is skipped, with a reason
+    module: str = ""
+    #: whether the memory rows (``client_memory``) measure it
+    memory: bool = False
 
     def runs(self, key: str, kind: str) -> bool:
         """Whether this client takes part in workload ``key`` (of ``kind`` "http" or "ws")."""
         offered = self.http if kind == "http" else self.ws if kind == "ws" else False
         return offered and (not self.only or key in self.only)
 
+    def missing(self) -> str | None:
+        """None when the library is importable here, else one line saying why it is skipped."""
+        if not self.module or importlib.util.find_spec(self.module) is not None:
+            return None
+        return (
+            f"{self.name} is not installed here (`pip install {self.module}`, or the bench "
+            "extra): skipped"
+        )
+
 
 CLIENTS = (
-    ClientSpec("cyhttp-c", BASELINE, http=True, ws=True),
-    ClientSpec("cyhttp-py", "cyhttp pure", http=True, ws=True, env={"CYHTTP_NO_EXTENSIONS": "1"}),
-    ClientSpec("aiohttp", "aiohttp", http=True, ws=True),
-    ClientSpec("httpx", "httpx", http=True, ws=False),
-    ClientSpec("aiosonic", "aiosonic", http=True, ws=False),
-    ClientSpec("picows", "picows", http=False, ws=True),
-    ClientSpec("websockets", "websockets", http=False, ws=True),
+    ClientSpec("cyhttp-c", BASELINE, http=True, ws=True, module="cyhttp", memory=True),
+    ClientSpec(
+        "cyhttp-py",
+        "cyhttp pure",
+        http=True,
+        ws=True,
+        env={"CYHTTP_NO_EXTENSIONS": "1"},
+        module="cyhttp",
+    ),
+    ClientSpec("aiohttp", "aiohttp", http=True, ws=True, module="aiohttp", memory=True),
+    ClientSpec("httpx", "httpx", http=True, ws=False, module="httpx"),
+    ClientSpec("aiosonic", "aiosonic", http=True, ws=False, module="aiosonic"),
+    # clients written in Rust (tokio runtimes: their CPU time includes their threads')
+    ClientSpec("wreq", "wreq", http=True, ws=False, module="wreq", memory=True),
+    ClientSpec("pyreqwest", "pyreqwest", http=True, ws=False, module="pyreqwest"),
+    ClientSpec("curl_cffi", "curl_cffi", http=True, ws=False, module="curl_cffi"),
+    ClientSpec("niquests", "niquests", http=True, ws=False, module="niquests"),
+    ClientSpec("picows", "picows", http=False, ws=True, module="picows"),
+    ClientSpec("websockets", "websockets", http=False, ws=True, module="websockets"),
     ClientSpec(
         "floor",
         FLOOR,
         http=True,
         ws=True,
-        only=("get_small_seq", "get_small_c50", "get_1m", "ws_echo_64", "ws_echo_1m"),
+        only=(
+            "get_small_seq",
+            "get_small_c50",
+            "get_1m",
+            "https_small_seq",
+            "https_small_c50",
+            "https_1m",
+            "ws_echo_64",
+            "ws_echo_1m",
+        ),
     ),
 )
 BY_KEY = {c.key: c for c in CLIENTS}
@@ -87,6 +122,9 @@ def load(key: str) -> Loaded:
         from benchmarks import client_aiosonic
 
         return Loaded(client_aiosonic.version(), client_aiosonic.HttpClient, None)
+    if key in ("wreq", "pyreqwest", "curl_cffi", "niquests"):
+        adapter = importlib.import_module(f"benchmarks.client_{key}")
+        return Loaded(adapter.version(), adapter.HttpClient, None)
     if key == "picows":
         from benchmarks import client_ws
 

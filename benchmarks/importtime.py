@@ -31,6 +31,10 @@ LIBRARIES: dict[str, tuple[str, dict[str, str]]] = {
     "aiohttp": ("aiohttp", {}),
     "httpx": ("httpx", {}),
     "aiosonic": ("aiosonic", {}),
+    "wreq": ("wreq", {}),
+    "pyreqwest": ("pyreqwest.client", {}),
+    "curl_cffi": ("curl_cffi", {}),
+    "niquests": ("niquests", {}),
 }
 TARGET_MS = 60.0
 

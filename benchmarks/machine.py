@@ -17,7 +17,20 @@ import sys
 from dataclasses import dataclass
 from importlib import metadata
 
-PEERS = ("cyhttp", "aiohttp", "httpx", "aiosonic", "picows", "websockets", "uvloop", "httptools")
+PEERS = (
+    "cyhttp",
+    "aiohttp",
+    "httpx",
+    "aiosonic",
+    "wreq",
+    "pyreqwest",
+    "curl_cffi",
+    "niquests",
+    "picows",
+    "websockets",
+    "uvloop",
+    "httptools",
+)
 
 
 def cpu_model() -> str:

@@ -4,6 +4,7 @@ nginx runs in the foreground as a single process (no daemon, no master) from a t
 directory holding its config, its logs and the files it serves; it is stopped and the
 directory removed at the end. nginx cannot echo a request body without third-party
 modules, so in this mode ``/echo`` reads and discards the POST body and answers ``ok``.
+Given the run's certificate it also listens for HTTPS (TLS 1.3) on a second port.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from benchmarks import procs, workloads
+from benchmarks import certs, procs, workloads
 
 #: the body of a POST answer in nginx mode
 ECHO_REPLY = b"ok"
@@ -41,7 +42,7 @@ http {{
     default_type application/octet-stream;
     server {{
         listen 127.0.0.1:{port} backlog=1024;
-        root {root}/www;
+{tls}        root {root}/www;
         location = /small {{ default_type text/plain; return 200 "{small}"; }}
         location = /1m {{ try_files /1m.bin =404; }}
         location = /json-gzip {{
@@ -73,10 +74,24 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def config(root: Path, port: int) -> str:
+_TLS = """\
+        listen 127.0.0.1:{port} ssl backlog=1024;
+        ssl_certificate {cert};
+        ssl_certificate_key {key};
+        ssl_protocols TLSv1.3;
+"""
+
+
+def config(
+    root: Path, port: int, tls: certs.Files | None = None, tls_port: int | None = None
+) -> str:
+    tls_lines = ""
+    if tls is not None and tls_port is not None:
+        tls_lines = _TLS.format(port=tls_port, cert=tls.cert, key=tls.key)
     return _CONF.format(
         root=root,
         port=port,
+        tls=tls_lines,
         small=workloads.SMALL_BODY.decode(),
         reply=ECHO_REPLY.decode(),
     )
@@ -96,16 +111,20 @@ def _wait_listening(proc: subprocess.Popen[str], port: int, log: Path, timeout: 
 
 
 @contextlib.contextmanager
-def server(binary: str, cpus: frozenset[int] | None) -> Iterator[procs.Server]:
-    """Start nginx on a free port of 127.0.0.1, yield it, and always stop it."""
+def server(
+    binary: str, cpus: frozenset[int] | None, tls: certs.Files | None = None
+) -> Iterator[procs.Server]:
+    """Start nginx on a free port of 127.0.0.1 (and HTTPS on another, given ``tls``),
+    yield it, and always stop it."""
     with tempfile.TemporaryDirectory(prefix="cyhttp-bench-nginx-") as tmp:
         root = Path(tmp)
         (root / "www").mkdir()
         (root / "www" / "1m.bin").write_bytes(workloads.BIG_BODY)
         (root / "www" / "doc.json").write_bytes(workloads.JSON_TEXT)
         port = _free_port()
+        tls_port = _free_port() if tls is not None else None
         conf = root / "nginx.conf"
-        conf.write_text(config(root, port))
+        conf.write_text(config(root, port, tls, tls_port))
         proc = subprocess.Popen(
             [binary, "-p", str(root), "-c", str(conf), "-e", str(root / "error.log")],
             stdin=subprocess.DEVNULL,
@@ -116,6 +135,8 @@ def server(binary: str, cpus: frozenset[int] | None) -> Iterator[procs.Server]:
         try:
             procs.pin(proc.pid, cpus)
             _wait_listening(proc, port, root / "error.log", 20.0)
-            yield procs.Server("nginx", proc, port)
+            if tls_port is not None:
+                _wait_listening(proc, tls_port, root / "error.log", 20.0)
+            yield procs.Server("nginx", proc, port, (tls_port,) if tls_port else ())
         finally:
             procs.stop(proc)

@@ -60,8 +60,8 @@ def uvloop_available() -> bool:
 class Ready:
     """The child's side of the handshake."""
 
-    def announce(self, port: int) -> None:
-        sys.stdout.write(f"READY {port}\n")
+    def announce(self, port: int, *more: int) -> None:
+        sys.stdout.write(" ".join(["READY", str(port), *map(str, more)]) + "\n")
         sys.stdout.flush()
 
 
@@ -91,12 +91,31 @@ def server_main(serve: Callable[[Ready], Awaitable[None]], description: str) -> 
     run_server(serve, parser.parse_args().loop)
 
 
-async def serve_until_stopped(server: asyncio.AbstractServer, ready: Ready) -> None:
-    """Announce the listening port to the parent, then serve until told to stop."""
-    port = server.sockets[0].getsockname()[1]
-    async with server:
-        ready.announce(port)
+async def serve_until_stopped(
+    server: asyncio.AbstractServer, ready: Ready, *more: asyncio.AbstractServer
+) -> None:
+    """Announce the listening ports to the parent (``server``'s first), then serve until
+    told to stop."""
+    ports = [s.sockets[0].getsockname()[1] for s in (server, *more)]
+    async with contextlib.AsyncExitStack() as stack:
+        for each in (server, *more):
+            await stack.enter_async_context(each)
+        ready.announce(*ports)
         await until_stopped()
+
+
+def raise_open_files_limit() -> None:
+    """Lift this process's soft limit on open files to the hard one: the memory rows keep
+    hundreds of connections open at once, in the client and in the server."""
+    try:
+        import resource
+    except ImportError:  # not on this OS
+        return
+    with contextlib.suppress(ValueError, OSError):
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        want = 65536 if hard == resource.RLIM_INFINITY else hard
+        if soft != resource.RLIM_INFINITY and soft < want:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
 
 
 # --- the parent's side -------------------------------------------------------------------
@@ -144,9 +163,11 @@ class Server:
     name: str
     proc: subprocess.Popen[str]
     port: int
+    #: further ports the server announced (the embedded HTTP server's TLS port)
+    more_ports: tuple[int, ...] = ()
 
 
-def _read_ready(proc: subprocess.Popen[str], timeout: float) -> int:
+def _read_ready(proc: subprocess.Popen[str], timeout: float) -> list[int]:
     assert proc.stdout is not None
     deadline = time.monotonic() + timeout
     with selectors.DefaultSelector() as sel:
@@ -162,7 +183,7 @@ def _read_ready(proc: subprocess.Popen[str], timeout: float) -> int:
                 err = proc.stderr.read() if proc.stderr else ""
                 raise StartError(f"exited with {proc.wait()} before READY: {err.strip()[-500:]}")
             if line.startswith("READY "):
-                return int(line.split()[1])
+                return [int(p) for p in line.split()[1:]]
 
 
 @contextlib.contextmanager
@@ -180,8 +201,8 @@ def server(
     )
     try:
         pin(proc.pid, cpus)
-        port = _read_ready(proc, timeout)
-        yield Server(name, proc, port)
+        port, *more = _read_ready(proc, timeout)
+        yield Server(name, proc, port, tuple(more))
     finally:
         stop(proc)
 

@@ -1,11 +1,15 @@
 """From samples to rows, and from rows to the table, the JSON and the Markdown.
 
 A row is ``{"bench", "group", "impl", "loop", "value", "unit", "spread", "runs", "error",
-"speed", "reference"}``. ``value`` is the median of the runs, ``spread`` is (max - min) /
-median, and ``speed`` is the row's speed relative to the reference client on the same
-benchmark and loop (cyhttp compiled; aiohttp while cyhttp has no number): 2.0 means twice
-as fast, 0.5 half as fast, whether the unit is a rate (higher is better) or a time.
-Rows from the micro-benchmark modules keep their own ``value`` and ``spread``.
+"speed", "reference", "cpu_us_per_op", "threads"}`` (CPU time per operation of the client
+process, all threads counted, and the most threads it had; None where not measured).
+``value`` is the median of the runs, ``spread`` is (max - min) / median, and ``speed`` is
+the row's speed relative to the reference client on the same benchmark and loop (cyhttp
+compiled; aiohttp while cyhttp has no number): 2.0 means twice as fast, 0.5 half as fast,
+whether the unit is a rate (higher is better) or a time.
+Rows from the micro-benchmark modules keep their own ``value`` and ``spread``. Memory rows
+(group ``memory``, unit KiB) are lower-is-better like times: their ``speed`` is cyhttp
+compiled's KiB over the row's (2.0: half the memory).
 
 The floor row (``clients.FLOOR``, a client doing no work) is never a reference nor
 aiohttp's stand-in: it only gives each target its ceiling, the floor's speed over aiohttp's.
@@ -60,6 +64,7 @@ def build_rows(results: Results) -> list[dict[str, Any]]:
         errs = results.errors.get((bench, impl, loop), [])
         value, spread = median_and_spread(runs) if runs else (None, None)
         cpu = results.cpu_us.get((bench, impl, loop))
+        threads = results.threads.get((bench, impl, loop))
         rows.append(
             {
                 "bench": bench,
@@ -74,6 +79,7 @@ def build_rows(results: Results) -> list[dict[str, Any]]:
                 "failed_runs": len(errs),
                 "errors": list(dict.fromkeys(errs)),
                 "cpu_us_per_op": statistics.median(cpu) if cpu else None,
+                "threads": max(threads) if threads else None,
             }
         )
     for r in results.micro_rows:
@@ -92,6 +98,7 @@ def build_rows(results: Results) -> list[dict[str, Any]]:
                 "failed_runs": 0,
                 "errors": [],
                 "cpu_us_per_op": None,
+                "threads": None,
             }
         )
     rows.sort(key=_order(rows))
@@ -100,12 +107,14 @@ def build_rows(results: Results) -> list[dict[str, Any]]:
 
 
 def _order(rows: list[dict[str, Any]]) -> Any:
-    bench_rank = {w.name: i for i, w in enumerate(workloads.ALL_WORKLOADS)}
+    names = [w.name for w in workloads.ALL_WORKLOADS]
+    names += [workloads.MEMORY_INFLIGHT, workloads.MEMORY_IDLE]
+    bench_rank = {name: i for i, name in enumerate(names)}
     first_seen: dict[str, int] = {}
     for r in rows:
         first_seen.setdefault(r["bench"], len(first_seen))
     impl_rank = {c.name: i for i, c in enumerate(clients.CLIENTS)}
-    group_rank = {"http": 0, "ws": 1, "micro": 2, "import": 3}
+    group_rank = {"http": 0, "ws": 1, "memory": 2, "micro": 3, "import": 4}
 
     def key(r: dict[str, Any]) -> tuple[int, int, int, int, str]:
         return (

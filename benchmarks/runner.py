@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from benchmarks import clients, importtime, machine, micro, nginx, procs, workloads
+from benchmarks import certs, clients, importtime, machine, micro, nginx, procs, workloads
 from benchmarks.clients import ClientSpec
 from benchmarks.workloads import Workload
 
@@ -57,6 +57,8 @@ class Selection:
     loops: list[str]
     micro: list[str]
     import_time: bool
+    #: the memory rows (``client_memory``) for the selected clients that offer them
+    memory: bool = False
 
 
 def select(terms: list[str], loops_available: list[str]) -> Selection:
@@ -65,7 +67,7 @@ def select(terms: list[str], loops_available: list[str]) -> Selection:
     cl: list[ClientSpec] = []
     lp: list[str] = []
     mi: list[str] = []
-    imp = False
+    imp = mem = False
     for raw in terms:
         term = raw.strip().lower()
         if not term:
@@ -79,6 +81,11 @@ def select(terms: list[str], loops_available: list[str]) -> Selection:
             hit = True
         if term in ("import", "import time", "importtime"):
             imp = hit = True
+        if term in ("memory", "rss"):
+            mem = hit = True
+        if term == "https":
+            wl += [w for w in workloads.ALL_WORKLOADS if w.tls]
+            hit = True
         if term in ("asyncio", "uvloop"):
             lp.append(term)
             hit = True
@@ -93,7 +100,7 @@ def select(terms: list[str], loops_available: list[str]) -> Selection:
             if not found:
                 raise SelectionError(f"--only {raw!r} matches no workload, client or loop")
             wl += found
-    any_bench = bool(wl or mi or imp)
+    any_bench = bool(wl or mi or imp or mem)
     if cl and clients.BY_KEY["cyhttp-c"] not in cl:
         cl.insert(0, clients.BY_KEY["cyhttp-c"])  # the baseline of every ratio
     return Selection(
@@ -102,6 +109,7 @@ def select(terms: list[str], loops_available: list[str]) -> Selection:
         loops=[x for x in loops_available if x in lp] if lp else list(loops_available),
         micro=_unique(mi) if any_bench else list(micro.MODULES),
         import_time=imp if any_bench else True,
+        memory=mem if any_bench else True,
     )
 
 
@@ -144,6 +152,19 @@ class Results:
     micro_rows: list[dict[str, Any]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     client_versions: dict[str, str] = field(default_factory=dict)
+    #: the client process's thread count at the end of each timed run (Rust runtimes and
+    #: libraries with threads of their own show here; their CPU time is all counted)
+    threads: dict[Key, list[int]] = field(default_factory=lambda: defaultdict(list))
+
+
+@dataclass(frozen=True)
+class Endpoints:
+    """Where the servers of a run listen, and the CA file HTTPS clients are told to trust."""
+
+    http: str = ""
+    ws: str = ""
+    https: str = ""
+    ca_file: str = ""
 
 
 def _workloads_for(spec: ClientSpec, wanted: list[Workload]) -> list[Workload]:
@@ -154,43 +175,58 @@ def _cpu_list(cpus: frozenset[int] | None) -> str:
     return ",".join(str(c) for c in sorted(cpus)) if cpus else ""
 
 
+def _embedded_http_argv(tls: certs.Files | None) -> list[str]:
+    argv = [sys.executable, "-m", "benchmarks.http_server", "--loop", "uvloop"]
+    if tls is not None:
+        argv += ["--tls-cert", str(tls.cert), "--tls-key", str(tls.key)]
+    return argv
+
+
 @contextlib.contextmanager
 def _servers(
     settings: Settings, sel: Selection, plan: machine.CpuPlan, results: Results
-) -> Iterator[tuple[str, str]]:
-    """Start the servers the selection needs; yield (http URL, ws URL)."""
-    py = sys.executable
+) -> Iterator[Endpoints]:
+    """Start the servers the selection needs (with a new CA for HTTPS); yield where."""
     need_http = any(w.kind == "http" for w in sel.workloads)
+    need_tls = any(w.tls for w in sel.workloads)
     need_ws = any(w.kind == "ws" for w in sel.workloads)
     with contextlib.ExitStack() as stack:
-        http_url = ws_url = ""
+        http_url = ws_url = https_url = ca_file = ""
+        tls = stack.enter_context(certs.made_for_run()) if need_tls else None
         if need_http:
             if settings.server == "nginx":
                 binary = nginx.find()
                 assert binary is not None  # checked by __main__
-                srv = stack.enter_context(nginx.server(binary, plan.server))
+                srv = stack.enter_context(nginx.server(binary, plan.server, tls))
                 results.notes.append(f"HTTP server: nginx ({binary}); /echo answers 'ok'")
             else:
-                argv = [py, "-m", "benchmarks.http_server", "--loop", "uvloop"]
+                argv = _embedded_http_argv(tls)
                 srv = stack.enter_context(procs.server("http", argv, plan.server))
                 results.notes.append(
                     "HTTP server: embedded (asyncio + httptools"
                     + (", uvloop)" if procs.uvloop_available() else ")")
                 )
             http_url = f"http://127.0.0.1:{srv.port}"
+            if tls is not None:
+                https_url = f"https://{certs.HOST}:{srv.more_ports[0]}"
+                ca_file = str(tls.ca)
+                results.notes.append(
+                    "HTTPS rows: TLS 1.3, HTTP/1.1, a certificate from a CA made for this run "
+                    "that every client is told to trust (verification on)"
+                )
         if need_ws:
-            argv = [py, "-m", "benchmarks.ws_server", "--loop", "uvloop"]
+            argv = [sys.executable, "-m", "benchmarks.ws_server", "--loop", "uvloop"]
             srv = stack.enter_context(procs.server("ws", argv, plan.server))
             ws_url = f"ws://127.0.0.1:{srv.port}/"
             results.notes.append("WebSocket server: picows echo")
-        yield http_url, ws_url
+        yield Endpoints(http_url, ws_url, https_url, ca_file)
 
 
 def _client_round(
     spec: ClientSpec,
     loop: str,
     todo: list[Workload],
-    urls: tuple[str, str],
+    urls: Endpoints,
     settings: Settings,
     plan: machine.CpuPlan,
     results: Results,
@@ -204,9 +240,11 @@ def _client_round(
         "--loop",
         loop,
         "--http-url",
-        urls[0],
+        urls.http,
         "--ws-url",
-        urls[1],
+        urls.ws,
+        "--https-url",
+        urls.https,
         "--workloads",
         ",".join(w.key for w in todo),
         "--duration",
@@ -217,6 +255,8 @@ def _client_round(
         f"--pingpong-cpus={_cpu_list(plan.pingpong)}",
         f"--parallel-cpus={_cpu_list(plan.parallel)}",
     ]
+    if urls.ca_file:
+        argv += ["--ca-file", urls.ca_file]
     if settings.allocator == "fresh":
         argv.append("--fresh-allocator")
     if settings.server == "nginx":
@@ -247,6 +287,8 @@ def _client_round(
             results.samples[key].append(msg["ops"] / msg["seconds"])
             if "cpu" in msg:
                 results.cpu_us[key].append(1e6 * msg["cpu"] / msg["ops"])
+            if msg.get("threads"):
+                results.threads[key].append(int(msg["threads"]))
     if meta_error:
         why = f"import failed: {meta_error}"
     elif done.returncode is None:
@@ -257,11 +299,45 @@ def _client_round(
     for w in todo:
         if w.key not in seen:
             results.errors[(w.name, spec.name, loop)].append(why)
+    if done.returncode and all(w.key in seen for w in todo):
+        _note_crash_at_exit(spec, done, results)
+
+
+def _note_crash_at_exit(spec: ClientSpec, done: procs.Finished, results: Results) -> None:
+    """A client process that reported every workload, then died on its way out (a library
+    crashing while the interpreter shuts down): its numbers stand, the report says so once."""
+    tag = f"{spec.name}: its process "
+    if any(note.startswith(tag) for note in results.notes):
+        return
+    lines = done.stderr.strip().splitlines()
+    first = next((x for x in lines if "error" in x.lower()), lines[0] if lines else "")
+    results.notes.append(
+        f"{tag}ended with exit status {done.returncode} after reporting all its results "
+        f"(the library failed at interpreter exit: {first.strip()[:120]})"
+    )
+
+
+def _runnable(sel: Selection, results: Results) -> Selection:
+    """The selection without what cannot run here, each omission said once in the notes."""
+    here = []
+    for spec in sel.clients:
+        why = spec.missing()
+        if why is None:
+            here.append(spec)
+        else:
+            results.notes.append(why)
+    wanted = sel.workloads
+    why_not_tls = certs.available() if any(w.tls for w in wanted) else None
+    if why_not_tls is not None:
+        results.notes.append(why_not_tls)
+        wanted = [w for w in wanted if not w.tls]
+    return Selection(wanted, here, sel.loops, sel.micro, sel.import_time, sel.memory)
 
 
 def run(settings: Settings, sel: Selection, plan: machine.CpuPlan) -> Results:
     """Everything the selection asks for; the report turns it into rows."""
     results = Results()
+    sel = _runnable(sel, results)
     for w in sel.workloads:
         results.units[w.name] = w.unit
         results.groups[w.name] = w.kind
@@ -272,7 +348,13 @@ def run(settings: Settings, sel: Selection, plan: machine.CpuPlan) -> Results:
     ]
     jobs = [j for j in jobs if j[2]]
     libs = _import_libraries(sel) if sel.import_time else []
-    total = settings.rounds * len(jobs) + len(sel.micro) + settings.import_samples * len(libs)
+    memory_specs = _memory_clients(sel)
+    total = (
+        settings.rounds * len(jobs)
+        + len(sel.micro)
+        + settings.import_samples * len(libs)
+        + _memory_runs(settings) * len(memory_specs)
+    )
     progress = Progress(total)
     try:
         if jobs:
@@ -288,6 +370,8 @@ def run(settings: Settings, sel: Selection, plan: machine.CpuPlan) -> Results:
                                 _client_round(spec, loop, [work], urls, settings, plan, results)
                         else:
                             _client_round(spec, loop, todo, urls, settings, plan, results)
+        if memory_specs:
+            _memory(settings, memory_specs, sel.loops[0], plan, results, progress)
         for module in sel.micro:
             progress.step(f"micro-benchmark {module}")
             rows, note = micro.collect(module, settings.quick, plan.client)
@@ -308,6 +392,82 @@ def run(settings: Settings, sel: Selection, plan: machine.CpuPlan) -> Results:
     finally:
         progress.finish()
     return results
+
+
+def _memory_clients(sel: Selection) -> list[ClientSpec]:
+    return [c for c in sel.clients if c.memory and c.http] if sel.memory else []
+
+
+def _memory_runs(settings: Settings) -> int:
+    """Memory readings vary far less than timings: three runs are plenty."""
+    return min(settings.rounds, 3)
+
+
+def _memory(
+    settings: Settings,
+    specs: list[ClientSpec],
+    loop: str,
+    plan: machine.CpuPlan,
+    results: Results,
+    progress: Progress,
+) -> None:
+    """The memory rows, against an embedded server of their own (it has ``/hold``)."""
+    count = workloads.MEMORY_CONNECTIONS_QUICK if settings.quick else workloads.MEMORY_CONNECTIONS
+    for bench in (workloads.MEMORY_INFLIGHT, workloads.MEMORY_IDLE):
+        results.units[bench] = workloads.MEMORY_UNIT
+        results.groups[bench] = "memory"
+    results.notes.append(
+        f"RSS rows: {count} connections or requests at once against the embedded server, "
+        f"RSS growth / {count}, in KiB (smaller is better; speed there = cyhttp compiled's "
+        "KiB / this client's)"
+    )
+    with procs.server("http", _embedded_http_argv(None), plan.server) as srv:
+        url = f"http://127.0.0.1:{srv.port}"
+        for rnd in range(_memory_runs(settings)):
+            for spec in specs:
+                progress.step(f"memory {rnd + 1}/{_memory_runs(settings)}: {spec.name}")
+                _memory_round(spec, loop, url, count, plan, results)
+
+
+def _memory_round(
+    spec: ClientSpec,
+    loop: str,
+    url: str,
+    count: int,
+    plan: machine.CpuPlan,
+    results: Results,
+) -> None:
+    argv = [
+        sys.executable,
+        "-m",
+        "benchmarks.client_memory",
+        "--client",
+        spec.key,
+        "--loop",
+        loop,
+        "--http-url",
+        url,
+        "--connections",
+        str(count),
+    ]
+    done = procs.run(argv, plan.client_cpus(True), 120.0, spec.env)
+    fields = {workloads.MEMORY_INFLIGHT: "inflight_bytes", workloads.MEMORY_IDLE: "idle_bytes"}
+    why = None
+    for line in done.stdout.splitlines():
+        try:
+            msg = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if "memory" in msg:
+            for bench, name in fields.items():
+                results.samples[(bench, spec.name, loop)].append(msg["memory"][name] / 1024)
+            return
+        why = msg.get("error") or msg.get("meta", {}).get("error") or why
+    if why is None:
+        last = done.stderr.strip().splitlines()[-1:] or ["killed at the time limit"]
+        why = f"client process exited with {done.returncode}: {last[0][:200]}"
+    for bench in fields:
+        results.errors[(bench, spec.name, loop)].append(why)
 
 
 def _import_libraries(sel: Selection) -> list[str]:

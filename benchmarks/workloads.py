@@ -59,6 +59,8 @@ class Workload:
     #: streamed while the server is still sending it): the client then gets a CPU of its
     #: own (``machine.cpu_plan``); otherwise the two sides take turns and share one CPU
     parallel: bool = False
+    #: over HTTPS (TLS 1.3, a certificate of a CA made for the run that every client trusts)
+    tls: bool = False
 
 
 HTTP_WORKLOADS = (
@@ -74,6 +76,19 @@ HTTP_WORKLOADS = (
     Workload("get_1m", "GET 1 MiB", "http", "req/s", parallel=True),
     Workload("get_json_gzip", "GET gzip chunked JSON", "http", "req/s"),
     Workload("post_64k", "POST 64 KiB (echo)", "http", "req/s"),
+    Workload(
+        "https_small_seq", "HTTPS GET small, keep-alive, sequential", "http", "req/s", tls=True
+    ),
+    Workload(
+        "https_small_c50",
+        "HTTPS GET small, 50 concurrent",
+        "http",
+        "req/s",
+        workers=CONCURRENCY,
+        parallel=True,
+        tls=True,
+    ),
+    Workload("https_1m", "HTTPS GET 1 MiB", "http", "req/s", parallel=True, tls=True),
 )
 WS_WORKLOADS = (
     Workload("ws_echo_64", "WS echo 64 B", "ws", "msg/s"),
@@ -81,3 +96,17 @@ WS_WORKLOADS = (
 )
 ALL_WORKLOADS = HTTP_WORKLOADS + WS_WORKLOADS
 BY_KEY = {w.key: w for w in ALL_WORKLOADS}
+
+#: the HTTPS workloads run the same requests as these plain ones
+PLAIN_TWIN = {
+    "https_small_seq": "get_small_seq",
+    "https_small_c50": "get_small_c50",
+    "https_1m": "get_1m",
+}
+
+#: memory rows (``client_memory``): N connections or requests, RSS growth divided by N
+MEMORY_CONNECTIONS = 400
+MEMORY_CONNECTIONS_QUICK = 100
+MEMORY_INFLIGHT = "RSS per in-flight request (own connection)"
+MEMORY_IDLE = "RSS per idle pooled connection"
+MEMORY_UNIT = "KiB"
