@@ -225,6 +225,10 @@ class H2Connection:
     ``max_header_block_size``: the largest header block, CONTINUATIONs included, accepted.
     ``max_closed_streams``: how many closed stream ids are remembered to tell late frames
     (ignored) from frames on streams that ended (answered with STREAM_CLOSED).
+    ``max_idle_frames``: how many frames in a row may carry nothing for the caller (PING,
+    SETTINGS, empty DATA, PRIORITY, unknown types, frames on closed streams) before the
+    peer is told ENHANCE_YOUR_CALM: they cost work and no flow control bounds them.
+    A header block, body bytes or a new request start the count again.
 
     ``frame_codec`` and ``hpack_codec`` are the codec modules in use (the selected twins);
     a subclass may name others (tests drive both twins this way).
@@ -240,6 +244,7 @@ class H2Connection:
         connection_window: int = 1 << 20,
         max_header_block_size: int = 262144,
         max_closed_streams: int = 1024,
+        max_idle_frames: int = 10000,
     ) -> None:
         self.local_settings = _local_settings(local_settings)
         if not DEFAULT_WINDOW <= connection_window <= MAX_WINDOW:
@@ -269,6 +274,8 @@ class H2Connection:
         self._goaway_sent = False
         self._goaway_last: int | None = None  # the peer's GOAWAY last stream id
         self._ping_counter = 0
+        self._idle_frames = 0  # frames in a row that carried nothing for the caller
+        self._max_idle_frames = max_idle_frames
         self._handlers: dict[type, Any] = {
             DataFrame: self._on_data,
             HeadersFrame: self._on_headers,
@@ -392,6 +399,7 @@ class H2Connection:
             method == b"HEAD",
         )
         self._streams[stream_id] = stream
+        self._idle_frames = 0
         self._send_headers(stream, fields, end_stream)
         return stream_id
 
@@ -431,6 +439,7 @@ class H2Connection:
         taken = max(0, min(size, self._send_window, stream.send_window))
         end = end_stream and taken == size
         if taken or end:
+            self._idle_frames = 0
             self._write_data(stream_id, memoryview(data)[:taken], end)
         self._send_window -= taken
         stream.send_window -= taken
@@ -634,6 +643,7 @@ class H2Connection:
         """DATA or HEADERS on a closed stream: dropped if we reset it (or forgot it), a
         STREAM_CLOSED stream error if it ended."""
         self._check_not_idle(stream_id, what)
+        self._idle()
         if self._closed.get(stream_id) is False:
             raise StreamError(STREAM_CLOSED, stream_id, f"{what} frame on closed stream")
 
@@ -643,8 +653,18 @@ class H2Connection:
         except HeaderListTooLarge:
             pass
 
+    def _idle(self) -> None:
+        """Count a frame that brought the caller nothing (see ``max_idle_frames``)."""
+        self._idle_frames += 1
+        if self._idle_frames > self._max_idle_frames:
+            raise FrameError(
+                ErrorCode.ENHANCE_YOUR_CALM,
+                f"more than {self._max_idle_frames} frames in a row without any content",
+            )
+
     def _ignore(self, frame: Frame, events: list[Event]) -> None:
         """PRIORITY (deprecated, section 5.3.2) and unknown frames (section 5.5)."""
+        self._idle()
 
     def _on_push_promise(self, frame: PushPromiseFrame, events: list[Event]) -> None:
         raise FrameError(PROTOCOL_ERROR, "PUSH_PROMISE received although push is disabled")
@@ -674,8 +694,11 @@ class H2Connection:
             self._credit_connection(padding)
             self._credit_stream(stream, padding)
         if size:
+            self._idle_frames = 0
             self._unconsumed[stream_id] = self._unconsumed.get(stream_id, 0) + size
             events.append(DataReceived(stream_id, frame.data, size))
+        elif not frame.end_stream:
+            self._idle()
         if frame.end_stream:
             self._remote_end(stream, events)
 
@@ -708,6 +731,7 @@ class H2Connection:
             self._decode_quietly(frame.block)
             self._late_frame(stream_id, "HEADERS")
             return
+        self._idle_frames = 0
         try:
             fields = self._decoder.decode(frame.block)
         except HeaderListTooLarge as exc:
@@ -765,12 +789,14 @@ class H2Connection:
         stream_id = frame.stream_id
         if stream_id not in self._streams:
             self._check_not_idle(stream_id, "RST_STREAM")
+            self._idle()
             return
         self._forget(stream_id, False)
         self._drop_unconsumed(stream_id)
         events.append(StreamReset(stream_id, frame.error_code, True))
 
     def _on_window_update(self, frame: WindowUpdateFrame, events: list[Event]) -> None:
+        self._idle()  # the count starts again when we send body bytes
         stream_id = frame.stream_id
         increment = frame.increment
         if stream_id == 0:
@@ -795,6 +821,7 @@ class H2Connection:
         if frame.ack:
             events.append(PingAcked(frame.opaque_data))
             return
+        self._idle()
         self._out += self._serialize(PingFrame(frame.opaque_data, True))
         events.append(PingReceived(frame.opaque_data))
 
@@ -804,6 +831,7 @@ class H2Connection:
                 self._settings_pending -= 1
             events.append(SettingsAcked())
             return
+        self._idle()
         changed: dict[int, int] = {}
         for identifier, value in frame.settings:
             if identifier in _PEER_DEFAULTS or identifier == SettingCode.ENABLE_CONNECT_PROTOCOL:

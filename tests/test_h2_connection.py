@@ -744,6 +744,82 @@ def test_ping_flood_is_answered_in_kind(hostile: Hostile) -> None:
     assert hostile.sent() == [PingFrame(b"abcdefgh", True)] * 50
 
 
+def test_a_flood_of_empty_frames_is_cut_short(conn_cls: type[H2Connection]) -> None:
+    hostile = Hostile(conn_cls, max_idle_frames=100)
+    events = hostile.feed(hostile.headers(OK))
+    ping = _h2frames_py.serialize(PingFrame(b"abcdefgh"))
+    # content now and then starts the count again
+    for _ in range(3):
+        events += hostile.feed(*[ping] * 60, raw(0, 0, 1, b"x"), *[raw(0, 0, 1, b"")] * 30)
+    assert not of(events, ConnectionTerminated)
+    hostile.sent()
+    empties = [raw(0, 0, 1, b""), raw(2, 0, 1, bytes(5)), raw(0xEE, 0, 0, b""), ping]
+    events = hostile.feed(*empties * 30)
+    assert len(of(events, PingReceived)) < 30
+    assert_connection_error(hostile, events, ErrorCode.ENHANCE_YOUR_CALM)
+
+
+def test_window_updates_for_an_upload_do_not_count_as_a_flood(
+    conn_cls: type[H2Connection],
+) -> None:
+    hostile = Hostile(conn_cls, max_idle_frames=3)
+    sid = hostile.client.send_request(POST)
+    hostile.client.send_data(sid, bytes(65535))
+    for _ in range(10):  # the server opens the windows, we send more each time
+        update = _h2frames_py.serialize(WindowUpdateFrame(0, 1000))
+        update += _h2frames_py.serialize(WindowUpdateFrame(sid, 1000))
+        assert hostile.feed(update) == [WindowUpdated(0, 1000), WindowUpdated(sid, 1000)]
+        assert hostile.client.send_data(sid, bytes(5000)) == 1000
+    events = hostile.feed(*[_h2frames_py.serialize(WindowUpdateFrame(0, 1))] * 4)
+    assert isinstance(events[-1], ConnectionTerminated)
+    assert events[-1].error_code == ErrorCode.ENHANCE_YOUR_CALM
+
+
+def test_settings_timeout_is_the_callers(conn_cls: type[H2Connection]) -> None:
+    client = conn_cls()
+    assert not client.settings_acknowledged
+    client.initiate()
+    events = client.receive_data(_h2frames_py.serialize(SettingsFrame()))
+    assert events == [SettingsChanged({})]
+    assert not client.settings_acknowledged  # the server never acknowledged ours
+    client.close(ErrorCode.SETTINGS_TIMEOUT)
+    reader = _h2frames_py.FrameReader(preface=False)
+    reader.feed(client.data_to_send())
+    assert list(reader) == [SettingsFrame(ack=True), GoAwayFrame(0, ErrorCode.SETTINGS_TIMEOUT)]
+    assert client.is_closed
+    assert client.receive_data(_h2frames_py.serialize(SettingsFrame(ack=True))) == [SettingsAcked()]
+    assert client.settings_acknowledged
+
+
+def test_stream_states(pair: Pair) -> None:
+    assert pair.client.stream_state(1) == StreamState.IDLE
+    sid = pair.client.send_request(POST)
+    assert pair.client.stream_state(sid) == StreamState.OPEN
+    pair.to_server()
+    pair.server.send_headers(sid, [(":status", "200")], end_stream=True)
+    assert pair.to_client() == [ResponseHeaders(sid, 200, []), StreamEnded(sid)]
+    assert pair.client.stream_state(sid) == StreamState.HALF_CLOSED_REMOTE
+    pair.client.send_data(sid, b"the rest")  # allowed: our half is still open
+    pair.client.end_stream(sid)
+    assert pair.client.stream_state(sid) == StreamState.CLOSED
+    assert pair.client.stream_state(sid + 2) == StreamState.IDLE
+    with pytest.raises(StreamClosedError):
+        pair.client.end_stream(sid)
+    pair.to_server()
+    ended = of(pair.server_events, h2_events.StreamEnded)
+    assert [e.stream_id for e in ended] == [sid]
+
+
+def test_nothing_is_sent_before_initiate(conn_cls: type[H2Connection]) -> None:
+    client = conn_cls()
+    with pytest.raises(RuntimeError):
+        client.send_request(GET)
+    with pytest.raises(ValueError):
+        conn_cls({SettingCode.ENABLE_PUSH: 1})
+    with pytest.raises(ValueError):
+        conn_cls({SettingCode.INITIAL_WINDOW_SIZE: 2**31})
+
+
 # -- fuzz -------------------------------------------------------------------------------------
 
 
