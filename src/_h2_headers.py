@@ -13,7 +13,14 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-__all__ = ("Malformed", "check_fields", "request_fields", "response_head", "trailer_fields")
+__all__ = (
+    "Malformed",
+    "check_fields",
+    "request_fields",
+    "response_head",
+    "strip_connection_headers",
+    "trailer_fields",
+)
 
 Fields = list[tuple[bytes, bytes]]
 
@@ -55,7 +62,7 @@ def _check_regular(name: bytes, value: bytes) -> None:
         raise Malformed(f"invalid header name {name!r}")
     if name in CONNECTION_SPECIFIC:
         raise Malformed(f"connection-specific header {name.decode()!r} is not allowed in HTTP/2")
-    if name == b"te" and value != b"trailers":
+    if name == b"te" and value.lower() != b"trailers":
         raise Malformed("the only TE value HTTP/2 allows is 'trailers'")
     _check_value(name, value)
 
@@ -93,6 +100,27 @@ def request_fields(headers: Iterable[Any]) -> tuple[list[tuple[Any, ...]], bytes
     _check_request_pseudo(pseudo)
     fields: list[tuple[Any, ...]] = [(n, pseudo[n]) for n in _REQUEST_PSEUDO if n in pseudo]
     return fields + regular, pseudo[b":method"]
+
+
+def strip_connection_headers(headers: Iterable[Any]) -> list[Any]:
+    """``headers`` without what only meant something to an HTTP/1.1 connection: the
+    section 8.2.2 fields, the fields that ``Connection`` names, and TE other than
+    ``trailers``. For a caller that builds its headers for HTTP/1.1 first
+    (:meth:`H2Connection.send_request` refuses these instead of guessing)."""
+    items = list(headers)
+    drop = set(CONNECTION_SPECIFIC)
+    for item in items:
+        if _as_bytes(item[0]).lower() == b"connection":
+            drop.update(t.strip().lower() for t in _as_bytes(item[1]).split(b","))
+    kept = []
+    for item in items:
+        name = _as_bytes(item[0]).lower()
+        if name in drop:
+            continue
+        if name == b"te" and _as_bytes(item[1]).strip().lower() != b"trailers":
+            continue
+        kept.append(item)
+    return kept
 
 
 def _check_request_pseudo(pseudo: dict[bytes, bytes]) -> None:

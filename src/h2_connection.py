@@ -56,7 +56,14 @@ from ._h2_events import (
     TrailersReceived,
     WindowUpdated,
 )
-from ._h2_headers import Malformed, check_fields, request_fields, response_head, trailer_fields
+from ._h2_headers import (
+    Malformed,
+    check_fields,
+    request_fields,
+    response_head,
+    strip_connection_headers,
+    trailer_fields,
+)
 from ._h2_models import (
     CONNECTION_PREFACE,
     DEFAULT_MAX_FRAME_SIZE,
@@ -101,6 +108,7 @@ __all__ = (
     "StreamState",
     "TrailersReceived",
     "WindowUpdated",
+    "strip_connection_headers",
 )
 
 DEFAULT_WINDOW = 65535  # RFC 9113 section 6.9.2: every window starts here

@@ -52,6 +52,7 @@ from cyhttp.h2_connection import (
     StreamState,
     TrailersReceived,
     WindowUpdated,
+    strip_connection_headers,
 )
 from cyhttp.h2_errors import ErrorCode, HTTP2Error, StreamError
 
@@ -407,6 +408,18 @@ def test_forbidden_request_headers_are_refused(pair: Pair, headers: list[Any]) -
         pair.client.send_request(headers)
     assert pair.client.open_stream_count == 0
     assert pair.client.data_to_send() == b""
+
+
+def test_http11_headers_can_be_stripped_for_http2(pair: Pair) -> None:
+    headers = [*GET, ("Connection", "keep-alive, X-Hop"), ("Keep-Alive", "timeout=5"),
+               ("x-hop", "1"), ("TE", "gzip"), ("Transfer-Encoding", "chunked"),
+               ("Upgrade", "h2c"), ("Proxy-Connection", "close"), ("accept", "*/*")]  # fmt: skip
+    stripped = strip_connection_headers(headers)
+    assert stripped == [*GET, ("accept", "*/*")]
+    assert strip_connection_headers([("te", "Trailers")]) == [("te", "Trailers")]
+    pair.client.send_request(stripped, end_stream=True)
+    pair.to_server()
+    assert of(pair.server_events, h2_events.RequestReceived)
 
 
 def test_host_becomes_authority(pair: Pair) -> None:
