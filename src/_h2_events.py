@@ -54,8 +54,8 @@ class InformationalResponse:
 @dataclass(slots=True)
 class DataReceived:
     """Body bytes of ``stream_id``. Once the reader has consumed them, hand
-    ``flow_controlled_length`` (which counts padding too) to
-    ``H2Connection.acknowledge_received_data`` so the peer may send more."""
+    ``flow_controlled_length`` to ``H2Connection.acknowledge_received_data`` so the peer
+    may send more. It is ``len(data)``: the frame's padding was returned at once."""
 
     stream_id: int
     data: bytes

@@ -493,9 +493,11 @@ class H2Connection:
 
     def reset_stream(self, stream_id: int, error_code: int = ErrorCode.CANCEL) -> None:
         """Abandon ``stream_id`` (RST_STREAM). Body bytes received on it and not
-        acknowledged yet are returned to the connection window. A closed stream is left
-        alone."""
-        self._check_sending()
+        acknowledged yet are returned to the connection window. A closed stream, or any
+        stream once the connection failed, is left alone (so cleanup code may always call
+        this)."""
+        if not self._initiated:
+            raise H2UsageError("initiate() the connection first")
         if stream_id in self._streams:
             self._reset(stream_id, int(error_code))
         elif self.stream_state(stream_id) == StreamState.IDLE:
@@ -514,8 +516,12 @@ class H2Connection:
 
     def close(self, error_code: int = ErrorCode.NO_ERROR, debug_data: bytes = b"") -> None:
         """Send GOAWAY: no new streams; those open may still finish (the caller decides
-        when to close the socket: :attr:`is_closed`)."""
-        self._check_sending()
+        when to close the socket: :attr:`is_closed`). Once the connection failed, its
+        GOAWAY is already queued and this does nothing."""
+        if not self._initiated:
+            raise H2UsageError("initiate() the connection first")
+        if self._terminated:
+            return
         # a client accepts no stream from the server: the last one it processed is 0
         self._out += self._serialize(GoAwayFrame(0, int(error_code), bytes(debug_data)))
         self._goaway_sent = True

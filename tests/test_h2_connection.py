@@ -100,10 +100,10 @@ class Pair:
     def __init__(self, client: H2Connection, **server_settings: int) -> None:
         config = h2_config.H2Configuration(client_side=False, header_encoding=None)
         self.server = h2_connection.H2Connection(config)
-        if server_settings:
-            codes = {h2_settings.SettingCodes[k.upper()]: v for k, v in server_settings.items()}
-            self.server.local_settings = h2_settings.Settings(client=False, initial_values=codes)
         self.server.initiate_connection()
+        if server_settings:  # a second SETTINGS frame (h2 applies its own only when acked)
+            codes = {h2_settings.SettingCodes[k.upper()]: v for k, v in server_settings.items()}
+            self.server.update_settings(codes)
         self.client = client
         self.server_events: list[Any] = self.server.receive_data(client.initiate())
 
@@ -164,7 +164,7 @@ def test_settings_are_exchanged_and_acknowledged(conn_cls: type[H2Connection]) -
     assert changed[SettingCode.ENABLE_PUSH].new_value == 0
     assert changed[SettingCode.INITIAL_WINDOW_SIZE].new_value == 262144
     events = pair.settle()
-    assert of(events, SettingsChanged)[0].changed[SettingCode.MAX_CONCURRENT_STREAMS] == 7
+    assert of(events, SettingsChanged)[1].changed == {SettingCode.MAX_CONCURRENT_STREAMS: 7}
     assert of(events, SettingsAcked) == [SettingsAcked()]
     assert pair.client.settings_acknowledged
     assert of(pair.server_events, h2_events.SettingsAcknowledged)
@@ -488,6 +488,9 @@ def assert_connection_error(hostile: Hostile, events: list[Any], code: ErrorCode
     assert hostile.client.receive_data(b"anything more") == []
     with pytest.raises(ConnectionClosedError):
         hostile.client.send_request(GET)
+    hostile.client.reset_stream(hostile.sid)  # cleanup after a failure is harmless
+    hostile.client.close()
+    assert hostile.client.data_to_send() == b""
 
 
 def assert_stream_error(hostile: Hostile, events: list[Any], code: ErrorCode) -> None:
@@ -831,6 +834,180 @@ def test_nothing_is_sent_before_initiate(conn_cls: type[H2Connection]) -> None:
         conn_cls({SettingCode.ENABLE_PUSH: 1})
     with pytest.raises(ValueError):
         conn_cls({SettingCode.INITIAL_WINDOW_SIZE: 2**31})
+
+
+# -- many exchanges with h2, in random shapes -----------------------------------------------
+
+
+def _deliver(data: bytes, piece: int, receive: Callable[[bytes], list[Any]]) -> list[Any]:
+    events = []
+    for start in range(0, len(data), piece):
+        events += receive(data[start : start + piece])
+    return events
+
+
+class _Exchange:
+    """Requests with bodies go to an h2 server that answers each with a body, both sides
+    sending only what the other's windows allow and acknowledging what they read."""
+
+    def __init__(self, pair: Pair, piece: int) -> None:
+        self.pair = pair
+        self.piece = piece
+        self.uploads: dict[int, memoryview] = {}
+        self.downloads: dict[int, memoryview] = {}
+        self.received_by_server: dict[int, bytearray] = {}
+        self.received_by_client: dict[int, bytearray] = {}
+        self.trailers: dict[int, bool] = {}
+        self.ended: set[int] = set()
+
+    def start(self, upload: bytes, download: bytes, trailers: bool) -> None:
+        client = self.pair.client
+        sid = client.send_request(POST, end_stream=not upload)
+        if upload:
+            self.uploads[sid] = memoryview(upload)
+        self.downloads[sid] = memoryview(download)
+        self.trailers[sid] = trailers
+        self.received_by_server[sid] = bytearray()
+        self.received_by_client[sid] = bytearray()
+
+    def client_sends(self) -> None:
+        for sid, rest in list(self.uploads.items()):
+            taken = self.pair.client.send_data(sid, rest, end_stream=True)
+            self.uploads[sid] = rest[taken:]
+            if taken == len(rest):
+                del self.uploads[sid]
+
+    def server_reads(self) -> None:
+        server = self.pair.server
+        events = _deliver(self.pair.client.data_to_send(), self.piece, server.receive_data)
+        for event in events:
+            if isinstance(event, h2_events.DataReceived):
+                self.received_by_server[event.stream_id] += event.data
+                server.acknowledge_received_data(event.flow_controlled_length, event.stream_id)
+            elif isinstance(event, h2_events.StreamEnded):
+                server.send_headers(event.stream_id, [(":status", "200")])
+                self.ended.add(event.stream_id)
+
+    def server_sends(self) -> None:
+        server = self.pair.server
+        for sid in sorted(self.ended):
+            rest = self.downloads.get(sid)
+            if rest is None:
+                continue
+            while rest:
+                room = min(server.local_flow_control_window(sid), server.max_outbound_frame_size)
+                if room <= 0:
+                    break
+                server.send_data(sid, bytes(rest[:room]))
+                rest = rest[room:]
+            self.downloads[sid] = rest
+            if not rest:
+                del self.downloads[sid]
+                if self.trailers[sid]:
+                    server.send_headers(sid, [("x-done", "yes")], end_stream=True)
+                else:
+                    server.send_data(sid, b"", end_stream=True)
+
+    def client_reads(self) -> set[int]:
+        client = self.pair.client
+        data = self.pair.server.data_to_send()
+        done = set()
+        for event in _deliver(data, self.piece, client.receive_data):
+            assert not isinstance(event, StreamReset | ConnectionTerminated | GoAway), event
+            if isinstance(event, DataReceived):
+                self.received_by_client[event.stream_id] += event.data
+                client.acknowledge_received_data(event.stream_id, event.flow_controlled_length)
+            elif isinstance(event, TrailersReceived):
+                assert self.trailers[event.stream_id]
+            elif isinstance(event, StreamEnded):
+                done.add(event.stream_id)
+        return done
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    bodies=st.lists(
+        st.tuples(st.integers(0, 70000), st.integers(0, 70000), st.booleans()),
+        min_size=1,
+        max_size=4,
+    ),
+    server_window=st.integers(1000, 100000),
+    server_frame=st.sampled_from([16384, 20000, 65536]),
+    client_window=st.integers(1000, 100000),
+    connection_window=st.integers(65535, 300000),
+    piece=st.sampled_from([7, 100, 1009, 17000, 1 << 20]),
+)
+def test_exchanges_of_every_shape_with_h2(
+    conn_cls: type[H2Connection],
+    bodies: list[tuple[int, int, bool]],
+    server_window: int,
+    server_frame: int,
+    client_window: int,
+    connection_window: int,
+    piece: int,
+) -> None:
+    client = conn_cls(
+        {SettingCode.INITIAL_WINDOW_SIZE: client_window}, connection_window=connection_window
+    )
+    pair = Pair(client, initial_window_size=server_window, max_frame_size=server_frame)
+    pair.settle()
+    exchange = _Exchange(pair, piece)
+    for index, (up, down, trailers) in enumerate(bodies):
+        exchange.start(bytes([index]) * up, bytes([index + 100]) * down, trailers)
+    done: set[int] = set()
+    for _ in range(1000):  # at least 1000 bytes per stream per round
+        exchange.client_sends()
+        exchange.server_reads()
+        exchange.server_sends()
+        done |= exchange.client_reads()
+        if len(done) == len(bodies):
+            break
+    assert len(done) == len(bodies), "the exchange stalled"
+    for index, (sid, (up, down, _)) in enumerate(zip(sorted(done), bodies, strict=True)):
+        assert exchange.received_by_server[sid] == bytes([index]) * up
+        assert exchange.received_by_client[sid] == bytes([index + 100]) * down
+    assert client.open_stream_count == 0
+
+
+def test_one_byte_windows(conn_cls: type[H2Connection]) -> None:
+    """The smallest windows still move: one byte per round trip, both ways."""
+    client = conn_cls({SettingCode.INITIAL_WINDOW_SIZE: 1})
+    pair = Pair(client, initial_window_size=1)
+    pair.settle()
+    exchange = _Exchange(pair, 5)
+    exchange.start(b"u" * 300, b"d" * 300, True)
+    done: set[int] = set()
+    for _ in range(700):  # 300 rounds up, then 300 down
+        exchange.client_sends()
+        exchange.server_reads()
+        exchange.server_sends()
+        done |= exchange.client_reads()
+        if done:
+            break
+    assert done == {1}
+    assert exchange.received_by_server[1] == b"u" * 300
+    assert exchange.received_by_client[1] == b"d" * 300
+
+
+def test_a_response_read_byte_by_byte(pair: Pair) -> None:
+    sid = pair.client.send_request(GET, end_stream=True)
+    pair.to_server()
+    pair.server.send_headers(sid, [(":status", "200"), ("x-a", "b" * 300)])
+    pair.server.send_data(sid, b"0123456789" * 10, pad_length=17)
+    pair.server.send_headers(sid, [("x-t", "1")], end_stream=True)
+    wire = pair.server.data_to_send()
+    events = _deliver(wire, 1, pair.client.receive_data)
+    assert of(events, ResponseHeaders) == [ResponseHeaders(sid, 200, [(b"x-a", b"b" * 300)])]
+    assert b"".join(e.data for e in of(events, DataReceived)) == b"0123456789" * 10
+    assert events[-2:] == [TrailersReceived(sid, [(b"x-t", b"1")]), StreamEnded(sid)]
+
+
+def test_stream_ids_run_out(pair: Pair) -> None:
+    pair.client._next_stream_id = 2**31 - 1  # the last one
+    assert pair.client.send_request(GET, end_stream=True) == 2**31 - 1
+    assert not pair.client.can_open_stream()
+    with pytest.raises(NoAvailableStreamError):
+        pair.client.send_request(GET)
 
 
 # -- fuzz -------------------------------------------------------------------------------------
