@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import socket
+import ssl
 from collections.abc import AsyncIterator, Callable
 from types import ModuleType
 from typing import Any
@@ -1094,8 +1095,9 @@ async def _asgi_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
 
 
 @contextlib.asynccontextmanager
-async def _hypercorn() -> AsyncIterator[int]:
-    """hypercorn serving ``_asgi_app`` on 127.0.0.1; yields the port."""
+async def _hypercorn(cert_path: str | None = None) -> AsyncIterator[int]:
+    """hypercorn serving ``_asgi_app`` on 127.0.0.1 (h2c, or TLS with ALPN when given the
+    PEM file of a key and its certificate); yields the port."""
     config_mod = pytest.importorskip("hypercorn.config")
     run_mod = pytest.importorskip("hypercorn.asyncio.run")
     utils_mod = pytest.importorskip("hypercorn.utils")
@@ -1103,6 +1105,7 @@ async def _hypercorn() -> AsyncIterator[int]:
     config.accesslog = None
     config.errorlog = None
     config.graceful_timeout = 1
+    config.certfile = config.keyfile = cert_path
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
@@ -1111,10 +1114,10 @@ async def _hypercorn() -> AsyncIterator[int]:
     port = sock.getsockname()[1]
     stop = asyncio.Event()
     app = utils_mod.wrap_app(_asgi_app, config.wsgi_max_body_size, "asgi")
+    listening = ([sock], []) if cert_path else ([], [sock])
+    sockets = config_mod.Sockets(*listening, [])
     task = asyncio.create_task(
-        run_mod.worker_serve(
-            app, config, sockets=config_mod.Sockets([], [sock], []), shutdown_trigger=stop.wait
-        )
+        run_mod.worker_serve(app, config, sockets=sockets, shutdown_trigger=stop.wait)
     )
     try:
         yield port
@@ -1124,9 +1127,13 @@ async def _hypercorn() -> AsyncIterator[int]:
         sock.close()
 
 
-async def _exchange(port: int, requests: list[tuple[list[Any], bytes]]) -> dict[int, Any]:
-    """Run ``requests`` concurrently on one h2c connection; each stream's status and body."""
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+async def _exchange(
+    port: int, requests: list[tuple[list[Any], bytes]], tls: ssl.SSLContext | None = None
+) -> dict[int, Any]:
+    """Run ``requests`` concurrently on one connection; each stream's status and body."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port, ssl=tls)
+    if tls is not None:
+        assert writer.get_extra_info("ssl_object").selected_alpn_protocol() == "h2"
     conn = H2Connection()
     writer.write(conn.initiate())
     results: dict[int, Any] = {}
@@ -1165,18 +1172,38 @@ async def _exchange(port: int, requests: list[tuple[list[Any], bytes]]) -> dict[
     return results
 
 
+def _requests(scheme: str, body: bytes) -> list[tuple[list[Any], bytes]]:
+    authority = [(":scheme", scheme), (":authority", "127.0.0.1")]
+    return [
+        ([(":method", "GET"), *authority, (":path", "/")], b""),
+        ([(":method", "POST"), *authority, (":path", "/echo")], body),
+        ([(":method", "GET"), *authority, (":path", "/again")], b""),
+    ]
+
+
 async def test_hypercorn_over_h2c_with_prior_knowledge() -> None:
-    authority = [(":scheme", "http"), (":authority", "127.0.0.1")]
     body = bytes(range(256)) * 1200  # 307200 bytes: beyond the server's initial window
     async with _hypercorn() as port:
-        results = await _exchange(
-            port,
-            [
-                ([(":method", "GET"), *authority, (":path", "/")], b""),
-                ([(":method", "POST"), *authority, (":path", "/echo")], body),
-                ([(":method", "GET"), *authority, (":path", "/again")], b""),
-            ],
-        )
+        results = await _exchange(port, _requests("http", body))
+    assert results == {
+        1: [200, bytearray(b"hello 2")],
+        3: [200, bytearray(body)],
+        5: [200, bytearray(b"hello 2")],
+    }
+
+
+async def test_hypercorn_over_tls_with_alpn() -> None:
+    """What the connector will do: offer "h2" in ALPN, and speak HTTP/2 when chosen."""
+    trustme = pytest.importorskip("trustme")
+    ca = trustme.CA()
+    leaf = ca.issue_cert("127.0.0.1")
+    client_ctx = ssl.create_default_context()
+    ca.configure_trust(client_ctx)
+    client_ctx.set_alpn_protocols(["h2", "http/1.1"])
+    body = b"tls body " * 10000
+    with leaf.private_key_and_cert_chain_pem.tempfile() as pem:
+        async with _hypercorn(pem) as port:
+            results = await _exchange(port, _requests("https", body), client_ctx)
     assert results == {
         1: [200, bytearray(b"hello 2")],
         3: [200, bytearray(body)],
