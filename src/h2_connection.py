@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterable, Mapping
+from types import MappingProxyType
 from typing import Any
 
 from . import h2_frames, hpack
@@ -254,12 +255,11 @@ class H2Connection:
         max_closed_streams: int = 1024,
         max_idle_frames: int = 10000,
     ) -> None:
-        self.local_settings = _local_settings(local_settings)
+        self._local = local = _local_settings(local_settings)
         if not DEFAULT_WINDOW <= connection_window <= MAX_WINDOW:
             raise ValueError("connection_window must be from 65535 to 2**31 - 1")
-        self.peer_settings = dict(_PEER_DEFAULTS)
+        self._peer = dict(_PEER_DEFAULTS)
         self._connection_window = connection_window
-        local = self.local_settings
         self._serialize = self.frame_codec.serialize
         self._reader = self.frame_codec.FrameReader(
             max_frame_size=local[_MAX_FRAME_SIZE], max_header_block_size=max_header_block_size
@@ -300,6 +300,17 @@ class H2Connection:
     # -- state -----------------------------------------------------------------------------
 
     @property
+    def local_settings(self) -> Mapping[int, int]:
+        """What we advertise (identifier -> value, read-only)."""
+        return MappingProxyType(self._local)
+
+    @property
+    def peer_settings(self) -> Mapping[int, int]:
+        """The peer's settings as they apply now: the RFC 9113 defaults until its SETTINGS
+        arrive (MAX_CONCURRENT_STREAMS and MAX_HEADER_LIST_SIZE: 2**32, unlimited)."""
+        return MappingProxyType(self._peer)
+
+    @property
     def settings_acknowledged(self) -> bool:
         """Whether the peer acknowledged all our SETTINGS (else the caller's
         SETTINGS_TIMEOUT may run out: then ``close(ErrorCode.SETTINGS_TIMEOUT)``)."""
@@ -324,7 +335,7 @@ class H2Connection:
             return False
         if self._next_stream_id > MAX_STREAM_ID:
             return False
-        return len(self._streams) < self.peer_settings[_MAX_CONCURRENT_STREAMS]
+        return len(self._streams) < self._peer[_MAX_CONCURRENT_STREAMS]
 
     def stream_state(self, stream_id: int) -> StreamState:
         """Where ``stream_id`` is in its life (section 5.1)."""
@@ -347,7 +358,7 @@ class H2Connection:
     @property
     def max_outbound_frame_size(self) -> int:
         """The peer's SETTINGS_MAX_FRAME_SIZE."""
-        return self.peer_settings[_MAX_FRAME_SIZE]
+        return self._peer[_MAX_FRAME_SIZE]
 
     def data_to_send(self) -> bytes:
         """Everything queued for the peer since the last call."""
@@ -366,7 +377,7 @@ class H2Connection:
         defaults = {**_PEER_DEFAULTS, _ENABLE_PUSH: 1}
         settings = tuple(
             (identifier, value)
-            for identifier, value in self.local_settings.items()
+            for identifier, value in self._local.items()
             if defaults.get(identifier) != value
         )
         self._out += CONNECTION_PREFACE + self._serialize(SettingsFrame(settings))
@@ -402,8 +413,8 @@ class H2Connection:
         self._next_stream_id += 2
         stream = _Stream(
             stream_id,
-            self.peer_settings[_INITIAL_WINDOW_SIZE],
-            self.local_settings[_INITIAL_WINDOW_SIZE],
+            self._peer[_INITIAL_WINDOW_SIZE],
+            self._local[_INITIAL_WINDOW_SIZE],
             method == b"HEAD",
         )
         self._streams[stream_id] = stream
@@ -415,14 +426,14 @@ class H2Connection:
         """The peer's SETTINGS_MAX_HEADER_LIST_SIZE is advisory, but a larger list would
         only be refused: fail it here."""
         size = sum(len(f[0]) + len(f[1]) + 32 for f in fields)
-        limit = self.peer_settings[_MAX_HEADER_LIST_SIZE]
+        limit = self._peer[_MAX_HEADER_LIST_SIZE]
         if size > limit:
             raise ValueError(f"the header list ({size} bytes) is larger than the peer's {limit}")
 
     def _send_headers(self, stream: _Stream, fields: list[tuple[Any, ...]], end: bool) -> None:
         block = self._encoder.encode(fields)
         frame = HeadersFrame(stream.stream_id, block, end)
-        self._out += self._serialize(frame, self.peer_settings[_MAX_FRAME_SIZE])
+        self._out += self._serialize(frame, self._peer[_MAX_FRAME_SIZE])
         if end:
             self._local_end(stream)
 
@@ -458,7 +469,7 @@ class H2Connection:
     def _write_data(self, stream_id: int, view: memoryview, end: bool) -> None:
         """DATA frames of at most the peer's SETTINGS_MAX_FRAME_SIZE, END_STREAM on the
         last one when ``end``."""
-        max_frame = self.peer_settings[_MAX_FRAME_SIZE]
+        max_frame = self._peer[_MAX_FRAME_SIZE]
         out = self._out
         size = len(view)
         pos = 0
@@ -558,7 +569,7 @@ class H2Connection:
         if stream.remote_ended:
             return
         stream.credit += size
-        if stream.credit >= self.local_settings[_INITIAL_WINDOW_SIZE] // 2:
+        if stream.credit >= self._local[_INITIAL_WINDOW_SIZE] // 2:
             self._out += _window_update(stream.stream_id, stream.credit)
             stream.recv_window += stream.credit
             stream.credit = 0
@@ -861,12 +872,12 @@ class H2Connection:
             self._encoder.header_table_size = value
         elif identifier == _INITIAL_WINDOW_SIZE:
             self._change_initial_window(value, events)
-        self.peer_settings[identifier] = value
+        self._peer[identifier] = value
 
     def _change_initial_window(self, value: int, events: list[Event]) -> None:
         """Section 6.9.2: every stream's send window moves by the difference (and may go
         negative); one above 2**31 - 1 is a connection error."""
-        delta = value - self.peer_settings[_INITIAL_WINDOW_SIZE]
+        delta = value - self._peer[_INITIAL_WINDOW_SIZE]
         if not delta:
             return
         for stream in self._streams.values():
