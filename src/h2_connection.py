@@ -230,7 +230,10 @@ class H2Connection:
 
     ``local_settings``: SETTINGS identifier -> value, over :data:`DEFAULT_LOCAL_SETTINGS`
     (INITIAL_WINDOW_SIZE is how much body each stream may have in flight unread).
-    ``connection_window``: the same for the whole connection (sent as a WINDOW_UPDATE).
+    ``connection_window``: the same for the whole connection (sent as a WINDOW_UPDATE);
+    it grows as streams open, to twice the stream windows of the open streams, so that
+    streams nobody reads cannot starve the one being read (memory stays bounded by the
+    stream windows, which open only as the reader consumes).
     ``max_header_block_size``: the largest header block, CONTINUATIONs included, accepted.
     ``max_closed_streams``: how many closed stream ids are remembered to tell late frames
     (ignored) from frames on streams that ended (answered with STREAM_CLOSED).
@@ -419,8 +422,24 @@ class H2Connection:
         )
         self._streams[stream_id] = stream
         self._idle_frames = 0
+        self._grow_connection_window()
         self._send_headers(stream, fields, end_stream)
         return stream_id
+
+    def _grow_connection_window(self) -> None:
+        """Keep the connection window at least twice the open streams' windows.
+
+        Bytes are credited back only as the reader consumes them, so streams whose bodies
+        are not read hold connection window too; were it smaller than their windows, the
+        stream being read could get nothing more, for ever. Body memory is bounded by the
+        stream windows anyway: a larger connection window costs nothing.
+        """
+        need = min(MAX_WINDOW, 2 * len(self._streams) * self._local[_INITIAL_WINDOW_SIZE])
+        if need > self._connection_window:
+            increment = need - self._connection_window
+            self._connection_window = need
+            self._recv_window += increment
+            self._out += _window_update(0, increment)
 
     def _check_header_list_size(self, fields: list[tuple[Any, ...]]) -> None:
         """The peer's SETTINGS_MAX_HEADER_LIST_SIZE is advisory, but a larger list would

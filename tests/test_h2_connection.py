@@ -260,6 +260,31 @@ def test_our_window_opens_only_as_data_is_acknowledged(conn_cls: type[H2Connecti
         client.acknowledge_received_data(sid, 30000)  # only 25535 are unread
 
 
+def test_unread_streams_cannot_starve_the_one_being_read(conn_cls: type[H2Connection]) -> None:
+    """Three responses of 65535 bytes with the smallest connection window: the reader
+    takes stream 5 first and ignores 1 and 3, and stream 5 must still complete."""
+    client = conn_cls({SettingCode.INITIAL_WINDOW_SIZE: 65535}, connection_window=65535)
+    pair = Pair(client)
+    pair.settle()
+    ids = [client.send_request(GET, end_stream=True) for _ in range(3)]
+    pair.to_server()
+    for sid in ids:
+        pair.server.send_headers(sid, [(":status", "200")])
+    read = bytearray()
+    for _ in range(20):
+        for sid in ids:
+            room = min(pair.server.local_flow_control_window(sid), 16384)
+            if room:
+                pair.server.send_data(sid, b"z" * room, end_stream=room < 16384 and sid == 5)
+        for event in of(pair.to_client(), DataReceived):
+            if event.stream_id == 5:
+                read += event.data
+                client.acknowledge_received_data(5, event.flow_controlled_length)
+        pair.to_server()
+    assert len(read) >= 3 * 65535  # stream 5 kept flowing while 1 and 3 sat unread
+    assert (client._unconsumed[1], client._unconsumed[3]) == (65535, 65535)
+
+
 def test_concurrent_streams_respect_max_concurrent_streams(conn_cls: type[H2Connection]) -> None:
     pair = Pair(conn_cls(), max_concurrent_streams=2)
     pair.settle()
@@ -570,11 +595,10 @@ def test_a_zero_window_update_on_a_stream_resets_it(hostile: Hostile) -> None:
 
 
 def test_data_beyond_the_connection_window(conn_cls: type[H2Connection]) -> None:
-    hostile = Hostile(conn_cls, connection_window=65535)
-    head = hostile.headers(OK)
-    chunks = [raw(0, 0, 1, bytes(16384))] * 4  # 65536 > 65535
-    events = hostile.feed(head, *chunks)
-    assert sum(len(e.data) for e in of(events, DataReceived)) == 3 * 16384
+    settings = {SettingCode.INITIAL_WINDOW_SIZE: 16384, SettingCode.MAX_FRAME_SIZE: 100000}
+    hostile = Hostile(conn_cls, connection_window=65535, local_settings=settings)
+    events = hostile.feed(hostile.headers(OK), raw(0, 0, 1, bytes(65536)))
+    assert not of(events, DataReceived)
     assert_connection_error(hostile, events, ErrorCode.FLOW_CONTROL_ERROR)
 
 
@@ -724,8 +748,8 @@ def test_padding_is_returned_to_the_windows_at_once(conn_cls: type[H2Connection]
     hostile = Hostile(conn_cls, connection_window=65535,
                       local_settings={SettingCode.INITIAL_WINDOW_SIZE: 65535})  # fmt: skip
     padded = _h2frames_py.serialize(DataFrame(1, b"abc", pad_length=255))
-    events = hostile.feed(hostile.headers(OK), *[padded] * 200)
-    assert len(of(events, DataReceived)) == 200  # 200 * 259 bytes > 65535: no flow error
+    events = hostile.feed(hostile.headers(OK), *[padded] * 300)
+    assert len(of(events, DataReceived)) == 300  # 300 * 259 bytes > 65535: no flow error
     assert all(e.flow_controlled_length == 3 for e in of(events, DataReceived))
     updates = [f for f in hostile.sent() if isinstance(f, WindowUpdateFrame)]
     assert {u.stream_id for u in updates} == {0, 1}
