@@ -16,6 +16,7 @@ from typing import Any
 __all__ = (
     "Malformed",
     "check_fields",
+    "outgoing_trailers",
     "request_fields",
     "response_head",
     "strip_connection_headers",
@@ -133,6 +134,17 @@ def _check_request_pseudo(pseudo: dict[bytes, bytes]) -> None:
         return
     if not pseudo.get(b":scheme") or not pseudo.get(b":path"):
         raise ValueError("a request needs :scheme and :path")
+
+
+def outgoing_trailers(headers: Iterable[Any]) -> list[tuple[Any, ...]]:
+    """Trailer fields to send: names lower-cased, no pseudo-headers, nothing forbidden
+    (``ValueError`` otherwise)."""
+    fields = [(_as_bytes(i[0]).lower(), _as_bytes(i[1]), *i[2:3]) for i in headers]
+    try:
+        check_fields([(f[0], f[1]) for f in fields])
+    except Malformed as exc:
+        raise ValueError(str(exc)) from None
+    return fields
 
 
 def check_fields(fields: Fields) -> None:

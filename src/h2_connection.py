@@ -59,7 +59,7 @@ from ._h2_events import (
 )
 from ._h2_headers import (
     Malformed,
-    check_fields,
+    outgoing_trailers,
     request_fields,
     response_head,
     strip_connection_headers,
@@ -509,15 +509,7 @@ class H2Connection:
         """End the request with trailer fields (no pseudo-headers, names lower-cased)."""
         self._check_sending()
         stream = self._sendable(stream_id)
-        fields: list[tuple[Any, ...]] = []
-        for item in headers:
-            name = item[0].encode("utf-8") if isinstance(item[0], str) else bytes(item[0])
-            value = item[1].encode("utf-8") if isinstance(item[1], str) else bytes(item[1])
-            fields.append((name.lower(), value, *item[2:3]))
-        try:
-            check_fields([(f[0], f[1]) for f in fields])
-        except Malformed as exc:
-            raise ValueError(str(exc)) from None
+        fields = outgoing_trailers(headers)
         self._check_header_list_size(fields)
         self._send_headers(stream, fields, True)
 

@@ -448,6 +448,18 @@ def test_http11_headers_can_be_stripped_for_http2(pair: Pair) -> None:
     assert of(pair.server_events, h2_events.RequestReceived)
 
 
+@pytest.mark.parametrize(
+    "trailers", [[(":path", "/")], [("connection", "close")], [("x-a", "1\n")], [("", "x")]]
+)
+def test_forbidden_trailers_are_refused(pair: Pair, trailers: list[Any]) -> None:
+    sid = pair.client.send_request(POST)
+    pair.client.data_to_send()
+    with pytest.raises(ValueError):
+        pair.client.send_trailers(sid, trailers)
+    assert pair.client.data_to_send() == b""
+    assert pair.client.stream_state(sid) == StreamState.OPEN
+
+
 def test_host_becomes_authority(pair: Pair) -> None:
     pair.client.send_request([(":method", "GET"), (":scheme", "https"), (":path", "/"),
                               ("Host", "h.example")], end_stream=True)  # fmt: skip
