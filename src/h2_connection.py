@@ -325,6 +325,11 @@ class H2Connection:
         return len(self._streams)
 
     @property
+    def open_stream_ids(self) -> tuple[int, ...]:
+        """Our streams not closed yet, oldest first (to fail them when the socket dies)."""
+        return tuple(self._streams)
+
+    @property
     def is_closed(self) -> bool:
         """True once the connection failed, or a GOAWAY was sent or received and no stream
         is left: the caller should close the socket (after ``data_to_send``)."""

@@ -336,6 +336,26 @@ def test_the_server_resets_a_stream(pair: Pair) -> None:
     assert pair.client.data_to_send() == raw(3, 0, sid, bytes((0, 0, 0, 5)))
 
 
+def test_a_complete_response_then_no_error_reset_stops_the_upload(pair: Pair) -> None:
+    """RFC 9113 section 8.1: a server may answer before the request body is complete and
+    then ask, with RST_STREAM(NO_ERROR), that the rest not be sent."""
+    sid = pair.client.send_request(POST)
+    pair.client.send_data(sid, b"part of the body")
+    other = pair.client.send_request(GET, end_stream=True)
+    assert pair.client.open_stream_ids == (sid, other)
+    pair.to_server()
+    pair.server.send_headers(sid, [(":status", "413")], end_stream=True)
+    pair.server.reset_stream(sid, ErrorCode.NO_ERROR)
+    assert pair.to_client() == [
+        ResponseHeaders(sid, 413, []),
+        StreamEnded(sid),
+        StreamReset(sid, ErrorCode.NO_ERROR, True),
+    ]
+    with pytest.raises(StreamClosedError):
+        pair.client.send_data(sid, b"the rest")
+    assert pair.client.open_stream_ids == (other,)
+
+
 def test_we_reset_a_stream_and_late_frames_are_ignored(pair: Pair) -> None:
     sid = pair.client.send_request(GET, end_stream=True)
     pair.to_server()
