@@ -11,13 +11,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from yarl import URL
 
 __all__ = (
     "Malformed",
     "check_fields",
     "outgoing_trailers",
     "request_fields",
+    "request_headers_for",
     "response_head",
     "strip_connection_headers",
     "trailer_fields",
@@ -122,6 +126,34 @@ def strip_connection_headers(headers: Iterable[Any]) -> list[Any]:
             continue
         kept.append(item)
     return kept
+
+
+def request_headers_for(
+    method: str, url: URL, headers: Iterable[tuple[str, str]]
+) -> list[tuple[str, str]]:
+    """The HTTP/2 header list of a request whose headers were built for HTTP/1.1.
+
+    The pseudo-headers come from ``method`` and ``url`` (``:authority`` without userinfo
+    nor a default port; a ``Host`` header, when there is one, wins, as it would in
+    HTTP/1.1); the headers follow without the connection-specific ones. CONNECT gets
+    ``:method`` and ``:authority`` only (RFC 9113 section 8.5).
+    """
+    authority = url.host_port_subcomponent or ""
+    kept = []
+    for name, value in strip_connection_headers(headers):
+        if name.lower() == "host":
+            authority = value
+        else:
+            kept.append((name, value))
+    pseudo = [(":method", method), (":authority", authority)]
+    if method != "CONNECT":
+        pseudo = [
+            (":method", method),
+            (":scheme", url.scheme),
+            (":authority", authority),
+            (":path", url.raw_path_qs or "/"),
+        ]
+    return pseudo + kept
 
 
 def _check_request_pseudo(pseudo: dict[bytes, bytes]) -> None:

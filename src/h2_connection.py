@@ -61,6 +61,7 @@ from ._h2_headers import (
     Malformed,
     outgoing_trailers,
     request_fields,
+    request_headers_for,
     response_head,
     strip_connection_headers,
     trailer_fields,
@@ -109,6 +110,7 @@ __all__ = (
     "StreamState",
     "TrailersReceived",
     "WindowUpdated",
+    "request_headers_for",
     "strip_connection_headers",
 )
 

@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from yarl import URL
 
 from cyhttp import _h2frames_py, _hpack_py, h2_frames, hpack
 from cyhttp._h2_models import (
@@ -53,6 +54,7 @@ from cyhttp.h2_connection import (
     StreamState,
     TrailersReceived,
     WindowUpdated,
+    request_headers_for,
     strip_connection_headers,
 )
 from cyhttp.h2_errors import ErrorCode, HTTP2Error, StreamError
@@ -478,6 +480,34 @@ def test_forbidden_trailers_are_refused(pair: Pair, trailers: list[Any]) -> None
         pair.client.send_trailers(sid, trailers)
     assert pair.client.data_to_send() == b""
     assert pair.client.stream_state(sid) == StreamState.OPEN
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "headers", "expected"),
+    [
+        ("GET", "http://[::1]:8080/a?b=c#frag", [("Accept", "*/*")],
+         [(":method", "GET"), (":scheme", "http"), (":authority", "[::1]:8080"),
+          (":path", "/a?b=c"), ("Accept", "*/*")]),
+        ("POST", "https://user:pw@Example.com:443", [("Host", "example.com"),
+                                                      ("Connection", "keep-alive")],
+         [(":method", "POST"), (":scheme", "https"), (":authority", "example.com"),
+          (":path", "/")]),
+        ("GET", "https://a.example/p%20q", [("Host", "b.example:8443")],
+         [(":method", "GET"), (":scheme", "https"), (":authority", "b.example:8443"),
+          (":path", "/p%20q")]),
+        ("CONNECT", "http://proxy.example:3128", [("Host", "target.example:443")],
+         [(":method", "CONNECT"), (":authority", "target.example:443")]),
+    ],
+)  # fmt: skip
+def test_request_headers_for_a_url(
+    pair: Pair, method: str, url: str, headers: list[Any], expected: list[Any]
+) -> None:
+    built = request_headers_for(method, URL(url), headers)
+    assert built == expected
+    pair.client.send_request(built, end_stream=True)
+    pair.to_server()
+    received = of(pair.server_events, h2_events.RequestReceived)[0].headers
+    assert received == [(n.lower().encode(), v.encode()) for n, v in expected]
 
 
 def test_host_becomes_authority(pair: Pair) -> None:
