@@ -75,6 +75,7 @@ from .helpers import BasicAuth, ClientTimeout
 from .http_parser import HttpResponseParser
 from .resolver import AsyncResolver, DefaultResolver, ThreadedResolver, ThreadResolver
 from .streams import StreamReader
+from .upload_tracker import UploadTracker
 
 #: public name → the module that defines it, imported when the name is first asked for
 _LAZY = {
@@ -232,6 +233,7 @@ __all__ = (
     "UnixClientConnectorError",
     "UnixConnector",
     "UploadAbortedError",
+    "UploadTracker",
     "WSCloseCode",
     "WSMessage",
     "WSMessageTypeError",

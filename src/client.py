@@ -59,6 +59,7 @@ from .helpers import (
     warn_loop,
 )
 from .instrumentation import SESSION_TRACE_FACTORIES, session_trace_configs
+from .upload_tracker import UploadTracker
 
 if TYPE_CHECKING:
     pass
@@ -443,9 +444,13 @@ class ClientSession:
             if call.raise_for_status:
                 await _apply_raise_for_status(resp, call.raise_for_status)
         except BaseException as exc:
+            if call.upload_tracker is not None:
+                call.upload_tracker._finalize()
             if traces:
                 await self._trace_exception(call, exc)
             raise
+        if call.upload_tracker is not None:
+            call.upload_tracker._finalize()
         if traces:
             await self._trace_end(call, resp)
         return resp
@@ -515,8 +520,8 @@ class ClientSession:
             raise RuntimeError("Session is closed")
         if data is not None and json is not None:
             raise ValueError("data and json parameters can not be used at the same time")
-        if upload_tracker is not None:
-            raise NotImplementedError("upload_tracker is not supported by cyhttp yet")
+        if upload_tracker is not None and not isinstance(upload_tracker, UploadTracker):
+            raise TypeError(f"upload_tracker must be an UploadTracker, got {upload_tracker!r}")
         call = _Call()
         call.method = method
         url = _make_url(str_or_url if self._base_url is None else self._build_url(str_or_url))
@@ -603,6 +608,10 @@ class ClientSession:
         call.template_key = self._template_key(call, str_or_url, skip_auto_headers)
         if self._trace_configs:
             call.traces = self._make_traces(trace_request_ctx)
+        call.upload_tracker = upload_tracker
+        if upload_tracker is not None:
+            upload_tracker._bind()  # last: a call refused above leaves the tracker free
+            call.template_key = None  # the request carries the tracker: never shared
         return call
 
     def _make_traces(self, trace_request_ctx: Any) -> list[Any]:
@@ -892,6 +901,9 @@ class ClientSession:
             raise RuntimeError("Session is closed")
         retried = False
         while True:
+            if call.upload_tracker is not None:  # every dispatch is an upload attempt
+                req._upload_tracker = call.upload_tracker
+                req._upload_attempt = call.upload_tracker._attempt_started()
             conn = None if call.traces else connector._connect_pooled(req)
             if conn is None:
                 conn = await self._connect(req, call)
@@ -1177,6 +1189,7 @@ class _Call:
         "tm",
         "trace_headers",
         "traces",
+        "upload_tracker",
         "url",
         "version",
     )
@@ -1212,6 +1225,7 @@ class _Call:
     tm: ClientTimeout
     trace_headers: CIMultiDict[str]
     traces: list[Any] | None
+    upload_tracker: UploadTracker | None
     url: URL
     version: HttpVersion
 

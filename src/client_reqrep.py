@@ -50,6 +50,7 @@ from .deadline import LazyDeadline
 from .helpers import DONE, BasicAuth, Fingerprint, content_type_of, is_file_like
 from .http_writer import LAST_CHUNK, REQUEST_CODINGS, BodyFramer, build_head, check_method
 from .streams import EMPTY_PAYLOAD, StreamReader, supported_encodings
+from .upload_tracker import UploadTracker
 
 if TYPE_CHECKING:
     from http.cookies import Morsel, SimpleCookie
@@ -78,6 +79,8 @@ def accept_encoding() -> str:
 
 #: Bodies up to this size are joined to the head for a single write.
 _JOIN_LIMIT = 2**16
+#: the slices an in-memory body is written in when an upload tracker follows it
+_TRACKED_SLICE = 2**16
 _ALLOWED_SCHEMES = frozenset(("http", "https", "ws", "wss"))
 _SSL_SCHEMES = frozenset(("https", "wss"))
 _DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
@@ -114,6 +117,11 @@ def _is_async_iterable(obj: Any) -> bool:
 
 class ClientRequest:
     """Everything needed to put one request on the wire. Built by the session."""
+
+    #: set by the session when the call has an ``upload_tracker``, with the number of
+    #: the attempt being sent (the body writer reports its progress under it)
+    _upload_tracker: UploadTracker | None = None
+    _upload_attempt = 0
 
     def __init__(
         self,
@@ -477,6 +485,7 @@ class ClientRequest:
                 "resend): pass bytes, a seekable file or a payload that can be replayed"
             )
         head = self._head
+        tracker = self._upload_tracker
         continue_waiter: asyncio.Future[None] | None = None
         informational = None
         if self.expect100 and body is not None:
@@ -499,7 +508,8 @@ class ClientRequest:
             limits=self._read_limits,
         )
         whole = (
-            continue_waiter is None
+            tracker is None  # a tracked body is written piece by piece, see _write_body
+            and continue_waiter is None
             and not self.chunked
             and not self.compress
             and (body is None or (isinstance(body, bytes) and len(body) <= _JOIN_LIMIT))
@@ -535,16 +545,27 @@ class ClientRequest:
                 response._writer = asyncio.ensure_future(
                     self._write_after_continue(proto, continue_waiter, head_future)
                 )
+                if tracker is not None:
+                    self._track_writer(tracker, proto, response._writer)
             elif body is None:
                 if self.chunked:
                     head += LAST_CHUNK
                 proto.write(head)
-            elif isinstance(body, bytes) and not self.chunked and not self.compress:
+                if tracker is not None:
+                    tracker._attempt_finished(self._upload_attempt)
+            elif (
+                isinstance(body, bytes)
+                and not self.chunked
+                and not self.compress
+                and tracker is None
+            ):
                 proto.write(head)  # a large body: not copied to join it to the head
                 proto.write(body)
             else:
                 proto.write(head)
                 response._writer = asyncio.ensure_future(self._write_body(proto))
+                if tracker is not None:
+                    self._track_writer(tracker, proto, response._writer)
             if traces:
                 response._traces = self._traces = traces
                 inline = whole or (
@@ -578,6 +599,20 @@ class ClientRequest:
         for trace in self._traces or ():
             await trace.send_request_chunk_sent(self.method, self.url, chunk)
 
+    def _track_writer(
+        self, tracker: UploadTracker, proto: ResponseHandler, writer: asyncio.Future[None]
+    ) -> None:
+        """The upload tracker follows the body writer task from now on (the head is
+        written); a task that ends without finishing or failing was cut short."""
+        attempt = self._upload_attempt
+        tracker._attempt_writing(attempt, proto)
+        writer.add_done_callback(lambda _: tracker._writer_done(attempt))
+
+    def _upload_failed(self, exc: BaseException) -> None:
+        tracker = self._upload_tracker
+        if tracker is not None:
+            tracker._attempt_failed(self._upload_attempt, exc)
+
     async def _write_after_continue(
         self, proto: ResponseHandler, waiter: asyncio.Future[None], head_future: asyncio.Future[Any]
     ) -> None:
@@ -591,6 +626,7 @@ class ClientRequest:
         holds the body to exactly the Content-Length sent: more, or less, fails the
         request with ClientPayloadError and closes the connection."""
         body = self._body
+        tracker = self._upload_tracker
         try:
             framer = BodyFramer(
                 chunked=bool(self.chunked),
@@ -598,28 +634,50 @@ class ClientRequest:
                 length=None if self.chunked else self._length,
             )
             if isinstance(body, bytes):
-                out = framer.encode(body)
-                if out:
-                    proto.write(out)
+                if tracker is not None:
+                    await self._write_tracked_bytes(proto, framer, body, tracker)
+                else:
+                    out = framer.encode(body)
+                    if out:
+                        proto.write(out)
                 if self._traces and body:
                     await self._trace_chunk(body)
             elif body is not None:
-                await body.write(_BodyWriter(proto, framer, self if self._traces else None))
+                traced = self if self._traces else None
+                await body.write(_BodyWriter(proto, framer, traced, tracker, self._upload_attempt))
             tail = framer.finish()
             if tail:
                 proto.write(tail)
+            if tracker is not None:
+                tracker._attempt_finished(self._upload_attempt)
         except asyncio.CancelledError:
             raise
-        except ClientConnectionResetError:
-            pass  # written after the connection closed: the response side reports why
+        except ClientConnectionResetError as exc:
+            self._upload_failed(exc)  # written after the connection closed: the
+            # response side reports why
         except OSError as exc:
-            proto._fail(ClientOSError(exc.errno, f"can not write request body: {exc}"), exc)
-        except (ClientConnectionError, ClientResponseError):
-            pass  # the connection already failed; the response side reports it
+            error = ClientOSError(exc.errno, f"can not write request body: {exc}")
+            self._upload_failed(error)
+            proto._fail(error, exc)
+        except (ClientConnectionError, ClientResponseError) as exc:
+            self._upload_failed(exc)  # the connection already failed; the response side
+            # reports it
         except Exception as exc:
             # the user's body source failed, or did not match its Content-Length: fail
             # the request with that exception
+            self._upload_failed(exc)
             proto._fail(exc)
+
+    async def _write_tracked_bytes(
+        self, proto: ResponseHandler, framer: BodyFramer, body: bytes, tracker: UploadTracker
+    ) -> None:
+        """An in-memory body written in slices, waiting for the transport between them,
+        so that the tracker sees it leave (one write would buffer it all at once)."""
+        view = memoryview(body)
+        attempt = self._upload_attempt
+        for start in range(0, len(body), _TRACKED_SLICE):
+            size = await _send_piece(proto, framer, view[start : start + _TRACKED_SLICE])
+            tracker._add_bytes(attempt, size, proto.output_size)
 
 
 class _BodyWriter:
@@ -627,18 +685,28 @@ class _BodyWriter:
     (aiohttp's ``AbstractStreamWriter`` subset payloads and ``streamer`` functions use):
     each piece is framed and written, waiting while the transport's buffer is full."""
 
-    __slots__ = ("_framer", "_proto", "_traced")
+    __slots__ = ("_attempt", "_framer", "_proto", "_traced", "_tracker")
 
     def __init__(
-        self, proto: ResponseHandler, framer: BodyFramer, traced: ClientRequest | None = None
+        self,
+        proto: ResponseHandler,
+        framer: BodyFramer,
+        traced: ClientRequest | None = None,
+        tracker: UploadTracker | None = None,
+        attempt: int = 0,
     ) -> None:
         self._proto = proto
         self._framer = framer
         #: the request, when its pieces are reported to its traces as they are sent
         self._traced = traced
+        #: the upload tracker told of each piece, under the attempt being sent
+        self._tracker = tracker
+        self._attempt = attempt
 
     async def write(self, chunk: Any) -> None:
-        await _send_piece(self._proto, self._framer, chunk)
+        size = await _send_piece(self._proto, self._framer, chunk)
+        if self._tracker is not None:
+            self._tracker._add_bytes(self._attempt, size, self._proto.output_size)
         if self._traced is not None and chunk:
             piece = chunk.encode("utf-8") if isinstance(chunk, str) else bytes(chunk)
             await self._traced._trace_chunk(piece)
@@ -652,10 +720,10 @@ class _BodyWriter:
             await self.write(chunk)
 
 
-async def _send_piece(proto: ResponseHandler, framer: BodyFramer, piece: Any) -> None:
+async def _send_piece(proto: ResponseHandler, framer: BodyFramer, piece: Any) -> int:
     """Write one piece of a streamed body (text as UTF-8), then wait for the transport's
-    buffer to drain. A piece of any other type is refused, not converted (``bytes(3)``
-    would be three NUL bytes)."""
+    buffer to drain; returns the piece's size in bytes. A piece of any other type is
+    refused, not converted (``bytes(3)`` would be three NUL bytes)."""
     if isinstance(piece, str):
         piece = piece.encode("utf-8")
     elif isinstance(piece, (bytes, bytearray, memoryview)):
@@ -668,6 +736,7 @@ async def _send_piece(proto: ResponseHandler, framer: BodyFramer, piece: Any) ->
     if out:
         proto.write(out)
         await proto.drain()
+    return len(piece)
 
 
 @dataclass(frozen=True, slots=True)
@@ -1389,6 +1458,8 @@ def _declared_length(headers: CIMultiDict[str], size: int | None) -> int:
             "remove the header (it is computed) or send a body of that length"
         )
     return declared
+
+
 def _settle(done: asyncio.Future[None]) -> Callable[[Any], None]:
     """A done-callback that completes ``done`` (once)."""
 

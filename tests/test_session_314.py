@@ -277,9 +277,9 @@ async def test_unknown_keyword_is_a_type_error_naming_it(server: AppServer) -> N
         ClientSession(no_such_option=1)  # type: ignore[call-arg]
 
 
-async def test_upload_tracker_is_refused_clearly(server: AppServer) -> None:
+async def test_upload_tracker_of_the_wrong_type_is_refused_clearly(server: AppServer) -> None:
     async with ClientSession() as session:
-        with pytest.raises(NotImplementedError, match="upload_tracker"):
+        with pytest.raises(TypeError, match="upload_tracker"):
             await session.post(server.url("/echo"), data=b"x", upload_tracker=object())
 
 
