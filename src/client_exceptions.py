@@ -288,6 +288,11 @@ class InvalidURL(ClientError, ValueError):
     def url(self) -> Any:
         return self._url
 
+    @property
+    def description(self) -> str | None:
+        """What is wrong with the URL, when the raiser said (else None)."""
+        return self._description
+
     def __str__(self) -> str:
         if self._description:
             return f"{self._url} - {self._description}"

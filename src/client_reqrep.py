@@ -118,17 +118,26 @@ def _is_async_iterable(obj: Any) -> bool:
 class ClientRequest:
     """Everything needed to put one request on the wire. Built by the session."""
 
+    #: aiohttp's method sets: the methods without a body by convention, those with one
+    GET_METHODS = frozenset({"CONNECT", "HEAD", "GET", "OPTIONS", "TRACE"})
+    POST_METHODS = frozenset({"PATCH", "POST", "PUT"})
+    ALL_METHODS = GET_METHODS | POST_METHODS | {"DELETE"}
+
     #: set by the session when the call has an ``upload_tracker``, with the number of
     #: the attempt being sent (the body writer reports its progress under it)
     _upload_tracker: UploadTracker | None = None
     _upload_attempt = 0
+    #: the loop given to aiohttp's form of the constructor (None otherwise)
+    loop: asyncio.AbstractEventLoop | None = None
+    #: set by send() when the session traces requests (the body writer reports to them)
+    _traces: list[Any] | None = None
 
     def __init__(
         self,
         method: str,
         url: URL,
         *,
-        headers: CIMultiDict[str],
+        headers: CIMultiDict[str] | None = None,
         skip_auto_headers: frozenset[str] = frozenset(),
         data: Any = None,
         json_body: bytes | None = None,
@@ -153,7 +162,16 @@ class ClientRequest:
         max_headers: int = 128,
         session: Any = None,
         response_class: type[ClientResponse] | None = None,
+        **aiohttp_form: Any,
     ) -> None:
+        """The session builds a request with its own keywords. A program or library may
+        build one as aiohttp 3.14 does (``params``, ``cookies``, ``loop``, ``timer``,
+        ``traces``, ``trust_env``; ``headers`` as any mapping, or left out): those
+        arrive in ``aiohttp_form`` (see :meth:`_from_aiohttp_form`)."""
+        if aiohttp_form or type(headers) is not CIMultiDict:
+            url, headers, cookie_header = self._from_aiohttp_form(
+                url, headers, cookie_header, **aiohttp_form
+            )
         self.method = check_method(method).upper()
         self.original_url = url
         self.url = url.with_fragment(None) if url.raw_fragment else url
@@ -185,8 +203,6 @@ class ClientRequest:
         self._read_limits = (max_line_size, max_field_size, max_headers, read_bufsize)
         #: how many times a middleware chain handed this request to the session to send
         self._sends = 0
-        #: set by send() when the session traces requests (the body writer reports to them)
-        self._traces: list[Any] | None = None
         #: the body as sent: None, bytes (in memory) or a Payload (streamed)
         self._body: Any = None
         #: the Payload given (or made on demand by ``body``), None for plain bytes
@@ -219,6 +235,38 @@ class ClientRequest:
         # serialised (and validated) now: a bad header fails before any connection is made
         self._head = self._head_bytes()
 
+    def _from_aiohttp_form(
+        self,
+        url: URL,
+        headers: Any,
+        cookie_header: str | None,
+        *,
+        params: Any = None,
+        cookies: Any = None,
+        loop: asyncio.AbstractEventLoop | None = None,
+        timer: Any = None,
+        traces: list[Any] | None = None,
+        trust_env: bool = False,
+    ) -> tuple[URL, CIMultiDict[str], str | None]:
+        """aiohttp's constructor keywords: ``params`` join the URL's query, ``cookies``
+        the Cookie header; ``traces`` are reported to as the session's would be; the
+        loop is kept as :attr:`loop`. ``timer`` and ``trust_env`` change nothing here (the
+        deadline and the proxy from the environment are the session's business)."""
+        if params:
+            url = url.extend_query(params)
+        if cookies:
+            from .cookiejar import request_cookie_header
+
+            extra = request_cookie_header(None, url, cookies)
+            if extra:
+                cookie_header = f"{cookie_header}; {extra}" if cookie_header else extra
+        self.loop = loop
+        self._timer = timer
+        self._trust_env = trust_env
+        if traces:
+            self._traces = traces
+        return url, CIMultiDict(headers or ()), cookie_header
+
     # ----- what a custom connector's ``_create_connection(req)`` reads (aiohttp's names) -----
 
     @property
@@ -233,6 +281,11 @@ class ClientRequest:
     def is_ssl(self) -> bool:
         """Whether the connection needs TLS (https, wss)."""
         return self.connection_key.is_ssl
+
+    @property
+    def skip_auto_headers(self) -> frozenset[str]:
+        """The (lower-cased) names of the headers this request does not add by itself."""
+        return self._skip_auto_headers
 
     # ----- head -----
 

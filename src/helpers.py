@@ -14,7 +14,7 @@ import logging
 import math
 import os
 import warnings
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -102,6 +102,68 @@ class BasicAuth(NamedTuple("_BasicAuth", [("login", str), ("password", str), ("e
         """The ``Authorization`` header value."""
         creds = f"{self.login}:{self.password}".encode(self.encoding)
         return "Basic " + base64.b64encode(creds).decode("ascii")
+
+
+def encode_basic_auth(login: str, password: str = "", encoding: str = "utf-8") -> str:
+    """The ``Authorization`` (or ``Proxy-Authorization``) value for Basic credentials,
+    without making a :class:`BasicAuth` (aiohttp 3.14's helper; UTF-8 by default, as
+    RFC 7617 recommends). A colon in the login is refused: it would end the login."""
+    if ":" in login:
+        raise ValueError('A ":" is not allowed in login (RFC 7617 section 2)')
+    creds = f"{login}:{password}".encode(encoding)
+    return "Basic " + base64.b64encode(creds).decode("ascii")
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class ETag:
+    """An entity tag (RFC 9110 section 8.8.3): its opaque value, without the quotes,
+    and whether it is weak (``W/"..."``)."""
+
+    value: str
+    is_weak: bool = False
+
+
+class ChainMapProxy(Mapping[Any, Any]):
+    """A read-only view of several mappings, searched in order (the first that has a key
+    answers). It copies nothing: changes to the mappings show through."""
+
+    __slots__ = ("_maps",)
+
+    def __init__(self, maps: Iterable[Mapping[Any, Any]]) -> None:
+        self._maps = tuple(maps)
+
+    def __init_subclass__(cls) -> None:
+        raise TypeError(f"Inheritance class {cls.__name__} from ChainMapProxy is forbidden")
+
+    def __getitem__(self, key: Any) -> Any:
+        for mapping in self._maps:
+            if key in mapping:
+                return mapping[key]
+        raise KeyError(key)
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        try:
+            return self[key]
+        except KeyError:
+            return default
+
+    def __contains__(self, key: object) -> bool:
+        return any(key in mapping for mapping in self._maps)
+
+    def __iter__(self) -> Iterator[Any]:
+        seen: dict[Any, None] = {}
+        for mapping in self._maps:
+            seen.update(dict.fromkeys(mapping))
+        return iter(seen)
+
+    def __len__(self) -> int:
+        return len(set().union(*self._maps))
+
+    def __bool__(self) -> bool:
+        return any(self._maps)
+
+    def __repr__(self) -> str:
+        return f"ChainMapProxy({', '.join(map(repr, self._maps))})"
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
