@@ -439,6 +439,7 @@ class ResponseHandler(asyncio.Protocol):
         if decoder is None:
             payload.feed_data(data)
         else:
+            payload.total_compressed_bytes = (payload.total_compressed_bytes or 0) + len(data)
             decoder.feed(data)
             if not payload.paused:
                 self._pump()

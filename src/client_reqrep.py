@@ -119,7 +119,7 @@ class ClientRequest:
     """Everything needed to put one request on the wire. Built by the session."""
 
     #: aiohttp's method sets: the methods without a body by convention, those with one
-    GET_METHODS = frozenset({"CONNECT", "HEAD", "GET", "OPTIONS", "TRACE"})
+    GET_METHODS = frozenset({"HEAD", "GET", "OPTIONS", "TRACE"})
     POST_METHODS = frozenset({"PATCH", "POST", "PUT"})
     ALL_METHODS = GET_METHODS | POST_METHODS | {"DELETE"}
 

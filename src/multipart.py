@@ -419,3 +419,13 @@ class MultipartWriter(Payload):
         for part, _, _ in self._parts:
             if not part.autoclose and not part.consumed:
                 await part.close()
+
+
+def __getattr__(name: str) -> Any:
+    # the readers live in their own module (which imports this one): reachable here too,
+    # as ``aiohttp.multipart.MultipartReader`` is
+    if name in ("BodyPartReader", "MultipartReader", "MultipartResponseWrapper"):
+        from . import multipart_reader
+
+        return getattr(multipart_reader, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

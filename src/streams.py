@@ -64,6 +64,7 @@ class StreamReader:
         "_size",
         "_total",
         "_waiter",
+        "total_compressed_bytes",
     )
 
     def __init__(
@@ -89,6 +90,8 @@ class StreamReader:
         self._eof_waiters: list[asyncio.Future[None]] = []
         self._exception: BaseException | None = None
         self._chunk_ends: collections.deque[int] = collections.deque()
+        #: body bytes received before decompression (None: the body was not compressed)
+        self.total_compressed_bytes: int | None = None
 
     def __repr__(self) -> str:
         state = ["eof"] if self._eof else []
@@ -103,6 +106,12 @@ class StreamReader:
     @property
     def total_bytes(self) -> int:
         return self._total
+
+    @property
+    def total_raw_bytes(self) -> int:
+        """Body bytes as received: before decompression when the body was compressed."""
+        compressed = self.total_compressed_bytes
+        return self._total if compressed is None else compressed
 
     @property
     def paused(self) -> bool:
