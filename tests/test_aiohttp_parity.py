@@ -13,13 +13,19 @@ smaller names.
 from __future__ import annotations
 
 import asyncio
+import base64
+import gzip
+import hashlib
 import inspect
+import sys
 import warnings
+import zlib
 from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp as real_aiohttp
 import pytest
+from aiohttp import web
 from yarl import URL
 
 import cyhttp
@@ -691,3 +697,224 @@ async def test_upload_tracker_with_expect_100_continue(server: AppServer) -> Non
         assert (await resp.json())["body"] == "after continue"
     assert tracker.bytes_written == len(b"after continue")
     assert await asyncio.wait_for(tracker.upload_complete, 5) is None
+
+
+# ------------------------------------------------------------ the smaller names
+
+
+def test_etag_is_a_frozen_value() -> None:
+    tag = cyhttp.ETag("abc", is_weak=True)
+    assert (tag.value, tag.is_weak) == ("abc", True)
+    assert tag == cyhttp.ETag("abc", True) and tag != cyhttp.ETag("abc")
+    assert cyhttp.ETag("x").is_weak is False
+    with pytest.raises(AttributeError):
+        tag.value = "other"  # type: ignore[misc]
+
+
+def test_chain_map_proxy() -> None:
+    first, second = {"a": 1}, {"a": 2, "b": 3}
+    chain = cyhttp.ChainMapProxy([first, second])
+    assert chain["a"] == 1 and chain["b"] == 3
+    assert chain.get("c", 9) == 9 and "b" in chain and "c" not in chain
+    assert list(chain) == ["a", "b"] and len(chain) == 2
+    first["c"] = 4  # a view, not a copy
+    assert chain["c"] == 4
+    with pytest.raises(KeyError):
+        chain["missing"]
+    assert not cyhttp.ChainMapProxy([{}, {}]) and cyhttp.ChainMapProxy([{}, {"x": 1}])
+    with pytest.raises(TypeError):
+        type("Sub", (cyhttp.ChainMapProxy,), {})
+
+
+async def test_encode_basic_auth_header_reaches_the_server(server: AppServer) -> None:
+    value = cyhttp.encode_basic_auth("zoë", "pä:ss")
+    assert value == real_aiohttp.encode_basic_auth("zoë", "pä:ss")
+    with pytest.raises(ValueError, match=":"):
+        cyhttp.encode_basic_auth("a:b", "c")
+    async with (
+        ClientSession() as session,
+        session.get(server.url("/echo"), headers={"Authorization": value}) as resp,
+    ):
+        sent = dict((await resp.json())["headers"])["Authorization"]
+    decoded = real_aiohttp.BasicAuth.decode(sent, encoding="utf-8")
+    assert (decoded.login, decoded.password) == ("zoë", "pä:ss")
+
+
+class CountingZlib:
+    """A zlib "backend" that counts the (de)compressors it makes, delegating to zlib."""
+
+    MAX_WBITS = zlib.MAX_WBITS
+
+    def __init__(self) -> None:
+        self.made: list[str] = []
+
+    def compressobj(self, *args: Any, **kwargs: Any) -> Any:
+        self.made.append("compress")
+        return zlib.compressobj(*args, **kwargs)
+
+    def decompressobj(self, *args: Any, **kwargs: Any) -> Any:
+        self.made.append("decompress")
+        return zlib.decompressobj(*args, **kwargs)
+
+
+async def test_set_zlib_backend_is_used_for_bodies_both_ways(server: AppServer) -> None:
+    async def gzipped(request: web.Request) -> web.Response:
+        return web.Response(
+            body=gzip.compress(b"zipped " * 100), headers={"Content-Encoding": "gzip"}
+        )
+
+    app = web.Application()
+    app.router.add_get("/gz", gzipped)
+    backend = CountingZlib()
+    cyhttp.set_zlib_backend(backend)
+    try:
+        async with app_server(app) as gz_server, ClientSession() as session:
+            async with session.get(gz_server.url("/gz")) as resp:
+                assert await resp.read() == b"zipped " * 100
+            assert backend.made == ["decompress"]
+            async with session.post(
+                server.url("/echo"), data=b"deflated " * 100, compress="deflate"
+            ) as resp:
+                assert (await resp.json())["body"] == "deflated " * 100
+            assert backend.made == ["decompress", "compress"]
+    finally:
+        cyhttp.set_zlib_backend(zlib)
+    from cyhttp import compression_utils, streams
+
+    assert compression_utils.zlib_backend() is zlib and streams.zlib is zlib
+    with pytest.raises(TypeError, match="zlib-compatible"):
+        cyhttp.set_zlib_backend(object())
+
+
+async def test_total_raw_bytes_counts_what_was_received(server: AppServer) -> None:
+    body = b"zipped " * 1000
+    squeezed = gzip.compress(body)
+
+    async def gzipped(request: web.Request) -> web.Response:
+        return web.Response(body=squeezed, headers={"Content-Encoding": "gzip"})
+
+    app = web.Application()
+    app.router.add_get("/gz", gzipped)
+    async with app_server(app) as gz_server, ClientSession() as session:
+        async with session.get(gz_server.url("/gz")) as resp:
+            assert await resp.read() == body
+            assert resp.content.total_raw_bytes == len(squeezed)
+            assert resp.content.total_compressed_bytes == len(squeezed)
+        async with session.get(server.url("/bytes/1234")) as resp:
+            await resp.read()
+            assert resp.content.total_raw_bytes == 1234
+            assert resp.content.total_compressed_bytes is None
+
+
+def test_named_pipe_connector_refuses_clearly_off_windows() -> None:
+    if sys.platform == "win32":  # pragma: no cover - the CI runs on Linux
+        pytest.skip("the proactor loop can open named pipes here")
+    with pytest.raises(RuntimeError, match="proactor loop under windows"):
+        cyhttp.NamedPipeConnector(r"\\.\pipe\cyhttp")
+    assert issubclass(cyhttp.NamedPipeConnector, cyhttp.BaseConnector)
+
+
+async def test_invalid_url_description(server: AppServer) -> None:
+    async with ClientSession() as session:
+        with pytest.raises(cyhttp.InvalidURL) as info:
+            await session.get("http:///no-host")
+    assert info.value.description
+    assert cyhttp.InvalidURL("x").description is None
+
+
+async def test_websocket_error_is_what_a_protocol_violation_reports() -> None:
+    async def bad_frames(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        head = await reader.readuntil(b"\r\n\r\n")
+        key = next(
+            line.split(b":", 1)[1].strip()
+            for line in head.split(b"\r\n")
+            if line.lower().startswith(b"sec-websocket-key:")
+        )
+        accept = base64.b64encode(
+            hashlib.sha1(key + b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11").digest()
+        )
+        writer.write(
+            b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+            b"Connection: Upgrade\r\nSec-WebSocket-Accept: " + accept + b"\r\n\r\n"
+        )
+        writer.write(b"\x83\x00")  # opcode 3 is reserved (RFC 6455 section 5.2)
+        await writer.drain()
+        await reader.read(100)
+
+    async with raw_server(bad_frames) as srv, ClientSession() as session:
+        ws = await session.ws_connect(srv.url("/"))
+        msg = await asyncio.wait_for(ws.receive(), 5)
+        await ws.close()
+    assert msg.type is cyhttp.WSMsgType.ERROR
+    assert isinstance(msg.data, cyhttp.WebSocketError)
+    assert msg.data.code == cyhttp.WSCloseCode.PROTOCOL_ERROR
+
+
+async def test_empty_payload_is_the_content_of_a_head_response(server: AppServer) -> None:
+    async with ClientSession() as session, session.head(server.url("/echo")) as resp:
+        assert resp.content is cyhttp.EMPTY_PAYLOAD
+        assert await resp.read() == b""
+    assert cyhttp.EMPTY_PAYLOAD.at_eof()
+
+
+async def test_data_queue_fed_from_a_real_socket() -> None:
+    """A protocol parsing lines off a socket into a FlowControlDataQueue: the queue pauses
+    the socket while more than its limit waits, and the consumer gets every line."""
+    loop = asyncio.get_running_loop()
+    lines = [b"line %d" % i for i in range(200)]
+    pauses: list[bool] = []
+
+    class LineProtocol(asyncio.Protocol):
+        def connection_made(self, transport: Any) -> None:
+            self.transport = transport
+            self.queue: cyhttp.FlowControlDataQueue[bytes] = cyhttp.FlowControlDataQueue(
+                self, 64, loop=loop
+            )
+            self.rest = b""
+
+        def pause_reading(self) -> None:
+            pauses.append(True)
+            self.transport.pause_reading()
+
+        def resume_reading(self) -> None:
+            pauses.append(False)
+            self.transport.resume_reading()
+
+        def data_received(self, data: bytes) -> None:
+            *complete, self.rest = (self.rest + data).split(b"\n")
+            for line in complete:
+                self.queue.feed_data(line, len(line))
+
+        def connection_lost(self, exc: BaseException | None) -> None:
+            self.queue.feed_eof()
+
+    async def sender(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(b"".join(line + b"\n" for line in lines))
+        await writer.drain()
+
+    async with raw_server(sender) as srv:
+        _, proto = await loop.create_connection(LineProtocol, "127.0.0.1", srv.port)
+        await asyncio.sleep(0.05)  # let everything arrive before anything is read
+        got = [line async for line in proto.queue]
+        proto.transport.close()
+    assert got == lines
+    assert pauses[:1] == [True] and pauses[-1] is False
+    assert proto.queue.at_eof()
+    with pytest.raises(cyhttp.EofStream):
+        await proto.queue.read()
+
+
+async def test_data_queue_exception_after_the_queued_items() -> None:
+    queue: cyhttp.DataQueue[int] = cyhttp.DataQueue(asyncio.get_running_loop())
+    reader = asyncio.ensure_future(queue.read())
+    await asyncio.sleep(0)
+    queue.feed_data(1)
+    assert await reader == 1
+    queue.feed_data(2)
+    cause = OSError("socket gone")
+    queue.set_exception(ValueError("broken"), cause)
+    assert queue.is_eof() and not queue.at_eof() and len(queue) == 1
+    assert await queue.read() == 2
+    with pytest.raises(ValueError, match="broken") as info:
+        await queue.read()
+    assert info.value.__cause__ is cause
