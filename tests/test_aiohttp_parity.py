@@ -918,3 +918,176 @@ async def test_data_queue_exception_after_the_queued_items() -> None:
     with pytest.raises(ValueError, match="broken") as info:
         await queue.read()
     assert info.value.__cause__ is cause
+
+
+# ------------------------------------------------------------ MultipartReader
+
+
+def multipart_app() -> web.Application:
+    """``/mixed``: a multipart/mixed body made by aiohttp's own writer (text, JSON, a
+    binary file whose bytes imitate a boundary, a nested multipart/related, a form);
+    ``/raw``: a hand-written body with a preamble, an epilogue, base64, gzip and
+    quoted-printable parts."""
+
+    async def mixed(request: web.Request) -> web.Response:
+        writer = real_aiohttp.MultipartWriter("mixed", boundary="outer-b")
+        writer.append("hello text\nline two\n", {"Content-Type": "text/plain; charset=utf-8"})
+        writer.append_json({"a": 1, "ü": "x"})
+        part = writer.append(b"\x00\x01binary\r\n--outer" * 100, {"Content-Type": "x/bin"})
+        part.set_content_disposition("attachment", filename="data.bin")
+        inner = real_aiohttp.MultipartWriter("related", boundary="inner-b")
+        inner.append("inner one")
+        inner.append("inner two")
+        writer.append(inner)
+        writer.append_form([("k", "v w"), ("x", "ü")])
+        return web.Response(body=writer)
+
+    async def raw(request: web.Request) -> web.Response:
+        body = (
+            b"this preamble is ignored\r\n"
+            b"--b\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+            + base64.b64encode(b"decoded from base64")
+            + b"\r\n--b  \r\nContent-Encoding: gzip\r\nContent-Disposition: form-data; "
+            b"name=\"zipped\"; filename*=UTF-8''r%C3%A9sum%C3%A9.txt\r\n\r\n"
+            + gzip.compress(b"inflated text")
+            + b"\r\n--b\r\nContent-Transfer-Encoding: quoted-printable\r\n"
+            b"Content-Type: text/plain; charset=latin-1\r\n\r\ncaf=E9\r\n"
+            b"--b\r\n\r\n\r\n--b--\r\nthis epilogue is ignored too"
+        )
+        return web.Response(body=body, content_type="multipart/mixed; boundary=b")
+
+    app = web.Application()
+    app.router.add_get("/mixed", mixed)
+    app.router.add_get("/raw", raw)
+    return app
+
+
+async def _read_all_parts(lib: Any, resp: Any) -> list[Any]:
+    """What a client program would make of each part, written once for both libraries."""
+    reader = lib.MultipartReader.from_response(resp)
+    out: list[Any] = []
+    while True:
+        part = await reader.next()
+        if part is None:
+            return out
+        if isinstance(part, lib.MultipartReader):
+            out.append(("nested", [await inner.text() async for inner in part]))
+        elif part.headers.get("Content-Type", "").startswith("application/json"):
+            out.append(("json", await part.json()))
+        elif part.filename:
+            out.append(("file", part.filename, await part.read()))
+        elif "form" in part.headers.get("Content-Type", ""):
+            out.append(("form", await part.form()))
+        else:
+            out.append(("text", await part.text()))
+
+
+@pytest.fixture
+async def mp_server() -> AsyncIterator[AppServer]:
+    async with app_server(multipart_app()) as srv:
+        yield srv
+
+
+async def test_multipart_reader_reads_what_aiohttp_reads(mp_server: AppServer) -> None:
+    results = []
+    for lib in (real_aiohttp, cyhttp):
+        async with lib.ClientSession() as session, session.get(mp_server.url("/mixed")) as resp:
+            results.append(await _read_all_parts(lib, resp))
+    assert results[1] == results[0]
+    assert [kind for kind, *_ in results[1]] == ["text", "json", "file", "nested", "form"]
+    assert results[1][2] == ("file", "data.bin", b"\x00\x01binary\r\n--outer" * 100)
+
+
+async def test_multipart_reader_decodes_parts(mp_server: AppServer) -> None:
+    async with ClientSession() as session, session.get(mp_server.url("/raw")) as resp:
+        reader = cyhttp.MultipartReader(resp.headers, resp.content)
+        first = await reader.next()
+        assert isinstance(first, cyhttp.BodyPartReader)
+        assert await first.read(decode=True) == b"decoded from base64"
+        second = await reader.next()
+        assert isinstance(second, cyhttp.BodyPartReader)
+        assert (second.name, second.filename) == ("zipped", "résumé.txt")
+        assert await second.text() == "inflated text"
+        third = await reader.next()
+        assert isinstance(third, cyhttp.BodyPartReader)
+        assert third.get_charset() == "latin-1"
+        assert await third.text() == "café"
+        empty = await reader.next()
+        assert isinstance(empty, cyhttp.BodyPartReader)
+        assert await empty.read() == b"" and await empty.json() is None
+        assert await reader.next() is None and reader.at_eof()
+
+
+async def test_multipart_reader_lines_chunks_and_skipping(mp_server: AppServer) -> None:
+    async with ClientSession() as session, session.get(mp_server.url("/mixed")) as resp:
+        wrapper = cyhttp.MultipartReader.from_response(resp)
+        text = await wrapper.next()
+        assert isinstance(text, cyhttp.BodyPartReader)
+        assert await text.readline() == b"hello text\n"
+        assert await text.readline() == b"line two\n"
+        assert await text.readline() == b"" and text.at_eof()
+        await wrapper.next()  # the JSON part, left unread: skipped by the next call
+        binary = await wrapper.next()
+        assert isinstance(binary, cyhttp.BodyPartReader)
+        chunks = [chunk async for chunk in binary]
+        assert all(0 < len(c) <= binary.chunk_size for c in chunks)
+        assert b"".join(chunks) == b"\x00\x01binary\r\n--outer" * 100
+        await wrapper.release()  # the rest, to the void, and the response let go
+        assert resp.closed
+
+
+async def test_multipart_reader_refuses_malformed_bodies() -> None:
+    async def truncated(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        body = b"--b\r\nContent-Type: text/plain\r\n\r\nno closing boundary"
+        writer.write(
+            b"HTTP/1.1 200 OK\r\nContent-Type: multipart/mixed; boundary=b\r\n"
+            b"Content-Length: %d\r\n\r\n%s" % (len(body), body)
+        )
+        await writer.drain()
+
+    async with (
+        raw_server(truncated) as srv,
+        ClientSession() as session,
+        session.get(srv.url("/")) as resp,
+    ):
+        reader = cyhttp.MultipartReader(resp.headers, resp.content)
+        part = await reader.next()
+        assert part is not None
+        with pytest.raises(ValueError, match="closing boundary"):
+            await part.read()
+    with pytest.raises(ValueError, match="boundary"):
+        cyhttp.MultipartReader({"Content-Type": "multipart/mixed"}, cyhttp.EMPTY_PAYLOAD)
+    with pytest.raises(ValueError, match="multipart"):
+        cyhttp.MultipartReader({"Content-Type": "text/plain"}, cyhttp.EMPTY_PAYLOAD)
+
+
+async def test_multipart_part_header_limits() -> None:
+    headers = b"".join(b"X-H%d: v\r\n" % i for i in range(10))
+    body = b"--b\r\n" + headers + b"\r\nbody\r\n--b--\r\n"
+
+    async def many_headers(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(
+            b"HTTP/1.1 200 OK\r\nContent-Type: multipart/mixed; boundary=b\r\n"
+            b"Content-Length: %d\r\n\r\n%s" % (len(body), body)
+        )
+        await writer.drain()
+
+    async with raw_server(many_headers) as srv, ClientSession() as session:
+        async with session.get(srv.url("/")) as resp:
+            reader = cyhttp.MultipartReader(resp.headers, resp.content, max_headers=5)
+            with pytest.raises(ValueError, match="more than 5 headers"):
+                await reader.next()
+        async with session.get(srv.url("/")) as resp:
+            reader = cyhttp.MultipartReader(resp.headers, resp.content)
+            part = await reader.next()
+            assert part is not None and len(part.headers) == 10
+            assert await part.read() == b"body"
+
+
+def test_multipart_readers_are_reachable_from_the_multipart_module() -> None:
+    from cyhttp import multipart
+
+    assert multipart.MultipartReader is cyhttp.MultipartReader
+    assert multipart.BodyPartReader is cyhttp.BodyPartReader
