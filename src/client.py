@@ -1468,3 +1468,16 @@ async def _ws_connect_alone(
 
     ws._on_close = close_session
     return ws
+
+
+def __getattr__(name: str) -> Any:
+    # aiohttp.client re-exports the client's exceptions and classes; so does this module
+    # (resolved on first use: the package's namespace has them all)
+    if name.startswith("_"):
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import sys
+
+    try:
+        return getattr(sys.modules[__name__.rpartition(".")[0]], name)
+    except AttributeError:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None

@@ -1324,3 +1324,12 @@ def _is_ip_address(host: str) -> bool:
     except (OSError, ValueError):
         return False
     return True
+
+
+def __getattr__(name: str) -> Any:
+    # aiohttp.connector.NamedPipeConnector: here in a module of its own (Windows only)
+    if name == "NamedPipeConnector":
+        from .named_pipe import NamedPipeConnector
+
+        return NamedPipeConnector
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

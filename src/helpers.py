@@ -14,9 +14,9 @@ import logging
 import math
 import os
 import warnings
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, Generic, NamedTuple, TypeVar
 
 from multidict import MultiDict
 from yarl import URL
@@ -112,6 +112,35 @@ def encode_basic_auth(login: str, password: str = "", encoding: str = "utf-8") -
         raise ValueError('A ":" is not allowed in login (RFC 7617 section 2)')
     creds = f"{login}:{password}".encode(encoding)
     return "Basic " + base64.b64encode(creds).decode("ascii")
+
+
+_T = TypeVar("_T")
+
+
+class reify(Generic[_T]):
+    """A property computed once per instance, then kept (aiohttp's ``helpers.reify``):
+    in the instance's ``_cache`` dict when it has one, else in its ``__dict__``. It
+    cannot be assigned."""
+
+    def __init__(self, wrapped: Callable[[Any], _T]) -> None:
+        self.wrapped = wrapped
+        self.__doc__ = wrapped.__doc__
+        self.name = wrapped.__name__
+
+    def __get__(self, inst: Any, owner: type[Any] | None = None) -> Any:
+        if inst is None:
+            return self
+        cache = getattr(inst, "_cache", None)
+        if not isinstance(cache, dict):
+            cache = inst.__dict__
+        try:
+            return cache[self.name]
+        except KeyError:
+            value = cache[self.name] = self.wrapped(inst)
+            return value
+
+    def __set__(self, inst: Any, value: Any) -> None:
+        raise AttributeError("reified property is read-only")
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

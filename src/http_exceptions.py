@@ -19,6 +19,7 @@ __all__ = (
     "BadHttpPayload",
     "BadStatusLine",
     "HttpParserError",
+    "HttpProcessingError",
     "IncompleteBody",
     "InvalidChunk",
     "InvalidFraming",
@@ -41,6 +42,10 @@ class HttpParserError(Exception):
         if self.offset is None:
             return self.message
         return f"{self.message} (at byte {self.offset})"
+
+
+#: aiohttp's name for the base class of its HTTP parsing errors
+HttpProcessingError = HttpParserError
 
 
 class BadHttpMessage(HttpParserError):

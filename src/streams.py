@@ -835,3 +835,12 @@ def make_decoder(encoding: str | None) -> Decoder | None:
     if not stages:
         return None
     return stages[0] if len(stages) == 1 else _ChainDecoder(stages)
+
+
+def __getattr__(name: str) -> Any:
+    # aiohttp.streams also holds its item queues; here they have a module of their own
+    if name in ("DataQueue", "EofStream", "FlowControlDataQueue"):
+        from . import data_queue
+
+        return getattr(data_queue, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

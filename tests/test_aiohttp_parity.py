@@ -16,6 +16,7 @@ import asyncio
 import base64
 import gzip
 import hashlib
+import importlib
 import inspect
 import sys
 import warnings
@@ -60,6 +61,84 @@ def test_the_server_only_exclusions_are_real_aiohttp_names() -> None:
 def test_cyhttp_all_lists_the_client_names_of_aiohttp() -> None:
     ours = set(cyhttp.__all__)
     assert [n for n in real_aiohttp.__all__ if n not in SERVER_ONLY and n not in ours] == []
+
+
+#: aiohttp's modules a client program imports names from: each name of their ``__all__``
+#: must be in cyhttp's module of the same name
+CLIENT_MODULES = [
+    "abc",
+    "client",
+    "client_exceptions",
+    "client_middleware_digest_auth",
+    "client_middlewares",
+    "client_reqrep",
+    "client_ws",
+    "compression_utils",
+    "connector",
+    "cookiejar",
+    "formdata",
+    "helpers",
+    "http_exceptions",
+    "multipart",
+    "payload",
+    "payload_streamer",
+    "resolver",
+    "streams",
+    "tracing",
+    "typedefs",
+]
+
+#: aiohttp modules left out, and why
+MODULE_EXCLUSIONS = {
+    "http": "a re-export module (HttpVersion, WSMsgType, ...: all at cyhttp's top level); a "
+    "module named http inside the package would shadow the standard library's for "
+    "anything run from src/",
+    "http_parser": "aiohttp's parser classes (request parsing is server-side); cyhttp's "
+    "response parser is cyhttp.http_parser.HttpResponseParser",
+    "http_writer": "aiohttp's StreamWriter is its internal body writer; HttpVersion* are at "
+    "the top level",
+    "http_websocket": "aiohttp's WebSocketReader/Writer internals; the public WebSocket "
+    "types (WSMsgType, WSMessage, WSCloseCode, WebSocketError) are at the top level",
+    "web, web_*, worker": "the server",
+}
+
+
+@pytest.mark.parametrize("module", CLIENT_MODULES)
+def test_every_name_of_a_client_module_is_there(module: str) -> None:
+    theirs = importlib.import_module(f"aiohttp.{module}")
+    ours = importlib.import_module(f"cyhttp.{module}")
+    names = getattr(theirs, "__all__", ())
+    assert [name for name in names if not hasattr(ours, name)] == []
+
+
+def test_hdrs_has_every_header_name() -> None:
+    from aiohttp import hdrs as theirs
+
+    from cyhttp import hdrs as ours
+
+    names = [n for n in dir(theirs) if n.isupper() and isinstance(getattr(theirs, n), str)]
+    assert [n for n in names if getattr(ours, n, None) != getattr(theirs, n)] == []
+
+
+def test_reify_computes_once_and_refuses_assignment() -> None:
+    from cyhttp.helpers import reify
+
+    class Thing:
+        def __init__(self) -> None:
+            self._cache: dict[str, Any] = {}
+            self.calls = 0
+
+        @reify
+        def value(self) -> int:
+            self.calls += 1
+            return 42
+
+    thing = Thing()
+    assert (thing.value, thing.value, thing.calls) == (42, 42, 1)
+    assert thing._cache == {"value": 42}
+    assert isinstance(Thing.value, reify)
+    with pytest.raises(AttributeError):
+        thing.value = 1  # type: ignore[misc]
 
 
 # ---------------------------------------------------------- parameters and members
