@@ -459,8 +459,13 @@ class ClientSession:
         """The request-start signal. Its callbacks may add headers (a trace context, for
         one): the request is built from the headers they were given, never a reused one."""
         headers = call.trace_headers = self._prepare_headers(call.headers)
-        for trace in call.traces or ():
-            await trace.send_request_start(call.method, call.url, headers)
+        try:
+            for trace in call.traces or ():
+                await trace.send_request_start(call.method, call.url, headers)
+        except BaseException:
+            if call.upload_tracker is not None:  # the call ends here: nothing was sent
+                call.upload_tracker._finalize()
+            raise
         call.headers = headers
         call.template_key = None
 

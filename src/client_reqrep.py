@@ -622,7 +622,10 @@ class ClientRequest:
             if traces:
                 response._traces = self._traces = traces
                 inline = whole or (
-                    isinstance(body, bytes) and not self.chunked and not self.compress
+                    isinstance(body, bytes)
+                    and not self.chunked
+                    and not self.compress
+                    and tracker is None  # else the writer task reports it
                 )
                 await self._trace_sent(traces, inline)
             parsed = await head_future

@@ -32,7 +32,7 @@ from yarl import URL
 import cyhttp
 from cyhttp import ClientSession, UploadAbortedError, UploadTracker
 
-from .servers import AppServer, app_server, echo_app, raw_server
+from .servers import AppServer, app_server, echo_app, raw_server, read_request
 
 # --------------------------------------------------------------------------- names
 
@@ -758,6 +758,67 @@ async def test_upload_tracker_observes_one_request_only(server: AppServer) -> No
         with pytest.raises(TypeError, match="upload_tracker"):
             await session.post(server.url("/echo"), data=b"b", upload_tracker=object())
     assert tracker.attempts == 1
+
+
+async def test_upload_tracker_counts_the_retry_on_a_stale_pooled_connection() -> None:
+    served = 0
+
+    async def stale_after_first(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        nonlocal served
+        served += 1
+        first_connection = served == 1
+        while True:
+            await read_request(reader)
+            if first_connection and served > 1:
+                return  # the pooled connection: dropped without an answer
+            writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+            await writer.drain()
+            if first_connection:
+                served += 1
+
+    async with raw_server(stale_after_first) as srv, ClientSession() as session:
+        async with session.put(srv.url("/"), data=b"first") as resp:
+            assert await resp.read() == b"ok"
+        tracker = UploadTracker()
+        async with session.put(srv.url("/"), data=b"again", upload_tracker=tracker) as resp:
+            assert await resp.read() == b"ok"
+    assert srv.connections == 2  # the retry went out on a new connection
+    assert (tracker.attempts, tracker.bytes_written) == (2, 5)
+    assert await tracker.upload_complete is None
+
+
+async def test_upload_tracker_settles_when_a_trace_callback_fails(server: AppServer) -> None:
+    async def refuse(session: Any, ctx: Any, params: Any) -> None:
+        raise LookupError("no tracing today")
+
+    config = cyhttp.TraceConfig()
+    config.on_request_start.append(refuse)
+    tracker = UploadTracker()
+    async with ClientSession(trace_configs=[config]) as session:
+        with pytest.raises(LookupError):
+            await session.post(server.url("/echo"), data=b"x", upload_tracker=tracker)
+    with pytest.raises(UploadAbortedError):
+        await asyncio.wait_for(tracker.upload_complete, 5)
+
+
+async def test_upload_tracker_with_tracing(server: AppServer) -> None:
+    chunks: list[bytes] = []
+
+    async def on_chunk(session: Any, ctx: Any, params: Any) -> None:
+        chunks.append(params.chunk)
+
+    config = cyhttp.TraceConfig()
+    config.on_request_chunk_sent.append(on_chunk)
+    tracker = UploadTracker()
+    body = b"t" * 200_000
+    async with (
+        ClientSession(trace_configs=[config]) as session,
+        session.post(server.url("/echo"), data=body, upload_tracker=tracker) as resp,
+    ):
+        assert len((await resp.json())["body"]) == len(body)
+    assert b"".join(chunks) == body
+    assert tracker.bytes_written == len(body)
+    assert await tracker.upload_complete is None
 
 
 def test_upload_tracker_needs_a_running_loop() -> None:
