@@ -168,9 +168,13 @@ class ClientRequest:
         build one as aiohttp 3.14 does (``params``, ``cookies``, ``loop``, ``timer``,
         ``traces``, ``trust_env``; ``headers`` as any mapping, or left out): those
         arrive in ``aiohttp_form`` (see :meth:`_from_aiohttp_form`)."""
-        if aiohttp_form or type(headers) is not CIMultiDict:
-            url, headers, cookie_header = self._from_aiohttp_form(
-                url, headers, cookie_header, **aiohttp_form
+        if (
+            aiohttp_form
+            or type(headers) is not CIMultiDict
+            or type(skip_auto_headers) is not frozenset
+        ):
+            url, headers, cookie_header, skip_auto_headers = self._from_aiohttp_form(
+                url, headers, cookie_header, skip_auto_headers, **aiohttp_form
             )
         self.method = check_method(method).upper()
         self.original_url = url
@@ -240,6 +244,7 @@ class ClientRequest:
         url: URL,
         headers: Any,
         cookie_header: str | None,
+        skip_auto_headers: Any,
         *,
         params: Any = None,
         cookies: Any = None,
@@ -247,9 +252,10 @@ class ClientRequest:
         timer: Any = None,
         traces: list[Any] | None = None,
         trust_env: bool = False,
-    ) -> tuple[URL, CIMultiDict[str], str | None]:
+    ) -> tuple[URL, CIMultiDict[str], str | None, frozenset[str]]:
         """aiohttp's constructor keywords: ``params`` join the URL's query, ``cookies``
-        the Cookie header; ``traces`` are reported to as the session's would be; the
+        the Cookie header, ``skip_auto_headers`` may be any iterable of names (or None);
+        ``traces`` are reported to as the session's would be; the
         loop is kept as :attr:`loop`. ``timer`` and ``trust_env`` change nothing here (the
         deadline and the proxy from the environment are the session's business)."""
         if params:
@@ -265,7 +271,8 @@ class ClientRequest:
         self._trust_env = trust_env
         if traces:
             self._traces = traces
-        return url, CIMultiDict(headers or ()), cookie_header
+        skip = frozenset(name.lower() for name in skip_auto_headers or ())
+        return url, CIMultiDict(headers or ()), cookie_header, skip
 
     # ----- what a custom connector's ``_create_connection(req)`` reads (aiohttp's names) -----
 

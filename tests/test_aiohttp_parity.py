@@ -325,6 +325,16 @@ async def test_client_request_takes_aiohttp_constructor_keywords(server: AppServ
     assert dict(echoed["headers"])["Cookie"] == "flavour=oat"
 
 
+def test_client_request_aiohttp_form_defaults() -> None:
+    plain = cyhttp.ClientRequest("GET", URL("http://example.com/"), skip_auto_headers=None)
+    assert "User-Agent" in plain.headers and plain.skip_auto_headers == frozenset()
+    bare = cyhttp.ClientRequest(
+        "GET", URL("http://example.com/"), skip_auto_headers=["User-Agent"], ssl=True
+    )
+    assert "User-Agent" not in bare.headers
+    assert bare.skip_auto_headers == frozenset({"user-agent"})
+
+
 def test_client_request_method_sets() -> None:
     assert cyhttp.ClientRequest.GET_METHODS == real_aiohttp.ClientRequest.GET_METHODS
     assert cyhttp.ClientRequest.POST_METHODS == real_aiohttp.ClientRequest.POST_METHODS
