@@ -17,7 +17,7 @@ from typing import Any
 __all__ = ("set_zlib_backend", "zlib_backend")
 
 #: the modules whose ``zlib`` global is the backend in use
-_USERS = ("streams", "http_writer", "multipart", "_ws_deflate")
+_USERS = ("streams", "http_writer", "multipart", "multipart_reader", "_ws_deflate")
 #: what a backend must offer (the rest, such as ``error`` or ``Z_SYNC_FLUSH``, may come
 #: from the standard module when the backend lacks it)
 _REQUIRED = ("compressobj", "decompressobj", "MAX_WBITS")

@@ -18,6 +18,7 @@ import gzip
 import hashlib
 import importlib
 import inspect
+import re
 import sys
 import warnings
 import zlib
@@ -977,6 +978,21 @@ async def test_set_zlib_backend_is_used_for_bodies_both_ways(server: AppServer) 
     assert compression_utils.zlib_backend() is zlib and streams.zlib is zlib
     with pytest.raises(TypeError, match="zlib-compatible"):
         cyhttp.set_zlib_backend(object())
+
+
+def test_set_zlib_backend_reaches_every_module_that_uses_zlib() -> None:
+    from pathlib import Path
+
+    from cyhttp import compression_utils
+
+    src = Path(compression_utils.__file__).parent
+    users = {
+        path.stem
+        for path in src.glob("*.py")
+        if path.stem != "compression_utils"
+        and re.search(r"^import zlib$", path.read_text(encoding="utf-8"), re.MULTILINE)
+    }
+    assert users == set(compression_utils._USERS)
 
 
 async def test_total_raw_bytes_counts_what_was_received(server: AppServer) -> None:
