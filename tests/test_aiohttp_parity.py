@@ -28,6 +28,7 @@ from typing import Any
 import aiohttp as real_aiohttp
 import pytest
 from aiohttp import web
+from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
 import cyhttp
@@ -324,6 +325,27 @@ async def test_client_request_takes_aiohttp_constructor_keywords(server: AppServ
     assert echoed["query"] == "a=1&b=2"
     assert dict(echoed["headers"])["X-Made"] == "by hand"
     assert dict(echoed["headers"])["Cookie"] == "flavour=oat"
+
+
+async def test_client_response_takes_aiohttp_constructor_keywords() -> None:
+    loop = asyncio.get_running_loop()
+    url = URL("http://example.com/x")
+    info = cyhttp.RequestInfo(url, "GET", CIMultiDictProxy(CIMultiDict()), url)
+    resp = cyhttp.ClientResponse(
+        "GET",
+        url,
+        writer=None,
+        continue100=None,
+        timer=None,
+        request_info=info,
+        traces=[],
+        loop=loop,
+        session=None,
+        stream_writer=None,
+    )
+    assert resp.request_info is info and resp.url == url
+    with pytest.raises(TypeError):
+        cyhttp.ClientResponse("GET", url, no_such_keyword=1)
 
 
 def test_client_request_aiohttp_form_defaults() -> None:
