@@ -143,6 +143,25 @@ def test_reify_computes_once_and_refuses_assignment() -> None:
         thing.value = 1  # type: ignore[misc]
 
 
+def test_exception_classes_have_aiohttps_parents() -> None:
+    """Every exception aiohttp exports is a subclass of the same parents in cyhttp (an
+    ``except aiohttp.X`` clause catches the same errors)."""
+    wrong = []
+    for name in real_aiohttp.__all__:
+        theirs = getattr(real_aiohttp, name)
+        if not (isinstance(theirs, type) and issubclass(theirs, BaseException)):
+            continue
+        ours = getattr(cyhttp, name)
+        for base in theirs.__mro__[1:]:
+            if base.__module__.startswith("aiohttp"):
+                counterpart = getattr(cyhttp, base.__name__, None)
+            else:
+                counterpart = base  # a built-in parent (ValueError, TimeoutError, ...)
+            if counterpart is None or not issubclass(ours, counterpart):
+                wrong.append((name, base.__name__))
+    assert wrong == []
+
+
 # ---------------------------------------------------------- parameters and members
 
 #: (class name, method) pairs whose parameter names are compared; "" is the class itself
