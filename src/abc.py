@@ -15,7 +15,13 @@ from yarl import URL
 if TYPE_CHECKING:
     from http.cookies import BaseCookie, Morsel, SimpleCookie
 
-__all__ = ("AbstractCookieJar", "AbstractResolver", "ClearCookiePredicate", "ResolveResult")
+__all__ = (
+    "AbstractCookieJar",
+    "AbstractResolver",
+    "AbstractStreamWriter",
+    "ClearCookiePredicate",
+    "ResolveResult",
+)
 
 #: What :meth:`AbstractCookieJar.clear` accepts: true for each Morsel to remove.
 ClearCookiePredicate = Callable[["Morsel[str]"], bool]
@@ -44,6 +50,42 @@ class AbstractResolver(ABC):
     @abstractmethod
     async def close(self) -> None:
         """Release the resolver's resources."""
+
+
+class AbstractStreamWriter(ABC):
+    """What a request body (a :class:`~cyhttp.payload.Payload`, a ``streamer``) writes
+    into: ``write`` each piece, ``drain`` to wait for the transport, ``write_eof`` for a
+    last piece (aiohttp's interface, for type hints and ``isinstance``). The request's
+    framing (chunked, compression, the head) is the request's own business here: the
+    methods aiohttp's server-side writers also have refuse to run on a body writer."""
+
+    buffer_size: int = 0
+    output_size: int = 0
+    length: int | None = 0
+
+    @abstractmethod
+    async def write(self, chunk: bytes | bytearray | memoryview) -> None:
+        """Write one piece of the body."""
+
+    @abstractmethod
+    async def write_eof(self, chunk: bytes = b"") -> None:
+        """Write a last piece (the end of the body itself is written by the request)."""
+
+    @abstractmethod
+    async def drain(self) -> None:
+        """Wait while the transport's buffer is full."""
+
+    def enable_compression(self, encoding: str = "deflate", strategy: int | None = None) -> None:
+        raise NotImplementedError("a request's compression is set by its compress= argument")
+
+    def enable_chunking(self) -> None:
+        raise NotImplementedError("a request's framing is set by its chunked= argument")
+
+    async def write_headers(self, status_line: str, headers: Any) -> None:
+        raise NotImplementedError("a request's head is written by the request itself")
+
+    def send_headers(self) -> None:  # noqa: B027 - deliberately a no-op, as in aiohttp
+        """Nothing to do: the head is always written before the body."""
 
 
 class AbstractCookieJar(ABC):

@@ -33,6 +33,7 @@ from yarl import URL
 
 from ._models import HttpVersion, HttpVersion11, ResponseHead
 from ._version import __version__
+from .abc import AbstractStreamWriter
 from .client_exceptions import (
     ClientConnectionError,
     ClientConnectionResetError,
@@ -781,6 +782,9 @@ class _BodyWriter:
         """Write a last piece; the end of the body itself is written by the request."""
         if chunk:
             await self.write(chunk)
+
+
+AbstractStreamWriter.register(_BodyWriter)
 
 
 async def _send_piece(proto: ResponseHandler, framer: BodyFramer, piece: Any) -> int:

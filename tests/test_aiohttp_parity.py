@@ -113,6 +113,22 @@ def test_every_name_of_a_client_module_is_there(module: str) -> None:
     assert [name for name in names if not hasattr(ours, name)] == []
 
 
+def test_abc_has_the_client_side_base_classes() -> None:
+    from aiohttp import abc as theirs
+
+    from cyhttp import abc as ours
+
+    #: the server's: access logs, routing, class-based views
+    server_side = {"AbstractAccessLogger", "AbstractMatchInfo", "AbstractRouter", "AbstractView"}
+    names = {
+        n
+        for n in dir(theirs)
+        if n.startswith("Abstract") and getattr(theirs, n).__module__ == theirs.__name__
+    }
+    assert server_side <= names
+    assert sorted(n for n in names - server_side if not hasattr(ours, n)) == []
+
+
 def test_hdrs_has_every_header_name() -> None:
     from aiohttp import hdrs as theirs
 
@@ -1019,6 +1035,31 @@ async def test_set_zlib_backend_is_used_for_bodies_both_ways(server: AppServer) 
     assert compression_utils.zlib_backend() is zlib and streams.zlib is zlib
     with pytest.raises(TypeError, match="zlib-compatible"):
         cyhttp.set_zlib_backend(object())
+
+
+async def test_a_payload_writes_into_an_abstract_stream_writer(server: AppServer) -> None:
+    from cyhttp.abc import AbstractStreamWriter
+
+    seen: list[bool] = []
+
+    class Checked(cyhttp.Payload):
+        """A payload written as aiohttp documents: into an AbstractStreamWriter."""
+
+        def decode(self, encoding: str = "utf-8", errors: str = "strict") -> str:
+            return "checked"
+
+        async def write(self, writer: AbstractStreamWriter) -> None:
+            seen.append(isinstance(writer, AbstractStreamWriter))
+            await writer.write(b"check")
+            await writer.drain()
+            await writer.write_eof(b"ed")
+
+    async with (
+        ClientSession() as session,
+        session.post(server.url("/echo"), data=Checked(None)) as resp,
+    ):
+        assert (await resp.json())["body"] == "checked"
+    assert seen == [True]
 
 
 def test_set_zlib_backend_reaches_every_module_that_uses_zlib() -> None:
