@@ -126,7 +126,7 @@ class H2Protocol(asyncio.Protocol):
         try:
             events = self.conn.receive_data(data)
         except Exception as exc:  # pragma: no cover - the connection never raises here
-            self._terminate(ClientResponseError(None, message=f"HTTP/2 error: {exc}"))
+            self._terminate(f"HTTP/2 error: {exc}")
             return
         streams = self._streams
         for event in events:
@@ -166,8 +166,7 @@ class H2Protocol(asyncio.Protocol):
         elif kind is GoAway:
             self._on_goaway(event)
         elif kind is ConnectionTerminated:
-            error = ClientResponseError(None, message=f"HTTP/2 protocol error: {event.error}")
-            self._terminate(error)
+            self._terminate(f"HTTP/2 protocol error: {event.error}")
 
     def _on_goaway(self, event: GoAway) -> None:
         """No new stream; the ones the server never processed fail as retryable."""
@@ -180,14 +179,14 @@ class H2Protocol(asyncio.Protocol):
                 stream.fail(ServerDisconnectedError("the server went away (HTTP/2 GOAWAY)"))
         self._close_when_done()
 
-    def _terminate(self, exc: BaseException) -> None:
+    def _terminate(self, message: str) -> None:
         """The connection is over (the peer broke HTTP/2): fail every stream, send our
         GOAWAY and close."""
         self._going_away = True
         self._lost()
         streams, self._streams = self._streams, {}
         for stream in streams.values():
-            stream.fail(exc)
+            stream.broken(ClientResponseError(None, message=message), message)
         self.flush()
         transport = self.transport
         if transport is not None and not transport.is_closing():
@@ -203,10 +202,7 @@ class H2Protocol(asyncio.Protocol):
             self.settings_received.exception()  # retrieved: nobody may be waiting
         streams, self._streams = self._streams, {}
         for stream in streams.values():
-            error = _os_error(exc)
-            if exc is not None:
-                error.__cause__ = exc
-            stream.fail(error)
+            stream.broken(_os_error(exc), "the connection was lost", exc)
         for waiter in self._drain_waiters + self._window_waiters:
             if not waiter.done():
                 waiter.set_result(None)
@@ -588,6 +584,18 @@ class H2Stream:
             ):
                 payload.set_exception(exc)
         self._ended = True
+
+    def broken(
+        self, head_error: BaseException, what: str, cause: BaseException | None = None
+    ) -> None:
+        """The connection failed under the stream: ``head_error`` while the head is
+        awaited, a ClientPayloadError once the body is being read (as on HTTP/1.1)."""
+        error = head_error
+        if self._head_waiter is None:
+            error = ClientPayloadError(f"response payload is not completed: {what}")
+        if cause is not None:
+            error.__cause__ = cause
+        self.fail(error)
 
     def _fail(self, exc: BaseException, cause: BaseException | None = None) -> None:
         """The request gave up (timeout, a failed upload): fail it and reset the stream

@@ -649,6 +649,23 @@ async def test_a_dropped_connection_fails_the_open_streams() -> None:
             await session.post(f"http://127.0.0.1:{server.port}/", data=b"x")
 
 
+async def test_a_connection_dropped_in_the_body_is_a_payload_error() -> None:
+    async def handler(conn: ScriptedConnection, sid: int, head: dict[str, str], _: bytes) -> None:
+        conn.h2.send_headers(sid, [(":status", "200"), ("content-length", "100")])
+        conn.h2.send_data(sid, b"x" * 10)
+        conn.flush()
+        await asyncio.sleep(0.1)
+        conn.writer.transport.abort()
+
+    async with (
+        scripted_server(handler) as server,
+        _session() as session,
+        session.get(f"http://127.0.0.1:{server.port}/") as resp,
+    ):
+        with pytest.raises(ClientPayloadError, match="not completed"):
+            await resp.read()
+
+
 async def test_more_connections_only_when_the_streams_are_saturated() -> None:
     """MAX_CONCURRENT_STREAMS=2 and six slow answers at once: three connections."""
 
