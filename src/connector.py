@@ -440,6 +440,9 @@ class BaseConnector:
         can be taken right now (no waiting, no I/O), else None."""
         if self._closed or self._waiters:
             return None
+        h2 = self._h2
+        if h2 is not None and h2.handles(req):
+            return h2.connect_now(req)
         key: ConnectionKey = req.connection_key
         loop = self._loop
         if loop is None or key not in self._conns:

@@ -196,6 +196,21 @@ class H2Pool:
         connector._reserve(key, got)
         return Connection(connector, key, got, loop)
 
+    def connect_now(self, req: Any) -> Connection | None:
+        """The synchronous fast path (``BaseConnector._connect_pooled``): a stream on a
+        connection with room, when a slot is free right now; else None."""
+        connector = self._connector
+        loop = connector._loop
+        key: ConnectionKey = req.connection_key
+        if loop is None or key not in self._conns or not connector._has_slot(key):
+            return None
+        proto = self._pick(key)
+        if proto is None:
+            return None
+        slot = _Slot()
+        connector._reserve(key, slot)
+        return H2StreamConnection(connector, key, proto.new_stream(), loop, slot, self, True)
+
     async def _take_slot(
         self, key: ConnectionKey, loop: asyncio.AbstractEventLoop, traces: Sequence[Trace] | None
     ) -> _Slot:
@@ -241,9 +256,6 @@ class H2Pool:
         """The first connection to ``key`` with room for one more stream."""
         for proto in self._conns.get(key, ()):
             if proto.available():
-                timer = self._idle_timers.pop(proto, None)
-                if timer is not None:
-                    timer.cancel()
                 return proto
         return None
 
@@ -355,12 +367,22 @@ class H2Pool:
             return
         loop = connector._loop
         if loop is not None and proto not in self._idle_timers:
+            # one timer per connection, re-armed lazily: not one per request
             self._idle_timers[proto] = loop.call_later(keepalive, self._expire, proto)
 
     def _expire(self, proto: H2Protocol) -> None:
+        """Close ``proto`` when it has been idle for ``keepalive_timeout``; if it was
+        used meanwhile, look again when it could next expire."""
         self._idle_timers.pop(proto, None)
-        if not proto.reserved:
+        since = proto.idle_since
+        if proto.reserved or since is None:
+            return  # in use: the next release arms the timer again
+        loop = self._connector._loop
+        keepalive = self._connector._keepalive_timeout or 0.0
+        if loop is None or loop.time() - since >= keepalive:
             proto.close()
+        else:
+            self._idle_timers[proto] = loop.call_at(since + keepalive, self._expire, proto)
 
     def _forget(self, proto: H2Protocol) -> None:
         """``proto`` can take no new stream any more (closed, failed, going away)."""

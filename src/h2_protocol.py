@@ -104,6 +104,9 @@ class H2Protocol(asyncio.Protocol):
         self._write_paused = False
         self._drain_waiters: list[asyncio.Future[None]] = []
         self._window_waiters: list[asyncio.Future[None]] = []
+        #: whole-request timers of finished streams, for the next ones (see LazyDeadline:
+        #: a reused one re-arms lazily instead of scheduling a timer per request)
+        self._spare_deadlines: list[LazyDeadline] = []
         #: resolved when the server's first SETTINGS arrived (or the connection failed)
         self.settings_received: asyncio.Future[None] = loop.create_future()
         #: loop time the last stream was released (keep-alive bookkeeping of the pool)
@@ -208,6 +211,9 @@ class H2Protocol(asyncio.Protocol):
                 waiter.set_result(None)
         self._drain_waiters = []
         self._window_waiters = []
+        spare, self._spare_deadlines = self._spare_deadlines, []
+        for deadline in spare:
+            deadline.close()
 
     def pause_writing(self) -> None:
         self._write_paused = True
@@ -251,22 +257,26 @@ class H2Protocol(asyncio.Protocol):
 
     # ----- used by the streams -----
 
-    def flush(self) -> None:
-        """Write what the connection has queued (acks, window updates, frames)."""
+    def flush(self) -> int:
+        """Write what the connection has queued (acks, window updates, frames); how many
+        bytes that was."""
         data = self.conn.data_to_send()
         if data:
             transport = self.transport
             if transport is not None and not transport.is_closing():
                 transport.write(data)
+        return len(data)
 
     def new_stream(self) -> H2Stream:
         """Reserve a stream for one request (the pool checked :meth:`available`)."""
         self.reserved += 1
         self.idle_since = None
-        return H2Stream(self)
+        spare = self._spare_deadlines
+        return H2Stream(self, spare.pop() if spare else LazyDeadline(self.loop))
 
     def open_stream(self, stream: H2Stream, headers: list[tuple[str, str]], end: bool) -> int:
-        """Send the request head of ``stream``; its stream id."""
+        """Send the request head of ``stream``; its stream id (the bytes written are
+        added to its ``output_size``)."""
         if not self.is_connected():
             raise ServerDisconnectedError()
         try:
@@ -275,7 +285,7 @@ class H2Protocol(asyncio.Protocol):
             stream.unprocessed = True
             raise ServerDisconnectedError(f"no HTTP/2 stream available: {exc}") from exc
         self._streams[stream_id] = stream
-        self.flush()
+        stream.output_size += self.flush()
         return stream_id
 
     def released(self, stream: H2Stream) -> None:
@@ -283,6 +293,11 @@ class H2Protocol(asyncio.Protocol):
         is reset)."""
         self.reserved -= 1
         self.reset(stream)
+        deadline = stream.deadline
+        if deadline.armed or self._closed:
+            deadline.close()
+        else:
+            self._spare_deadlines.append(deadline)
         if not self.reserved:
             self.idle_since = self.loop.time()
         if self._going_away:
@@ -360,7 +375,7 @@ class H2Stream:
     #: what ClientRequest.send looks at to take the HTTP/2 path
     is_h2_stream = True
 
-    def __init__(self, owner: H2Protocol) -> None:
+    def __init__(self, owner: H2Protocol, deadline: LazyDeadline) -> None:
         self.owner = owner
         self._loop = owner.loop
         self.stream_id = 0
@@ -374,7 +389,8 @@ class H2Stream:
         self.got_bytes = False
         #: True when the server never processed the request: it may be sent again
         self.unprocessed = False
-        self.deadline = LazyDeadline(owner.loop)
+        #: the whole-request timer (ClientResponse arms it)
+        self.deadline = deadline
         self.payload: StreamReader | None = None
         self._head_waiter: asyncio.Future[tuple[ResponseHead, StreamReader]] | None = None
         self._method = "GET"
@@ -438,7 +454,6 @@ class H2Stream:
     def open(self, headers: list[tuple[str, str]], end_stream: bool) -> None:
         """Send the request head (``end_stream``: there is no body)."""
         self.stream_id = self.owner.open_stream(self, headers, end_stream)
-        self.output_size += sum(len(n) + len(v) + 4 for n, v in headers)
         if end_stream:
             self.local_done = True
 
@@ -714,7 +729,6 @@ class H2Stream:
             return
         self._released = True
         self._cancel_read_timer()
-        self.deadline.close()
         self.on_message_done = None
         self.owner.released(self)
 
