@@ -5,7 +5,8 @@ chooses: ``h2`` makes an :class:`~cyhttp.h2_protocol.H2Protocol`, anything else 
 HTTP/1.1 path (and the origin is remembered as HTTP/1.1: its later requests go straight to
 the ordinary pool). ``http2="prior-knowledge"`` also speaks HTTP/2 at once on plain TCP
 (``http://`` URLs, "h2c with prior knowledge", RFC 9113 section 3.3); there is no Upgrade
-dance. Proxied requests and WebSockets always take HTTP/1.1.
+dance. Proxied requests and WebSockets (any request with an ``Upgrade`` header) always
+take HTTP/1.1.
 
 Multiplexing: the requests to one origin share one connection, up to the server's
 SETTINGS_MAX_CONCURRENT_STREAMS; another connection is opened only when every one is
@@ -156,10 +157,14 @@ class H2Pool:
         key: ConnectionKey = req.connection_key
         if key.proxy is not None or key in self._h1:
             return False
+        if not (key.is_ssl or self._prior_knowledge):
+            return False
         url = getattr(req, "url", None)
         if url is not None and url.scheme in ("ws", "wss"):
             return False
-        return key.is_ssl or self._prior_knowledge
+        headers = getattr(req, "headers", None)
+        # a WebSocket handshake (or any Upgrade) is HTTP/1.1 only
+        return headers is None or "Upgrade" not in headers
 
     # ----- lending -----
 

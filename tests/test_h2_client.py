@@ -483,6 +483,8 @@ class ScriptedConnection:
         self.h2.send_headers(stream_id, [(":status", "200"), ("content-length", str(len(body)))])
         view = memoryview(body)
         while view:
+            if self.h2.state_machine.state.name == "CLOSED" or stream_id not in self.h2.streams:
+                return  # the client reset the stream
             size = min(len(view), self.h2.local_flow_control_window(stream_id), 16384)
             if not size:
                 self.window_opened.clear()
@@ -504,6 +506,7 @@ class ScriptedH2:
     port: int = 0
     connections: list[ScriptedConnection] = field(default_factory=list)
     requests: list[str] = field(default_factory=list)
+    resets: list[int] = field(default_factory=list)
 
     async def serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         conn = ScriptedConnection(writer, len(self.connections), self.settings)
@@ -529,6 +532,9 @@ class ScriptedH2:
                             event.flow_controlled_length, event.stream_id
                         )
                     elif isinstance(event, h2_events.WindowUpdated):
+                        conn.window_opened.set()
+                    elif isinstance(event, h2_events.StreamReset):
+                        self.resets.append(event.stream_id)
                         conn.window_opened.set()
                     if getattr(event, "stream_ended", None) is not None or isinstance(
                         event, h2_events.StreamEnded
@@ -716,6 +722,53 @@ async def test_a_slow_reader_holds_the_server_back() -> None:
             while chunk := await resp.content.read(100000):
                 received += chunk
         assert bytes(received) == body
+
+
+async def test_release_before_the_body_resets_only_that_stream() -> None:
+    body = b"z" * 4_000_000
+
+    async def handler(conn: ScriptedConnection, sid: int, head: dict[str, str], _: bytes) -> None:
+        if head[":path"] == "/big":
+            await conn.send_flow_controlled(sid, body)
+        else:
+            conn.respond(sid, 200, b"small")
+
+    async with scripted_server(handler) as server, _session() as session:
+        url = f"http://127.0.0.1:{server.port}"
+        resp = await session.get(url + "/big")
+        assert resp.status == 200
+        resp.release()
+        for _ in range(100):
+            if server.resets:
+                break
+            await asyncio.sleep(0.02)
+        assert server.resets == [1]
+        async with session.get(url + "/") as again:
+            assert await again.read() == b"small"
+    assert len(server.connections) == 1
+
+
+async def test_websockets_keep_http11_on_an_http2_connector() -> None:
+    from aiohttp import web
+
+    from .servers import app_server
+
+    async def echo(request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        async for message in ws:
+            await ws.send_str("echo " + message.data)
+        return ws
+
+    app = web.Application()
+    app.router.add_get("/ws", echo)
+    async with (
+        app_server(app) as server,
+        _session() as session,
+        session.ws_connect(server.url("/ws")) as ws,
+    ):
+        await ws.send_str("hi")
+        assert (await ws.receive()).data == "echo hi"
 
 
 # -- nginx with its http2 module, when installed --------------------------------------------
