@@ -158,6 +158,7 @@ class H2Protocol(asyncio.Protocol):
             stream = self._streams.pop(event.stream_id, None)
             if stream is not None:
                 stream.on_reset(event.error_code, event.remote, event.error)
+            self._wake_senders()  # an upload waiting for a window on it must stop
         elif kind is WindowUpdated:
             self._wake_senders()
         elif kind is SettingsChanged:
@@ -314,6 +315,7 @@ class H2Protocol(asyncio.Protocol):
         if conn.stream_state(stream_id) != StreamState.CLOSED and not self._closed:
             conn.reset_stream(stream_id, ErrorCode.CANCEL)
             self.flush()
+            self._wake_senders()  # an upload waiting for a window on it must stop
 
     def _close_when_done(self) -> None:
         if not self._streams and not self.reserved:

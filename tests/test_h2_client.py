@@ -526,11 +526,17 @@ class ScriptedH2:
                     if isinstance(event, h2_events.RequestReceived):
                         heads[event.stream_id] = dict(event.headers)
                         bodies[event.stream_id] = bytearray()
+                        if heads[event.stream_id][":path"] == "/early":
+                            # refuse the upload at once, and never read it
+                            conn.respond(event.stream_id, 413, b"too big")
+                            conn.h2.reset_stream(event.stream_id, h2_errors.ErrorCodes.NO_ERROR)
+                            del heads[event.stream_id]
                     elif isinstance(event, h2_events.DataReceived):
-                        bodies[event.stream_id] += event.data
-                        conn.h2.acknowledge_received_data(
-                            event.flow_controlled_length, event.stream_id
-                        )
+                        if event.stream_id in heads:
+                            bodies[event.stream_id] += event.data
+                            conn.h2.acknowledge_received_data(
+                                event.flow_controlled_length, event.stream_id
+                            )
                     elif isinstance(event, h2_events.WindowUpdated):
                         conn.window_opened.set()
                     elif isinstance(event, h2_events.StreamReset):
@@ -722,6 +728,27 @@ async def test_a_slow_reader_holds_the_server_back() -> None:
             while chunk := await resp.content.read(100000):
                 received += chunk
         assert bytes(received) == body
+
+
+async def test_an_early_answer_stops_the_upload() -> None:
+    """The server answers 413 and resets the stream while the client still has most of
+    a 4 MB body to send (its window is closed): the response is usable, the upload task
+    ends, and the connection serves the next request."""
+
+    async def handler(conn: ScriptedConnection, sid: int, head: dict[str, str], _: bytes) -> None:
+        conn.respond(sid, 200, b"next")
+
+    async with scripted_server(handler) as server, _session() as session:
+        url = f"http://127.0.0.1:{server.port}"
+        resp = await session.post(url + "/early", data=b"u" * 4_000_000)
+        writer = resp._writer
+        assert resp.status == 413
+        assert await resp.read() == b"too big"
+        assert writer is not None
+        await asyncio.wait_for(writer, 5)
+        async with session.get(url + "/") as again:
+            assert await again.read() == b"next"
+    assert len(server.connections) == 1
 
 
 async def test_release_before_the_body_resets_only_that_stream() -> None:
