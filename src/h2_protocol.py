@@ -107,6 +107,7 @@ class H2Protocol(asyncio.Protocol):
         #: whole-request timers of finished streams, for the next ones (see LazyDeadline:
         #: a reused one re-arms lazily instead of scheduling a timer per request)
         self._spare_deadlines: list[LazyDeadline] = []
+        self._flush_scheduled = False
         #: resolved when the server's first SETTINGS arrived (or the connection failed)
         self.settings_received: asyncio.Future[None] = loop.create_future()
         #: loop time the last stream was released (keep-alive bookkeeping of the pool)
@@ -268,6 +269,17 @@ class H2Protocol(asyncio.Protocol):
                 transport.write(data)
         return len(data)
 
+    def flush_soon(self) -> None:
+        """Write what is queued at the next turn of the loop: the requests started in one
+        turn (a burst of concurrent ones, a head and its small body) go out in one write."""
+        if not self._flush_scheduled:
+            self._flush_scheduled = True
+            self.loop.call_soon(self._scheduled_flush)
+
+    def _scheduled_flush(self) -> None:
+        self._flush_scheduled = False
+        self.flush()
+
     def new_stream(self) -> H2Stream:
         """Reserve a stream for one request (the pool checked :meth:`available`)."""
         self.reserved += 1
@@ -276,8 +288,7 @@ class H2Protocol(asyncio.Protocol):
         return H2Stream(self, spare.pop() if spare else LazyDeadline(self.loop))
 
     def open_stream(self, stream: H2Stream, headers: list[tuple[str, str]], end: bool) -> int:
-        """Send the request head of ``stream``; its stream id (the bytes written are
-        added to its ``output_size``)."""
+        """Send the request head of ``stream``; its stream id."""
         if not self.is_connected():
             raise ServerDisconnectedError()
         try:
@@ -286,7 +297,7 @@ class H2Protocol(asyncio.Protocol):
             stream.unprocessed = True
             raise ServerDisconnectedError(f"no HTTP/2 stream available: {exc}") from exc
         self._streams[stream_id] = stream
-        stream.output_size += self.flush()
+        self.flush_soon()
         return stream_id
 
     def released(self, stream: H2Stream) -> None:
@@ -314,7 +325,7 @@ class H2Protocol(asyncio.Protocol):
         conn = self.conn
         if conn.stream_state(stream_id) != StreamState.CLOSED and not self._closed:
             conn.reset_stream(stream_id, ErrorCode.CANCEL)
-            self.flush()
+            self.flush_soon()
             self._wake_senders()  # an upload waiting for a window on it must stop
 
     def _close_when_done(self) -> None:
@@ -456,6 +467,9 @@ class H2Stream:
     def open(self, headers: list[tuple[str, str]], end_stream: bool) -> None:
         """Send the request head (``end_stream``: there is no body)."""
         self.stream_id = self.owner.open_stream(self, headers, end_stream)
+        # the header block's size before compression: what HTTP/1.1 would have written
+        for name, value in headers:
+            self.output_size += len(name) + len(value) + 4
         if end_stream:
             self.local_done = True
 
@@ -650,7 +664,7 @@ class H2Stream:
             self._unacked = 0
             owner = self.owner
             owner.conn.acknowledge_received_data(self.stream_id, unacked)
-            owner.flush()
+            owner.flush_soon()
 
     def _pump(self) -> bool:
         """Move decoded output into the reader while it is not paused; False when the

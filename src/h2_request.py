@@ -110,7 +110,7 @@ def _send_now(stream: H2Stream, body: bytes) -> bool:
     conn.send_data(stream.stream_id, body, end_stream=True)
     stream.output_size += len(body)
     stream.local_done = True
-    stream.owner.flush()
+    stream.owner.flush_soon()
     return True
 
 
