@@ -219,7 +219,7 @@ class BaseConnector:
     def __del__(self, _warnings: Any = warnings) -> None:
         if self._closed:
             return
-        if not self._conns and not self._acquired:
+        if not self._conns and not self._acquired and (self._h2 is None or not self._h2.busy):
             return
         _warnings.warn(f"Unclosed connector {self!r}", ResourceWarning, source=self)
         try:

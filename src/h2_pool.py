@@ -55,6 +55,8 @@ __all__ = ("PRIOR_KNOWLEDGE", "H2Pool", "H2StreamConnection", "http2_mode")
 PRIOR_KNOWLEDGE = "prior-knowledge"
 _ALPN = ["h2", "http/1.1"]
 _H2_CONTEXTS: dict[bool, ssl_mod.SSLContext] = {}
+#: how many origins known to answer ALPN with HTTP/1.1 are remembered
+_MAX_H1_ORIGINS = 1024
 
 
 def http2_mode(value: Any) -> bool | str:
@@ -151,6 +153,11 @@ class H2Pool:
         #: origins whose server answered ALPN with HTTP/1.1
         self._h1: set[ConnectionKey] = set()
         self._idle_timers: dict[H2Protocol, asyncio.TimerHandle] = {}
+
+    @property
+    def busy(self) -> bool:
+        """Whether any HTTP/2 connection is open (an unclosed connector warns)."""
+        return any(proto.is_connected() for proto in self._all)
 
     def handles(self, req: Any) -> bool:
         """Whether ``req`` goes the HTTP/2 way."""
@@ -340,6 +347,8 @@ class H2Pool:
         )
         h2 = handler.h2 if isinstance(handler, AlpnResponseHandler) else None
         if h2 is None:
+            if len(self._h1) >= _MAX_H1_ORIGINS:
+                self._h1.clear()  # bounded: forgetting only costs one ALPN offer again
             self._h1.add(key)
             return handler
         try:
