@@ -237,6 +237,21 @@ async def test_get_over_tls_with_the_connectors_own_context() -> None:
                 assert await resp.text() == "hello 2"
 
 
+async def test_get_over_tls_with_a_pinned_certificate(pki: Pki) -> None:
+    with pki.good.private_key_and_cert_chain_pem.tempfile() as pem:
+        async with hypercorn_server(pem) as (port, _):
+            connector = TCPConnector(http2=True, ssl=cyhttp.Fingerprint(pki.fingerprint()))
+            async with (
+                cyhttp.ClientSession(connector=connector) as session,
+                session.get(f"https://127.0.0.1:{port}/") as resp,
+            ):
+                assert resp.version == HTTP2
+            wrong = TCPConnector(http2=True, ssl=cyhttp.Fingerprint(b"\0" * 32))
+            async with cyhttp.ClientSession(connector=wrong) as session:
+                with pytest.raises(cyhttp.ServerFingerprintMismatch):
+                    await session.get(f"https://127.0.0.1:{port}/")
+
+
 async def test_get_over_h2c_with_prior_knowledge() -> None:
     async with h2c_session() as (session, base, _), session.get(base + "/") as resp:
         assert resp.version == HTTP2
@@ -288,6 +303,34 @@ async def test_fifty_concurrent_gets_share_one_connection(pki: Pki) -> None:
     assert results == ["hello 2"] * 50
     assert len(state.clients) == 50
     assert state.connections == 1
+
+
+async def test_head_and_no_content_responses_have_no_body() -> None:
+    async with h2c_session() as (session, base, _):
+        async with session.head(base + "/") as resp:
+            assert resp.headers["Content-Length"] == "7"
+            assert await resp.read() == b""
+        async with session.get(base + "/status/204") as resp:
+            assert resp.status == 204
+            assert resp.reason == "No Content"
+            assert await resp.read() == b""
+
+
+async def test_idle_connection_closes_after_keepalive_timeout() -> None:
+    async with h2c_session(keepalive_timeout=0.2) as (session, base, state):
+        for pause in (0, 0.5):
+            await asyncio.sleep(pause)
+            async with session.get(base + "/") as resp:
+                await resp.read()
+    assert state.connections == 2
+
+
+async def test_force_close_uses_a_connection_per_request() -> None:
+    async with h2c_session(force_close=True) as (session, base, state):
+        for _ in range(3):
+            async with session.get(base + "/") as resp:
+                await resp.read()
+    assert state.connections == 3
 
 
 async def test_gzip_response_is_decoded() -> None:
