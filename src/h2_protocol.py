@@ -746,6 +746,9 @@ class H2Stream:
         self._released = True
         self._cancel_read_timer()
         self.on_message_done = None
+        # bytes of a complete body still in the reader: they no longer need to hold the
+        # connection's window (the reader's memory is the response's now)
+        self._acknowledge()
         self.owner.released(self)
 
 

@@ -794,6 +794,26 @@ async def test_an_early_answer_stops_the_upload() -> None:
     assert len(server.connections) == 1
 
 
+async def test_complete_bodies_left_unread_do_not_starve_the_connection() -> None:
+    """A body that arrived whole but was not read holds no connection window once its
+    response is done: ten of them (each mostly unacknowledged while its reader is full)
+    do not stop the eleventh."""
+    body = b"u" * 250_000
+
+    async def handler(conn: ScriptedConnection, sid: int, head: dict[str, str], _: bytes) -> None:
+        await conn.send_flow_controlled(sid, body)
+
+    async with scripted_server(handler) as server, _session() as session:
+        url = f"http://127.0.0.1:{server.port}/"
+        for _ in range(10):
+            resp = await session.get(url, read_bufsize=16384)
+            await asyncio.wait_for(resp.content.wait_eof(), 5)
+            resp.release()
+        async with session.get(url) as resp:
+            assert await asyncio.wait_for(resp.read(), 5) == body
+    assert len(server.connections) == 1
+
+
 async def test_release_before_the_body_resets_only_that_stream() -> None:
     body = b"z" * 4_000_000
 
