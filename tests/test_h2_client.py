@@ -662,6 +662,30 @@ async def test_a_stream_reset_in_the_body_is_a_payload_error() -> None:
             await resp.read()
 
 
+async def test_refused_stream_is_retried_once_for_an_idempotent_request() -> None:
+    """RST_STREAM(REFUSED_STREAM) means the server did nothing with the request: a GET
+    goes again (RFC 9113 section 8.7); a POST fails, not knowing better."""
+    refused: set[str] = set()
+
+    async def handler(conn: ScriptedConnection, sid: int, head: dict[str, str], _: bytes) -> None:
+        key = head[":method"] + head[":path"]
+        if key not in refused:
+            refused.add(key)
+            conn.h2.reset_stream(sid, h2_errors.ErrorCodes.REFUSED_STREAM)
+            conn.flush()
+        else:
+            conn.respond(sid, 200, b"second try")
+
+    async with scripted_server(handler) as server, _session() as session:
+        url = f"http://127.0.0.1:{server.port}/again"
+        async with session.get(url) as resp:
+            assert await resp.read() == b"second try"
+        with pytest.raises(ServerDisconnectedError, match="error code 7"):
+            await session.post(url, data=b"once")
+    assert server.requests == ["/again", "/again", "/again"]
+    assert len(server.connections) == 1
+
+
 async def test_goaway_retries_the_unprocessed_idempotent_requests() -> None:
     """The first connection answers stream 1 and sends GOAWAY(last_stream_id=1): the
     GETs on streams 3 and 5 were never processed and go again on a new connection."""
