@@ -442,6 +442,32 @@ async def test_tracing_hears_of_one_connection_made() -> None:
     assert reused == ["reuse", "reuse"]
 
 
+def test_works_on_uvloop() -> None:
+    """uvloop's transports hand over to the HTTP/2 protocol too (TLS and h2c)."""
+    uvloop = pytest.importorskip("uvloop", reason="uvloop is a bench extra")
+    pki = Pki()
+
+    async def main() -> list[Any]:
+        results = []
+        with pki.good.private_key_and_cert_chain_pem.tempfile() as pem:
+            async with hypercorn_server(pem) as (port, state):
+                connector = TCPConnector(http2=True, ssl=_h2_client_context(pki))
+                async with cyhttp.ClientSession(connector=connector) as session:
+                    responses = await asyncio.gather(
+                        *(session.get(f"https://127.0.0.1:{port}/") for _ in range(10))
+                    )
+                    results += [(r.version, await r.text()) for r in responses]
+                results.append(state.connections)
+        async with (
+            h2c_session() as (session, base, _),
+            session.post(base + "/echo", data=b"e" * 300_000) as resp,
+        ):
+            results.append((resp.version, len(await resp.read())))
+        return results
+
+    assert uvloop.run(main()) == [(HTTP2, "hello 2")] * 10 + [1, (HTTP2, 300_000)]
+
+
 # -- fallback to HTTP/1.1 -------------------------------------------------------------------
 
 
