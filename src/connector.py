@@ -667,23 +667,6 @@ def _translate_connect_error(key: ConnectionKey, exc: BaseException) -> BaseExce
     return exc
 
 
-def _refuse_unexpected_h2(key: ConnectionKey, transport: asyncio.Transport) -> None:
-    """A connection made for HTTP/1.1 on which the server chose ``h2`` by ALPN (the
-    caller's SSLContext offers it) would only fail on the first response: say why now."""
-    ssl_object = transport.get_extra_info("ssl_object")
-    if ssl_object is not None and ssl_object.selected_alpn_protocol() == "h2":
-        transport.abort()
-        raise ClientConnectorError(
-            key,
-            OSError(
-                errno.EPROTO,
-                "the server chose HTTP/2 by ALPN (the SSLContext offers 'h2'), but this "
-                "connection speaks HTTP/1.1: use TCPConnector(http2=True), or a context "
-                "whose ALPN protocols do not include 'h2'",
-            ),
-        )
-
-
 def handshake_reset(exc: ConnectionResetError) -> OSError:
     """A readable OSError for a connection lost during the TLS handshake (asyncio raises
     a bare ``ConnectionResetError`` when the peer closes mid-handshake)."""
@@ -1050,8 +1033,6 @@ class TCPConnector(BaseConnector):
                 except BaseException:
                     transport.abort()
                     raise
-            if sslcontext is not None and factory is None:
-                _refuse_unexpected_h2(key, transport)
             return proto
         if tls_error is not None:
             raise tls_error

@@ -496,18 +496,6 @@ async def test_http2_true_with_a_server_without_alpn(pki: Pki) -> None:
             assert await asyncio.gather(get(), get(), get()) == ["hello https"] * 3
 
 
-async def test_an_http11_connector_refuses_a_server_that_chose_h2(pki: Pki) -> None:
-    """A context offering h2 on a connector without http2: a clear error at connect
-    time, not a parse error on the first response."""
-    with pki.good.private_key_and_cert_chain_pem.tempfile() as pem:
-        async with (
-            hypercorn_server(pem) as (port, _),
-            cyhttp.ClientSession(connector=TCPConnector(ssl=_h2_client_context(pki))) as session,
-        ):
-            with pytest.raises(cyhttp.ClientConnectorError, match="http2=True"):
-                await session.get(f"https://127.0.0.1:{port}/")
-
-
 def test_http2_argument_is_checked() -> None:
     with pytest.raises(ValueError, match="http2"):
         TCPConnector(http2="h2c-upgrade")
