@@ -1,6 +1,6 @@
 """HTTP/2 through the session: ``TCPConnector(http2=...)`` over real sockets on 127.0.0.1.
 
-Three kinds of server:
+Four kinds of server:
 
 * hypercorn serving an ASGI app of this module, over TLS (ALPN ``h2``, trustme
   certificates) and over h2c with prior knowledge: the ordinary features (bodies both
