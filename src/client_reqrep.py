@@ -545,6 +545,19 @@ class ClientRequest:
                 "already read, so it cannot be sent again (a redirect, retry or middleware "
                 "resend): pass bytes, a seekable file or a payload that can be replayed"
             )
+        if proto.__class__ is not ResponseHandler and getattr(proto, "is_h2_stream", False):
+            from .h2_request import send_h2  # an HTTP/2 stream (TCPConnector(http2=...))
+
+            return await send_h2(
+                self,
+                conn,
+                response_class,
+                deadline,
+                session=session,
+                history=history,
+                loop=loop,
+                traces=traces,
+            )
         head = self._head
         tracker = self._upload_tracker
         continue_waiter: asyncio.Future[None] | None = None

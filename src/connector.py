@@ -172,6 +172,8 @@ class BaseConnector:
     """The pool. Subclasses implement :meth:`_create_connection`."""
 
     _closed = True  # until __init__ completes (__del__ must not trip on a failed init)
+    #: the HTTP/2 pool (cyhttp.h2_pool.H2Pool) of a TCPConnector made with http2=
+    _h2: Any = None
 
     def __init__(
         self,
@@ -217,7 +219,7 @@ class BaseConnector:
     def __del__(self, _warnings: Any = warnings) -> None:
         if self._closed:
             return
-        if not self._conns and not self._acquired:
+        if not self._conns and not self._acquired and (self._h2 is None or not self._h2.busy):
             return
         _warnings.warn(f"Unclosed connector {self!r}", ResourceWarning, source=self)
         try:
@@ -287,6 +289,8 @@ class BaseConnector:
         for _, fut in waiters:
             if not fut.done():
                 fut.set_exception(ClientConnectionError("Connector is closed."))
+        if self._h2 is not None:
+            self._h2.close()
 
     def _close_proto(self, proto: ResponseHandler, graceful_tls: bool = False) -> None:
         transport = proto.transport
@@ -436,6 +440,9 @@ class BaseConnector:
         can be taken right now (no waiting, no I/O), else None."""
         if self._closed or self._waiters:
             return None
+        h2 = self._h2
+        if h2 is not None and h2.handles(req):
+            return h2.connect_now(req)
         key: ConnectionKey = req.connection_key
         loop = self._loop
         if loop is None or key not in self._conns:
@@ -467,6 +474,9 @@ class BaseConnector:
             loop = self._loop = asyncio.get_running_loop()
         if self._closed:
             raise ClientConnectionError("Connector is closed.")
+        h2 = self._h2
+        if h2 is not None and h2.handles(req):
+            return await h2.connect(req, traces, timeout)
         if not self._waiters and self._has_slot(key):
             proto = self._get(key)
             if proto is not None:
@@ -702,6 +712,7 @@ class TCPConnector(BaseConnector):
         socket_factory: SocketFactoryType | None = None,
         dns_cache_max_size: int = 1000,
         ssl_shutdown_timeout: Any = sentinel,
+        http2: bool | str = False,
     ) -> None:
         super().__init__(
             keepalive_timeout=keepalive_timeout,
@@ -741,6 +752,16 @@ class TCPConnector(BaseConnector):
         self._resolver: AbstractResolver = resolver if resolver is not None else DefaultResolver()
         self._dns_cache: dict[tuple[str, int | None], tuple[list[ResolveResult], float]] = {}
         self._dns_inflight: dict[tuple[str, int | None], asyncio.Task[list[ResolveResult]]] = {}
+        if http2:  # opt-in HTTP/2 (see cyhttp.h2_pool); nothing of it is loaded otherwise
+            from .h2_pool import H2Pool, http2_mode
+
+            self._h2 = H2Pool(self, http2_mode(http2))
+
+    @property
+    def http2(self) -> bool | str:
+        """The ``http2`` argument: False, True (ALPN over TLS) or "prior-knowledge"."""
+        h2 = self._h2
+        return False if h2 is None else h2.mode
 
     @property
     def verify_ssl(self) -> bool:
@@ -967,9 +988,11 @@ class TCPConnector(BaseConnector):
         sslcontext: ssl_mod.SSLContext | None = None,
         pin: Fingerprint | None = None,
         server_hostname: str | None = None,
+        factory: Callable[[], ResponseHandler] | None = None,
     ) -> ResponseHandler:
         """A connection to the first of ``hosts`` that answers, TLS included when
-        ``sslcontext``; errors name ``key``.
+        ``sslcontext``; errors name ``key``. ``factory`` makes the protocol (the
+        connector's own by default).
 
         An address whose TLS set-up fails is dropped and the others are tried (as a refused
         one is); the error raised when none works is the last TLS error if there was one,
@@ -994,7 +1017,9 @@ class TCPConnector(BaseConnector):
             if sslcontext is not None:
                 sni = (server_hostname or names[info[4]] or key.host).rstrip(".")
             try:
-                transport, proto = await self._start_transport(sock, sslcontext, sni, deadline)
+                transport, proto = await self._start_transport(
+                    sock, sslcontext, sni, deadline, factory
+                )
             except (OSError, ssl_mod.CertificateError) as exc:
                 if isinstance(exc, TimeoutError) and exc.errno is None:
                     tls_error = _connect_timeout(key, limit)
@@ -1143,12 +1168,14 @@ class TCPConnector(BaseConnector):
         sslcontext: ssl_mod.SSLContext | None,
         server_hostname: str | None,
         deadline: float | None,
+        factory: Callable[[], ResponseHandler] | None = None,
     ) -> tuple[asyncio.Transport, ResponseHandler]:
         """The transport and protocol on a connected socket, after the TLS handshake if
         ``sslcontext``; the handshake ends by the attempt's ``deadline``."""
         loop = self._loop
         assert loop is not None
-        factory = self._protocol_factory()
+        if factory is None:
+            factory = self._protocol_factory()
         try:
             if sslcontext is None:
                 return await loop.create_connection(factory, sock=sock)
