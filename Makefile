@@ -8,7 +8,7 @@ PY     := $(BIN)/python
 PIP    := $(BIN)/pip -q --disable-pip-version-check
 PYX    := src/_parser.pyx src/_websocket.pyx src/_hpack.pyx src/_h2frames.pyx
 
-.PHONY: all build test test-compiled test-pure bench bench-quick lint wheel sdist clean fuzz
+.PHONY: all build nginx test test-compiled test-pure bench bench-quick lint wheel sdist clean fuzz
 
 all: build
 
@@ -30,12 +30,20 @@ $(VENV)/.stamp-build: $(VENV)/.stamp-test $(PYX) setup.py
 
 build: $(VENV)/.stamp-build
 
+# nginx (with its http2 module) for the tests against a real nginx: installed with apt-get
+# where missing and possible; without it those tests skip and say so
+nginx:
+	@command -v nginx >/dev/null 2>&1 || command -v /usr/sbin/nginx >/dev/null 2>&1 || \
+	  { command -v apt-get >/dev/null 2>&1 && apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light >/dev/null; } || \
+	  echo "nginx could not be installed here: the nginx tests will skip"
+
 test: test-compiled test-pure
 
-test-compiled: build
+test-compiled: build nginx
 	$(PY) -m pytest
 
-test-pure: build
+test-pure: build nginx
 	CYHTTP_NO_EXTENSIONS=1 $(PY) -m pytest --no-c-extensions
 
 bench: build

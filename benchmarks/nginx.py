@@ -64,8 +64,8 @@ http {{
 
 
 def find() -> str | None:
-    """The nginx binary on PATH, or None."""
-    return shutil.which("nginx")
+    """The nginx binary on PATH (or in /usr/sbin, where apt installs it), or None."""
+    return shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin:/usr/local/sbin")
 
 
 def _free_port() -> int:

@@ -76,15 +76,25 @@ async def send_h2(
     if deadline is not None:
         timer = response._deadline = stream.deadline
         timer.arm(deadline, _deadline_expired, weakref.ref(response))
+    tracker = req._upload_tracker
     try:
         stream.open(fields, end_stream=body is None)
         inline = False
-        if body is not None:
+        if body is None:
+            if tracker is not None:
+                tracker._attempt_finished(req._upload_attempt)
+        else:
             if traces:
                 req._traces = traces
             inline = isinstance(body, bytes) and not req.compress and _send_now(stream, body)
-            if not inline:
-                response._writer = asyncio.ensure_future(_write_body(req, stream))
+            if inline:
+                if tracker is not None:
+                    _H2Progress.track_whole(req, len(body))
+            else:
+                writer = asyncio.ensure_future(_write_body(req, stream))
+                response._writer = writer
+                if tracker is not None:
+                    _H2Progress.track_writer(req, writer)
         if traces:
             response._traces = req._traces = traces
             await req._trace_sent(traces, inline)
@@ -125,21 +135,28 @@ async def _write_body(req: ClientRequest, stream: H2Stream) -> None:
             compress=req.compress or None,
             length=None if req.chunked else req._length,
         )
+        progress = _H2Progress.of(req)
         if isinstance(body, bytes):
             out = framer.encode(body)
             await stream.send_body(out + framer.finish(), True)
+            if progress is not None:
+                progress.sent(len(body))
             if req._traces and body:
                 await req._trace_chunk(body)
-            return
-        await body.write(_H2BodyWriter(stream, framer, req if req._traces else None))
-        await stream.send_body(framer.finish(), True)
+        else:
+            await body.write(_H2BodyWriter(stream, framer, req if req._traces else None, progress))
+            await stream.send_body(framer.finish(), True)
+        if progress is not None:
+            progress.finished()
     except asyncio.CancelledError:
         raise
-    except (ClientConnectionResetError, ClientConnectionError, ClientResponseError):
-        pass  # the stream or connection already failed: the response side reports it
+    except (ClientConnectionResetError, ClientConnectionError, ClientResponseError) as exc:
+        # the stream or connection already failed: the response side reports it
+        req._upload_failed(exc)
     except Exception as exc:
         # the user's body source failed, or did not match its Content-Length: fail the
         # request with that exception (and reset the stream)
+        req._upload_failed(exc)
         stream._fail(exc)
 
 
@@ -147,12 +164,19 @@ class _H2BodyWriter:
     """The writer a :class:`~cyhttp.payload.Payload` writes into (the subset of aiohttp's
     ``AbstractStreamWriter`` payloads use): each piece goes out as DATA frames."""
 
-    __slots__ = ("_framer", "_stream", "_traced")
+    __slots__ = ("_framer", "_progress", "_stream", "_traced")
 
-    def __init__(self, stream: H2Stream, framer: BodyFramer, traced: ClientRequest | None) -> None:
+    def __init__(
+        self,
+        stream: H2Stream,
+        framer: BodyFramer,
+        traced: ClientRequest | None,
+        progress: _H2Progress | None = None,
+    ) -> None:
         self._stream = stream
         self._framer = framer
         self._traced = traced
+        self._progress = progress
 
     async def write(self, chunk: Any) -> None:
         if isinstance(chunk, str):
@@ -166,6 +190,8 @@ class _H2BodyWriter:
         out = self._framer.encode(chunk)
         if out:
             await self._stream.send_body(out, False)
+        if self._progress is not None:
+            self._progress.sent(len(chunk))
         if self._traced is not None and chunk:
             await self._traced._trace_chunk(chunk)
 
@@ -175,3 +201,55 @@ class _H2BodyWriter:
     async def write_eof(self, chunk: bytes = b"") -> None:
         if chunk:
             await self.write(chunk)
+
+
+class _H2Progress:
+    """An upload tracker's view of a body sent as DATA frames. The tracker reads what a
+    connection has written and how much still waits in its transport; here a piece
+    counts as written once the HTTP/2 connection took it (its flow-control windows
+    already hold back what the peer cannot take), so nothing waits."""
+
+    __slots__ = ("_attempt", "_tracker", "output_size")
+
+    def __init__(self, req: ClientRequest) -> None:
+        tracker = req._upload_tracker
+        assert tracker is not None
+        self._tracker = tracker
+        self._attempt = req._upload_attempt
+        self.output_size = 0
+        tracker._attempt_writing(self._attempt, self)
+
+    @classmethod
+    def of(cls, req: ClientRequest) -> _H2Progress | None:
+        return cls(req) if req._upload_tracker is not None else None
+
+    @classmethod
+    def track_whole(cls, req: ClientRequest, size: int) -> None:
+        """A body sent at once with the headers."""
+        progress = cls(req)
+        progress.sent(size)
+        progress.finished()
+
+    @staticmethod
+    def track_writer(req: ClientRequest, writer: asyncio.Future[None]) -> None:
+        """A writer task that ends without finishing or failing was cut short."""
+        tracker, attempt = req._upload_tracker, req._upload_attempt
+        assert tracker is not None
+        writer.add_done_callback(lambda _: tracker._writer_done(attempt))
+
+    @property
+    def transport(self) -> _H2Progress:
+        return self
+
+    def get_write_buffer_size(self) -> int:
+        return 0
+
+    def is_closing(self) -> bool:
+        return False
+
+    def sent(self, size: int) -> None:
+        self.output_size += size
+        self._tracker._add_bytes(self._attempt, size, self.output_size)
+
+    def finished(self) -> None:
+        self._tracker._attempt_finished(self._attempt)

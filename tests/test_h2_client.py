@@ -942,9 +942,10 @@ def _free_port() -> int:
 
 @contextlib.contextmanager
 def nginx_server(pki: Pki) -> Any:
-    binary = shutil.which("nginx")
+    # apt installs it in /usr/sbin, which a non-login PATH may lack
+    binary = shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin:/usr/local/sbin")
     if binary is None:
-        pytest.skip("nginx is not installed")
+        pytest.skip("nginx is not installed (make test installs it with apt-get where it can)")
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         cert, key = root / "cert.pem", root / "key.pem"
@@ -998,3 +999,27 @@ async def test_nginx_over_tls_and_h2c(pki: Pki) -> None:
         ):
             assert resp.version == HTTP2
             assert await resp.text() == "small HTTP/2.0"
+
+
+@pytest.mark.parametrize("streamed", [False, True], ids=["bytes", "stream"])
+async def test_upload_tracker_follows_an_http2_upload(streamed: bool) -> None:
+    body = bytes(range(256)) * 1500  # past hypercorn's windows: the writer task's path
+
+    async def source() -> AsyncIterator[bytes]:
+        for start in range(0, len(body), 50000):
+            yield body[start : start + 50000]
+
+    async with h2c_session() as (session, base, _):
+        tracker = cyhttp.UploadTracker()
+        data: Any = source() if streamed else body
+        async with session.post(base + "/echo", data=data, upload_tracker=tracker) as resp:
+            assert resp.version == HTTP2
+            assert await resp.read() == body
+        await asyncio.wait_for(tracker.upload_complete, 5)
+        assert tracker.attempts == 1
+        assert tracker.bytes_written == len(body)
+        small = cyhttp.UploadTracker()
+        async with session.post(base + "/echo", data=b"tiny", upload_tracker=small) as resp:
+            assert await resp.read() == b"tiny"
+        await asyncio.wait_for(small.upload_complete, 5)
+        assert small.bytes_written == 4
