@@ -1146,12 +1146,12 @@ class ClientResponse:
         raw = self.headers.get("Content-Disposition")
         if raw is None:
             return None
-        # imported on first use, not with the package (its patterns compile at import)
-        from ._disposition import disposition_filename, parse_disposition
+        # the multipart module's parser (RFC 6266/8187), imported on first use
+        from .multipart import content_disposition_filename, parse_content_disposition
 
-        disposition, params = parse_disposition(raw)
+        disposition, params = parse_content_disposition(raw)
         return ContentDisposition(
-            disposition, MappingProxyType(params), disposition_filename(params)
+            disposition, MappingProxyType(params), content_disposition_filename(params)
         )
 
     @property
