@@ -12,12 +12,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
-import signal
 import socket
 import ssl
 import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -28,13 +25,7 @@ from typing import Any
 import trustme
 from yarl import URL
 
-_PROXY_BIN = Path(sys.executable).with_name("proxy")
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from .proxy_servers import free_port, proxy_py_process
 
 
 @dataclass
@@ -68,15 +59,6 @@ def _wait_tls_ready(port: int, proc: subprocess.Popen[bytes], limit: float = 30.
     raise RuntimeError(f"proxy.py did not accept TLS on port {port} in {limit} s")
 
 
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    """Kill the proxy's process group (it was started in a session of its own, so the
-    group holds the proxy and whatever workers it forked, nothing else)."""
-    if proc.poll() is None:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait(timeout=10)
-
-
 @contextlib.contextmanager
 def https_proxy_py(
     leaf: trustme.LeafCert, basic_auth: str | None = None
@@ -87,44 +69,11 @@ def https_proxy_py(
         cert, key = Path(tmp, "cert.pem"), Path(tmp, "key.pem")
         leaf.cert_chain_pems[0].write_to_path(str(cert))
         leaf.private_key_pem.write_to_path(str(key))
-        port = _free_port()
-        args = [
-            str(_PROXY_BIN),
-            "--hostname",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--num-workers",
-            "1",
-            "--num-acceptors",
-            "1",
-            "--cert-file",
-            str(cert),
-            "--key-file",
-            str(key),
-            "--log-level",
-            "WARNING",
-        ]
-        if basic_auth:
-            args += ["--basic-auth", basic_auth]
-        env = {
-            k: v
-            for k, v in os.environ.items()
-            if "proxy" not in k.lower() and not k.startswith("PYTHONTRACEMALLOC")
-        }
-        proc = subprocess.Popen(
-            args,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            env=env,
-            start_new_session=True,
-            cwd=tmp,
-        )
-        try:
+        port = free_port()
+        tls = ["--cert-file", str(cert), "--key-file", str(key)]
+        with proxy_py_process(port, basic_auth, tls, cwd=tmp) as proc:
             _wait_tls_ready(port, proc)
             yield HttpsProxyProcess(port=port, auth=basic_auth)
-        finally:
-            _stop(proc)
 
 
 @dataclass

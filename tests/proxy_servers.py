@@ -68,6 +68,20 @@ def _wait_accepting(port: int, proc: subprocess.Popen[bytes], limit: float = 30.
 def proxy_py(basic_auth: str | None = None) -> Iterator[ProxyProcess]:
     """Run ``proxy.py`` on a free port of 127.0.0.1 (``basic_auth`` = "user:pass")."""
     port = free_port()
+    with proxy_py_process(port, basic_auth) as proc:
+        _wait_accepting(port, proc)
+        yield ProxyProcess(port=port, auth=basic_auth)
+
+
+@contextlib.contextmanager
+def proxy_py_process(
+    port: int,
+    basic_auth: str | None = None,
+    extra: list[str] | None = None,
+    cwd: str | None = None,
+) -> Iterator[subprocess.Popen[bytes]]:
+    """``proxy.py`` listening on ``port`` of 127.0.0.1 (with ``extra`` arguments), in a
+    session of its own that is killed whole on exit and checked at the end of the run."""
     args = [
         str(_PROXY_BIN),
         "--hostname",
@@ -80,6 +94,7 @@ def proxy_py(basic_auth: str | None = None) -> Iterator[ProxyProcess]:
         "1",
         "--log-level",
         "WARNING",
+        *(extra or []),
     ]
     if basic_auth:
         args += ["--basic-auth", basic_auth]
@@ -89,12 +104,16 @@ def proxy_py(basic_auth: str | None = None) -> Iterator[ProxyProcess]:
         if "proxy" not in k.lower() and not k.startswith("PYTHONTRACEMALLOC")
     }
     proc = subprocess.Popen(
-        args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, start_new_session=True
+        args,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=env,
+        start_new_session=True,
+        cwd=cwd,
     )
     STARTED_SESSIONS.add(proc.pid)
     try:
-        _wait_accepting(port, proc)
-        yield ProxyProcess(port=port, auth=basic_auth)
+        yield proc
     finally:
         kill_session(proc)
 
