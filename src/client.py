@@ -240,6 +240,8 @@ class ClientSession:
         #: plain requests (no headers, body, auth or cookies) by their parameters: such a
         #: request is immutable once built, so it is built once (bounded)
         self._templates: dict[tuple[Any, ...], ClientRequest] = {}
+        #: the call state of plain requests by (method, URL string): see _plain_call
+        self._plain_calls: dict[tuple[str, str], _Call] = {}
         # the connector last: an argument refused above leaves no half-made session (or
         # connector of its own) to warn about
         if connector is None:
@@ -416,7 +418,9 @@ class ClientSession:
         reused) and sent through the middlewares (:meth:`_send`); cookies are stored; a
         redirect turns the state into the next hop (:meth:`_redirect`); the status check
         and the trace signals close the call."""
-        call = self._make_call(method, str_or_url, **kwargs)
+        call = self._plain_call(method, str_or_url, kwargs)
+        if call is None:
+            call = self._make_call(method, str_or_url, **kwargs)
         traces = call.traces
         if traces:
             await self._trace_start(call)
@@ -466,6 +470,45 @@ class ClientSession:
     async def _trace_end(self, call: _Call, resp: ClientResponse) -> None:
         for trace in call.traces or ():
             await trace.send_request_end(call.method, call.url, call.trace_headers, resp)
+
+    def _plain_call(self, method: str, str_or_url: Any, kwargs: dict[str, Any]) -> _Call | None:
+        """The state of a plain call (a str URL, no keyword but ``allow_redirects``, no
+        default headers, cookies, middlewares or traces), as a copy of the one the same
+        method and URL had last time; None when the call is not plain or not seen yet.
+
+        Why: checking 38 absent keywords and deriving the same state again was the largest
+        Python cost of a small request. Only what can change between two such calls is
+        looked at: the connector (closed, or its loop), the session's default headers,
+        cookies and trace configs (each makes a call not plain), and the deadline."""
+        if kwargs and (len(kwargs) != 1 or "allow_redirects" not in kwargs):
+            return None
+        if type(str_or_url) is not str:
+            return None
+        connector = self._connector
+        if connector is None or connector.closed:
+            return None  # _make_call raises
+        if self._default_headers or self._trace_configs:
+            return None
+        jar = self._cookie_jar
+        if jar is not None and len(jar):
+            return None
+        key = (method, str_or_url)
+        proto = self._plain_calls.get(key)
+        if proto is None:
+            proto = self._make_call(method, str_or_url)
+            if proto.template_key is None or proto.loop is not connector._loop:
+                return None  # not plain after all (or no loop yet): never kept
+            if len(self._plain_calls) >= 256:
+                self._plain_calls.clear()
+            self._plain_calls[key] = proto
+        elif proto.loop is not connector._loop:
+            return None
+        call = proto.copy()
+        if kwargs:
+            call.allow_redirects = kwargs["allow_redirects"]
+        total = call.tm.total
+        call.deadline = call.loop.time() + total if total else None
+        return call
 
     def _make_call(
         self,
@@ -1214,6 +1257,45 @@ class _Call:
     traces: list[Any] | None
     url: URL
     version: HttpVersion
+
+    def copy(self) -> _Call:
+        """A call with the same state, for the next plain call (see
+        ``ClientSession._plain_call``); ``trace_headers``, set only on traced calls (never
+        plain), is left unset. One store per field: a generic copy costs several times more."""
+        new = _Call()
+        new.allow_redirects = self.allow_redirects
+        new.auth = self.auth
+        new.auto_decompress = self.auto_decompress
+        new.chunked = self.chunked
+        new.compress = self.compress
+        new.data = self.data
+        new.deadline = self.deadline
+        new.drop_auth_header = self.drop_auth_header
+        new.expect100 = self.expect100
+        new.headers = self.headers
+        new.json_body = self.json_body
+        new.limits = self.limits
+        new.loop = self.loop
+        new.max_decompressed_size = self.max_decompressed_size
+        new.max_redirects = self.max_redirects
+        new.method = self.method
+        new.middlewares = self.middlewares
+        new.params = self.params
+        new.proxy = self.proxy
+        new.proxy_auth = self.proxy_auth
+        new.proxy_headers = self.proxy_headers
+        new.raise_for_status = self.raise_for_status
+        new.read_until_eof = self.read_until_eof
+        new.req_cookies = self.req_cookies
+        new.server_hostname = self.server_hostname
+        new.skip = self.skip
+        new.ssl = self.ssl
+        new.template_key = self.template_key
+        new.tm = self.tm
+        new.traces = self.traces
+        new.url = self.url
+        new.version = self.version
+        return new
 
     def has_body(self) -> bool:
         return self.data is not None or self.json_body is not None
