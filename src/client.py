@@ -114,6 +114,10 @@ class _RequestContextManager(Coroutine[Any, Any, _RetT], Generic[_RetT]):
 
     async def __aenter__(self) -> _RetT:
         self._resp = resp = await self._coro
+        if type(resp) is ClientResponse:
+            # what ClientResponse.__aenter__ does, without a coroutine per request
+            resp._in_context = True
+            return resp
         enter = getattr(resp, "__aenter__", None)
         if enter is not None:
             # the response knows it is used as a context (raise_for_status() inside the
@@ -129,6 +133,11 @@ class _RequestContextManager(Coroutine[Any, Any, _RetT], Generic[_RetT]):
     ) -> None:
         resp = self._resp
         if resp is None:
+            return
+        if type(resp) is ClientResponse:
+            # what ClientResponse.__aexit__ does, without a coroutine per request
+            resp._in_context = False
+            resp.release()
             return
         # pooled if the body was fully received, closed otherwise
         result = resp.release() if hasattr(resp, "release") else resp.close()
