@@ -116,7 +116,7 @@ class _RequestContextManager(Coroutine[Any, Any, _RetT], Generic[_RetT]):
         self._resp = resp = await self._coro
         if type(resp) is ClientResponse:
             # what ClientResponse.__aenter__ does, without a coroutine per request
-            resp._in_context = True
+            resp._in_context = True  # type: ignore[attr-defined]
             return resp
         enter = getattr(resp, "__aenter__", None)
         if enter is not None:
@@ -231,6 +231,7 @@ class ClientSession:
         self._request_class = request_class
         self._ws_response_class = ws_response_class
         self._cookie_jar = cookie_jar if cookie_jar is not None else _default_jar()
+        self._jar_records = _jar_records(self._cookie_jar)
         if cookies is not None and self._cookie_jar is not None:
             self._cookie_jar.update_cookies(cookies)
         self._connector_owner = connector_owner
@@ -499,14 +500,19 @@ class ClientSession:
         if self._default_headers or self._trace_configs:
             return None
         jar = self._cookie_jar
-        if jar is not None and len(jar):
-            return None
+        if jar is not None and (
+            jar._cookies if self._jar_records else len(jar)  # type: ignore[attr-defined]
+        ):
+            return None  # (a jar holding only expired cookies is purged by _make_call)
         key = (method, str_or_url)
         proto = self._plain_calls.get(key)
         if proto is None:
             proto = self._make_call(method, str_or_url)
             if proto.template_key is None or proto.loop is not connector._loop:
                 return None  # not plain after all (or no loop yet): never kept
+            # everything else in the template key is the session's: (method, URL string)
+            # says as much, and its hash costs a fraction of the long key's
+            proto.template_key = key
             if len(self._plain_calls) >= 256:
                 self._plain_calls.clear()
             self._plain_calls[key] = proto
@@ -1163,6 +1169,16 @@ def _default_jar() -> AbstractCookieJar:
     from .cookiejar import CookieJar
 
     return CookieJar()
+
+
+def _jar_records(jar: AbstractCookieJar | None) -> bool:
+    """Whether ``jar`` is exactly cyhttp's CookieJar, whose record dict (``_cookies``) is
+    then looked at to know it is empty: ``len(jar)`` is two Python calls per request."""
+    if jar is None:
+        return False
+    from .cookiejar import CookieJar
+
+    return type(jar) is CookieJar
 
 
 class _Limits(NamedTuple):

@@ -97,9 +97,15 @@ async def test_default_headers_added_later_are_sent(server: AppServer) -> None:
             assert headers_of(await resp.json())["X-Later"] == "yes"
 
 
-async def test_cookies_stored_later_are_sent(server: AppServer) -> None:
+class _OwnJar(CookieJar):
+    """A jar of another class: the session asks it len() instead of looking inside."""
+
+
+@pytest.mark.parametrize("jar_class", [CookieJar, _OwnJar])
+async def test_cookies_stored_later_are_sent(server: AppServer, jar_class: type) -> None:
     url = str(server.url("/echo"))
-    async with ClientSession(cookie_jar=CookieJar(unsafe=True)) as session:
+    async with ClientSession(cookie_jar=jar_class(unsafe=True)) as session:
+        assert session._jar_records is (jar_class is CookieJar)
         await warm(session, url)
         async with session.get(server.url("/setcookie?flavour=oat")) as resp:
             await resp.read()
