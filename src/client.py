@@ -250,8 +250,9 @@ class ClientSession:
         #: plain requests (no headers, body, auth or cookies) by their parameters: such a
         #: request is immutable once built, so it is built once (bounded)
         self._templates: dict[tuple[Any, ...], ClientRequest] = {}
-        #: the call state of plain requests by (method, URL string): see _plain_call
-        self._plain_calls: dict[tuple[str, str], _Call] = {}
+        #: the call state of plain requests by (method, URL string, allow_redirects): see
+        #: _plain_call
+        self._plain_calls: dict[tuple[str, str, Any], _Call] = {}
         # the connector last: an argument refused above leaves no half-made session (or
         # connector of its own) to warn about
         if connector is None:
@@ -429,8 +430,13 @@ class ClientSession:
         redirect turns the state into the next hop (:meth:`_redirect`); the status check
         and the trace signals close the call."""
         call = self._plain_call(method, str_or_url, kwargs)
+        # a plain call's state is the session's, shared by every such call: nothing here
+        # may change it (a redirect copies it first)
+        shared = call is not None
         if call is None:
             call = self._make_call(method, str_or_url, **kwargs)
+        total = call.tm.total
+        deadline = call.loop.time() + total if total else None
         traces = call.traces
         if traces:
             await self._trace_start(call)
@@ -442,9 +448,9 @@ class ClientSession:
                 if req is None:
                     req = self._build_request(call)
                 if call.middlewares:
-                    resp = await self._run_middlewares(req, call, history)
+                    resp = await self._run_middlewares(req, call, history, deadline)
                 else:
-                    resp = await self._send(req, call, history)
+                    resp = await self._send(req, call, history, deadline)
                 jar = self._cookie_jar
                 if jar is not None:
                     set_cookies = resp.set_cookie_values()
@@ -452,6 +458,8 @@ class ClientSession:
                         jar.update_cookies_from_headers(set_cookies, resp.url)
                 if not (call.allow_redirects and resp.status in _REDIRECTS):
                     break
+                if shared:  # the next hop changes the state: this call gets its own
+                    call, shared = call.copy(), False
                 if not await self._redirect(call, req, resp, history):
                     break
             if call.raise_for_status:
@@ -483,13 +491,15 @@ class ClientSession:
 
     def _plain_call(self, method: str, str_or_url: Any, kwargs: dict[str, Any]) -> _Call | None:
         """The state of a plain call (a str URL, no keyword but ``allow_redirects``, no
-        default headers, cookies, middlewares or traces), as a copy of the one the same
-        method and URL had last time; None when the call is not plain or not seen yet.
+        default headers, cookies, middlewares or traces): the one the same method, URL and
+        ``allow_redirects`` had last time, shared (the caller must copy it before changing
+        it); None when the call is not plain or not seen yet.
 
-        Why: checking 38 absent keywords and deriving the same state again was the largest
-        Python cost of a small request. Only what can change between two such calls is
-        looked at: the connector (closed, or its loop), the session's default headers,
-        cookies and trace configs (each makes a call not plain), and the deadline."""
+        Why: checking 38 absent keywords and deriving the same state again, or even
+        copying it, was the largest Python cost of a small request. Only what can change
+        between two such calls is looked at: the connector (closed, or its loop), and the
+        session's default headers, cookies and trace configs (each makes a call not plain).
+        """
         if kwargs and (len(kwargs) != 1 or "allow_redirects" not in kwargs):
             return None
         if type(str_or_url) is not str:
@@ -504,25 +514,21 @@ class ClientSession:
             jar._cookies if self._jar_records else len(jar)  # type: ignore[attr-defined]
         ):
             return None  # (a jar holding only expired cookies is purged by _make_call)
-        key = (method, str_or_url)
-        proto = self._plain_calls.get(key)
-        if proto is None:
-            proto = self._make_call(method, str_or_url)
-            if proto.template_key is None or proto.loop is not connector._loop:
+        allow_redirects = kwargs["allow_redirects"] if kwargs else True
+        key = (method, str_or_url, allow_redirects)
+        call = self._plain_calls.get(key)
+        if call is None:
+            call = self._make_call(method, str_or_url, allow_redirects=allow_redirects)
+            if call.template_key is None or call.loop is not connector._loop:
                 return None  # not plain after all (or no loop yet): never kept
             # everything else in the template key is the session's: (method, URL string)
             # says as much, and its hash costs a fraction of the long key's
-            proto.template_key = key
+            call.template_key = (method, str_or_url)
             if len(self._plain_calls) >= 256:
                 self._plain_calls.clear()
-            self._plain_calls[key] = proto
-        elif proto.loop is not connector._loop:
+            self._plain_calls[key] = call
+        elif call.loop is not connector._loop:
             return None
-        call = proto.copy()
-        if kwargs:
-            call.allow_redirects = kwargs["allow_redirects"]
-        total = call.tm.total
-        call.deadline = call.loop.time() + total if total else None
         return call
 
     def _make_call(
@@ -646,9 +652,8 @@ class ClientSession:
             )
         # the connector's loop once it has one: get_running_loop() is a getpid() system
         # call per request on Python 3.11
-        loop = call.loop = connector._loop or asyncio.get_running_loop()
-        call.tm = tm = self._timeout if timeout is sentinel else _make_timeout(timeout)
-        call.deadline = loop.time() + tm.total if tm.total else None
+        call.loop = connector._loop or asyncio.get_running_loop()
+        call.tm = self._timeout if timeout is sentinel else _make_timeout(timeout)
         if middlewares is None:
             call.middlewares = self._middlewares
         else:
@@ -907,7 +912,11 @@ class ClientSession:
         return req
 
     async def _run_middlewares(
-        self, req: ClientRequest, call: _Call, history: list[ClientResponse]
+        self,
+        req: ClientRequest,
+        call: _Call,
+        history: list[ClientResponse],
+        deadline: float | None,
     ) -> ClientResponse:
         """The middleware chain around :meth:`_send`. Every response the chain received
         but did not return (a retried attempt, or all of them when a middleware raised) is
@@ -925,7 +934,7 @@ class ClientSession:
                     )
                 request.rewind()
             request._sends += 1
-            resp = await self._send(request, call, history)
+            resp = await self._send(request, call, history, deadline)
             received.append(resp)
             return resp
 
@@ -941,10 +950,15 @@ class ClientSession:
         return resp
 
     async def _send(
-        self, req: ClientRequest, call: _Call, history: list[ClientResponse]
+        self,
+        req: ClientRequest,
+        call: _Call,
+        history: list[ClientResponse],
+        deadline: float | None,
     ) -> ClientResponse:
-        """Connect and send ``req``; retry once, on a fresh connection, an idempotent
-        request whose pooled connection turned out to be closed by the server."""
+        """Connect and send ``req`` within the call's ``deadline`` (loop time); retry once,
+        on a fresh connection, an idempotent request whose pooled connection turned out to
+        be closed by the server."""
         connector = self._connector
         if connector is None:
             raise RuntimeError("Session is closed")
@@ -952,13 +966,13 @@ class ClientSession:
         while True:
             conn = None if call.traces else connector._connect_pooled(req)
             if conn is None:
-                conn = await self._connect(req, call)
+                conn = await self._connect(req, call, deadline)
             proto = conn._protocol  # taken now: a failed send detaches it from conn
             try:
                 return await req.send(
                     conn,
                     req.response_class,
-                    call.deadline,
+                    deadline,
                     session=self,
                     history=tuple(history) if history else (),
                     loop=call.loop,
@@ -1064,14 +1078,14 @@ class ClientSession:
 
         return request_cookie_header(jar, url, req_cookies)
 
-    async def _connect(self, req: ClientRequest, call: _Call) -> Connection:
+    async def _connect(self, req: ClientRequest, call: _Call, deadline: float | None) -> Connection:
         """A connection when none could be taken from the pool at once (the fast path,
         ``_connect_pooled``, needs no timeout), or any connection of a traced request:
         wait for a slot or open a new socket, within the ``connect`` and total limits."""
         connector = self._connector
         assert connector is not None
         tm = call.tm
-        when = call.deadline
+        when = deadline
         if tm.connect:
             connect_deadline = call.loop.time() + tm.connect
             when = connect_deadline if when is None else min(when, connect_deadline)
@@ -1220,7 +1234,6 @@ class _Call:
         "chunked",
         "compress",
         "data",
-        "deadline",
         "drop_auth_header",
         "expect100",
         "headers",
@@ -1255,7 +1268,6 @@ class _Call:
     chunked: Any
     compress: Any
     data: Any
-    deadline: float | None
     drop_auth_header: bool
     expect100: bool
     headers: Any

@@ -1,14 +1,16 @@
 """The plain-call fast path of ClientSession (a str URL and no keyword but
-``allow_redirects``): a call reuses the state the same method and URL had last time, so
-these tests check that nothing one call changes, or the session gained since, leaks into
-the next one."""
+``allow_redirects``): a call shares the state the same method, URL and
+``allow_redirects`` had last time, so these tests check that nothing one call changes,
+or the session gained since, leaks into the next one."""
 
 from __future__ import annotations
+
+import asyncio
 
 import pytest
 from multidict import CIMultiDict
 
-from cyhttp import ClientSession, CookieJar, TraceConfig
+from cyhttp import ClientSession, ClientTimeout, CookieJar, TraceConfig
 from cyhttp.client import _Call
 
 from .servers import AppServer, app_server, echo_app
@@ -30,11 +32,11 @@ async def warm(session: ClientSession, url: str) -> None:
     for _ in range(2):
         async with session.get(url) as resp:
             await resp.read()
-    assert ("GET", url) in session._plain_calls
+    assert ("GET", url, True) in session._plain_calls
 
 
 def test_copy_covers_every_field() -> None:
-    """A field missing from _Call.copy() would be unset on every plain call after the first."""
+    """A redirect copies the shared state: a field missing from the copy would be unset."""
     call = _Call()
     for index, name in enumerate(_Call.__slots__):
         setattr(call, name, index)
@@ -53,13 +55,14 @@ async def test_plain_calls_are_reused_and_fresh(server: AppServer) -> None:
             async with session.get(url) as resp:
                 assert (await resp.json())["method"] == "GET"
         assert len(session._plain_calls) == 1
-        proto = session._plain_calls[("GET", url)]
-        first = session._plain_call("GET", url, {})
-        second = session._plain_call("GET", url, {"allow_redirects": False})
-        assert first is not proto and second is not first
-        assert first.allow_redirects is True and second.allow_redirects is False
-        assert proto.allow_redirects is True
-        assert first.url == second.url == server.url("/echo")
+        shared = session._plain_calls[("GET", url, True)]
+        assert session._plain_call("GET", url, {}) is shared
+        assert session._plain_call("GET", url, {"allow_redirects": True}) is shared
+        other = session._plain_call("GET", url, {"allow_redirects": False})
+        assert other is not shared and other.allow_redirects is False
+        assert shared.allow_redirects is True
+        assert other.url == shared.url == server.url("/echo")
+        assert other.template_key == shared.template_key == ("GET", url)
     assert server.connections == 1
 
 
@@ -83,9 +86,22 @@ async def test_redirect_does_not_change_the_next_plain_call(server: AppServer) -
                 assert len(resp.history) == 1
         async with session.get(url, allow_redirects=False) as resp:
             assert resp.status == 303
-        proto = session._plain_calls[("GET", url)]
-        assert proto.url == server.url("/redirect/303").with_query(to=str(target))
-        assert proto.method == "GET" and proto.template_key is not None
+        for allow in (True, False):
+            shared = session._plain_calls[("GET", url, allow)]
+            assert shared.url == server.url("/redirect/303").with_query(to=str(target))
+            assert shared.method == "GET" and shared.template_key == ("GET", url)
+
+
+async def test_redirected_post_does_not_change_the_next_one(server: AppServer) -> None:
+    """A 303 turns the hop into a GET without a body: on the call's own copy only."""
+    target = server.url("/echo")
+    url = str(server.url("/redirect/303").with_query(to=str(target)))
+    async with ClientSession() as session:
+        for _ in range(3):
+            async with session.request("POST", url) as resp:
+                assert (await resp.json())["method"] == "GET"
+        shared = session._plain_calls[("POST", url, True)]
+        assert shared.method == "POST" and shared.url.path == "/redirect/303"
 
 
 async def test_default_headers_added_later_are_sent(server: AppServer) -> None:
@@ -149,3 +165,16 @@ async def test_response_context_flag(server: AppServer) -> None:
             assert resp._in_context
         assert not resp._in_context
         assert resp.closed
+
+
+async def test_each_plain_call_has_its_own_deadline(server: AppServer) -> None:
+    """The total timeout counts from each call: a deadline kept with the shared state
+    would have passed by the time of the later call."""
+    url = str(server.url("/echo"))
+    async with ClientSession(timeout=ClientTimeout(total=0.5)) as session:
+        await warm(session, url)
+        await asyncio.sleep(0.6)
+        async with session.get(url) as resp:
+            assert (await resp.json())["method"] == "GET"
+        with pytest.raises(asyncio.TimeoutError):
+            await session.get(str(server.url("/slow/2")))
