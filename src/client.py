@@ -515,6 +515,8 @@ class ClientSession:
         ):
             return None  # (a jar holding only expired cookies is purged by _make_call)
         allow_redirects = kwargs["allow_redirects"] if kwargs else True
+        if type(allow_redirects) is not bool:
+            return None  # any value is accepted; only True and False are keys here
         key = (method, str_or_url, allow_redirects)
         call = self._plain_calls.get(key)
         if call is None:

@@ -71,6 +71,9 @@ async def test_other_keywords_are_not_plain(server: AppServer) -> None:
     async with ClientSession() as session:
         assert session._plain_call("GET", url, {"params": {"a": "1"}}) is None
         assert session._plain_call("GET", server.url("/echo"), {}) is None
+        assert session._plain_call("GET", url, {"allow_redirects": []}) is None
+        async with session.get(url, allow_redirects=[]) as resp:  # falsy: not followed
+            assert resp.status == 200
         async with session.get(url, params={"a": "1"}) as resp:
             assert (await resp.json())["query"] == "a=1"
         assert session._plain_calls == {}
