@@ -115,6 +115,10 @@ class _RequestContextManager(Coroutine[Any, Any, _RetT], Generic[_RetT]):
 
     async def __aenter__(self) -> _RetT:
         self._resp = resp = await self._coro
+        if type(resp) is ClientResponse:
+            # what ClientResponse.__aenter__ does, without a coroutine per request
+            resp._in_context = True  # type: ignore[attr-defined]
+            return resp
         enter = getattr(resp, "__aenter__", None)
         if enter is not None:
             # the response knows it is used as a context (raise_for_status() inside the
@@ -130,6 +134,11 @@ class _RequestContextManager(Coroutine[Any, Any, _RetT], Generic[_RetT]):
     ) -> None:
         resp = self._resp
         if resp is None:
+            return
+        if type(resp) is ClientResponse:
+            # what ClientResponse.__aexit__ does, without a coroutine per request
+            resp._in_context = False
+            resp.release()
             return
         # pooled if the body was fully received, closed otherwise
         result = resp.release() if hasattr(resp, "release") else resp.close()
@@ -223,6 +232,7 @@ class ClientSession:
         self._request_class = request_class
         self._ws_response_class = ws_response_class
         self._cookie_jar = cookie_jar if cookie_jar is not None else _default_jar()
+        self._jar_records = _jar_records(self._cookie_jar)
         if cookies is not None and self._cookie_jar is not None:
             self._cookie_jar.update_cookies(cookies)
         self._connector_owner = connector_owner
@@ -241,6 +251,9 @@ class ClientSession:
         #: plain requests (no headers, body, auth or cookies) by their parameters: such a
         #: request is immutable once built, so it is built once (bounded)
         self._templates: dict[tuple[Any, ...], ClientRequest] = {}
+        #: the call state of plain requests by (method, URL string, allow_redirects): see
+        #: _plain_call
+        self._plain_calls: dict[tuple[str, str, Any], _Call] = {}
         # the connector last: an argument refused above leaves no half-made session (or
         # connector of its own) to warn about
         if connector is None:
@@ -417,7 +430,14 @@ class ClientSession:
         reused) and sent through the middlewares (:meth:`_send`); cookies are stored; a
         redirect turns the state into the next hop (:meth:`_redirect`); the status check
         and the trace signals close the call."""
-        call = self._make_call(method, str_or_url, **kwargs)
+        call = self._plain_call(method, str_or_url, kwargs)
+        # a plain call's state is the session's, shared by every such call: nothing here
+        # may change it (a redirect copies it first)
+        shared = call is not None
+        if call is None:
+            call = self._make_call(method, str_or_url, **kwargs)
+        total = call.tm.total
+        deadline = call.loop.time() + total if total else None
         traces = call.traces
         if traces:
             await self._trace_start(call)
@@ -429,9 +449,9 @@ class ClientSession:
                 if req is None:
                     req = self._build_request(call)
                 if call.middlewares:
-                    resp = await self._run_middlewares(req, call, history)
+                    resp = await self._run_middlewares(req, call, history, deadline)
                 else:
-                    resp = await self._send(req, call, history)
+                    resp = await self._send(req, call, history, deadline)
                 jar = self._cookie_jar
                 if jar is not None:
                     set_cookies = resp.set_cookie_values()
@@ -439,6 +459,8 @@ class ClientSession:
                         jar.update_cookies_from_headers(set_cookies, resp.url)
                 if not (call.allow_redirects and resp.status in _REDIRECTS):
                     break
+                if shared:  # the next hop changes the state: this call gets its own
+                    call, shared = call.copy(), False
                 if not await self._redirect(call, req, resp, history):
                     break
             if call.raise_for_status:
@@ -476,6 +498,50 @@ class ClientSession:
     async def _trace_end(self, call: _Call, resp: ClientResponse) -> None:
         for trace in call.traces or ():
             await trace.send_request_end(call.method, call.url, call.trace_headers, resp)
+
+    def _plain_call(self, method: str, str_or_url: Any, kwargs: dict[str, Any]) -> _Call | None:
+        """The state of a plain call (a str URL, no keyword but ``allow_redirects``, no
+        default headers, cookies, middlewares or traces): the one the same method, URL and
+        ``allow_redirects`` had last time, shared (the caller must copy it before changing
+        it); None when the call is not plain or not seen yet.
+
+        Why: checking 38 absent keywords and deriving the same state again, or even
+        copying it, was the largest Python cost of a small request. Only what can change
+        between two such calls is looked at: the connector (closed, or its loop), and the
+        session's default headers, cookies and trace configs (each makes a call not plain).
+        """
+        if kwargs and (len(kwargs) != 1 or "allow_redirects" not in kwargs):
+            return None
+        if type(str_or_url) is not str:
+            return None
+        connector = self._connector
+        if connector is None or connector.closed:
+            return None  # _make_call raises
+        if self._default_headers or self._trace_configs:
+            return None
+        jar = self._cookie_jar
+        if jar is not None and (
+            jar._cookies if self._jar_records else len(jar)  # type: ignore[attr-defined]
+        ):
+            return None  # (a jar holding only expired cookies is purged by _make_call)
+        allow_redirects = kwargs["allow_redirects"] if kwargs else True
+        if type(allow_redirects) is not bool:
+            return None  # any value is accepted; only True and False are keys here
+        key = (method, str_or_url, allow_redirects)
+        call = self._plain_calls.get(key)
+        if call is None:
+            call = self._make_call(method, str_or_url, allow_redirects=allow_redirects)
+            if call.template_key is None or call.loop is not connector._loop:
+                return None  # not plain after all (or no loop yet): never kept
+            # everything else in the template key is the session's: (method, URL string)
+            # says as much, and its hash costs a fraction of the long key's
+            call.template_key = (method, str_or_url)
+            if len(self._plain_calls) >= 256:
+                self._plain_calls.clear()
+            self._plain_calls[key] = call
+        elif call.loop is not connector._loop:
+            return None
+        return call
 
     def _make_call(
         self,
@@ -598,9 +664,8 @@ class ClientSession:
             )
         # the connector's loop once it has one: get_running_loop() is a getpid() system
         # call per request on Python 3.11
-        loop = call.loop = connector._loop or asyncio.get_running_loop()
-        call.tm = tm = self._timeout if timeout is sentinel else _make_timeout(timeout)
-        call.deadline = loop.time() + tm.total if tm.total else None
+        call.loop = connector._loop or asyncio.get_running_loop()
+        call.tm = self._timeout if timeout is sentinel else _make_timeout(timeout)
         if middlewares is None:
             call.middlewares = self._middlewares
         else:
@@ -863,7 +928,11 @@ class ClientSession:
         return req
 
     async def _run_middlewares(
-        self, req: ClientRequest, call: _Call, history: list[ClientResponse]
+        self,
+        req: ClientRequest,
+        call: _Call,
+        history: list[ClientResponse],
+        deadline: float | None,
     ) -> ClientResponse:
         """The middleware chain around :meth:`_send`. Every response the chain received
         but did not return (a retried attempt, or all of them when a middleware raised) is
@@ -881,7 +950,7 @@ class ClientSession:
                     )
                 request.rewind()
             request._sends += 1
-            resp = await self._send(request, call, history)
+            resp = await self._send(request, call, history, deadline)
             received.append(resp)
             return resp
 
@@ -897,10 +966,15 @@ class ClientSession:
         return resp
 
     async def _send(
-        self, req: ClientRequest, call: _Call, history: list[ClientResponse]
+        self,
+        req: ClientRequest,
+        call: _Call,
+        history: list[ClientResponse],
+        deadline: float | None,
     ) -> ClientResponse:
-        """Connect and send ``req``; retry once, on a fresh connection, an idempotent
-        request whose pooled connection turned out to be closed by the server."""
+        """Connect and send ``req`` within the call's ``deadline`` (loop time); retry once,
+        on a fresh connection, an idempotent request whose pooled connection turned out to
+        be closed by the server."""
         connector = self._connector
         if connector is None:
             raise RuntimeError("Session is closed")
@@ -911,13 +985,13 @@ class ClientSession:
                 req._upload_attempt = call.upload_tracker._attempt_started()
             conn = None if call.traces else connector._connect_pooled(req)
             if conn is None:
-                conn = await self._connect(req, call)
+                conn = await self._connect(req, call, deadline)
             proto = conn._protocol  # taken now: a failed send detaches it from conn
             try:
                 return await req.send(
                     conn,
                     req.response_class,
-                    call.deadline,
+                    deadline,
                     session=self,
                     history=tuple(history) if history else (),
                     loop=call.loop,
@@ -1023,14 +1097,14 @@ class ClientSession:
 
         return request_cookie_header(jar, url, req_cookies)
 
-    async def _connect(self, req: ClientRequest, call: _Call) -> Connection:
+    async def _connect(self, req: ClientRequest, call: _Call, deadline: float | None) -> Connection:
         """A connection when none could be taken from the pool at once (the fast path,
         ``_connect_pooled``, needs no timeout), or any connection of a traced request:
         wait for a slot or open a new socket, within the ``connect`` and total limits."""
         connector = self._connector
         assert connector is not None
         tm = call.tm
-        when = call.deadline
+        when = deadline
         if tm.connect:
             connect_deadline = call.loop.time() + tm.connect
             when = connect_deadline if when is None else min(when, connect_deadline)
@@ -1130,6 +1204,16 @@ def _default_jar() -> AbstractCookieJar:
     return CookieJar()
 
 
+def _jar_records(jar: AbstractCookieJar | None) -> bool:
+    """Whether ``jar`` is exactly cyhttp's CookieJar, whose record dict (``_cookies``) is
+    then looked at to know it is empty: ``len(jar)`` is two Python calls per request."""
+    if jar is None:
+        return False
+    from .cookiejar import CookieJar
+
+    return type(jar) is CookieJar
+
+
 class _Limits(NamedTuple):
     """What bounds the reading of a response (aiohttp's names and defaults)."""
 
@@ -1169,7 +1253,6 @@ class _Call:
         "chunked",
         "compress",
         "data",
-        "deadline",
         "drop_auth_header",
         "expect100",
         "headers",
@@ -1205,7 +1288,6 @@ class _Call:
     chunked: Any
     compress: Any
     data: Any
-    deadline: float | None
     drop_auth_header: bool
     expect100: bool
     headers: Any
@@ -1234,6 +1316,11 @@ class _Call:
     url: URL
     version: HttpVersion
 
+    def copy(self) -> _Call:
+        """A call with the same state, for the next plain call (see
+        ``ClientSession._plain_call``). Replaced below by a function made from the slots."""
+        raise NotImplementedError  # pragma: no cover
+
     def has_body(self) -> bool:
         return self.data is not None or self.json_body is not None
 
@@ -1250,6 +1337,28 @@ class _Call:
             for name in ("Content-Type", "Content-Length", "Transfer-Encoding", "Expect"):
                 headers.popall(name, None)
             self.headers = headers
+
+
+def _slot_copier(cls: type, skip: frozenset[str]) -> Callable[[Any], Any]:
+    """A function returning a copy of a ``cls`` instance, every slot but ``skip`` copied
+    with one store each. Generated from ``__slots__`` so that a field added later is
+    copied too; a loop of getattr/setattr would cost several times more per request."""
+    names = [name for name in cls.__dict__["__slots__"] if name not in skip]
+    lines = ["def copy(self):", "    new = cls()"]
+    lines += [f"    new.{name} = self.{name}" for name in names]
+    lines.append("    return new")
+    namespace: dict[str, Any] = {"cls": cls}
+    exec("\n".join(lines), namespace)  # the source is made of the slot names only
+    copy: Callable[[Any], Any] = namespace["copy"]
+    copy.__qualname__ = f"{cls.__qualname__}.copy"
+    copy.__doc__ = cls.copy.__doc__  # type: ignore[attr-defined]
+    return copy
+
+
+#: trace_headers is set only on traced calls, which are never plain
+_Call.copy = _slot_copier(  # type: ignore[method-assign,assignment]
+    _Call, frozenset({"trace_headers"})
+)
 
 
 class _NonHttpRedirect(NonHttpUrlRedirectClientError, InvalidUrlRedirectClientError):

@@ -1373,8 +1373,10 @@ class ClientResponse:
         A body not read by then can no longer be (see :meth:`read`). Awaiting the result
         is allowed (it was a coroutine in aiohttp 2.x)."""
         self._closed = self._released = True
-        self._drop_unread_body()
-        self._give_back()
+        if self._body is None:  # the usual case, a body read, needs neither call
+            self._drop_unread_body()
+        if self._connection is not None or self._deadline is not None or self._writer is not None:
+            self._give_back()
         return DONE
 
     def _give_back(self) -> None:
