@@ -97,8 +97,8 @@ async def start_tls(
     **kwargs: Any,
 ) -> asyncio.Transport | None:
     """``loop.start_tls(...)``, with aiofastnet's TLS layer when ``fast`` is set. aiofastnet's
-    works over any transport that has ``set_protocol`` (its own, asyncio's or uvloop's), so
-    TLS inside a tunnel through an ``https://`` proxy works on every loop."""
+    works over any transport that has ``set_protocol`` (its own, asyncio's or uvloop's),
+    TLS ones included (TLS to the target through an ``https://`` proxy)."""
     if fast is None:
         return await loop.start_tls(transport, protocol, sslcontext, **kwargs)
     tls: asyncio.Transport = await fast.start_tls(loop, transport, protocol, sslcontext, **kwargs)

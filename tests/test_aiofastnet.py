@@ -30,6 +30,7 @@ from cyhttp import (
     fastnet,
 )
 
+from .https_proxy_servers import recording_tls_proxy
 from .proxy_servers import recording_proxy
 from .servers import app_server, canned, echo_app, raw_server, read_request
 from .tls_servers import Pki, hello_app, tls_app_server
@@ -292,6 +293,9 @@ async def test_tls_get_with_verification_and_extra_info(pki: Pki) -> None:
         assert transport.get_extra_info("sslcontext") is not None
         sslobj = transport.get_extra_info("ssl_object")
         assert sslobj.getpeercert(binary_form=True) == leaf_der
+        peercert = transport.get_extra_info("peercert")
+        assert ("IP Address", "127.0.0.1") in peercert["subjectAltName"]
+        assert transport.get_extra_info("cipher")[1].startswith("TLS")
 
 
 async def test_alpn_offer_of_the_default_context(pki: Pki) -> None:
@@ -519,4 +523,37 @@ def test_works_on_uvloop(pki: Pki) -> None:
 
     runner = asyncio.Runner(loop_factory=uvloop.new_event_loop)
     with runner:
+        runner.run(asyncio.wait_for(main(), 30))
+
+
+@pytest.mark.parametrize("loop_name", ["asyncio", "uvloop"])
+def test_tls_in_tls_through_an_https_proxy(pki: Pki, loop_name: str) -> None:
+    """TLS to the target inside TLS to the proxy: aiofastnet's start_tls layers over its own
+    TLS transport, on both loops."""
+
+    async def main() -> None:
+        connector = TCPConnector(ssl=pki.client_context(), fast_transports=True)
+        async with (
+            tls_app_server(echo_app(), pki.server_context()) as srv,
+            recording_tls_proxy(pki.server_context()) as proxy,
+            ClientSession(connector=connector) as session,
+        ):
+            for i in range(2):
+                async with session.post(
+                    srv.url("/echo"), data=b"q" * (i * 70000), proxy=proxy.url
+                ) as resp:
+                    assert len((await resp.json())["body"]) == i * 70000
+            assert srv.connections == 1
+            (transport,) = pooled(connector)
+            assert is_fast(transport)
+            # one CONNECT over TLS to the proxy, the target's TLS inside it, kept alive
+            (head,) = proxy.heads
+            assert head.startswith(b"CONNECT 127.0.0.1:")
+            leaf = transport.get_extra_info("ssl_object").getpeercert(binary_form=True)
+            assert leaf  # the target's certificate, seen through the tunnel
+
+    factory = None
+    if loop_name == "uvloop":
+        factory = pytest.importorskip("uvloop").new_event_loop
+    with asyncio.Runner(loop_factory=factory) as runner:
         runner.run(asyncio.wait_for(main(), 30))
