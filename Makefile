@@ -43,8 +43,10 @@ test: test-compiled test-pure
 test-compiled: build nginx
 	$(PY) -m pytest
 
+# the compiled run's connections use aiofastnet (installed by the speedups extra); the pure
+# run keeps the loop's own transports (what a user without aiofastnet gets) under every test
 test-pure: build nginx
-	CYHTTP_NO_EXTENSIONS=1 $(PY) -m pytest --no-c-extensions
+	CYHTTP_NO_EXTENSIONS=1 CYHTTP_NO_AIOFASTNET=1 $(PY) -m pytest --no-c-extensions
 
 bench: build
 	$(PY) -m benchmarks $(BENCH_ARGS)

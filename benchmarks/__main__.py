@@ -5,12 +5,16 @@ default asyncio loop and on uvloop, against local servers (HTTP, HTTPS and WebSo
 ``--only`` takes comma-separated terms (repeatable, case-insensitive): ``http``, ``https``,
 ``ws``, ``memory``, ``micro``, ``parser``, ``mask`` or ``import`` (groups); a workload
 (``small``, ``1 MiB``, ``gzip``, ``post``, ``echo 64``, ``https_1m``...); a client
-(``cyhttp``, ``cyhttp-c``, ``cyhttp-py``, ``aiohttp``, ``httpx``, ``aiosonic``, ``wreq``,
-``pyreqwest``, ``curl_cffi``, ``niquests``, ``picows``, ``websockets``, or ``floor``: a raw
-``asyncio.Protocol`` doing no client work, on the GETs without gzip and the echoes); a loop
+(``cyhttp``, ``cyhttp-c``, ``cyhttp-py``, ``cyhttp-afn``, ``aiohttp``, ``httpx``,
+``aiosonic``, ``wreq``, ``pyreqwest``, ``curl_cffi``, ``niquests``, ``picows``,
+``websockets``, or ``floor``: a raw ``asyncio.Protocol`` doing no client work, on the GETs
+without gzip and the echoes); a loop
 (``asyncio``, ``uvloop``). Kinds combine with AND, terms of one kind with OR; cyhttp
-compiled always runs as the reference. Example: ``--only ws,uvloop,aiohttp``. A client
-whose library is not installed is skipped, and the report says so.
+compiled always runs as the reference. ``cyhttp-afn`` ("cyhttp+aiofastnet") is cyhttp
+compiled on aiofastnet's transports, on the GETs without gzip over HTTP and HTTPS; the other
+cyhttp rows run with ``CYHTTP_NO_AIOFASTNET=1``, on the loop's own transports. Example:
+``--only ws,uvloop,aiohttp``. A client whose library is not installed is skipped, and the
+report says so.
 
 ``memory`` (for cyhttp compiled, aiohttp and wreq): the RSS an idle pooled connection and
 an in-flight request add, measured with hundreds of each at once (``client_memory``).

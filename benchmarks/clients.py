@@ -13,6 +13,19 @@ from importlib import metadata
 from typing import Any
 
 BASELINE = "cyhttp compiled"
+#: cyhttp compiled on aiofastnet's compiled transports (the speedups extra)
+FASTNET = "cyhttp+aiofastnet"
+#: the workloads where the transport is most of the work: the rows FASTNET adds
+TRANSPORT_BOUND = (
+    "get_small_seq",
+    "get_small_c50",
+    "get_1m",
+    "https_small_seq",
+    "https_small_c50",
+    "https_1m",
+)
+#: the cyhttp rows without aiofastnet keep measuring the loop's own transports
+NO_FASTNET = {"CYHTTP_NO_AIOFASTNET": "1"}
 #: the reference client that does no work (``client_floor``): what any client could reach
 FLOOR = "raw protocol (floor)"
 
@@ -47,13 +60,18 @@ class ClientSpec:
 
 
 CLIENTS = (
-    ClientSpec("cyhttp-c", BASELINE, http=True, ws=True, module="cyhttp", memory=True),
+    ClientSpec(
+        "cyhttp-c", BASELINE, http=True, ws=True, env=NO_FASTNET, module="cyhttp", memory=True
+    ),
+    ClientSpec(
+        "cyhttp-afn", FASTNET, http=True, ws=False, only=TRANSPORT_BOUND, module="aiofastnet"
+    ),
     ClientSpec(
         "cyhttp-py",
         "cyhttp pure",
         http=True,
         ws=True,
-        env={"CYHTTP_NO_EXTENSIONS": "1"},
+        env={"CYHTTP_NO_EXTENSIONS": "1", **NO_FASTNET},
         module="cyhttp",
     ),
     ClientSpec("aiohttp", "aiohttp", http=True, ws=True, module="aiohttp", memory=True),
@@ -96,6 +114,24 @@ class Loaded:
     implementation: str = ""
 
 
+def _load_fastnet() -> Loaded:
+    """cyhttp compiled, its default connector on aiofastnet's transports (it must be)."""
+    from benchmarks import client_aiohttp
+
+    version = client_aiohttp.use("cyhttp")
+    import aiofastnet
+
+    import cyhttp
+    from cyhttp import fastnet
+
+    if cyhttp.IMPLEMENTATION != "compiled":
+        raise RuntimeError(f"cyhttp loaded its {cyhttp.IMPLEMENTATION!r} implementation")
+    if fastnet.resolve(None) is None:
+        raise RuntimeError(f"aiofastnet is turned off here ({fastnet.ENV_OFF} is set)")
+    version = f"{version}, aiofastnet {aiofastnet.__version__}"
+    return Loaded(version, client_aiohttp.HttpClient, None, "compiled+aiofastnet")
+
+
 def load(key: str) -> Loaded:
     """Import the library behind ``key`` (in the client process only)."""
     if key in ("cyhttp-c", "cyhttp-py"):
@@ -109,6 +145,8 @@ def load(key: str) -> Loaded:
         if impl != expected:
             raise RuntimeError(f"cyhttp loaded its {impl!r} implementation, not {expected!r}")
         return Loaded(version, client_aiohttp.HttpClient, client_aiohttp.WsClient, impl)
+    if key == "cyhttp-afn":
+        return _load_fastnet()
     if key == "aiohttp":
         from benchmarks import client_aiohttp
 

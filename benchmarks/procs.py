@@ -129,8 +129,10 @@ def pin(pid: int, cpus: frozenset[int] | None) -> None:
 
 
 def child_env(extra: dict[str, str] | None = None) -> dict[str, str]:
-    """The environment of a child: ours, unbuffered, without a stray CYHTTP_NO_EXTENSIONS."""
-    env = {k: v for k, v in os.environ.items() if k != "CYHTTP_NO_EXTENSIONS"}
+    """The environment of a child: ours, unbuffered, without a stray CYHTTP_NO_EXTENSIONS
+    or CYHTTP_NO_AIOFASTNET (each client's spec sets those it needs)."""
+    stray = ("CYHTTP_NO_EXTENSIONS", "CYHTTP_NO_AIOFASTNET")
+    env = {k: v for k, v in os.environ.items() if k not in stray}
     env["PYTHONUNBUFFERED"] = "1"
     # children import ``benchmarks`` whatever the current directory is
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [REPO_ROOT, env.get("PYTHONPATH")]))

@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
+from . import fastnet
 from .client_exceptions import (
     ClientConnectionError,
     ClientConnectorCertificateError,
@@ -282,10 +283,12 @@ async def _open_proxy(
     for addr in hosts:
         try:
             async with asyncio.timeout(limit):
-                _, proto = await loop.create_connection(
+                _, proto = await fastnet.create_connection(
+                    connector._fastnet,
+                    loop,
                     connector._protocol_factory(),
-                    addr["host"],
-                    addr["port"],
+                    host=addr["host"],
+                    port=addr["port"],
                     ssl=sslcontext,
                     server_hostname=host.rstrip(".") if sslcontext is not None else None,
                     family=addr["family"],
@@ -400,7 +403,9 @@ async def _start_tls(connector: TCPConnector, proto: ResponseHandler, req: Any) 
         )
     tls_proto = connector._protocol_factory()()
     try:
-        tls_transport = await loop.start_tls(
+        tls_transport = await fastnet.start_tls(
+            connector._fastnet,
+            loop,
             raw,
             tls_proto,
             sslcontext,

@@ -21,9 +21,10 @@ import socket
 import ssl as ssl_mod
 import warnings
 from collections.abc import Callable, Sequence
-from types import MappingProxyType
+from types import MappingProxyType, ModuleType
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeAlias
 
+from . import fastnet
 from .abc import AbstractResolver, ResolveResult
 from .client_exceptions import (
     ClientConnectionError,
@@ -684,9 +685,14 @@ class TCPConnector(BaseConnector):
     addresses are tried in turn, alternating address families (``interleave``), each new
     attempt starting ``happy_eyeballs_delay`` seconds after the previous one (or as soon as
     it fails) while the earlier ones go on; the first to connect wins.
+
+    ``fast_transports`` (None: when installed, unless ``CYHTTP_NO_AIOFASTNET`` is set; True;
+    False) runs the connections on aiofastnet's compiled transports: see :mod:`cyhttp.fastnet`.
     """
 
     _create_style = _CREATE_TRACED
+    #: the aiofastnet module when its transports are in use (set by ``__init__``)
+    _fastnet: ModuleType | None = None
 
     def __init__(
         self,
@@ -713,6 +719,7 @@ class TCPConnector(BaseConnector):
         dns_cache_max_size: int = 1000,
         ssl_shutdown_timeout: Any = sentinel,
         http2: bool | str = False,
+        fast_transports: bool | None = None,
     ) -> None:
         super().__init__(
             keepalive_timeout=keepalive_timeout,
@@ -752,6 +759,8 @@ class TCPConnector(BaseConnector):
         self._resolver: AbstractResolver = resolver if resolver is not None else DefaultResolver()
         self._dns_cache: dict[tuple[str, int | None], tuple[list[ResolveResult], float]] = {}
         self._dns_inflight: dict[tuple[str, int | None], asyncio.Task[list[ResolveResult]]] = {}
+        # aiofastnet's compiled transports when installed (see cyhttp.fastnet)
+        self._fastnet = fastnet.resolve(fast_transports)
         if http2:  # opt-in HTTP/2 (see cyhttp.h2_pool); nothing of it is loaded otherwise
             from .h2_pool import H2Pool, http2_mode
 
@@ -762,6 +771,11 @@ class TCPConnector(BaseConnector):
         """The ``http2`` argument: False, True (ALPN over TLS) or "prior-knowledge"."""
         h2 = self._h2
         return False if h2 is None else h2.mode
+
+    @property
+    def fast_transports(self) -> bool:
+        """True when this connector's connections run on aiofastnet's transports."""
+        return self._fastnet is not None
 
     @property
     def verify_ssl(self) -> bool:
@@ -1176,14 +1190,21 @@ class TCPConnector(BaseConnector):
         assert loop is not None
         if factory is None:
             factory = self._protocol_factory()
+        fast = self._fastnet
         try:
             if sslcontext is None:
-                return await loop.create_connection(factory, sock=sock)
+                return await fastnet.create_connection(fast, loop, factory, sock=sock)
             extra: dict[str, Any] = {}
             if self._ssl_shutdown_timeout:
                 extra["ssl_shutdown_timeout"] = self._ssl_shutdown_timeout
-            coro = loop.create_connection(
-                factory, sock=sock, ssl=sslcontext, server_hostname=server_hostname, **extra
+            coro = fastnet.create_connection(
+                fast,
+                loop,
+                factory,
+                sock=sock,
+                ssl=sslcontext,
+                server_hostname=server_hostname,
+                **extra,
             )
             async with asyncio.timeout_at(deadline):
                 return await coro

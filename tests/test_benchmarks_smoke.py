@@ -280,7 +280,7 @@ def test_only_filter() -> None:
     assert sel.loops == ["uvloop"] and sel.micro == [] and not sel.import_time
     sel = runner.select(["1 MiB"], loops)
     assert [w.key for w in sel.workloads] == ["get_1m", "https_1m", "ws_echo_1m"]
-    assert len(sel.clients) == 12 and sel.loops == loops and not sel.memory
+    assert len(sel.clients) == 13 and sel.loops == loops and not sel.memory
     sel = runner.select(["floor", "echo 64"], loops)
     assert [c.key for c in sel.clients] == ["cyhttp-c", "floor"]
     assert [w.key for w in sel.workloads] == ["ws_echo_64"]
@@ -1042,3 +1042,47 @@ def test_memory_speed_is_inverse_and_failures_become_errors(
         (workloads.MEMORY_INFLIGHT, "wreq", "asyncio"): ["RuntimeError: boom"],
         (workloads.MEMORY_IDLE, "wreq", "asyncio"): ["RuntimeError: boom"],
     }
+
+
+# --- cyhttp on aiofastnet's transports beside cyhttp on the loop's -----------------------
+
+
+def test_fastnet_variant_runs_beside_the_unchanged_rows(tls_server: Any) -> None:
+    """``cyhttp-afn`` measures the transport-bound GETs over HTTP and HTTPS on aiofastnet;
+    the cyhttp rows without it turn it off, so they measure what they always did."""
+    spec = clients.BY_KEY["cyhttp-afn"]
+    _need("cyhttp-afn")
+    assert spec.name == clients.FASTNET
+    assert "get_small_c50" in spec.only and {"https_small_c50", "https_1m"} <= set(spec.only)
+    assert not spec.runs("ws_echo_64", "ws") and not spec.runs("get_json_gzip", "http")
+    for key in ("cyhttp-c", "cyhttp-py"):
+        assert clients.BY_KEY[key].env["CYHTTP_NO_AIOFASTNET"] == "1"
+    srv, tls, _ = tls_server
+    todo = ",".join(spec.only)
+    seen = {}
+    for key in ("cyhttp-afn", "cyhttp-c"):
+        argv = _client_main_argv(key, srv, tls.ca, todo)
+        done = procs.run(argv, None, 120, clients.BY_KEY[key].env)
+        assert done.returncode == 0, done.stderr
+        lines = [json.loads(line) for line in done.stdout.splitlines()]
+        meta = lines[0]["meta"]
+        assert "error" not in meta, meta
+        seen[key] = meta["implementation"]
+        results = {line["workload"]: line for line in lines[1:]}
+        assert list(results) == list(spec.only)
+        for work, line in results.items():
+            assert "error" not in line, (work, line)
+            assert line["ops"] > 0 and line["seconds"] > 0, line
+    assert seen == {"cyhttp-afn": "compiled+aiofastnet", "cyhttp-c": "compiled"}
+
+
+def test_fastnet_variant_refuses_to_run_switched_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A row named cyhttp+aiofastnet that ran on the loop's transports would mislead."""
+    _need("cyhttp-afn")
+    import cyhttp
+
+    if cyhttp.IMPLEMENTATION != "compiled":
+        pytest.skip("the variant is cyhttp compiled's")
+    monkeypatch.setenv("CYHTTP_NO_AIOFASTNET", "1")
+    with pytest.raises(RuntimeError, match="CYHTTP_NO_AIOFASTNET"):
+        clients.load("cyhttp-afn")

@@ -238,7 +238,8 @@ async def test_kernel_connect_timeout_to_proxy_is_a_proxy_connection_error(
 
     port = free_port()
     async with ClientSession() as session:
-        monkeypatch.setattr(asyncio.get_running_loop(), "create_connection", timed_out)
+        # the one gateway to the loop's or aiofastnet's create_connection (cyhttp.fastnet)
+        monkeypatch.setattr("cyhttp.fastnet.create_connection", timed_out)
         for limit in (None, 30.0):
             with pytest.raises(ClientProxyConnectionError) as info:
                 await session.get(
