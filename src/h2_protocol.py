@@ -66,10 +66,10 @@ _MAX_CONCURRENT = int(SettingCode.MAX_CONCURRENT_STREAMS)
 
 def _reason(status: int) -> str:
     """HTTP/2 has no reason phrase: the standard one for the status, else ""."""
-    try:
-        return HTTPStatus(status).phrase
-    except ValueError:
-        return ""
+    return _REASONS.get(status, "")
+
+
+_REASONS = {int(s): s.phrase for s in HTTPStatus}
 
 
 def _os_error(exc: BaseException | None) -> BaseException:
@@ -112,6 +112,8 @@ class H2Protocol(asyncio.Protocol):
         self.settings_received: asyncio.Future[None] = loop.create_future()
         #: loop time the last stream was released (keep-alive bookkeeping of the pool)
         self.idle_since: float | None = loop.time()
+        #: header lists already translated for HTTP/2 (``h2_request.h2_fields``)
+        self.fields_cache: dict[Any, Any] = {}
 
     # ----- asyncio.Protocol -----
 
@@ -287,7 +289,7 @@ class H2Protocol(asyncio.Protocol):
         spare = self._spare_deadlines
         return H2Stream(self, spare.pop() if spare else LazyDeadline(self.loop))
 
-    def open_stream(self, stream: H2Stream, headers: list[tuple[str, str]], end: bool) -> int:
+    def open_stream(self, stream: H2Stream, headers: list[tuple[Any, Any]], end: bool) -> int:
         """Send the request head of ``stream``; its stream id."""
         if not self.is_connected():
             raise ServerDisconnectedError()
@@ -464,12 +466,14 @@ class H2Stream:
             )
         return waiter
 
-    def open(self, headers: list[tuple[str, str]], end_stream: bool) -> None:
+    def open(self, headers: list[tuple[Any, Any]], end_stream: bool) -> None:
         """Send the request head (``end_stream``: there is no body)."""
         self.stream_id = self.owner.open_stream(self, headers, end_stream)
         # the header block's size before compression: what HTTP/1.1 would have written
-        for name, value in headers:
-            self.output_size += len(name) + len(value) + 4
+        size = getattr(headers, "size", None)
+        if size is None:
+            size = sum(len(name) + len(value) + 4 for name, value in headers)
+        self.output_size += size
         if end_stream:
             self.local_done = True
 
