@@ -466,11 +466,13 @@ class H2Stream:
             )
         return waiter
 
-    def open(self, headers: list[tuple[Any, Any]], end_stream: bool) -> None:
-        """Send the request head (``end_stream``: there is no body)."""
+    def open(
+        self, headers: list[tuple[Any, Any]], end_stream: bool, size: int | None = None
+    ) -> None:
+        """Send the request head (``end_stream``: there is no body). ``size``: the
+        header list's size before compression, when the caller counted it already."""
         self.stream_id = self.owner.open_stream(self, headers, end_stream)
         # the header block's size before compression: what HTTP/1.1 would have written
-        size = getattr(headers, "size", None)
         if size is None:
             size = sum(len(name) + len(value) + 4 for name, value in headers)
         self.output_size += size

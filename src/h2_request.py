@@ -41,7 +41,9 @@ Regular = tuple[list[tuple[bytes, bytes]], "bytes | None", int]
 FIELDS_CACHE_SIZE = 64
 
 
-def h2_fields(req: ClientRequest, cache: dict[Any, Regular] | None = None) -> RequestFields:
+def h2_fields(
+    req: ClientRequest, cache: dict[Any, Regular] | None = None
+) -> tuple[list[tuple[bytes, bytes]], int]:
     """The HTTP/2 header list of ``req`` (see the module docstring): the pseudo-headers
     from its method and URL, then its headers without the HTTP/1.1-only ones, as
     lower-case bytes (``H2Connection.send_request`` still checks every field).
@@ -49,7 +51,8 @@ def h2_fields(req: ClientRequest, cache: dict[Any, Regular] | None = None) -> Re
     The requests of a session mostly send the same header list (its default headers):
     ``cache`` (one per connection, like the HPACK table that holds these fields anyway)
     maps a list already seen to its translation, so only the pseudo-headers are built
-    per request."""
+    per request. Also returns the list's size before compression (what HTTP/1.1 would
+    have written: ``name: value\r\n`` per field)."""
     items = tuple(req.headers.items())
     regular = cache.get(items) if cache is not None else None
     if regular is None:
@@ -73,18 +76,7 @@ def h2_fields(req: ClientRequest, cache: dict[Any, Regular] | None = None) -> Re
         ]
     for name, value in pseudo:
         size += len(name) + len(value) + 4
-    return RequestFields(pseudo + fields, size)
-
-
-class RequestFields(list[tuple[bytes, bytes]]):
-    """A request's HTTP/2 header list that also knows its size before compression (what
-    HTTP/1.1 would have written: ``name: value\r\n`` per field)."""
-
-    __slots__ = ("size",)
-
-    def __init__(self, fields: list[tuple[bytes, bytes]], size: int) -> None:
-        super().__init__(fields)
-        self.size = size
+    return pseudo + fields, size
 
 
 def _regular_fields(items: tuple[tuple[str, str], ...]) -> Regular:
@@ -122,7 +114,7 @@ async def send_h2(
     :meth:`ClientRequest.send` does on HTTP/1.1)."""
     stream: H2Stream = conn.protocol  # type: ignore[assignment]
     try:
-        fields = h2_fields(req, stream.owner.fields_cache)
+        fields, size = h2_fields(req, stream.owner.fields_cache)
     except ValueError as exc:
         conn.close()
         raise ClientConnectionError(f"the request cannot be sent over HTTP/2: {exc}") from exc
@@ -143,7 +135,7 @@ async def send_h2(
         timer.arm(deadline, _deadline_expired(), weakref.ref(response))
     tracker = req._upload_tracker
     try:
-        stream.open(fields, end_stream=body is None)
+        stream.open(fields, end_stream=body is None, size=size)
         inline = False
         if body is None:
             if tracker is not None:

@@ -73,25 +73,25 @@ def test_fields_are_the_plain_translation_first_and_cached(
 ) -> None:
     cache: dict[Any, Any] = {}
     want = _reference(method, url, headers)
-    first = h2_fields(_req(method, url, headers), cache)
+    first, size = h2_fields(_req(method, url, headers), cache)
     assert request_fields(first)[0] == want
     assert len(cache) == 1
-    again = h2_fields(_req(method, url, headers), cache)  # from the cache now
+    again, size_again = h2_fields(_req(method, url, headers), cache)  # from the cache now
     assert request_fields(again)[0] == want and len(cache) == 1
     # the size counts ``name: value\r\n`` per field, as HTTP/1.1 would have written it
-    assert first.size == again.size == sum(len(n) + len(v) + 4 for n, v in first)
-    assert h2_fields(_req(method, url, headers)) == first  # no cache: the same list
+    assert size == size_again == sum(len(n) + len(v) + 4 for n, v in first)
+    assert h2_fields(_req(method, url, headers)) == (first, size)  # no cache: the same
 
 
 def test_the_cache_keys_on_the_whole_header_list_and_stays_bounded() -> None:
     cache: dict[Any, Any] = {}
     base = [("Accept", "*/*")]
-    one = h2_fields(_req("GET", "https://a.example/1", base), cache)
-    two = h2_fields(_req("GET", "https://b.example/2", base), cache)
+    one = h2_fields(_req("GET", "https://a.example/1", base), cache)[0]
+    two = h2_fields(_req("GET", "https://b.example/2", base), cache)[0]
     assert len(cache) == 1  # the pseudo-headers are per request, never cached
     assert (b":authority", b"b.example") in two and (b":path", b"/2") in two
     assert (b":authority", b"a.example") in one and (b":path", b"/1") in one
-    other = h2_fields(_req("GET", "https://a.example/", [("Accept", "text/html")]), cache)
+    other = h2_fields(_req("GET", "https://a.example/", [("Accept", "text/html")]), cache)[0]
     assert (b"accept", b"text/html") in other and len(cache) == 2
     for i in range(3 * FIELDS_CACHE_SIZE):  # a header that changes on every request
         h2_fields(_req("GET", "https://a.example/", [("X-Request-Id", str(i))]), cache)
