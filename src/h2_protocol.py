@@ -509,7 +509,8 @@ class H2Stream:
 
     def on_headers(self, event: ResponseHeaders) -> None:
         self.got_bytes = True
-        self._touch()
+        if self._read_timer is not None:  # a read timeout is armed: note the activity
+            self._last_read = self._loop.time()
         waiter = self._head_waiter
         if waiter is None or waiter.done():
             return
@@ -552,7 +553,8 @@ class H2Stream:
         waiter.set_result((head, self.payload))
 
     def on_data(self, data: bytes, flow: int) -> None:
-        self._touch()
+        if self._read_timer is not None:  # a read timeout is armed: note the activity
+            self._last_read = self._loop.time()
         payload = self.payload
         if payload is None or payload is EMPTY_PAYLOAD or self._ended:
             self.owner.conn.acknowledge_received_data(self.stream_id, flow)
@@ -571,7 +573,8 @@ class H2Stream:
     def on_end(self) -> None:
         """The response is complete."""
         self._remote_ended = True
-        self._cancel_read_timer()
+        if self._read_timer is not None:
+            self._cancel_read_timer()
         waiter = self._head_waiter
         if waiter is not None:  # ended without a final head (cannot happen: the
             self._head_waiter = None  # connection checks it), but never hang
@@ -604,7 +607,8 @@ class H2Stream:
 
     def fail(self, exc: BaseException) -> None:
         """Deliver ``exc`` to whoever waits for the head or reads the body."""
-        self._cancel_read_timer()
+        if self._read_timer is not None:
+            self._cancel_read_timer()
         self.should_close = True
         waiter = self._head_waiter
         if waiter is not None:
@@ -711,17 +715,14 @@ class H2Stream:
             # an answer before the upload ended: the rest of the upload is not wanted,
             # and the stream is reset when the response lets go of it
             self.should_close = True
-        self._cancel_read_timer()
+        if self._read_timer is not None:
+            self._cancel_read_timer()
         callback = self.on_message_done
         if callback is not None:
             self.on_message_done = None
             callback()
 
     # ----- read timeout -----
-
-    def _touch(self) -> None:
-        if self._read_timer is not None:
-            self._last_read = self._loop.time()
 
     def _cancel_read_timer(self) -> None:
         timer = self._read_timer
@@ -750,7 +751,8 @@ class H2Stream:
         if self._released:
             return
         self._released = True
-        self._cancel_read_timer()
+        if self._read_timer is not None:
+            self._cancel_read_timer()
         self.on_message_done = None
         # bytes of a complete body still in the reader: they no longer need to hold the
         # connection's window (the reader's memory is the response's now)

@@ -132,7 +132,8 @@ async def send_h2(
     response._attach(conn)
     if deadline is not None:
         timer = response._deadline = stream.deadline
-        timer.arm(deadline, _deadline_expired(), weakref.ref(response))
+        expired = _expired if _expired is not None else _deadline_expired()
+        timer.arm(deadline, expired, weakref.ref(response))
     tracker = req._upload_tracker
     try:
         stream.open(fields, end_stream=body is None, size=size)
