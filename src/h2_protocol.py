@@ -114,6 +114,9 @@ class H2Protocol(asyncio.Protocol):
         self.idle_since: float | None = loop.time()
         #: header lists already translated for HTTP/2 (``h2_request.h2_fields``)
         self.fields_cache: dict[Any, Any] = {}
+        #: streams that took body bytes in the current ``data_received``: acknowledged
+        #: once at its end, not once per DATA frame
+        self._ack_later: list[H2Stream] = []
 
     # ----- asyncio.Protocol -----
 
@@ -151,6 +154,11 @@ class H2Protocol(asyncio.Protocol):
                     stream.on_end()
             else:
                 self._on_other(event)
+        acks = self._ack_later
+        if acks:
+            self._ack_later = []
+            for stream in acks:
+                stream.acknowledge_batch()
         self.flush()
 
     def _on_other(self, event: Any) -> None:
@@ -416,6 +424,7 @@ class H2Stream:
         self._decoder: Decoder | None = None
         self._paused = False
         self._unacked = 0  # body bytes received and not acknowledged to the peer
+        self._ack_queued = False  # in the owner's ``_ack_later``
         self._eof_pending = False
         self._ended = False  # the response is complete (or failed)
         self._remote_ended = False  # the server ended the stream
@@ -567,8 +576,18 @@ class H2Stream:
             decoder.feed(data)
             if not payload.paused and not self._pump():
                 return
-        if not self._paused and not payload.paused:
-            self._acknowledge()
+        if not self._ack_queued:  # acknowledged at the end of this read (one call per
+            self._ack_queued = True  # stream and read, instead of one per DATA frame)
+            self.owner._ack_later.append(self)
+
+    def acknowledge_batch(self) -> None:
+        """The end of a ``data_received`` that gave this stream body bytes: let the peer
+        send as much again, unless the reader is full (then it is done as the reader
+        takes them, :meth:`resume_reading`). The protocol flushes right after."""
+        self._ack_queued = False
+        payload = self.payload
+        if not self._paused and payload is not None and not payload.paused:
+            self._acknowledge(flush=False)
 
     def on_end(self) -> None:
         """The response is complete."""
@@ -667,14 +686,16 @@ class H2Stream:
                 return
         self._acknowledge()
 
-    def _acknowledge(self) -> None:
-        """Let the peer send as much again as the reader took."""
+    def _acknowledge(self, flush: bool = True) -> None:
+        """Let the peer send as much again as the reader took (``flush``: write it out
+        at the next turn of the loop; False when the caller writes anyway)."""
         unacked = self._unacked
         if unacked and self.stream_id:
             self._unacked = 0
             owner = self.owner
             owner.conn.acknowledge_received_data(self.stream_id, unacked)
-            owner.flush_soon()
+            if flush:
+                owner.flush_soon()
 
     def _pump(self) -> bool:
         """Move decoded output into the reader while it is not paused; False when the
