@@ -52,7 +52,7 @@ def h2_fields(
     ``cache`` (one per connection, like the HPACK table that holds these fields anyway)
     maps a list already seen to its translation, so only the pseudo-headers are built
     per request. Also returns the list's size before compression (what HTTP/1.1 would
-    have written: ``name: value\r\n`` per field)."""
+    have written: name, colon, space, value and CRLF per field)."""
     items = tuple(req.headers.items())
     regular = cache.get(items) if cache is not None else None
     if regular is None:
