@@ -2,13 +2,14 @@
 Rust-core clients wreq and pyreqwest, curl_cffi, niquests, picows and websockets, on the
 default asyncio loop and on uvloop, against local servers (HTTP, HTTPS and WebSocket).
 
-``--only`` takes comma-separated terms (repeatable, case-insensitive): ``http``, ``https``,
-``ws``, ``memory``, ``micro``, ``parser``, ``mask`` or ``import`` (groups); a workload
-(``small``, ``1 MiB``, ``gzip``, ``post``, ``echo 64``, ``https_1m``...); a client
-(``cyhttp``, ``cyhttp-c``, ``cyhttp-py``, ``cyhttp-afn``, ``aiohttp``, ``httpx``,
-``aiosonic``, ``wreq``, ``pyreqwest``, ``curl_cffi``, ``niquests``, ``picows``,
-``websockets``, or ``floor``: a raw ``asyncio.Protocol`` doing no client work, on the GETs
-without gzip and the echoes); a loop
+``--only`` takes comma-separated terms (repeatable, case-insensitive): ``http``, ``https``
+(HTTP/1.1 over TLS), ``h2`` (HTTP/2 over TLS against nginx, every request of a client on
+one connection), ``ws``, ``memory``, ``micro``, ``parser``, ``mask``, ``hpack``,
+``h2frames`` or ``import`` (groups); a workload (``small``, ``1 MiB``, ``gzip``, ``post``,
+``echo 64``, ``https_1m``, ``h2_small``...); a client (``cyhttp``, ``cyhttp-c``,
+``cyhttp-py``, ``cyhttp-afn``, ``aiohttp``, ``httpx``, ``aiosonic``, ``wreq``,
+``pyreqwest``, ``curl_cffi``, ``niquests``, ``picows``, ``websockets``, or ``floor``: a raw
+``asyncio.Protocol`` doing no client work, on the GETs without gzip and the echoes); a loop
 (``asyncio``, ``uvloop``). Kinds combine with AND, terms of one kind with OR; cyhttp
 compiled always runs as the reference. ``cyhttp-afn`` ("cyhttp+aiofastnet") is cyhttp
 compiled on aiofastnet's transports, on the GETs without gzip over HTTP and HTTPS; the other
@@ -161,7 +162,7 @@ def main(argv: list[str] | None = None) -> int:
     for note in notes:
         print(f"Note: {note}")
     if found:
-        print("\nTargets (cyhttp compiled vs aiohttp):")
+        print("\nTargets (cyhttp compiled vs aiohttp, or the peer named):")
         for line in report.targets_lines(found):
             print(line)
 

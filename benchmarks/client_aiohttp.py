@@ -25,17 +25,34 @@ def use(library: str) -> str:
 
 class HttpClient:
     """One ``ClientSession`` for one workload; its connector is the default one (keep-alive
-    pool of 100) unless the workload trusts a CA of its own or needs a larger pool."""
+    pool of 100) unless the workload trusts a CA of its own or needs a larger pool.
+
+    ``http2``: cyhttp's ``TCPConnector(http2=True)``, whose concurrent requests share one
+    connection; the context made here offers ALPN h2 (cyhttp never changes a context it is
+    given). aiohttp has no HTTP/2: it refuses."""
 
     async def start(
-        self, base_url: str, ca_file: str | None = None, connections: int = 100
+        self,
+        base_url: str,
+        ca_file: str | None = None,
+        connections: int = 100,
+        http2: bool = False,
     ) -> None:
         self.base = base_url
-        if ca_file is None and connections == 100:
+        if ca_file is None and connections == 100 and not http2:
             self.session = aiohttp.ClientSession()
             return
-        context = ssl.create_default_context(cafile=ca_file) if ca_file else True
-        connector = aiohttp.TCPConnector(limit=connections, ssl=context)
+        context: ssl.SSLContext | bool = True
+        if ca_file:
+            context = ssl.create_default_context(cafile=ca_file)
+        if not http2:
+            connector = aiohttp.TCPConnector(limit=connections, ssl=context)
+        elif getattr(aiohttp, "IMPLEMENTATION", None) is None:
+            raise RuntimeError("aiohttp has no HTTP/2 client")
+        else:
+            if isinstance(context, ssl.SSLContext):
+                context.set_alpn_protocols(["h2", "http/1.1"])
+            connector = aiohttp.TCPConnector(limit=connections, ssl=context, http2=True)
         self.session = aiohttp.ClientSession(connector=connector)
 
     async def close(self) -> None:

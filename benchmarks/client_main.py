@@ -20,7 +20,8 @@ Output: one ``{"meta": ...}`` line, then one line per workload with ``ops``, ``s
 ``cpu`` (this process's CPU seconds in the timed run, every thread's: see
 :func:`cpu_seconds`), ``threads`` (how many the process had by the end) and ``cpus`` (where
 it ran, when known), or ``error``. HTTPS workloads (``Workload.tls``) go to ``--https-url``
-and the client trusts ``--ca-file``.
+and the client trusts ``--ca-file``; HTTP/2 ones (kind ``h2``) go to ``--h2-url``, the
+adapter started with ``http2=True``.
 """
 
 from __future__ import annotations
@@ -157,11 +158,13 @@ async def _http(client: Any, key: str, duration: float, warmup: float, echo_repl
         "get_1m": lambda: client.get("/1m"),
         "get_json_gzip": lambda: client.get_json("/json-gzip"),
         "post_64k": lambda: client.post("/echo", workloads.POST_BODY),
+        "h2_small_c100": lambda: client.get("/small"),
+        "h2_1m_c10": lambda: client.get("/1m"),
     }
     op = ops[key]
-    if key.startswith("get_small"):
+    if key.startswith(("get_small", "h2_small")):
         _expect(key, await op(), workloads.SMALL_BODY)
-    elif key == "get_1m":
+    elif key in ("get_1m", "h2_1m_c10"):
         _expect(key, await op(), workloads.BIG_BODY)
     elif key == "get_json_gzip":
         _expect(key, await op(), workloads.json_document())
@@ -193,13 +196,17 @@ async def run(args: argparse.Namespace, loaded: clients.Loaded) -> None:
         work = workloads.BY_KEY[key]
         kind = work.kind
         cpus = pin_self(args.parallel_cpus if work.parallel else args.pingpong_cpus)
-        factory = loaded.http if kind == "http" else loaded.ws
+        factory = loaded.ws if kind == "ws" else loaded.http
         if factory is None:
             _emit({"workload": key, "error": f"{args.client} has no {kind} client"})
             continue
         client = factory()
         try:
-            if work.tls:
+            if kind == "h2":
+                if not args.h2_url:
+                    raise RuntimeError("no HTTP/2 server for this run")
+                start = client.start(args.h2_url, args.ca_file, http2=True)
+            elif work.tls:
                 if not args.https_url:
                     raise RuntimeError("no HTTPS server for this run")
                 start = client.start(args.https_url, args.ca_file)
@@ -207,7 +214,7 @@ async def run(args: argparse.Namespace, loaded: clients.Loaded) -> None:
                 start = client.start(args.http_url if kind == "http" else args.ws_url)
             await asyncio.wait_for(start, 10.0)
             try:
-                bench = _http if kind == "http" else _ws
+                bench = _ws if kind == "ws" else _http
                 ops, seconds, cpu = await asyncio.wait_for(
                     bench(client, key, args.duration, args.warmup, echo_reply), limit
                 )
@@ -242,6 +249,7 @@ def main() -> None:
     parser.add_argument("--ws-url", default="")
     parser.add_argument("--https-url", default="", help="the HTTPS server, for HTTPS workloads")
     parser.add_argument("--ca-file", default=None, help="the CA (PEM) HTTPS clients trust")
+    parser.add_argument("--h2-url", default="", help="the HTTP/2 server (TLS), for h2 workloads")
     parser.add_argument("--workloads", required=True)
     parser.add_argument("--duration", type=float, default=1.0)
     parser.add_argument("--warmup", type=float, default=0.2)

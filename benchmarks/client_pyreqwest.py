@@ -4,7 +4,8 @@ Built once per workload with ``ClientBuilder`` and reused, as its quick start sh
 request is ``client.get(url).build().send()``. Its pool has no cap on connections by
 default; idle connections kept per host are set to 100 (or ``connections``) like every
 client here. Bodies come back as pyreqwest gives them (its zero-copy ``Bytes``), the way
-its users read them.
+its users read them. ``http2``: ``ClientBuilder.http2(True)`` (off by default), which
+offers h2 by ALPN; hyper multiplexes one connection per host.
 """
 
 from __future__ import annotations
@@ -22,10 +23,16 @@ def version() -> str:
 
 class HttpClient:
     async def start(
-        self, base_url: str, ca_file: str | None = None, connections: int = 100
+        self,
+        base_url: str,
+        ca_file: str | None = None,
+        connections: int = 100,
+        http2: bool = False,
     ) -> None:
         self.base = base_url
         builder = ClientBuilder().error_for_status(True).pool_max_idle_per_host(connections)
+        if http2:
+            builder = builder.http2(True)
         if ca_file:
             builder = builder.add_root_certificate_pem(Path(ca_file).read_bytes())
         self.client = builder.build()

@@ -5,6 +5,7 @@ are read inside ``async with`` so a fully read connection goes back to the pool.
 keeps 100 idle connections per host (or ``connections``), like every client here. Bodies
 come back as wreq gives them (a read-only ``memoryview``, no copy into ``bytes``): that is
 how its users read them, and comparing it with ``bytes`` compares the content.
+``http2``: ``http2_only=True`` (ALPN h2 only; hyper multiplexes one connection per host).
 """
 
 from __future__ import annotations
@@ -22,7 +23,11 @@ def version() -> str:
 
 class HttpClient:
     async def start(
-        self, base_url: str, ca_file: str | None = None, connections: int = 100
+        self,
+        base_url: str,
+        ca_file: str | None = None,
+        connections: int = 100,
+        http2: bool = False,
     ) -> None:
         self.base = base_url
         options: dict[str, Any] = {
@@ -30,6 +35,8 @@ class HttpClient:
             "pool_max_size": connections,
             "gzip": True,
         }
+        if http2:
+            options["http2_only"] = True
         if ca_file:
             options["tls_verify"] = Path(ca_file)  # a CA file of its own, not the system's
         self.client = wreq.Client(**options)

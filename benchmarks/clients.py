@@ -43,10 +43,13 @@ class ClientSpec:
     module: str = ""
     #: whether the memory rows (``client_memory``) measure it
     memory: bool = False
+    #: whether it speaks HTTP/2 (the "h2" workloads: ``start(..., http2=True)``)
+    h2: bool = False
 
     def runs(self, key: str, kind: str) -> bool:
-        """Whether this client takes part in workload ``key`` (of ``kind`` "http" or "ws")."""
-        offered = self.http if kind == "http" else self.ws if kind == "ws" else False
+        """Whether this client takes part in workload ``key`` (of ``kind`` "http", "h2" or
+        "ws")."""
+        offered = {"http": self.http, "h2": self.h2, "ws": self.ws}.get(kind, False)
         return offered and (not self.only or key in self.only)
 
     def missing(self) -> str | None:
@@ -61,7 +64,14 @@ class ClientSpec:
 
 CLIENTS = (
     ClientSpec(
-        "cyhttp-c", BASELINE, http=True, ws=True, env=NO_FASTNET, module="cyhttp", memory=True
+        "cyhttp-c",
+        BASELINE,
+        http=True,
+        ws=True,
+        env=NO_FASTNET,
+        module="cyhttp",
+        memory=True,
+        h2=True,
     ),
     ClientSpec(
         "cyhttp-afn", FASTNET, http=True, ws=False, only=TRANSPORT_BOUND, module="aiofastnet"
@@ -73,15 +83,16 @@ CLIENTS = (
         ws=True,
         env={"CYHTTP_NO_EXTENSIONS": "1", **NO_FASTNET},
         module="cyhttp",
+        h2=True,
     ),
     ClientSpec("aiohttp", "aiohttp", http=True, ws=True, module="aiohttp", memory=True),
-    ClientSpec("httpx", "httpx", http=True, ws=False, module="httpx"),
+    ClientSpec("httpx", "httpx", http=True, ws=False, module="httpx", h2=True),
     ClientSpec("aiosonic", "aiosonic", http=True, ws=False, module="aiosonic"),
     # clients written in Rust (tokio runtimes: their CPU time includes their threads')
-    ClientSpec("wreq", "wreq", http=True, ws=False, module="wreq", memory=True),
-    ClientSpec("pyreqwest", "pyreqwest", http=True, ws=False, module="pyreqwest"),
+    ClientSpec("wreq", "wreq", http=True, ws=False, module="wreq", memory=True, h2=True),
+    ClientSpec("pyreqwest", "pyreqwest", http=True, ws=False, module="pyreqwest", h2=True),
     ClientSpec("curl_cffi", "curl_cffi", http=True, ws=False, module="curl_cffi"),
-    ClientSpec("niquests", "niquests", http=True, ws=False, module="niquests"),
+    ClientSpec("niquests", "niquests", http=True, ws=False, module="niquests", h2=True),
     ClientSpec("picows", "picows", http=False, ws=True, module="picows"),
     ClientSpec("websockets", "websockets", http=False, ws=True, module="websockets"),
     ClientSpec(

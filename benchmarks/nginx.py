@@ -4,7 +4,9 @@ nginx runs in the foreground as a single process (no daemon, no master) from a t
 directory holding its config, its logs and the files it serves; it is stopped and the
 directory removed at the end. nginx cannot echo a request body without third-party
 modules, so in this mode ``/echo`` reads and discards the POST body and answers ``ok``.
-Given the run's certificate it also listens for HTTPS (TLS 1.3) on a second port.
+Given the run's certificate it also listens for HTTPS (TLS 1.3) on a second port, and
+for HTTP/2 over TLS on a third when asked: the HTTP/2 rows always use nginx, whichever
+server the HTTP/1.1 rows use.
 """
 
 from __future__ import annotations
@@ -22,6 +24,27 @@ from benchmarks import certs, procs, workloads
 
 #: the body of a POST answer in nginx mode
 ECHO_REPLY = b"ok"
+
+#: the routes every server block serves (the HTTP/2 one too); ``/protocol`` answers the
+#: protocol the request came in on (``HTTP/2.0`` on the HTTP/2 port)
+_LOCATIONS = """\
+        location = /small {{ default_type text/plain; return 200 "{small}"; }}
+        location = /1m {{ try_files /1m.bin =404; }}
+        location = /json-gzip {{
+            default_type application/json;
+            gzip on;
+            gzip_types application/json;
+            gzip_min_length 0;
+            gzip_comp_level 6;
+            try_files /doc.json =404;
+        }}
+        location = /echo {{
+            client_max_body_size 4m;
+            client_body_buffer_size 128k;
+            return 200 "{reply}";
+        }}
+        location = /protocol {{ default_type text/plain; return 200 "$server_protocol"; }}
+"""
 
 _CONF = """\
 daemon off;
@@ -43,23 +66,8 @@ http {{
     server {{
         listen 127.0.0.1:{port} backlog=1024;
 {tls}        root {root}/www;
-        location = /small {{ default_type text/plain; return 200 "{small}"; }}
-        location = /1m {{ try_files /1m.bin =404; }}
-        location = /json-gzip {{
-            default_type application/json;
-            gzip on;
-            gzip_types application/json;
-            gzip_min_length 0;
-            gzip_comp_level 6;
-            try_files /doc.json =404;
-        }}
-        location = /echo {{
-            client_max_body_size 4m;
-            client_body_buffer_size 128k;
-            return 200 "{reply}";
-        }}
-    }}
-}}
+{status}{locations}    }}
+{h2}}}
 """
 
 
@@ -82,18 +90,45 @@ _TLS = """\
 """
 
 
+#: a server block of its own for HTTP/2 over TLS (ALPN h2; ``listen ... http2`` is the
+#: spelling nginx 1.22 knows, later ones still accept it); 128 streams per connection, so
+#: the 100 concurrent requests of the HTTP/2 rows all fit on one connection
+_H2 = """\
+    server {{
+        listen 127.0.0.1:{port} ssl http2 backlog=1024;
+        ssl_certificate {cert};
+        ssl_certificate_key {key};
+        ssl_protocols TLSv1.3;
+        http2_max_concurrent_streams 128;
+        root {root}/www;
+{locations}    }}
+"""
+
+
 def config(
-    root: Path, port: int, tls: certs.Files | None = None, tls_port: int | None = None
+    root: Path,
+    port: int,
+    tls: certs.Files | None = None,
+    tls_port: int | None = None,
+    h2_port: int | None = None,
+    status: bool = False,
 ) -> str:
-    tls_lines = ""
+    """The whole nginx.conf: plain HTTP on ``port``, HTTPS (HTTP/1.1) on ``tls_port`` and
+    HTTP/2 over TLS on ``h2_port`` when given (the last two need the certificate).
+
+    ``status``: the plain port also answers ``/nginx-status`` (nginx's stub_status: the
+    connections accepted so far, which tests count; not every nginx build has it)."""
+    locations = _LOCATIONS.format(small=workloads.SMALL_BODY.decode(), reply=ECHO_REPLY.decode())
+    tls_lines = h2_block = ""
     if tls is not None and tls_port is not None:
         tls_lines = _TLS.format(port=tls_port, cert=tls.cert, key=tls.key)
+    if tls is not None and h2_port is not None:
+        h2_block = _H2.format(
+            port=h2_port, cert=tls.cert, key=tls.key, root=root, locations=locations
+        )
+    status_line = "        location = /nginx-status { stub_status; }\n" if status else ""
     return _CONF.format(
-        root=root,
-        port=port,
-        tls=tls_lines,
-        small=workloads.SMALL_BODY.decode(),
-        reply=ECHO_REPLY.decode(),
+        root=root, port=port, tls=tls_lines, status=status_line, locations=locations, h2=h2_block
     )
 
 
@@ -112,10 +147,18 @@ def _wait_listening(proc: subprocess.Popen[str], port: int, log: Path, timeout: 
 
 @contextlib.contextmanager
 def server(
-    binary: str, cpus: frozenset[int] | None, tls: certs.Files | None = None
+    binary: str,
+    cpus: frozenset[int] | None,
+    tls: certs.Files | None = None,
+    h2: bool = False,
+    status: bool = False,
 ) -> Iterator[procs.Server]:
-    """Start nginx on a free port of 127.0.0.1 (and HTTPS on another, given ``tls``),
-    yield it, and always stop it."""
+    """Start nginx on a free port of 127.0.0.1 (and HTTPS on another, given ``tls``; with
+    ``h2`` too, HTTP/2 over TLS on a third), yield it, and always stop it.
+
+    ``more_ports`` of the server yielded: (HTTPS port,) or (HTTPS port, HTTP/2 port)."""
+    if h2 and tls is None:
+        raise ValueError("HTTP/2 needs the run's certificate")
     with tempfile.TemporaryDirectory(prefix="cyhttp-bench-nginx-") as tmp:
         root = Path(tmp)
         (root / "www").mkdir()
@@ -123,8 +166,9 @@ def server(
         (root / "www" / "doc.json").write_bytes(workloads.JSON_TEXT)
         port = _free_port()
         tls_port = _free_port() if tls is not None else None
+        h2_port = _free_port() if h2 else None
         conf = root / "nginx.conf"
-        conf.write_text(config(root, port, tls, tls_port))
+        conf.write_text(config(root, port, tls, tls_port, h2_port, status))
         proc = subprocess.Popen(
             [binary, "-p", str(root), "-c", str(conf), "-e", str(root / "error.log")],
             stdin=subprocess.DEVNULL,
@@ -135,8 +179,9 @@ def server(
         try:
             procs.pin(proc.pid, cpus)
             _wait_listening(proc, port, root / "error.log", 20.0)
-            if tls_port is not None:
-                _wait_listening(proc, tls_port, root / "error.log", 20.0)
-            yield procs.Server("nginx", proc, port, (tls_port,) if tls_port else ())
+            more = tuple(p for p in (tls_port, h2_port) if p is not None)
+            for extra in more:
+                _wait_listening(proc, extra, root / "error.log", 20.0)
+            yield procs.Server("nginx", proc, port, more)
         finally:
             procs.stop(proc)

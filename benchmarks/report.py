@@ -48,6 +48,25 @@ ABSOLUTE_TARGETS: tuple[tuple[str, str, float, str], ...] = (
     ("import time", "ms", importtime.TARGET_MS, "<="),
     ("parser 1MiB chunked", "MB/s", 1000.0, ">="),
 )
+#: the HTTP/2 rows: cyhttp compiled against the fastest other client of each row
+H2_PREFIX = "HTTP/2 "
+#: (micro bench, peer, minimum speed of cyhttp compiled relative to the peer, user words)
+PEER_TARGETS: tuple[tuple[str, str, float, str], ...] = (
+    (
+        "decode first",
+        "hpack",
+        5.0,
+        "HPACK decode of a typical 9-header response block (new decoder)",
+    ),
+    (
+        "decode repeat",
+        "hpack",
+        5.0,
+        "HPACK decode of a typical 9-header response block (indexed, seen before)",
+    ),
+)
+#: who is not a peer in the HTTP/2 rows: cyhttp itself, either twin
+_NOT_PEERS = (clients.BASELINE, "cyhttp pure", clients.FLOOR)
 
 
 def higher_is_better(unit: str) -> bool:
@@ -114,7 +133,7 @@ def _order(rows: list[dict[str, Any]]) -> Any:
     for r in rows:
         first_seen.setdefault(r["bench"], len(first_seen))
     impl_rank = {c.name: i for i, c in enumerate(clients.CLIENTS)}
-    group_rank = {"http": 0, "ws": 1, "memory": 2, "micro": 3, "import": 4}
+    group_rank = {"http": 0, "h2": 1, "ws": 2, "memory": 3, "micro": 4, "import": 5}
 
     def key(r: dict[str, Any]) -> tuple[int, int, int, int, str]:
         return (
@@ -198,7 +217,21 @@ def targets(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
                         "met": ratio >= minimum,
                     }
                 )
+    out += h2_targets(rows)
     by_key = {(r["bench"], r["impl"]): r for r in rows if r["value"]}
+    for bench, peer, minimum, words in PEER_TARGETS:
+        cy, other = by_key.get((bench, clients.BASELINE)), by_key.get((bench, peer))
+        if cy is not None and other is not None:
+            ratio = _faster(cy, other)
+            out.append(
+                {
+                    "what": words,
+                    "versus": f"the {peer} package",
+                    "ratio": ratio,
+                    "target": minimum,
+                    "met": ratio >= minimum,
+                }
+            )
     for bench, minimum in PURE_TARGETS:
         cy, aio = by_key.get((bench, "cyhttp pure")), by_key.get((bench, "aiohttp pure"))
         if cy is not None and aio is not None:
@@ -228,6 +261,57 @@ def targets(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 }
             )
     return out
+
+
+def h2_targets(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Per HTTP/2 row and loop: cyhttp compiled's req/s at least the fastest peer's, and its
+    CPU per request at most that peer's (both must hold)."""
+    cases: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for r in rows:
+        if r["bench"].startswith(H2_PREFIX) and r["value"]:
+            cases.setdefault((r["bench"], r["loop"]), []).append(r)
+    out: list[dict[str, Any]] = []
+    for (bench, loop), case in cases.items():
+        cy = next((r for r in case if r["impl"] == clients.BASELINE), None)
+        peers = [r for r in case if r["impl"] not in _NOT_PEERS]
+        if cy is None or not peers:
+            continue
+        best = max(peers, key=lambda r: r["value"])
+        cpu_cy, cpu_best = cy.get("cpu_us_per_op"), best.get("cpu_us_per_op")
+        speed_met = cy["value"] >= best["value"]
+        cpu_met = cpu_cy is not None and cpu_best is not None and cpu_cy <= cpu_best
+        out.append(
+            {
+                "what": f"{bench} ({loop})",
+                "kind": "h2",
+                "versus": best["impl"],
+                "ratio": cy["value"] / best["value"],
+                "value": cy["value"],
+                "peer_value": best["value"],
+                "cpu_us": cpu_cy,
+                "peer_cpu_us": cpu_best,
+                "cpu_ratio": cpu_best / cpu_cy if cpu_cy and cpu_best else None,
+                "target": 1.0,
+                "speed_met": speed_met,
+                "cpu_met": cpu_met,
+                "met": speed_met and cpu_met,
+            }
+        )
+    return out
+
+
+def _h2_line(t: dict[str, Any]) -> str:
+    """One HTTP/2 target in the words of the issue, each half marked."""
+
+    def us(value: float | None) -> str:
+        return "-" if value is None else f"{value:,.0f} us"
+
+    return (
+        f"  {t['what']}: cyhttp req/s >= the fastest peer's ({t['versus']}): "
+        f"{fmt_value(t['value'])} vs {fmt_value(t['peer_value'])} "
+        f"{'met' if t['speed_met'] else 'MISSED'}; CPU per request <= theirs: "
+        f"{us(t['cpu_us'])} vs {us(t['peer_cpu_us'])} {'met' if t['cpu_met'] else 'MISSED'}"
+    )
 
 
 def noisy(rows: list[dict[str, Any]], limit: float = 0.25) -> float | None:
@@ -308,7 +392,9 @@ def targets_lines(found: list[dict[str, Any]]) -> list[str]:
     lines = []
     for t in found:
         mark = "met" if t["met"] else "MISSED"
-        if t["versus"] is None:
+        if t.get("kind") == "h2":
+            lines.append(_h2_line(t))
+        elif t["versus"] is None:
             unit, sense = t.get("unit", "ms"), t.get("sense", "<=")
             lines.append(
                 f"  {t['what']}: {fmt_value(t['ratio'])} {unit} "

@@ -73,18 +73,19 @@ def select(terms: list[str], loops_available: list[str]) -> Selection:
         if not term:
             continue
         hit = False
-        if term in ("http", "ws"):
-            wl += [w for w in workloads.ALL_WORKLOADS if w.kind == term]
+        if term in ("http", "ws", "h2", "http2"):
+            kind = "h2" if term == "http2" else term
+            wl += [w for w in workloads.ALL_WORKLOADS if w.kind == kind]
             hit = True
-        if term in ("micro", "parser", "mask"):
+        if term in ("micro", "parser", "mask", "hpack", "h2frames"):
             mi += [m for m in micro.MODULES if term == "micro" or term in m]
             hit = True
         if term in ("import", "import time", "importtime"):
             imp = hit = True
         if term in ("memory", "rss"):
             mem = hit = True
-        if term == "https":
-            wl += [w for w in workloads.ALL_WORKLOADS if w.tls]
+        if term == "https":  # HTTP/1.1 over TLS (``h2`` names the HTTP/2 rows)
+            wl += [w for w in workloads.ALL_WORKLOADS if w.tls and w.kind == "http"]
             hit = True
         if term in ("asyncio", "uvloop"):
             lp.append(term)
@@ -165,6 +166,8 @@ class Endpoints:
     ws: str = ""
     https: str = ""
     ca_file: str = ""
+    #: HTTP/2 over TLS (nginx, ALPN h2)
+    h2: str = ""
 
 
 def _workloads_for(spec: ClientSpec, wanted: list[Workload]) -> list[Workload]:
@@ -190,14 +193,19 @@ def _servers(
     need_http = any(w.kind == "http" for w in sel.workloads)
     need_tls = any(w.tls for w in sel.workloads)
     need_ws = any(w.kind == "ws" for w in sel.workloads)
+    need_h2 = any(w.kind == "h2" for w in sel.workloads)
     with contextlib.ExitStack() as stack:
-        http_url = ws_url = https_url = ca_file = ""
+        http_url = ws_url = https_url = ca_file = h2_url = ""
         tls = stack.enter_context(certs.made_for_run()) if need_tls else None
+        if tls is not None:
+            ca_file = str(tls.ca)
+        h2_srv = None
         if need_http:
             if settings.server == "nginx":
                 binary = nginx.find()
                 assert binary is not None  # checked by __main__
-                srv = stack.enter_context(nginx.server(binary, plan.server, tls))
+                srv = stack.enter_context(nginx.server(binary, plan.server, tls, h2=need_h2))
+                h2_srv = srv if need_h2 else None
                 results.notes.append(f"HTTP server: nginx ({binary}); /echo answers 'ok'")
             else:
                 argv = _embedded_http_argv(tls)
@@ -207,19 +215,32 @@ def _servers(
                     + (", uvloop)" if procs.uvloop_available() else ")")
                 )
             http_url = f"http://127.0.0.1:{srv.port}"
-            if tls is not None:
+            if any(w.tls and w.kind == "http" for w in sel.workloads):
                 https_url = f"https://{certs.HOST}:{srv.more_ports[0]}"
-                ca_file = str(tls.ca)
                 results.notes.append(
                     "HTTPS rows: TLS 1.3, HTTP/1.1, a certificate from a CA made for this run "
                     "that every client is told to trust (verification on)"
                 )
+        if need_h2:
+            h2_binary = nginx.find()
+            assert h2_binary is not None  # checked by _runnable
+            if h2_srv is None:
+                h2_srv = stack.enter_context(nginx.server(h2_binary, plan.server, tls, h2=True))
+            h2_url = f"https://{certs.HOST}:{h2_srv.more_ports[1]}"
+            results.notes.append(_h2_note(h2_binary))
         if need_ws:
             argv = [sys.executable, "-m", "benchmarks.ws_server", "--loop", "uvloop"]
             srv = stack.enter_context(procs.server("ws", argv, plan.server))
             ws_url = f"ws://127.0.0.1:{srv.port}/"
             results.notes.append("WebSocket server: picows echo")
-        yield Endpoints(http_url, ws_url, https_url, ca_file)
+        yield Endpoints(http_url, ws_url, https_url, ca_file, h2_url)
+
+
+def _h2_note(binary: str) -> str:
+    return (
+        f"HTTP/2 rows: nginx ({binary}, its http2 module) over TLS 1.3, ALPN h2, the run's CA "
+        "trusted; each client sends all its requests on one connection (128 streams allowed)"
+    )
 
 
 def _client_round(
@@ -257,6 +278,8 @@ def _client_round(
     ]
     if urls.ca_file:
         argv += ["--ca-file", urls.ca_file]
+    if urls.h2:
+        argv += ["--h2-url", urls.h2]
     if settings.allocator == "fresh":
         argv.append("--fresh-allocator")
     if settings.server == "nginx":
@@ -331,6 +354,11 @@ def _runnable(sel: Selection, results: Results) -> Selection:
     if why_not_tls is not None:
         results.notes.append(why_not_tls)
         wanted = [w for w in wanted if not w.tls]
+    if any(w.kind == "h2" for w in wanted) and nginx.find() is None:
+        results.notes.append(
+            "nginx is not installed (no `nginx` on PATH or in /usr/sbin): no HTTP/2 rows"
+        )
+        wanted = [w for w in wanted if w.kind != "h2"]
     return Selection(wanted, here, sel.loops, sel.micro, sel.import_time, sel.memory)
 
 

@@ -18,6 +18,9 @@ POST_BODY = b"p" * POST_SIZE
 WS_SMALL = b"w" * 64
 WS_BIG = bytes(range(256)) * (BIG_SIZE // 256)
 CONCURRENCY = 50
+#: HTTP/2 rows: requests in flight at once, all on one TLS connection
+H2_SMALL_CONCURRENCY = 100
+H2_BIG_CONCURRENCY = 10
 #: the gzip-encoded JSON body is sent in chunks of this size (chunked transfer coding)
 JSON_CHUNK = 512
 #: Records in the JSON document: a typical API answer of about 7 KiB (1 KiB gzipped). With
@@ -51,7 +54,7 @@ class Workload:
 
     key: str
     name: str
-    kind: str  # "http" or "ws"
+    kind: str  # "http" (HTTP/1.1), "h2" (HTTP/2 over TLS, one connection) or "ws"
     unit: str
     #: operations kept in flight at once by concurrent workers (1: one after another)
     workers: int = 1
@@ -90,11 +93,32 @@ HTTP_WORKLOADS = (
     ),
     Workload("https_1m", "HTTPS GET 1 MiB", "http", "req/s", parallel=True, tls=True),
 )
+#: HTTP/2 over TLS (ALPN h2) against nginx, every request of a client on one connection
+H2_WORKLOADS = (
+    Workload(
+        "h2_small_c100",
+        "HTTP/2 GET small, 100 concurrent, 1 connection",
+        "h2",
+        "req/s",
+        workers=H2_SMALL_CONCURRENCY,
+        parallel=True,
+        tls=True,
+    ),
+    Workload(
+        "h2_1m_c10",
+        "HTTP/2 GET 1 MiB, 10 concurrent, 1 connection",
+        "h2",
+        "req/s",
+        workers=H2_BIG_CONCURRENCY,
+        parallel=True,
+        tls=True,
+    ),
+)
 WS_WORKLOADS = (
     Workload("ws_echo_64", "WS echo 64 B", "ws", "msg/s"),
     Workload("ws_echo_1m", "WS echo 1 MiB", "ws", "msg/s", parallel=True),
 )
-ALL_WORKLOADS = HTTP_WORKLOADS + WS_WORKLOADS
+ALL_WORKLOADS = HTTP_WORKLOADS + H2_WORKLOADS + WS_WORKLOADS
 BY_KEY = {w.key: w for w in ALL_WORKLOADS}
 
 #: the HTTPS workloads run the same requests as these plain ones

@@ -66,10 +66,10 @@ _MAX_CONCURRENT = int(SettingCode.MAX_CONCURRENT_STREAMS)
 
 def _reason(status: int) -> str:
     """HTTP/2 has no reason phrase: the standard one for the status, else ""."""
-    try:
-        return HTTPStatus(status).phrase
-    except ValueError:
-        return ""
+    return _REASONS.get(status, "")
+
+
+_REASONS = {int(s): s.phrase for s in HTTPStatus}
 
 
 def _os_error(exc: BaseException | None) -> BaseException:
@@ -112,6 +112,11 @@ class H2Protocol(asyncio.Protocol):
         self.settings_received: asyncio.Future[None] = loop.create_future()
         #: loop time the last stream was released (keep-alive bookkeeping of the pool)
         self.idle_since: float | None = loop.time()
+        #: header lists already translated for HTTP/2 (``h2_request.h2_fields``)
+        self.fields_cache: dict[Any, Any] = {}
+        #: streams that took body bytes in the current ``data_received``: acknowledged
+        #: once at its end, not once per DATA frame
+        self._ack_later: list[H2Stream] = []
 
     # ----- asyncio.Protocol -----
 
@@ -149,6 +154,11 @@ class H2Protocol(asyncio.Protocol):
                     stream.on_end()
             else:
                 self._on_other(event)
+        acks = self._ack_later
+        if acks:
+            self._ack_later = []
+            for stream in acks:
+                stream.acknowledge_batch()
         self.flush()
 
     def _on_other(self, event: Any) -> None:
@@ -287,7 +297,7 @@ class H2Protocol(asyncio.Protocol):
         spare = self._spare_deadlines
         return H2Stream(self, spare.pop() if spare else LazyDeadline(self.loop))
 
-    def open_stream(self, stream: H2Stream, headers: list[tuple[str, str]], end: bool) -> int:
+    def open_stream(self, stream: H2Stream, headers: list[tuple[Any, Any]], end: bool) -> int:
         """Send the request head of ``stream``; its stream id."""
         if not self.is_connected():
             raise ServerDisconnectedError()
@@ -414,6 +424,7 @@ class H2Stream:
         self._decoder: Decoder | None = None
         self._paused = False
         self._unacked = 0  # body bytes received and not acknowledged to the peer
+        self._ack_queued = False  # in the owner's ``_ack_later``
         self._eof_pending = False
         self._ended = False  # the response is complete (or failed)
         self._remote_ended = False  # the server ended the stream
@@ -464,12 +475,16 @@ class H2Stream:
             )
         return waiter
 
-    def open(self, headers: list[tuple[str, str]], end_stream: bool) -> None:
-        """Send the request head (``end_stream``: there is no body)."""
+    def open(
+        self, headers: list[tuple[Any, Any]], end_stream: bool, size: int | None = None
+    ) -> None:
+        """Send the request head (``end_stream``: there is no body). ``size``: the
+        header list's size before compression, when the caller counted it already."""
         self.stream_id = self.owner.open_stream(self, headers, end_stream)
         # the header block's size before compression: what HTTP/1.1 would have written
-        for name, value in headers:
-            self.output_size += len(name) + len(value) + 4
+        if size is None:
+            size = sum(len(name) + len(value) + 4 for name, value in headers)
+        self.output_size += size
         if end_stream:
             self.local_done = True
 
@@ -503,7 +518,8 @@ class H2Stream:
 
     def on_headers(self, event: ResponseHeaders) -> None:
         self.got_bytes = True
-        self._touch()
+        if self._read_timer is not None:  # a read timeout is armed: note the activity
+            self._last_read = self._loop.time()
         waiter = self._head_waiter
         if waiter is None or waiter.done():
             return
@@ -546,7 +562,8 @@ class H2Stream:
         waiter.set_result((head, self.payload))
 
     def on_data(self, data: bytes, flow: int) -> None:
-        self._touch()
+        if self._read_timer is not None:  # a read timeout is armed: note the activity
+            self._last_read = self._loop.time()
         payload = self.payload
         if payload is None or payload is EMPTY_PAYLOAD or self._ended:
             self.owner.conn.acknowledge_received_data(self.stream_id, flow)
@@ -559,13 +576,24 @@ class H2Stream:
             decoder.feed(data)
             if not payload.paused and not self._pump():
                 return
-        if not self._paused and not payload.paused:
-            self._acknowledge()
+        if not self._ack_queued:  # acknowledged at the end of this read (one call per
+            self._ack_queued = True  # stream and read, instead of one per DATA frame)
+            self.owner._ack_later.append(self)
+
+    def acknowledge_batch(self) -> None:
+        """The end of a ``data_received`` that gave this stream body bytes: let the peer
+        send as much again, unless the reader is full (then it is done as the reader
+        takes them, :meth:`resume_reading`). The protocol flushes right after."""
+        self._ack_queued = False
+        payload = self.payload
+        if not self._paused and payload is not None and not payload.paused:
+            self._acknowledge(flush=False)
 
     def on_end(self) -> None:
         """The response is complete."""
         self._remote_ended = True
-        self._cancel_read_timer()
+        if self._read_timer is not None:
+            self._cancel_read_timer()
         waiter = self._head_waiter
         if waiter is not None:  # ended without a final head (cannot happen: the
             self._head_waiter = None  # connection checks it), but never hang
@@ -598,7 +626,8 @@ class H2Stream:
 
     def fail(self, exc: BaseException) -> None:
         """Deliver ``exc`` to whoever waits for the head or reads the body."""
-        self._cancel_read_timer()
+        if self._read_timer is not None:
+            self._cancel_read_timer()
         self.should_close = True
         waiter = self._head_waiter
         if waiter is not None:
@@ -657,14 +686,16 @@ class H2Stream:
                 return
         self._acknowledge()
 
-    def _acknowledge(self) -> None:
-        """Let the peer send as much again as the reader took."""
+    def _acknowledge(self, flush: bool = True) -> None:
+        """Let the peer send as much again as the reader took (``flush``: write it out
+        at the next turn of the loop; False when the caller writes anyway)."""
         unacked = self._unacked
         if unacked and self.stream_id:
             self._unacked = 0
             owner = self.owner
             owner.conn.acknowledge_received_data(self.stream_id, unacked)
-            owner.flush_soon()
+            if flush:
+                owner.flush_soon()
 
     def _pump(self) -> bool:
         """Move decoded output into the reader while it is not paused; False when the
@@ -705,17 +736,14 @@ class H2Stream:
             # an answer before the upload ended: the rest of the upload is not wanted,
             # and the stream is reset when the response lets go of it
             self.should_close = True
-        self._cancel_read_timer()
+        if self._read_timer is not None:
+            self._cancel_read_timer()
         callback = self.on_message_done
         if callback is not None:
             self.on_message_done = None
             callback()
 
     # ----- read timeout -----
-
-    def _touch(self) -> None:
-        if self._read_timer is not None:
-            self._last_read = self._loop.time()
 
     def _cancel_read_timer(self) -> None:
         timer = self._read_timer
@@ -744,7 +772,8 @@ class H2Stream:
         if self._released:
             return
         self._released = True
-        self._cancel_read_timer()
+        if self._read_timer is not None:
+            self._cancel_read_timer()
         self.on_message_done = None
         # bytes of a complete body still in the reader: they no longer need to hold the
         # connection's window (the reader's memory is the response's now)

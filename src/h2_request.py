@@ -18,12 +18,12 @@ import asyncio
 import weakref
 from typing import TYPE_CHECKING, Any
 
+from ._h2_headers import strip_connection_headers
 from .client_exceptions import (
     ClientConnectionError,
     ClientConnectionResetError,
     ClientResponseError,
 )
-from .h2_connection import request_headers_for
 from .http_writer import BodyFramer
 
 if TYPE_CHECKING:
@@ -34,10 +34,69 @@ if TYPE_CHECKING:
 __all__ = ("send_h2",)
 
 
-def h2_fields(req: ClientRequest) -> list[tuple[str, str]]:
-    """The HTTP/2 header list of ``req`` (see the module docstring)."""
-    items = [(name, value) for name, value in req.headers.items() if name.lower() != "expect"]
-    return request_headers_for(req.method, req.url, items)
+#: the regular fields of a header list built for HTTP/1.1: (fields, the Host header's
+#: value or None, their size as HTTP/1.1 would count it)
+Regular = tuple[list[tuple[bytes, bytes]], "bytes | None", int]
+#: distinct header lists remembered per connection (:attr:`H2Protocol.fields_cache`)
+FIELDS_CACHE_SIZE = 64
+
+
+def h2_fields(
+    req: ClientRequest, cache: dict[Any, Regular] | None = None
+) -> tuple[list[tuple[bytes, bytes]], int]:
+    """The HTTP/2 header list of ``req`` (see the module docstring): the pseudo-headers
+    from its method and URL, then its headers without the HTTP/1.1-only ones, as
+    lower-case bytes (``H2Connection.send_request`` still checks every field).
+
+    The requests of a session mostly send the same header list (its default headers):
+    ``cache`` (one per connection, like the HPACK table that holds these fields anyway)
+    maps a list already seen to its translation, so only the pseudo-headers are built
+    per request. Also returns the list's size before compression (what HTTP/1.1 would
+    have written: name, colon, space, value and CRLF per field)."""
+    items = tuple(req.headers.items())
+    regular = cache.get(items) if cache is not None else None
+    if regular is None:
+        regular = _regular_fields(items)
+        if cache is not None:
+            if len(cache) >= FIELDS_CACHE_SIZE:
+                cache.clear()  # header lists that vary per request: no point keeping them
+            cache[items] = regular
+    fields, host, size = regular
+    method = req.method
+    url = req.url
+    authority = host if host is not None else (url.host_port_subcomponent or "").encode()
+    if method == "CONNECT":  # RFC 9113 section 8.5: :method and :authority only
+        pseudo = [(b":method", method.encode()), (b":authority", authority)]
+    else:
+        pseudo = [
+            (b":method", method.encode()),
+            (b":scheme", url.scheme.encode()),
+            (b":authority", authority),
+            (b":path", (url.raw_path_qs or "/").encode()),
+        ]
+    for name, value in pseudo:
+        size += len(name) + len(value) + 4
+    return pseudo + fields, size
+
+
+def _regular_fields(items: tuple[tuple[str, str], ...]) -> Regular:
+    """The fields after the pseudo-headers: no ``Expect`` (the body follows at once), no
+    hop-by-hop field, ``Host`` kept aside (it becomes ``:authority``: the last one wins,
+    as in HTTP/1.1)."""
+    fields: list[tuple[bytes, bytes]] = []
+    host: bytes | None = None
+    size = 0
+    for name, value in strip_connection_headers(items):
+        lower = name.lower()
+        if lower == "expect":
+            continue
+        if lower == "host":
+            host = value.encode()
+            continue
+        field = (lower.encode(), value.encode())
+        fields.append(field)
+        size += len(field[0]) + len(field[1]) + 4
+    return fields, host, size
 
 
 async def send_h2(
@@ -53,11 +112,9 @@ async def send_h2(
 ) -> ClientResponse:
     """Send ``req`` on the stream ``conn`` holds and wait for the response head (what
     :meth:`ClientRequest.send` does on HTTP/1.1)."""
-    from .client_reqrep import _deadline_expired
-
     stream: H2Stream = conn.protocol  # type: ignore[assignment]
     try:
-        fields = h2_fields(req)
+        fields, size = h2_fields(req, stream.owner.fields_cache)
     except ValueError as exc:
         conn.close()
         raise ClientConnectionError(f"the request cannot be sent over HTTP/2: {exc}") from exc
@@ -75,10 +132,11 @@ async def send_h2(
     response._attach(conn)
     if deadline is not None:
         timer = response._deadline = stream.deadline
-        timer.arm(deadline, _deadline_expired, weakref.ref(response))
+        expired = _expired if _expired is not None else _deadline_expired()
+        timer.arm(deadline, expired, weakref.ref(response))
     tracker = req._upload_tracker
     try:
-        stream.open(fields, end_stream=body is None)
+        stream.open(fields, end_stream=body is None, size=size)
         inline = False
         if body is None:
             if tracker is not None:
@@ -109,6 +167,19 @@ async def send_h2(
         raise
     response._start(parsed)
     return response
+
+
+def _deadline_expired() -> Any:
+    """``client_reqrep._deadline_expired`` (imported once: that module imports this one)."""
+    global _expired
+    if _expired is None:
+        from .client_reqrep import _deadline_expired as expired
+
+        _expired = expired
+    return _expired
+
+
+_expired: Any = None
 
 
 def _send_now(stream: H2Stream, body: bytes) -> bool:

@@ -279,7 +279,7 @@ def test_only_filter() -> None:
     assert [c.key for c in sel.clients] == ["cyhttp-c", "aiohttp"]  # the reference stays
     assert sel.loops == ["uvloop"] and sel.micro == [] and not sel.import_time
     sel = runner.select(["1 MiB"], loops)
-    assert [w.key for w in sel.workloads] == ["get_1m", "https_1m", "ws_echo_1m"]
+    assert [w.key for w in sel.workloads] == ["get_1m", "https_1m", "h2_1m_c10", "ws_echo_1m"]
     assert len(sel.clients) == 13 and sel.loops == loops and not sel.memory
     sel = runner.select(["floor", "echo 64"], loops)
     assert [c.key for c in sel.clients] == ["cyhttp-c", "floor"]
@@ -290,11 +290,16 @@ def test_only_filter() -> None:
     sel = runner.select(["memory"], loops)
     assert sel.memory and sel.workloads == [] and sel.micro == [] and not sel.import_time
     everything = runner.select([], loops)
-    assert everything.import_time and everything.micro and len(everything.workloads) == 10
+    assert everything.import_time and everything.micro and len(everything.workloads) == 12
     assert everything.memory
     assert clients.BY_KEY["floor"] in everything.clients  # make bench runs the floor too
     for key in ("wreq", "pyreqwest", "curl_cffi", "niquests"):
         assert clients.BY_KEY[key] in everything.clients
+    sel = runner.select(["h2", "httpx"], loops)  # HTTP/2 rows: not part of "https"
+    assert [w.key for w in sel.workloads] == ["h2_small_c100", "h2_1m_c10"]
+    assert [c.key for c in sel.clients] == ["cyhttp-c", "httpx"]
+    assert runner.select(["http2"], loops).workloads == sel.workloads
+    assert [m for m in runner.select(["hpack"], loops).micro] == ["bench_hpack"]
     with pytest.raises(runner.SelectionError, match="nonsense"):
         runner.select(["nonsense"], loops)
 
@@ -349,7 +354,10 @@ def test_cpu_plan_per_placement_on_two_cpus(monkeypatch: pytest.MonkeyPatch) -> 
     # once (50 in flight, 1 MiB bodies) get the other CPU
     picked = {w.key: auto.client_cpus(w.parallel) for w in workloads.ALL_WORKLOADS}
     apart = {key for key, cpus in picked.items() if cpus == five}
-    assert apart == {"get_small_c50", "get_1m", "https_small_c50", "https_1m", "ws_echo_1m"}
+    assert apart == {
+        *("get_small_c50", "get_1m", "https_small_c50", "https_1m", "ws_echo_1m"),
+        *("h2_small_c100", "h2_1m_c10"),
+    }
     assert {cpus for key, cpus in picked.items() if key not in apart} == {two}
     assert auto.as_json() == {
         "placement": "auto",
@@ -1086,3 +1094,164 @@ def test_fastnet_variant_refuses_to_run_switched_off(monkeypatch: pytest.MonkeyP
     monkeypatch.setenv("CYHTTP_NO_AIOFASTNET", "1")
     with pytest.raises(RuntimeError, match="CYHTTP_NO_AIOFASTNET"):
         clients.load("cyhttp-afn")
+
+
+# --- HTTP/2: nginx's http2 port, every HTTP/2 client on one connection --------------------
+
+H2_CLIENTS = ["cyhttp", "httpx", "wreq", "pyreqwest", "niquests"]
+H2_KEYS = [w.key for w in workloads.H2_WORKLOADS]
+
+
+def test_h2_clients_are_the_ones_that_speak_it() -> None:
+    offered = [c.key for c in clients.CLIENTS if c.runs("h2_small_c100", "h2")]
+    assert offered == ["cyhttp-c", "cyhttp-py", "httpx", "wreq", "pyreqwest", "niquests"]
+    assert not clients.BY_KEY["aiohttp"].runs("h2_small_c100", "h2")
+    assert not clients.BY_KEY["floor"].runs("h2_1m_c10", "h2")
+    for w in workloads.H2_WORKLOADS:
+        assert w.kind == "h2" and w.tls and w.parallel and w.name.startswith(report.H2_PREFIX)
+    assert [w.workers for w in workloads.H2_WORKLOADS] == [100, 10]
+
+
+def test_nginx_config_has_an_http2_server_given_its_port(tmp_path: Path) -> None:
+    files = certs.Files(tmp_path / "ca.pem", tmp_path / "s.pem", tmp_path / "s.key")
+    text = nginx.config(tmp_path, 8080, files, 8443, 9443)
+    assert "listen 127.0.0.1:9443 ssl http2" in text
+    assert text.count("location = /1m ") == 2 and text.count("location = /small ") == 2
+    assert "http2_max_concurrent_streams 128;" in text
+    assert " http2 " not in nginx.config(tmp_path, 8080, files, 8443)
+    assert "stub_status" not in text and "stub_status" in nginx.config(tmp_path, 8, status=True)
+
+
+@pytest.fixture(scope="module")
+def h2_server() -> Any:
+    binary = nginx.find()
+    if binary is None:
+        pytest.skip("nginx is not installed: no HTTP/2 server")
+    with certs.made_for_run() as tls, nginx.server(binary, None, tls, h2=True, status=True) as srv:
+        yield srv, tls
+
+
+def _h2_key(key: str) -> str:
+    if key == "cyhttp":
+        import cyhttp
+
+        return "cyhttp-c" if cyhttp.IMPLEMENTATION == "compiled" else "cyhttp-py"
+    return key
+
+
+def _accepted(port: int) -> int:
+    """Connections nginx has accepted so far (stub_status), this question's own included."""
+    text = _request(port, "GET", "/nginx-status")[2].decode()
+    return int(text.splitlines()[2].split()[0])
+
+
+@pytest.mark.parametrize("key", H2_CLIENTS)
+async def test_h2_client_speaks_http2_to_nginx(key: str, h2_server: Any) -> None:
+    """The adapter started with ``http2=True`` really negotiates h2 with the run's CA."""
+    key = _h2_key(key)
+    _need(key)
+    srv, tls = h2_server
+    loaded = clients.load(key)
+    assert loaded.http is not None
+    client = loaded.http()
+    await client.start(f"https://127.0.0.1:{srv.more_ports[1]}", str(tls.ca), http2=True)
+    try:
+        assert bytes(await asyncio.wait_for(client.get("/protocol"), 10)) == b"HTTP/2.0"
+    finally:
+        await asyncio.wait_for(client.close(), 10)
+
+
+@pytest.mark.parametrize("key", H2_CLIENTS)
+def test_h2_workloads_run_on_one_connection(key: str, h2_server: Any) -> None:
+    """A tiny run of both HTTP/2 workloads (answers checked in the warm-up): each takes
+    one connection, however many requests it has in flight."""
+    key = _h2_key(key)
+    _need(key)
+    srv, tls = h2_server
+    argv = [
+        *[PY, "-m", "benchmarks.client_main", "--client", key, "--loop", "asyncio"],
+        *["--h2-url", f"https://127.0.0.1:{srv.more_ports[1]}", "--ca-file", str(tls.ca)],
+        *["--workloads", ",".join(H2_KEYS), "--duration", "0.05", "--warmup", "0.01"],
+    ]
+    before = _accepted(srv.port)
+    done = procs.run(argv, None, timeout=120, env=clients.BY_KEY[key].env)
+    after = _accepted(srv.port)
+    if done.returncode != 0:  # pyreqwest may abort at interpreter exit (see above)
+        assert "finalizing" in done.stderr, done.stderr
+    lines = [json.loads(line) for line in done.stdout.splitlines()]
+    assert "error" not in lines[0]["meta"], lines[0]
+    results = {line["workload"]: line for line in lines[1:]}
+    assert list(results) == H2_KEYS
+    for line in results.values():
+        assert "error" not in line, line
+        assert line["ops"] > 0 and line["seconds"] > 0 and line["cpu"] > 0, line
+    # one connection per workload (a fresh client each), plus the second status question
+    assert after - before == len(H2_KEYS) + 1
+
+
+def _h2_results(cy: float, cy_cpu: float) -> runner.Results:
+    res = runner.Results()
+    name = workloads.H2_WORKLOADS[0].name
+    res.units[name] = "req/s"
+    res.groups[name] = "h2"
+    for impl, value, cpu in (
+        (clients.BASELINE, cy, cy_cpu),
+        ("cyhttp pure", 99999.0, 1.0),  # never a peer, however fast
+        ("wreq", 20000.0, 30.0),
+        ("httpx", 500.0, 1000.0),
+    ):
+        res.samples[(name, impl, "uvloop")] += [value]
+        res.cpu_us[(name, impl, "uvloop")] += [cpu]
+    for impl, value in (("cyhttp compiled", 2.0), ("hpack", 20.0)):
+        res.micro_rows.append({"bench": "decode first", "impl": impl, "value": value, "unit": "us"})
+    return res
+
+
+def test_h2_targets_name_the_fastest_peer_and_both_halves() -> None:
+    name = workloads.H2_WORKLOADS[0].name
+    found = report.targets(report.build_rows(_h2_results(8000.0, 70.0)))
+    (h2,) = [t for t in found if t.get("kind") == "h2"]
+    assert h2["versus"] == "wreq" and h2["ratio"] == pytest.approx(0.4)
+    assert not h2["speed_met"] and not h2["cpu_met"] and not h2["met"]
+    lines = report.targets_lines(found)
+    assert (
+        f"  {name} (uvloop): cyhttp req/s >= the fastest peer's (wreq): 8,000 vs 20,000 "
+        "MISSED; CPU per request <= theirs: 70 us vs 30 us MISSED"
+    ) in lines
+    hpack = next(t for t in found if t["versus"] == "the hpack package")
+    assert hpack["ratio"] == pytest.approx(10.0) and hpack["met"]
+    assert any("9-header response block" in x and "10.00x the hpack package" in x for x in lines)
+    (h2,) = [
+        t for t in report.targets(report.build_rows(_h2_results(21000.0, 25.0))) if "kind" in t
+    ]
+    assert h2["speed_met"] and h2["cpu_met"] and h2["met"]
+    (h2,) = [
+        t for t in report.targets(report.build_rows(_h2_results(21000.0, 31.0))) if "kind" in t
+    ]
+    assert h2["speed_met"] and not h2["cpu_met"] and not h2["met"]
+
+
+def test_whole_run_over_http2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    if nginx.find() is None:
+        pytest.skip("nginx is not installed: no HTTP/2 server")
+    argv = ["--only", "h2_small,httpx,asyncio", "--quick", "--rounds", "1", "--duration", "0.05"]
+    assert bench_main.main([*argv, "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    document = json.loads((tmp_path / "latest.json").read_text())
+    rows = {r["impl"]: r for r in document["rows"]}
+    assert set(rows) == {clients.BASELINE, "httpx"}
+    for r in rows.values():
+        assert r["bench"] == workloads.H2_WORKLOADS[0].name and r["group"] == "h2"
+        assert r["error"] is None and r["value"] > 0 and r["cpu_us_per_op"] > 0, r
+    (target,) = document["targets"]
+    assert target["versus"] == "httpx" and target["kind"] == "h2"
+    assert "HTTP/2 rows: nginx" in out and "cyhttp req/s >= the fastest peer's (httpx)" in out
+
+
+def test_h2_rows_are_skipped_with_a_reason_without_nginx(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(runner.nginx, "find", lambda: None)
+    results = runner.Results()
+    sel = runner.select(["h2", "get_small_seq", "aiohttp"], ["asyncio"])
+    kept = runner._runnable(sel, results)
+    assert [w.key for w in kept.workloads] == ["get_small_seq"]
+    assert any("no HTTP/2 rows" in note for note in results.notes)
