@@ -22,7 +22,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from yarl import URL
 
-from cyhttp import _h2frames_py, _hpack_py, h2_frames, hpack
+from cyhttp import _compat, _h2frames_py, _hpack_py, h2_frames, hpack
+from cyhttp import h2_connection as our_connection
 from cyhttp._h2_models import (
     CONNECTION_PREFACE,
     DataFrame,
@@ -71,27 +72,50 @@ GET = [(":method", "GET"), (":scheme", "http"), (":authority", "example.com"), (
 POST = [(":method", "POST"), (":scheme", "http"), (":authority", "example.com"), (":path", "/")]
 
 
-@pytest.fixture(scope="session")
-def conn_cls(impl: Impl) -> type[H2Connection]:
-    """H2Connection over the codec twins that match ``impl``."""
-    if impl.is_pure_python:
+def _twin_class(compiled: bool) -> type[H2Connection]:
+    """H2Connection of one twin over the codec twins of the same kind: the compiled
+    connection with the compiled codecs, or everything pure."""
+    if not compiled:
+        module: ModuleType | None = our_connection.h2connection_py
         frames: ModuleType | None = h2_frames.h2frames_py
         codec: ModuleType | None = hpack.hpack_py
     else:
+        module = our_connection.h2connection_c
         frames, codec = h2_frames.h2frames_c, hpack.hpack_c
-        if frames is None or codec is None:
-            pytest.fail("the compiled HTTP/2 codecs are not built (run `make build`)")
+        if module is None or frames is None or codec is None:
+            pytest.fail("the compiled HTTP/2 modules are not built (run `make build`)")
+    assert module is not None
 
-    class Connection(H2Connection):
+    class Connection(module.H2Connection):  # type: ignore[name-defined,misc]
         frame_codec = frames
         hpack_codec = codec
 
     return Connection
 
 
-def test_the_default_class_uses_the_selected_twins() -> None:
+@pytest.fixture(scope="session")
+def conn_cls(impl: Impl) -> type[H2Connection]:
+    """H2Connection of the twin that matches ``impl``, over the matching codec twins."""
+    return _twin_class(not impl.is_pure_python)
+
+
+def test_the_default_class_uses_the_selected_twins(expect_compiled: bool) -> None:
     assert H2Connection.frame_codec is h2_frames
     assert H2Connection.hpack_codec is hpack
+    expected = our_connection.h2connection_c if expect_compiled else our_connection.h2connection_py
+    assert expected is not None, "the compiled connection is not built (run `make build`)"
+    assert H2Connection is expected.H2Connection
+    assert _compat.COMPILED["_h2_connection"] is expect_compiled
+
+
+def test_the_twins_share_their_errors_and_states() -> None:
+    """Code that catches the selected twin's errors catches the other's too."""
+    compiled = our_connection.h2connection_c
+    if compiled is None:
+        pytest.skip("the compiled connection is not built")
+    pure = our_connection.h2connection_py
+    for name in ("StreamClosedError", "H2UsageError", "StreamState", "DataReceived"):
+        assert getattr(compiled, name) is getattr(pure, name) is getattr(our_connection, name)
 
 
 # -- an in-memory h2 server ------------------------------------------------------------------
@@ -1112,8 +1136,10 @@ def _check_outcome(client: H2Connection, events: list[Any]) -> None:
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(chunks=st.lists(st.binary(max_size=200), max_size=6))
-def test_fuzz_random_bytes_after_the_preface(chunks: list[bytes]) -> None:
-    client = H2Connection()
+def test_fuzz_random_bytes_after_the_preface(
+    conn_cls: type[H2Connection], chunks: list[bytes]
+) -> None:
+    client = conn_cls()
     client.initiate()
     client.send_request(POST)
     events = client.receive_data(_h2frames_py.serialize(SettingsFrame()))
@@ -1137,8 +1163,10 @@ _frame_st = st.tuples(
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(frames=st.lists(_frame_st, max_size=12), cut=st.integers(0, 400))
-def test_fuzz_random_frames(frames: list[tuple[int, int, int, bytes]], cut: int) -> None:
-    client = H2Connection()
+def test_fuzz_random_frames(
+    conn_cls: type[H2Connection], frames: list[tuple[int, int, int, bytes]], cut: int
+) -> None:
+    client = conn_cls()
     client.initiate()
     client.send_request(POST)
     client.send_request(GET, end_stream=True)
