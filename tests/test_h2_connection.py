@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import socket
 import ssl
 from collections.abc import AsyncIterator, Callable
@@ -42,6 +43,7 @@ from cyhttp.h2_connection import (
     DataReceived,
     GoAway,
     H2Connection,
+    H2UsageError,
     InformationalResponse,
     NoAvailableStreamError,
     PingAcked,
@@ -1181,6 +1183,156 @@ def test_fuzz_random_frames(
     _check_outcome(client, events)
     for event in of(events, DataReceived):
         client.acknowledge_received_data(event.stream_id, event.flow_controlled_length)
+
+
+# -- the two twins agree ----------------------------------------------------------------------
+
+
+def _both_twins() -> tuple[type[H2Connection], type[H2Connection]]:
+    """(compiled, pure) connection classes; the compiled one must be built unless this run
+    tests the pure twins only."""
+    if not _compat.NO_EXTENSIONS and our_connection.h2connection_c is None:
+        pytest.fail("the compiled connection is not built (run `make build`)")
+    if our_connection.h2connection_c is None:
+        pytest.skip("the compiled connection is not built (a pure-only run)")
+    return _twin_class(True), _twin_class(False)
+
+
+def _plain(value: Any) -> Any:
+    """An event (or any part of one) as nested tuples that compare by value and type:
+    exceptions by class, message, error code, stream and offset (they compare by identity
+    otherwise), every leaf with its type so that int and bool, or bytes and bytearray,
+    differ."""
+    if isinstance(value, BaseException):
+        attrs = ("error_code", "stream_id", "offset")
+        return (type(value).__name__, str(value), *(getattr(value, a, None) for a in attrs))
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        fields = dataclasses.fields(value)
+        return (type(value).__name__, *(_plain(getattr(value, f.name)) for f in fields))
+    if isinstance(value, list | tuple):
+        return (type(value).__name__, *(_plain(v) for v in value))
+    if isinstance(value, dict):
+        return ("dict", *sorted((k, _plain(v)) for k, v in value.items()))
+    return (type(value).__name__, value)
+
+
+def _recording(cls: type[H2Connection]) -> type[H2Connection]:
+    """``cls`` that logs every answer it gives: the events of each ``receive_data`` and the
+    bytes of each ``data_to_send``."""
+
+    class Recording(cls):  # type: ignore[valid-type,misc]
+        log: list[Any]
+
+        def receive_data(self, data: Any) -> list[Any]:
+            events = super().receive_data(data)
+            self.log.append(("events", [_plain(e) for e in events]))
+            return events
+
+        def data_to_send(self) -> bytes:
+            out = super().data_to_send()
+            self.log.append(("bytes", out))
+            return out
+
+    return Recording
+
+
+def _exchange_transcript(
+    cls: type[H2Connection], bodies: list[tuple[int, int, bool]], shape: dict[str, Any]
+) -> list[Any]:
+    """A whole exchange with a fresh h2 server (as in the test above); what the client
+    returned, in order."""
+    client = _recording(cls)(
+        {SettingCode.INITIAL_WINDOW_SIZE: shape["client_window"]},
+        connection_window=shape["connection_window"],
+    )
+    client.log = []
+    pair = Pair(
+        client, initial_window_size=shape["server_window"], max_frame_size=shape["server_frame"]
+    )
+    pair.settle()
+    exchange = _Exchange(pair, shape["piece"])
+    for index, (up, down, trailers) in enumerate(bodies):
+        exchange.start(bytes([index]) * up, bytes([index + 100]) * down, trailers)
+    if shape["ping"]:
+        client.ping()
+    done: set[int] = set()
+    for _ in range(1000):
+        exchange.client_sends()
+        exchange.server_reads()
+        exchange.server_sends()
+        done |= exchange.client_reads()
+        if len(done) == len(bodies):
+            break
+    assert len(done) == len(bodies), "the exchange stalled"
+    client.log.append(("state", client.open_stream_count, client.is_closed, client._unconsumed))
+    return client.log
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    bodies=st.lists(
+        st.tuples(st.integers(0, 50000), st.integers(0, 50000), st.booleans()),
+        min_size=1,
+        max_size=4,
+    ),
+    shape=st.fixed_dictionaries(
+        {
+            "server_window": st.integers(1000, 100000),
+            "server_frame": st.sampled_from([16384, 20000, 65536]),
+            "client_window": st.integers(1000, 100000),
+            "connection_window": st.integers(65535, 300000),
+            "piece": st.sampled_from([7, 1009, 17000, 1 << 20]),
+            "ping": st.booleans(),
+        }
+    ),
+)
+def test_the_twins_answer_an_h2_server_alike(
+    bodies: list[tuple[int, int, bool]], shape: dict[str, Any]
+) -> None:
+    """The same random exchange with the h2 server, once per twin: the same events and the
+    same bytes on the wire, call by call."""
+    compiled, pure = _both_twins()
+    ours = _exchange_transcript(compiled, bodies, shape)
+    theirs = _exchange_transcript(pure, bodies, shape)
+    assert len(ours) == len(theirs)
+    for step, (got, expected) in enumerate(zip(ours, theirs, strict=True)):
+        assert got == expected, f"the twins differ at call {step}"
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(frames=st.lists(_frame_st, max_size=12), cut=st.integers(0, 400), ack=st.booleans())
+def test_the_twins_fail_hostile_peers_alike(
+    frames: list[tuple[int, int, int, bytes]], cut: int, ack: bool
+) -> None:
+    """Random (mostly broken) frames, fed to each twin: the same events (errors included,
+    message for message) and the same answers on the wire."""
+    compiled, pure = _both_twins()
+    encoder = _hpack_py.Encoder()
+    wire = _h2frames_py.serialize(SettingsFrame())
+    for ftype, flags, sid, payload in frames:
+        if ftype == 1 and payload[:1] == b"\x88":
+            payload = encoder.encode([(b":status", b"200"), (b"content-length", b"4")])
+        wire += raw(ftype, flags, sid, payload)
+    cut %= len(wire) + 1
+    transcripts = []
+    for cls in (compiled, pure):
+        client = _recording(cls)()
+        client.log = []
+        client.initiate()
+        client.send_request(POST)
+        client.send_request(GET, end_stream=True)
+        client.receive_data(wire[:cut])
+        events = client.receive_data(wire[cut:])
+        for event in of(events, DataReceived):
+            if ack:
+                client.acknowledge_received_data(event.stream_id, event.flow_controlled_length)
+        with contextlib.suppress(H2UsageError, ValueError):
+            client.send_data(1, b"x" * 70000, end_stream=True)
+        client.data_to_send()
+        state = [client.stream_state(s) for s in (1, 3, 5)]
+        client.log.append(("state", state, client.is_closed, client.open_stream_ids))
+        transcripts.append(client.log)
+    assert transcripts[0] == transcripts[1]
 
 
 # -- hypercorn over a real socket ------------------------------------------------------------
