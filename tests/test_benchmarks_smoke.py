@@ -1042,3 +1042,22 @@ def test_memory_speed_is_inverse_and_failures_become_errors(
         (workloads.MEMORY_INFLIGHT, "wreq", "asyncio"): ["RuntimeError: boom"],
         (workloads.MEMORY_IDLE, "wreq", "asyncio"): ["RuntimeError: boom"],
     }
+
+
+def test_the_h2_connection_micro_benchmark_runs() -> None:
+    """bench_h2conn measures every twin of the HTTP/2 connection beside h2, checks their
+    answers first, and is one of the micro-benchmarks that ``benchmarks`` runs."""
+    from benchmarks import bench_h2conn, micro
+    from cyhttp import _compat
+
+    assert "bench_h2conn" in micro.MODULES and micro.available("bench_h2conn")
+    rows = bench_h2conn.run(quick=True)
+    assert {r["bench"] for r in rows} == set(bench_h2conn.BENCHES)
+    wanted = (
+        {"cyhttp pure", "h2"} if _compat.NO_EXTENSIONS else {"cyhttp compiled", "cyhttp pure", "h2"}
+    )
+    measured = {r["impl"] for r in rows if r["value"] is not None}
+    assert wanted <= measured, rows
+    for r in rows:
+        if r["impl"] in wanted:
+            assert r["unit"] == "us" and r["value"] > 0 and r["spread"] >= 0, r
