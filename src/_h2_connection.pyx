@@ -16,11 +16,13 @@ rebuilds for tests.
 
 from cpython.buffer cimport PyBUF_SIMPLE, PyBuffer_Release, PyObject_GetBuffer
 from cpython.bytearray cimport PyByteArray_AS_STRING, PyByteArray_GET_SIZE, PyByteArray_Resize
-from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_GET_SIZE
+from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
+from cpython.tuple cimport PyTuple_GET_SIZE
+from cpython.unicode cimport PyUnicode_AsUTF8String
 from cpython.dict cimport PyDict_GetItem
 from cpython.object cimport PyObject
 from libc.stdint cimport int64_t, uint32_t
-from libc.string cimport memcpy
+from libc.string cimport memcmp, memcpy
 
 from types import MappingProxyType
 
@@ -43,12 +45,12 @@ from cyhttp._h2_events import (
 from cyhttp._h2_headers import (
     Malformed,
     outgoing_trailers,
-    request_fields,
     request_headers_for,
-    response_head,
     strip_connection_headers,
-    trailer_fields,
 )
+from cyhttp._h2_headers import request_fields as _request_fields_py
+from cyhttp._h2_headers import response_head as _response_head_py
+from cyhttp._h2_headers import trailer_fields as _trailer_fields_py
 from cyhttp._h2_models import (
     CONNECTION_PREFACE,
     DataFrame,
@@ -215,6 +217,264 @@ cdef int _put_data_frames(
         pos += chunk
         if pos == size:
             return 0
+
+
+# -- header rules ----------------------------------------------------------------------
+#
+# The RFC 9113 section 8 checks of ``_h2_headers``, as byte loops. Each fast function below
+# accepts only what the pure rules accept, and hands anything else (a malformed field, a
+# type other than str or bytes, a TE field, a host that disagrees...) to the pure function,
+# which then gives the same result or raises the same error: the messages stay those of
+# ``_h2_headers`` without being written twice.
+
+
+cdef inline bint _name_ok(bytes name) noexcept:
+    """Section 8.2.1: not empty; no control, space, upper case, DEL, non-ASCII nor colon."""
+    cdef Py_ssize_t i, n = PyBytes_GET_SIZE(name)
+    cdef const unsigned char* p = <const unsigned char*>PyBytes_AS_STRING(name)
+    cdef unsigned char c
+    if n == 0:
+        return False
+    for i in range(n):
+        c = p[i]
+        if c <= 0x20 or c >= 0x7F or c == 0x3A or 0x41 <= c <= 0x5A:
+            return False
+    return True
+
+
+cdef inline bint _value_ok(bytes value) noexcept:
+    """No NUL, CR or LF, and no space or tab at either end."""
+    cdef Py_ssize_t i, n = PyBytes_GET_SIZE(value)
+    cdef const unsigned char* p = <const unsigned char*>PyBytes_AS_STRING(value)
+    cdef unsigned char c
+    if n == 0:
+        return True
+    if p[0] == 0x20 or p[0] == 0x09 or p[n - 1] == 0x20 or p[n - 1] == 0x09:
+        return False
+    for i in range(n):
+        c = p[i]
+        if c == 0 or c == 0x0D or c == 0x0A:
+            return False
+    return True
+
+
+cdef inline bint _is(bytes name, const char* text, Py_ssize_t n) noexcept:
+    return PyBytes_GET_SIZE(name) == n and memcmp(PyBytes_AS_STRING(name), text, n) == 0
+
+
+cdef inline bint _plain_regular(bytes name) noexcept:
+    """Not one of the fields the pure rules treat apart: the connection-specific ones
+    (refused) and TE (checked against its value)."""
+    cdef Py_ssize_t n = PyBytes_GET_SIZE(name)
+    if n == 2:
+        return not _is(name, b"te", 2)
+    if n == 7:
+        return not _is(name, b"upgrade", 7)
+    if n == 10:
+        return not (_is(name, b"connection", 10) or _is(name, b"keep-alive", 10))
+    if n == 16:
+        return not _is(name, b"proxy-connection", 16)
+    if n == 17:
+        return not _is(name, b"transfer-encoding", 17)
+    return True
+
+
+cdef int64_t _content_length_of(bytes value) noexcept:
+    """The value of a Content-Length field whose comma-separated parts all agree and are
+    1 to 18 digits (spaces and tabs around them allowed); -1 for anything else."""
+    cdef Py_ssize_t i = 0, n = PyBytes_GET_SIZE(value), digits
+    cdef const unsigned char* p = <const unsigned char*>PyBytes_AS_STRING(value)
+    cdef int64_t found = -1, part
+    while True:
+        while i < n and (p[i] == 0x20 or p[i] == 0x09):
+            i += 1
+        part = 0
+        digits = 0
+        while i < n and 0x30 <= p[i] <= 0x39:
+            part = part * 10 + (p[i] - 0x30)
+            digits += 1
+            i += 1
+        if digits == 0 or digits > 18:
+            return -1
+        while i < n and (p[i] == 0x20 or p[i] == 0x09):
+            i += 1
+        if found >= 0 and part != found:
+            return -1
+        found = part
+        if i == n:
+            return found
+        if p[i] != 0x2C:  # a comma
+            return -1
+        i += 1
+
+
+cdef int _fields_state(list fields, Py_ssize_t start, int64_t* length) except -2:
+    """1 when ``fields[start:]`` are regular fields the pure rules accept as they are (and
+    store their Content-Length, or -1, in ``length``); 0 when the pure rules must decide."""
+    cdef Py_ssize_t i, n = len(fields)
+    cdef int64_t value_length
+    length[0] = -1
+    for i in range(start, n):
+        field = fields[i]
+        if type(field) is not tuple or PyTuple_GET_SIZE(field) != 2:
+            return 0
+        name = (<tuple>field)[0]
+        value = (<tuple>field)[1]
+        if type(name) is not bytes or type(value) is not bytes:
+            return 0
+        if not _name_ok(name) or not _plain_regular(name) or not _value_ok(value):
+            return 0
+        if _is(name, b"content-length", 14):
+            value_length = _content_length_of(value)
+            if value_length < 0 or (length[0] >= 0 and value_length != length[0]):
+                return 0
+            length[0] = value_length
+    return 1
+
+
+cdef tuple _response_head(fields):
+    """``_h2_headers.response_head``."""
+    cdef int64_t length
+    cdef const unsigned char* p
+    if type(fields) is not list or not fields:
+        return _response_head_py(fields)
+    first = fields[0]
+    if type(first) is not tuple or PyTuple_GET_SIZE(first) != 2:
+        return _response_head_py(fields)
+    name = (<tuple>first)[0]
+    raw = (<tuple>first)[1]
+    if type(name) is not bytes or not _is(name, b":status", 7) or type(raw) is not bytes:
+        return _response_head_py(fields)
+    if PyBytes_GET_SIZE(raw) != 3:
+        return _response_head_py(fields)
+    p = <const unsigned char*>PyBytes_AS_STRING(raw)
+    if not (0x31 <= p[0] <= 0x35 and 0x30 <= p[1] <= 0x39 and 0x30 <= p[2] <= 0x39):
+        return _response_head_py(fields)
+    status = (p[0] - 0x30) * 100 + (p[1] - 0x30) * 10 + (p[2] - 0x30)
+    if status == 101 or not _fields_state(fields, 1, &length):
+        return _response_head_py(fields)
+    return status, fields[1:], (None if length < 0 else length)
+
+
+cdef object _trailer_fields(fields):
+    """``_h2_headers.trailer_fields``."""
+    cdef int64_t length
+    if type(fields) is list and _fields_state(fields, 0, &length):
+        return fields
+    return _trailer_fields_py(fields)
+
+
+cdef bytes _field_bytes(value, bint lower):
+    """A str (UTF-8) or bytes name or value, ASCII upper case lowered when ``lower``; None
+    for any other type (the pure rules convert or refuse those)."""
+    cdef bytes data
+    cdef Py_ssize_t i, n
+    cdef const unsigned char* p
+    cdef unsigned char* q
+    if type(value) is str:
+        data = PyUnicode_AsUTF8String(value)
+    elif type(value) is bytes:
+        data = <bytes>value
+    else:
+        return None
+    if not lower:
+        return data
+    n = PyBytes_GET_SIZE(data)
+    p = <const unsigned char*>PyBytes_AS_STRING(data)
+    for i in range(n):
+        if 0x41 <= p[i] <= 0x5A:
+            break
+    else:
+        return data
+    lowered = PyBytes_FromStringAndSize(NULL, n)
+    q = <unsigned char*>PyBytes_AS_STRING(lowered)
+    for i in range(n):
+        q[i] = p[i] + 0x20 if 0x41 <= p[i] <= 0x5A else p[i]
+    return lowered
+
+
+cdef bint _te_trailers(bytes value) noexcept:
+    """``value.lower() == b"trailers"``."""
+    cdef const unsigned char* p = <const unsigned char*>PyBytes_AS_STRING(value)
+    cdef const char* want = b"trailers"
+    cdef Py_ssize_t i
+    if PyBytes_GET_SIZE(value) != 8:
+        return False
+    for i in range(8):
+        if (p[i] | 0x20 if 0x41 <= p[i] <= 0x5A else p[i]) != <unsigned char>want[i]:
+            return False
+    return True
+
+
+cdef tuple _request_fields(headers):
+    """``_h2_headers.request_fields``."""
+    cdef list items = headers if type(headers) is list else list(headers)
+    cdef list regular = []
+    cdef bytes name, value
+    cdef object method = None, scheme = None, authority = None, path = None, host = None
+    for item in items:
+        if type(item) is not tuple or PyTuple_GET_SIZE(item) != 2:
+            return _request_fields_py(items)
+        name = _field_bytes((<tuple>item)[0], True)
+        value = _field_bytes((<tuple>item)[1], False)
+        if name is None or value is None or not _value_ok(value):
+            return _request_fields_py(items)
+        if PyBytes_GET_SIZE(name) and PyBytes_AS_STRING(name)[0] == 0x3A:
+            if _is(name, b":method", 7) and method is None:
+                method = value
+            elif _is(name, b":scheme", 7) and scheme is None:
+                scheme = value
+            elif _is(name, b":authority", 10) and authority is None:
+                authority = value
+            elif _is(name, b":path", 5) and path is None:
+                path = value
+            else:
+                return _request_fields_py(items)
+            continue
+        if not _name_ok(name):
+            return _request_fields_py(items)
+        if not _plain_regular(name):
+            if not (_is(name, b"te", 2) and _te_trailers(value)):
+                return _request_fields_py(items)
+        if _is(name, b"host", 4):
+            host = value
+            continue
+        regular.append((name, value))
+    if host is not None:
+        if authority is None:
+            authority = host
+        elif authority != host:
+            return _request_fields_py(items)
+    if not method:
+        return _request_fields_py(items)
+    if method == b"CONNECT":
+        if scheme is not None or path is not None or authority is None:
+            return _request_fields_py(items)
+    elif not scheme or not path:
+        return _request_fields_py(items)
+    fields = [(b":method", method)]
+    if scheme is not None:
+        fields.append((b":scheme", scheme))
+    if authority is not None:
+        fields.append((b":authority", authority))
+    if path is not None:
+        fields.append((b":path", path))
+    return fields + regular, method
+
+
+def response_head(fields):
+    """``_h2_headers.response_head``, compiled (exposed for the twin tests)."""
+    return _response_head(fields)
+
+
+def trailer_fields(fields):
+    """``_h2_headers.trailer_fields``, compiled (exposed for the twin tests)."""
+    return _trailer_fields(fields)
+
+
+def request_fields(headers):
+    """``_h2_headers.request_fields``, compiled (exposed for the twin tests)."""
+    return _request_fields(headers)
 
 
 # -- streams ------------------------------------------------------------------------------
@@ -481,7 +741,7 @@ cdef class H2Connection:
             if self._goaway_sent or self._goaway_last_obj is not None:
                 raise ConnectionClosedError("the connection is going away: open a new one")
             raise NoAvailableStreamError("no stream is available on this connection now")
-        fields, method = request_fields(headers)
+        fields, method = _request_fields(headers)
         self._check_header_list_size(fields)
         sid = self._next_stream_id
         self._next_stream_id += 2
@@ -907,7 +1167,7 @@ cdef class H2Connection:
         self, _Stream stream, bint end, fields, list events
     ) except -1:
         cdef bint body_allowed
-        status, headers, length = response_head(fields)
+        status, headers, length = _response_head(fields)
         if status < 200:
             if end:
                 raise Malformed("an informational response cannot end the stream")
@@ -928,7 +1188,7 @@ cdef class H2Connection:
         cdef int64_t expected
         if not end:
             raise Malformed("a second header block that does not end the stream")
-        headers = trailer_fields(fields)
+        headers = _trailer_fields(fields)
         expected = stream.content_length
         if expected >= 0 and stream.body_allowed and stream.received != expected:
             raise Malformed(f"the body length does not match content-length {expected}")

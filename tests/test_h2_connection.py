@@ -1335,6 +1335,103 @@ def test_the_twins_fail_hostile_peers_alike(
     assert transcripts[0] == transcripts[1]
 
 
+_NAMES = [
+    b"content-length", b"content-type", b"te", b"connection", b"keep-alive", b"upgrade",
+    b"proxy-connection", b"transfer-encoding", b"host", b"x-a", b"X-Up", b":status",
+    b":method", b":scheme", b":authority", b":path", b":other", b"", b"a b", b"a:b",
+    b"\xc3\xa9", b"\x7f",
+]  # fmt: skip
+_VALUES = [
+    b"200", b"101", b"099", b"600", b"2000", b"20", b"GET", b"CONNECT", b"HEAD", b"", b"5",
+    b"5, 5", b"5,6", b" 7 ", b"7,", b"1234567890123456789", b"trailers", b"Trailers",
+    b"gzip", b" x", b"x\t", b"a\rb", b"a\x00", b"\xff", b"example.com",
+]  # fmt: skip
+_name_st = st.one_of(st.sampled_from(_NAMES), st.binary(max_size=6))
+_value_st = st.one_of(st.sampled_from(_VALUES), st.binary(max_size=6))
+_field_st = st.tuples(_name_st, _value_st)
+
+
+def _outcome(function: Callable[..., Any], *args: Any) -> Any:
+    """What ``function`` returns, or the class and message of what it raises."""
+    try:
+        return ("ok", function(*args))
+    except Exception as exc:  # the twins must fail alike
+        return ("error", type(exc), str(exc))
+
+
+def _compiled_rules() -> ModuleType:
+    _both_twins()  # fails or skips when the compiled twin is not there
+    module = our_connection.h2connection_c
+    assert module is not None
+    return module
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    status=st.one_of(st.sampled_from(_VALUES), st.binary(max_size=4)),
+    first=st.sampled_from([b":status", b":Status", b"status"]),
+    fields=st.lists(_field_st, max_size=6),
+)
+def test_the_twins_check_response_fields_alike(
+    status: bytes, first: bytes, fields: list[tuple[bytes, bytes]]
+) -> None:
+    from cyhttp import _h2_headers
+
+    compiled = _compiled_rules()
+    head = [(first, status), *fields]
+    assert _outcome(compiled.response_head, head) == _outcome(_h2_headers.response_head, head)
+    assert _outcome(compiled.response_head, fields) == _outcome(_h2_headers.response_head, fields)
+    assert _outcome(compiled.trailer_fields, fields) == _outcome(_h2_headers.trailer_fields, fields)
+
+
+_text_st = st.one_of(
+    _value_st, st.text(max_size=5), st.sampled_from(["GET", "CONNECT", "Host", "TE", "é"])
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    pseudo=st.lists(
+        st.tuples(st.sampled_from([":method", ":scheme", ":authority", ":path", b":path"]),
+                  st.one_of(st.sampled_from(["GET", "CONNECT", "https", "/", "h.example"]),
+                            _text_st)),
+        max_size=5,
+    ),
+    regular=st.lists(st.tuples(st.one_of(_name_st, _text_st), _text_st), max_size=5),
+    odd=st.sampled_from([None, ("x-s", "v", True), ("x",), ("x-b", bytearray(b"v")), 5]),
+)  # fmt: skip
+def test_the_twins_build_request_fields_alike(
+    pseudo: list[tuple[Any, Any]], regular: list[tuple[Any, Any]], odd: Any
+) -> None:
+    from cyhttp import _h2_headers
+
+    compiled = _compiled_rules()
+    headers: list[Any] = [*pseudo, *regular] + ([odd] if odd is not None else [])
+    expected = _outcome(_h2_headers.request_fields, headers)
+    assert _outcome(compiled.request_fields, headers) == expected
+    assert _outcome(compiled.request_fields, iter(headers)) == expected
+
+
+def test_the_compiled_request_fields_take_the_common_case_themselves(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The compiled twin builds an ordinary request itself (the pure rules are not asked)
+    and still agrees with them; a forbidden field goes to the pure rules for its error."""
+    from cyhttp import _h2_headers
+
+    compiled = _compiled_rules()
+    headers = [("User-Agent", "cyhttp"), *GET, ("Accept", "*/*"), ("TE", "Trailers")]
+    expected = _h2_headers.request_fields(headers)
+    asked: list[Any] = []
+    monkeypatch.setattr(
+        compiled, "_request_fields_py", lambda items: asked.append(items) or expected
+    )
+    assert compiled.request_fields(headers) == expected
+    assert asked == []
+    compiled.request_fields([*GET, ("connection", "close")])
+    assert len(asked) == 1
+
+
 # -- hypercorn over a real socket ------------------------------------------------------------
 
 
