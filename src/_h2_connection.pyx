@@ -790,14 +790,14 @@ cdef class H2Connection:
         return 0
 
     cdef _Stream _sendable(self, stream_id):
-        cdef _Stream stream = self._streams.get(stream_id)
+        cdef _Stream stream = _lookup(self._streams, stream_id)
         if stream is None:
             raise StreamClosedError(stream_id, f"stream {stream_id} is not open")
         if stream.local_ended:
             raise StreamClosedError(stream_id, f"stream {stream_id} already ended its request")
         return stream
 
-    def send_data(self, stream_id, data, end_stream=False):
+    def send_data(self, stream_id, data, bint end_stream=False):
         """Send as much of ``data`` as the flow-control windows allow; returns how many
         bytes were taken (see the pure twin)."""
         cdef _Stream stream
