@@ -14,7 +14,12 @@ closes with some left: the pure twin keeps one dict for both, which ``_unconsume
 rebuilds for tests.
 """
 
-from cpython.buffer cimport PyBUF_SIMPLE, PyBuffer_Release, PyObject_GetBuffer
+from cpython.buffer cimport (
+    PyBUF_SIMPLE,
+    PyBuffer_Release,
+    PyObject_CheckBuffer,
+    PyObject_GetBuffer,
+)
 from cpython.bytearray cimport PyByteArray_AS_STRING, PyByteArray_GET_SIZE, PyByteArray_Resize
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
 from cpython.tuple cimport PyTuple_GET_SIZE
@@ -801,31 +806,41 @@ cdef class H2Connection:
         """Send as much of ``data`` as the flow-control windows allow; returns how many
         bytes were taken (see the pure twin)."""
         cdef _Stream stream
-        cdef Py_buffer view
         cdef int64_t size, taken
         cdef bint end
         self._check_sending()
         stream = self._sendable(stream_id)
-        PyObject_GetBuffer(data, &view, PyBUF_SIMPLE)
-        try:
-            size = view.len
-            taken = min(size, self._send_window, stream.send_window)
-            if taken < 0:
-                taken = 0
-            end = end_stream and taken == size
-            if taken or end:
-                self._idle_frames = 0
-                _put_data_frames(
-                    self._out, stream.stream_id, <const unsigned char*>view.buf, taken,
-                    self._peer_max_frame_size, end,
-                )
-        finally:
-            PyBuffer_Release(&view)
+        size = len(data)
+        taken = min(size, self._send_window, stream.send_window)
+        if taken < 0:
+            taken = 0
+        end = end_stream and taken == size
+        if taken or end:
+            self._idle_frames = 0
+            self._write_data(stream, data, taken, end)
         self._send_window -= taken
         stream.send_window -= taken
         if end:
             self._local_end(stream)
         return taken
+
+    cdef int _write_data(self, _Stream stream, data, int64_t taken, bint end) except -1:
+        """The first ``taken`` bytes of ``data`` as DATA frames (only the buffer protocol
+        is used: bytes, bytearray, memoryview...)."""
+        cdef Py_buffer view
+        if not PyObject_CheckBuffer(data):
+            memoryview(data)  # the pure twin's TypeError, word for word
+        PyObject_GetBuffer(data, &view, PyBUF_SIMPLE)
+        try:
+            if view.len < taken:
+                raise ValueError("send_data takes bytes-like objects of single bytes")
+            _put_data_frames(
+                self._out, stream.stream_id, <const unsigned char*>view.buf, taken,
+                self._peer_max_frame_size, end,
+            )
+        finally:
+            PyBuffer_Release(&view)
+        return 0
 
     def end_stream(self, stream_id):
         """End the request body (an empty DATA frame with END_STREAM)."""

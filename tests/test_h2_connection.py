@@ -1335,6 +1335,27 @@ def test_the_twins_fail_hostile_peers_alike(
     assert transcripts[0] == transcripts[1]
 
 
+@pytest.mark.parametrize(
+    "body", [b"abc" * 9000, bytearray(b"xyz" * 10), memoryview(b"0123456789")[2:7], b"", "text"]
+)
+@pytest.mark.parametrize("window", [0, 5, 65535])
+def test_the_twins_send_any_body_alike(body: Any, window: int) -> None:
+    """bytes, bytearray and memoryview bodies (and a str, refused) through windows that
+    take all, part or none of them: the same result, error and bytes from both twins."""
+    outcomes = []
+    for cls in _both_twins():
+        client = cls()
+        client.initiate()
+        client.receive_data(_h2frames_py.serialize(SettingsFrame(((4, window),))))
+        sid = client.send_request(POST)
+        client.data_to_send()
+        outcome = _outcome(client.send_data, sid, body, True)
+        outcomes.append((outcome, client.data_to_send(), client.stream_state(sid)))
+    assert outcomes[0] == outcomes[1]
+    if isinstance(body, str) and window:
+        assert outcomes[0][0][:2] == ("error", TypeError)
+
+
 _NAMES = [
     b"content-length", b"content-type", b"te", b"connection", b"keep-alive", b"upgrade",
     b"proxy-connection", b"transfer-encoding", b"host", b"x-a", b"X-Up", b":status",
