@@ -14,6 +14,8 @@ import contextlib
 import dataclasses
 import socket
 import ssl
+import subprocess
+import sys
 from collections.abc import AsyncIterator, Callable
 from types import ModuleType
 from typing import Any
@@ -118,6 +120,26 @@ def test_the_twins_share_their_errors_and_states() -> None:
     pure = our_connection.h2connection_py
     for name in ("StreamClosedError", "H2UsageError", "StreamState", "DataReceived"):
         assert getattr(compiled, name) is getattr(pure, name) is getattr(our_connection, name)
+
+
+@pytest.mark.parametrize(
+    "module",
+    ["cyhttp.h2_connection", "cyhttp._h2_connection_py", "cyhttp._h2_connection",
+     "cyhttp._h2_state"],
+)  # fmt: skip
+def test_each_connection_module_imports_alone(module: str, expect_compiled: bool) -> None:
+    """No import cycle between the selector, the twins and the shared modules."""
+    if module == "cyhttp._h2_connection" and our_connection.h2connection_c is None:
+        if expect_compiled:
+            pytest.fail("the compiled connection is not built (run `make build`)")
+        pytest.skip("the compiled connection is not built")
+    done = subprocess.run(
+        [sys.executable, "-c", f"import {module}; print('ok')"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.stdout.strip() == "ok", done.stderr
 
 
 # -- an in-memory h2 server ------------------------------------------------------------------
