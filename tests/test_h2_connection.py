@@ -3,8 +3,12 @@
 Three kinds of peer: the ``h2`` package playing an independent server in memory (whole
 exchanges, both ways); frames written by hand for hostile or broken servers, each of which
 must end the stream or the connection with the right RFC 9113 error code on the wire; and
-hypercorn serving an ASGI app over h2c on a real socket. Every test runs with both codec
-twins (the ``conn_cls`` fixture), and a hypothesis fuzz feeds random bytes and frames.
+hypercorn serving an ASGI app over h2c on a real socket. Every test runs with both twins of
+the connection, each over the codec twins of its kind (the ``conn_cls`` fixture: compiled
+with compiled, pure with pure), and a hypothesis fuzz feeds random bytes and frames. The
+twins must also agree with each other exactly: the same events and the same bytes for the
+same random exchanges with h2 and the same hostile frames, and the compiled field checks
+the same outcomes as the pure rules of ``_h2_headers``.
 """
 
 from __future__ import annotations
