@@ -11,6 +11,9 @@ preparation is not timed):
   stream opened beforehand (the HPACK table warm, as on a busy connection);
 * ``send_request GET``: a small GET with six fields is opened and its bytes taken.
 
+The last two open at most 100 streams per connection (a batch uses several connections),
+as a server's usual SETTINGS_MAX_CONCURRENT_STREAMS would have it.
+
 Every peer gets the same bytes (written by cyhttp's pure codecs acting as the server) and
 the first batch of each is checked: a peer that answers wrongly gives no result. Peers
 run in alternating rounds so that a noisy neighbour hits all alike. ``value`` is the median
@@ -46,6 +49,10 @@ REQUEST = [
     ("accept", "*/*"),
 ]
 BENCHES = ("receive DATA 16K", "receive response head", "send_request GET")
+#: streams opened on one connection at most (a usual SETTINGS_MAX_CONCURRENT_STREAMS): a
+#: batch larger than that runs on several connections, so that no peer pays for thousands
+#: of open streams
+STREAMS_PER_CONNECTION = 100
 
 #: a prepared batch: run() performs the batch's operations; check() says whether the
 #: peer answered right (called once, after the first run)
@@ -77,6 +84,12 @@ class _Wire:
             )
             for i in range(count)
         ]
+
+
+def _chunks(count: int) -> list[int]:
+    """``count`` operations split into connections of STREAMS_PER_CONNECTION streams."""
+    full, rest = divmod(count, STREAMS_PER_CONNECTION)
+    return [STREAMS_PER_CONNECTION] * full + ([rest] if rest else [])
 
 
 # -- cyhttp --------------------------------------------------------------------------------
@@ -113,38 +126,44 @@ def _ours(cls: type, wire: _Wire) -> dict[str, Prepare]:
         return run, lambda: [(e.stream_id, len(e.data)) for e in got[0]] == [(1, 16384)]
 
     def head(count: int) -> Batch:
-        conn = connection()
-        for _ in range(count):
-            conn.send_request(REQUEST, end_stream=True)
-        conn.data_to_send()
-        frames = wire.heads(count, True)
+        batches = []
+        for size in _chunks(count):
+            conn = connection()
+            for _ in range(size):
+                conn.send_request(REQUEST, end_stream=True)
+            conn.data_to_send()
+            batches.append((conn.receive_data, wire.heads(size, True)))
         got: list[Any] = []
-        receive = conn.receive_data
 
         def run() -> None:
-            for frame in frames:
-                events = receive(frame)
+            for receive, frames in batches:
+                for frame in frames:
+                    events = receive(frame)
             got.append(events)
 
         def check() -> bool:
             head_event, end = got[0]
             fields = [(b":status", str(head_event.status).encode()), *head_event.headers]
-            return fields == RESPONSE and end.stream_id == head_event.stream_id == 2 * count - 1
+            last = 2 * len(batches[-1][1]) - 1
+            return fields == RESPONSE and end.stream_id == head_event.stream_id == last
 
         return run, check
 
     def request(count: int) -> Batch:
-        conn = connection()
-        send, out = conn.send_request, conn.data_to_send
+        batches = []
+        for size in _chunks(count):
+            conn = connection()
+            batches.append((conn.send_request, conn.data_to_send, size))
         got: list[Any] = []
 
         def run() -> None:
-            for _ in range(count):
-                sid = send(REQUEST, True)
-                wrote = out()
+            for send, out, size in batches:
+                for _ in range(size):
+                    sid = send(REQUEST, True)
+                    wrote = out()
             got.append((sid, wrote))
 
-        return run, lambda: got[0][0] == 2 * count - 1 and len(got[0][1]) > 9
+        return run, lambda: got[0][0] == 2 * batches[-1][2] - 1 and len(got[0][1]) > 9
 
     return dict(zip(BENCHES, (data, head, request), strict=True))
 
@@ -194,17 +213,19 @@ def _h2_package(wire: _Wire) -> dict[str, Prepare]:
         return run, check
 
     def head(count: int) -> Batch:
-        conn = connection()
-        for i in range(count):
-            conn.send_headers(2 * i + 1, REQUEST, end_stream=True)
-        conn.data_to_send()
-        frames = wire.heads(count, True)
+        batches = []
+        for size in _chunks(count):
+            conn = connection()
+            for i in range(size):
+                conn.send_headers(2 * i + 1, REQUEST, end_stream=True)
+            conn.data_to_send()
+            batches.append((conn.receive_data, wire.heads(size, True)))
         got: list[Any] = []
-        receive = conn.receive_data
 
         def run() -> None:
-            for frame in frames:
-                events = receive(frame)
+            for receive, frames in batches:
+                for frame in frames:
+                    events = receive(frame)
             got.append(events)
 
         def check() -> bool:
@@ -213,27 +234,29 @@ def _h2_package(wire: _Wire) -> dict[str, Prepare]:
                 isinstance(response, h2.events.ResponseReceived)
                 and list(response.headers) == RESPONSE
                 and isinstance(ended, h2.events.StreamEnded)
+                and ended.stream_id == 2 * len(batches[-1][1]) - 1
             )
 
         return run, check
 
     def request(count: int) -> Batch:
-        conn = connection()
-        send, next_id, out = (
-            conn.send_headers,
-            conn.get_next_available_stream_id,
-            (conn.data_to_send),
-        )
+        batches = []
+        for size in _chunks(count):
+            conn = connection()
+            batches.append(
+                (conn.send_headers, conn.get_next_available_stream_id, conn.data_to_send, size)
+            )
         got: list[Any] = []
 
         def run() -> None:
-            for _ in range(count):
-                sid = next_id()
-                send(sid, REQUEST, end_stream=True)
-                wrote = out()
+            for send, next_id, out, size in batches:
+                for _ in range(size):
+                    sid = next_id()
+                    send(sid, REQUEST, end_stream=True)
+                    wrote = out()
             got.append((sid, wrote))
 
-        return run, lambda: got[0][0] == 2 * count - 1 and len(got[0][1]) > 9
+        return run, lambda: got[0][0] == 2 * batches[-1][3] - 1 and len(got[0][1]) > 9
 
     return dict(zip(BENCHES, (data, head, request), strict=True))
 
