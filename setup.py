@@ -13,7 +13,7 @@ import sys
 from setuptools import Extension, setup
 from setuptools.command.build_ext import build_ext
 
-COMPILED_MODULES = ("_parser", "_websocket", "_hpack", "_h2frames")
+COMPILED_MODULES = ("_parser", "_websocket", "_hpack", "_h2frames", "_h2_connection")
 
 
 def _warn(message: str) -> None:

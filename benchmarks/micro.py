@@ -19,7 +19,7 @@ from typing import Any
 
 from benchmarks import procs
 
-MODULES = ("bench_parser", "bench_mask", "bench_hpack", "bench_h2frames")
+MODULES = ("bench_parser", "bench_mask", "bench_hpack", "bench_h2frames", "bench_h2conn")
 HERE = os.path.dirname(os.path.abspath(__file__))
 REQUIRED = ("bench", "impl", "value", "unit")
 

@@ -1255,3 +1255,22 @@ def test_h2_rows_are_skipped_with_a_reason_without_nginx(monkeypatch: pytest.Mon
     kept = runner._runnable(sel, results)
     assert [w.key for w in kept.workloads] == ["get_small_seq"]
     assert any("no HTTP/2 rows" in note for note in results.notes)
+
+
+def test_the_h2_connection_micro_benchmark_runs() -> None:
+    """bench_h2conn measures every twin of the HTTP/2 connection beside h2, checks their
+    answers first, and is one of the micro-benchmarks that ``benchmarks`` runs."""
+    from benchmarks import bench_h2conn, micro
+    from cyhttp import _compat
+
+    assert "bench_h2conn" in micro.MODULES and micro.available("bench_h2conn")
+    rows = bench_h2conn.run(quick=True)
+    assert {r["bench"] for r in rows} == set(bench_h2conn.BENCHES)
+    wanted = (
+        {"cyhttp pure", "h2"} if _compat.NO_EXTENSIONS else {"cyhttp compiled", "cyhttp pure", "h2"}
+    )
+    measured = {r["impl"] for r in rows if r["value"] is not None}
+    assert wanted <= measured, rows
+    for r in rows:
+        if r["impl"] in wanted:
+            assert r["unit"] == "us" and r["value"] > 0 and r["spread"] >= 0, r

@@ -3,16 +3,23 @@
 Three kinds of peer: the ``h2`` package playing an independent server in memory (whole
 exchanges, both ways); frames written by hand for hostile or broken servers, each of which
 must end the stream or the connection with the right RFC 9113 error code on the wire; and
-hypercorn serving an ASGI app over h2c on a real socket. Every test runs with both codec
-twins (the ``conn_cls`` fixture), and a hypothesis fuzz feeds random bytes and frames.
+hypercorn serving an ASGI app over h2c on a real socket. Every test runs with both twins of
+the connection, each over the codec twins of its kind (the ``conn_cls`` fixture: compiled
+with compiled, pure with pure), and a hypothesis fuzz feeds random bytes and frames. The
+twins must also agree with each other exactly: the same events and the same bytes for the
+same random exchanges with h2 and the same hostile frames, and the compiled field checks
+the same outcomes as the pure rules of ``_h2_headers``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import socket
 import ssl
+import subprocess
+import sys
 from collections.abc import AsyncIterator, Callable
 from types import ModuleType
 from typing import Any
@@ -22,7 +29,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from yarl import URL
 
-from cyhttp import _h2frames_py, _hpack_py, h2_frames, hpack
+from cyhttp import _compat, _h2frames_py, _hpack_py, h2_frames, hpack
+from cyhttp import h2_connection as our_connection
 from cyhttp._h2_models import (
     CONNECTION_PREFACE,
     DataFrame,
@@ -41,6 +49,7 @@ from cyhttp.h2_connection import (
     DataReceived,
     GoAway,
     H2Connection,
+    H2UsageError,
     InformationalResponse,
     NoAvailableStreamError,
     PingAcked,
@@ -71,27 +80,70 @@ GET = [(":method", "GET"), (":scheme", "http"), (":authority", "example.com"), (
 POST = [(":method", "POST"), (":scheme", "http"), (":authority", "example.com"), (":path", "/")]
 
 
-@pytest.fixture(scope="session")
-def conn_cls(impl: Impl) -> type[H2Connection]:
-    """H2Connection over the codec twins that match ``impl``."""
-    if impl.is_pure_python:
+def _twin_class(compiled: bool) -> type[H2Connection]:
+    """H2Connection of one twin over the codec twins of the same kind: the compiled
+    connection with the compiled codecs, or everything pure."""
+    if not compiled:
+        module: ModuleType | None = our_connection.h2connection_py
         frames: ModuleType | None = h2_frames.h2frames_py
         codec: ModuleType | None = hpack.hpack_py
     else:
+        module = our_connection.h2connection_c
         frames, codec = h2_frames.h2frames_c, hpack.hpack_c
-        if frames is None or codec is None:
-            pytest.fail("the compiled HTTP/2 codecs are not built (run `make build`)")
+        if module is None or frames is None or codec is None:
+            pytest.fail("the compiled HTTP/2 modules are not built (run `make build`)")
+    assert module is not None
 
-    class Connection(H2Connection):
+    class Connection(module.H2Connection):  # type: ignore[name-defined,misc]
         frame_codec = frames
         hpack_codec = codec
 
     return Connection
 
 
-def test_the_default_class_uses_the_selected_twins() -> None:
+@pytest.fixture(scope="session")
+def conn_cls(impl: Impl) -> type[H2Connection]:
+    """H2Connection of the twin that matches ``impl``, over the matching codec twins."""
+    return _twin_class(not impl.is_pure_python)
+
+
+def test_the_default_class_uses_the_selected_twins(expect_compiled: bool) -> None:
     assert H2Connection.frame_codec is h2_frames
     assert H2Connection.hpack_codec is hpack
+    expected = our_connection.h2connection_c if expect_compiled else our_connection.h2connection_py
+    assert expected is not None, "the compiled connection is not built (run `make build`)"
+    assert H2Connection is expected.H2Connection
+    assert _compat.COMPILED["_h2_connection"] is expect_compiled
+
+
+def test_the_twins_share_their_errors_and_states() -> None:
+    """Code that catches the selected twin's errors catches the other's too."""
+    compiled = our_connection.h2connection_c
+    if compiled is None:
+        pytest.skip("the compiled connection is not built")
+    pure = our_connection.h2connection_py
+    for name in ("StreamClosedError", "H2UsageError", "StreamState", "DataReceived"):
+        assert getattr(compiled, name) is getattr(pure, name) is getattr(our_connection, name)
+
+
+@pytest.mark.parametrize(
+    "module",
+    ["cyhttp.h2_connection", "cyhttp._h2_connection_py", "cyhttp._h2_connection",
+     "cyhttp._h2_state"],
+)  # fmt: skip
+def test_each_connection_module_imports_alone(module: str, expect_compiled: bool) -> None:
+    """No import cycle between the selector, the twins and the shared modules."""
+    if module == "cyhttp._h2_connection" and our_connection.h2connection_c is None:
+        if expect_compiled:
+            pytest.fail("the compiled connection is not built (run `make build`)")
+        pytest.skip("the compiled connection is not built")
+    done = subprocess.run(
+        [sys.executable, "-c", f"import {module}; print('ok')"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.stdout.strip() == "ok", done.stderr
 
 
 # -- an in-memory h2 server ------------------------------------------------------------------
@@ -1112,8 +1164,10 @@ def _check_outcome(client: H2Connection, events: list[Any]) -> None:
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(chunks=st.lists(st.binary(max_size=200), max_size=6))
-def test_fuzz_random_bytes_after_the_preface(chunks: list[bytes]) -> None:
-    client = H2Connection()
+def test_fuzz_random_bytes_after_the_preface(
+    conn_cls: type[H2Connection], chunks: list[bytes]
+) -> None:
+    client = conn_cls()
     client.initiate()
     client.send_request(POST)
     events = client.receive_data(_h2frames_py.serialize(SettingsFrame()))
@@ -1137,8 +1191,10 @@ _frame_st = st.tuples(
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(frames=st.lists(_frame_st, max_size=12), cut=st.integers(0, 400))
-def test_fuzz_random_frames(frames: list[tuple[int, int, int, bytes]], cut: int) -> None:
-    client = H2Connection()
+def test_fuzz_random_frames(
+    conn_cls: type[H2Connection], frames: list[tuple[int, int, int, bytes]], cut: int
+) -> None:
+    client = conn_cls()
     client.initiate()
     client.send_request(POST)
     client.send_request(GET, end_stream=True)
@@ -1153,6 +1209,274 @@ def test_fuzz_random_frames(frames: list[tuple[int, int, int, bytes]], cut: int)
     _check_outcome(client, events)
     for event in of(events, DataReceived):
         client.acknowledge_received_data(event.stream_id, event.flow_controlled_length)
+
+
+# -- the two twins agree ----------------------------------------------------------------------
+
+
+def _both_twins() -> tuple[type[H2Connection], type[H2Connection]]:
+    """(compiled, pure) connection classes; the compiled one must be built unless this run
+    tests the pure twins only."""
+    if not _compat.NO_EXTENSIONS and our_connection.h2connection_c is None:
+        pytest.fail("the compiled connection is not built (run `make build`)")
+    if our_connection.h2connection_c is None:
+        pytest.skip("the compiled connection is not built (a pure-only run)")
+    return _twin_class(True), _twin_class(False)
+
+
+def _plain(value: Any) -> Any:
+    """An event (or any part of one) as nested tuples that compare by value and type:
+    exceptions by class, message, error code, stream and offset (they compare by identity
+    otherwise), every leaf with its type so that int and bool, or bytes and bytearray,
+    differ."""
+    if isinstance(value, BaseException):
+        attrs = ("error_code", "stream_id", "offset")
+        return (type(value).__name__, str(value), *(getattr(value, a, None) for a in attrs))
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        fields = dataclasses.fields(value)
+        return (type(value).__name__, *(_plain(getattr(value, f.name)) for f in fields))
+    if isinstance(value, list | tuple):
+        return (type(value).__name__, *(_plain(v) for v in value))
+    if isinstance(value, dict):
+        return ("dict", *sorted((k, _plain(v)) for k, v in value.items()))
+    return (type(value).__name__, value)
+
+
+def _recording(cls: type[H2Connection]) -> type[H2Connection]:
+    """``cls`` that logs every answer it gives: the events of each ``receive_data`` and the
+    bytes of each ``data_to_send``."""
+
+    class Recording(cls):  # type: ignore[valid-type,misc]
+        log: list[Any]
+
+        def receive_data(self, data: Any) -> list[Any]:
+            events = super().receive_data(data)
+            self.log.append(("events", [_plain(e) for e in events]))
+            return events
+
+        def data_to_send(self) -> bytes:
+            out = super().data_to_send()
+            self.log.append(("bytes", out))
+            return out
+
+    return Recording
+
+
+def _exchange_transcript(
+    cls: type[H2Connection], bodies: list[tuple[int, int, bool]], shape: dict[str, Any]
+) -> list[Any]:
+    """A whole exchange with a fresh h2 server (as in the test above); what the client
+    returned, in order."""
+    client = _recording(cls)(
+        {SettingCode.INITIAL_WINDOW_SIZE: shape["client_window"]},
+        connection_window=shape["connection_window"],
+    )
+    client.log = []
+    pair = Pair(
+        client, initial_window_size=shape["server_window"], max_frame_size=shape["server_frame"]
+    )
+    pair.settle()
+    exchange = _Exchange(pair, shape["piece"])
+    for index, (up, down, trailers) in enumerate(bodies):
+        exchange.start(bytes([index]) * up, bytes([index + 100]) * down, trailers)
+    if shape["ping"]:
+        client.ping()
+    done: set[int] = set()
+    for _ in range(1000):
+        exchange.client_sends()
+        exchange.server_reads()
+        exchange.server_sends()
+        done |= exchange.client_reads()
+        if len(done) == len(bodies):
+            break
+    assert len(done) == len(bodies), "the exchange stalled"
+    client.log.append(("state", client.open_stream_count, client.is_closed, client._unconsumed))
+    return client.log
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    bodies=st.lists(
+        st.tuples(st.integers(0, 50000), st.integers(0, 50000), st.booleans()),
+        min_size=1,
+        max_size=4,
+    ),
+    shape=st.fixed_dictionaries(
+        {
+            "server_window": st.integers(1000, 100000),
+            "server_frame": st.sampled_from([16384, 20000, 65536]),
+            "client_window": st.integers(1000, 100000),
+            "connection_window": st.integers(65535, 300000),
+            "piece": st.sampled_from([7, 1009, 17000, 1 << 20]),
+            "ping": st.booleans(),
+        }
+    ),
+)
+def test_the_twins_answer_an_h2_server_alike(
+    bodies: list[tuple[int, int, bool]], shape: dict[str, Any]
+) -> None:
+    """The same random exchange with the h2 server, once per twin: the same events and the
+    same bytes on the wire, call by call."""
+    compiled, pure = _both_twins()
+    ours = _exchange_transcript(compiled, bodies, shape)
+    theirs = _exchange_transcript(pure, bodies, shape)
+    assert len(ours) == len(theirs)
+    for step, (got, expected) in enumerate(zip(ours, theirs, strict=True)):
+        assert got == expected, f"the twins differ at call {step}"
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(frames=st.lists(_frame_st, max_size=12), cut=st.integers(0, 400), ack=st.booleans())
+def test_the_twins_fail_hostile_peers_alike(
+    frames: list[tuple[int, int, int, bytes]], cut: int, ack: bool
+) -> None:
+    """Random (mostly broken) frames, fed to each twin: the same events (errors included,
+    message for message) and the same answers on the wire."""
+    compiled, pure = _both_twins()
+    encoder = _hpack_py.Encoder()
+    wire = _h2frames_py.serialize(SettingsFrame())
+    for ftype, flags, sid, payload in frames:
+        if ftype == 1 and payload[:1] == b"\x88":
+            payload = encoder.encode([(b":status", b"200"), (b"content-length", b"4")])
+        wire += raw(ftype, flags, sid, payload)
+    cut %= len(wire) + 1
+    transcripts = []
+    for cls in (compiled, pure):
+        client = _recording(cls)()
+        client.log = []
+        client.initiate()
+        client.send_request(POST)
+        client.send_request(GET, end_stream=True)
+        client.receive_data(wire[:cut])
+        events = client.receive_data(wire[cut:])
+        for event in of(events, DataReceived):
+            if ack:
+                client.acknowledge_received_data(event.stream_id, event.flow_controlled_length)
+        with contextlib.suppress(H2UsageError, ValueError):
+            client.send_data(1, b"x" * 70000, end_stream=True)
+        client.data_to_send()
+        state = [client.stream_state(s) for s in (1, 3, 5)]
+        client.log.append(("state", state, client.is_closed, client.open_stream_ids))
+        transcripts.append(client.log)
+    assert transcripts[0] == transcripts[1]
+
+
+@pytest.mark.parametrize(
+    "body", [b"abc" * 9000, bytearray(b"xyz" * 10), memoryview(b"0123456789")[2:7], b"", "text"]
+)
+@pytest.mark.parametrize("window", [0, 5, 65535])
+def test_the_twins_send_any_body_alike(body: Any, window: int) -> None:
+    """bytes, bytearray and memoryview bodies (and a str, refused) through windows that
+    take all, part or none of them: the same result, error and bytes from both twins."""
+    outcomes = []
+    for cls in _both_twins():
+        client = cls()
+        client.initiate()
+        client.receive_data(_h2frames_py.serialize(SettingsFrame(((4, window),))))
+        sid = client.send_request(POST)
+        client.data_to_send()
+        outcome = _outcome(client.send_data, sid, body, True)
+        outcomes.append((outcome, client.data_to_send(), client.stream_state(sid)))
+    assert outcomes[0] == outcomes[1]
+    if isinstance(body, str) and window:
+        assert outcomes[0][0][:2] == ("error", TypeError)
+
+
+_NAMES = [
+    b"content-length", b"content-type", b"te", b"connection", b"keep-alive", b"upgrade",
+    b"proxy-connection", b"transfer-encoding", b"host", b"x-a", b"X-Up", b":status",
+    b":method", b":scheme", b":authority", b":path", b":other", b"", b"a b", b"a:b",
+    b"\xc3\xa9", b"\x7f",
+]  # fmt: skip
+_VALUES = [
+    b"200", b"101", b"099", b"600", b"2000", b"20", b"GET", b"CONNECT", b"HEAD", b"", b"5",
+    b"5, 5", b"5,6", b" 7 ", b"7,", b"1234567890123456789", b"trailers", b"Trailers",
+    b"gzip", b" x", b"x\t", b"a\rb", b"a\x00", b"\xff", b"example.com",
+]  # fmt: skip
+_name_st = st.one_of(st.sampled_from(_NAMES), st.binary(max_size=6))
+_value_st = st.one_of(st.sampled_from(_VALUES), st.binary(max_size=6))
+_field_st = st.tuples(_name_st, _value_st)
+
+
+def _outcome(function: Callable[..., Any], *args: Any) -> Any:
+    """What ``function`` returns, or the class and message of what it raises."""
+    try:
+        return ("ok", function(*args))
+    except Exception as exc:  # the twins must fail alike
+        return ("error", type(exc), str(exc))
+
+
+def _compiled_rules() -> ModuleType:
+    _both_twins()  # fails or skips when the compiled twin is not there
+    module = our_connection.h2connection_c
+    assert module is not None
+    return module
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    status=st.one_of(st.sampled_from(_VALUES), st.binary(max_size=4)),
+    first=st.sampled_from([b":status", b":Status", b"status"]),
+    fields=st.lists(_field_st, max_size=6),
+)
+def test_the_twins_check_response_fields_alike(
+    status: bytes, first: bytes, fields: list[tuple[bytes, bytes]]
+) -> None:
+    from cyhttp import _h2_headers
+
+    compiled = _compiled_rules()
+    head = [(first, status), *fields]
+    assert _outcome(compiled.response_head, head) == _outcome(_h2_headers.response_head, head)
+    assert _outcome(compiled.response_head, fields) == _outcome(_h2_headers.response_head, fields)
+    assert _outcome(compiled.trailer_fields, fields) == _outcome(_h2_headers.trailer_fields, fields)
+
+
+_text_st = st.one_of(
+    _value_st, st.text(max_size=5), st.sampled_from(["GET", "CONNECT", "Host", "TE", "é"])
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    pseudo=st.lists(
+        st.tuples(st.sampled_from([":method", ":scheme", ":authority", ":path", b":path"]),
+                  st.one_of(st.sampled_from(["GET", "CONNECT", "https", "/", "h.example"]),
+                            _text_st)),
+        max_size=5,
+    ),
+    regular=st.lists(st.tuples(st.one_of(_name_st, _text_st), _text_st), max_size=5),
+    odd=st.sampled_from([None, ("x-s", "v", True), ("x",), ("x-b", bytearray(b"v")), 5]),
+)  # fmt: skip
+def test_the_twins_build_request_fields_alike(
+    pseudo: list[tuple[Any, Any]], regular: list[tuple[Any, Any]], odd: Any
+) -> None:
+    from cyhttp import _h2_headers
+
+    compiled = _compiled_rules()
+    headers: list[Any] = [*pseudo, *regular] + ([odd] if odd is not None else [])
+    expected = _outcome(_h2_headers.request_fields, headers)
+    assert _outcome(compiled.request_fields, headers) == expected
+    assert _outcome(compiled.request_fields, iter(headers)) == expected
+
+
+def test_the_compiled_request_fields_take_the_common_case_themselves(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The compiled twin builds an ordinary request itself (the pure rules are not asked)
+    and still agrees with them; a forbidden field goes to the pure rules for its error."""
+    from cyhttp import _h2_headers
+
+    compiled = _compiled_rules()
+    headers = [("User-Agent", "cyhttp"), *GET, ("Accept", "*/*"), ("TE", "Trailers")]
+    expected = _h2_headers.request_fields(headers)
+    asked: list[Any] = []
+    monkeypatch.setattr(
+        compiled, "_request_fields_py", lambda items: asked.append(items) or expected
+    )
+    assert compiled.request_fields(headers) == expected
+    assert asked == []
+    compiled.request_fields([*GET, ("connection", "close")])
+    assert len(asked) == 1
 
 
 # -- hypercorn over a real socket ------------------------------------------------------------
