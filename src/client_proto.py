@@ -49,7 +49,7 @@ from .client_exceptions import (
 from .deadline import LazyDeadline
 from .http_exceptions import BadHttpMessage, BadHttpPayload, HttpParserError
 from .http_parser import HttpResponseParser
-from .streams import EMPTY_PAYLOAD, Decoder, StreamReader, make_decoder, undecodable
+from .streams import EMPTY_PAYLOAD, DecodedBody, StreamReader, make_decoder, undecodable
 
 __all__ = ("ResponseHandler",)
 
@@ -84,7 +84,7 @@ class ResponseHandler(asyncio.Protocol):
         self._head_waiter: asyncio.Future[tuple[ResponseHead, StreamReader]] | None = None
         self._head: ResponseHead | None = None
         self.payload: StreamReader | None = None
-        self._decoder: Decoder | None = None
+        self._decoder: DecodedBody | None = None
         self._eof_pending = False  # message complete but decoder output still queued
         self._auto_decompress = True
         self._read_until_eof = True
@@ -114,7 +114,6 @@ class ResponseHandler(asyncio.Protocol):
         self._informational: Callable[[ResponseHead], None] | None = None
         self._informational_count = 0
         self._max_decompressed = DEFAULT_MAX_DECOMPRESSED_SIZE
-        self._decompressed = 0
         self._parsed_complete = False  # the parser finished a message in this feed
         self._check_later = False  # ... while its body was still being decoded
 
@@ -330,7 +329,6 @@ class ResponseHandler(asyncio.Protocol):
         self._informational = informational
         self._informational_count = 0
         self._max_decompressed = max_decompressed_size or 0
-        self._decompressed = 0
         self.busy = True
         self.got_bytes = False
         self.output_size = 0
@@ -426,7 +424,9 @@ class ResponseHandler(asyncio.Protocol):
                 self._check_codings(head)  # only a body with codings can be refused
             self.payload = StreamReader(self, self._limits[3], loop=self._loop)
             if self._auto_decompress and head.encoding is not None:
-                self._decoder = make_decoder(head.encoding)
+                decoder = make_decoder(head.encoding)
+                if decoder is not None:
+                    self._decoder = DecodedBody(decoder, self._max_decompressed)
         self._head_waiter = None  # only now: a refused head fails this waiter (see _fail)
         if not waiter.done():
             waiter.set_result((head, self.payload))
@@ -490,33 +490,19 @@ class ResponseHandler(asyncio.Protocol):
                 )
 
     def _pump(self) -> None:
-        """Move decoded output into the reader while it is not paused."""
-        decoder = self._decoder
+        """Move decoded output into the reader while it is not paused; at the end of the
+        message, the decoder's last output and the end of the body."""
+        body = self._decoder
         payload = self.payload
-        assert decoder is not None and payload is not None
-        while not payload.paused:
-            piece = decoder.pull()
-            if not piece:
-                break
-            self._count_decoded(len(piece))
-            payload.feed_data(piece)
+        assert body is not None and payload is not None
+        body.pump(payload)
         if self._eof_pending and not payload.paused:
             self._eof_pending = False
-            last = decoder.finish()
-            self._count_decoded(len(last))
-            payload.feed_data(last)
+            body.finish(payload)
             if self._check_later:
                 self._check_leftover()
             payload.feed_eof()
             self._message_done()
-
-    def _count_decoded(self, n: int) -> None:
-        self._decompressed += n
-        limit = self._max_decompressed
-        if limit and self._decompressed > limit:
-            raise ClientPayloadError(
-                f"decompressed body larger than max_decompressed_size={limit} bytes"
-            )
 
     def _message_done(self) -> None:
         self.busy = False
@@ -537,20 +523,8 @@ class ResponseHandler(asyncio.Protocol):
             exc.__cause__ = cause
         self.should_close = True
         self._cancel_read_timer()
-        waiter = self._head_waiter
-        if waiter is not None:
-            self._head_waiter = None
-            if not waiter.done():
-                waiter.set_exception(exc)
-        else:
-            payload = self.payload
-            if (
-                payload is not None
-                and payload is not EMPTY_PAYLOAD
-                and not payload.is_eof()
-                and payload.exception() is None
-            ):
-                payload.set_exception(exc)
+        waiter, self._head_waiter = self._head_waiter, None
+        deliver_failure(waiter, self.payload, exc)
         self.busy = False
         transport = self.transport
         if transport is not None and not transport.is_closing():
@@ -576,6 +550,24 @@ class ResponseHandler(asyncio.Protocol):
             self._fail(SocketTimeoutError("Timeout on reading data from socket"))
         else:
             self._read_timer = self._loop.call_at(deadline, self._on_read_timer)
+
+
+def deliver_failure(
+    waiter: asyncio.Future[Any] | None, payload: StreamReader | None, exc: BaseException
+) -> None:
+    """Give ``exc`` to whoever waits for the response: the head's waiter while the head
+    is awaited, else the body's reader (unless the body already ended or failed). The
+    HTTP/1.1 connection and each HTTP/2 stream fail their response this way."""
+    if waiter is not None:
+        if not waiter.done():
+            waiter.set_exception(exc)
+    elif (
+        payload is not None
+        and payload is not EMPTY_PAYLOAD
+        and not payload.is_eof()
+        and payload.exception() is None
+    ):
+        payload.set_exception(exc)
 
 
 def _foreign_transfer_coding(raw_headers: tuple[tuple[bytes, bytes], ...]) -> str | None:

@@ -49,11 +49,11 @@ from .client_exceptions import (
     ServerDisconnectedError,
     SocketTimeoutError,
 )
-from .client_proto import DEFAULT_MAX_DECOMPRESSED_SIZE, ResponseHandler
+from .client_proto import DEFAULT_MAX_DECOMPRESSED_SIZE, ResponseHandler, deliver_failure
 from .deadline import LazyDeadline
 from .h2_connection import H2Connection, H2UsageError, SettingCode, StreamState
 from .h2_errors import ErrorCode
-from .streams import EMPTY_PAYLOAD, Decoder, StreamReader, make_decoder, undecodable
+from .streams import EMPTY_PAYLOAD, DecodedBody, StreamReader, make_decoder, undecodable
 
 __all__ = ("AlpnResponseHandler", "H2Protocol", "H2Stream", "HttpVersion20")
 
@@ -420,8 +420,7 @@ class H2Stream:
         self._auto_decompress = True
         self._bufsize = 2**18
         self._max_decompressed = DEFAULT_MAX_DECOMPRESSED_SIZE
-        self._decompressed = 0
-        self._decoder: Decoder | None = None
+        self._decoder: DecodedBody | None = None
         self._paused = False
         self._unacked = 0  # body bytes received and not acknowledged to the peer
         self._ack_queued = False  # in the owner's ``_ack_later``
@@ -557,7 +556,9 @@ class H2Stream:
                     waiter.set_exception(error)
                     self._give_up(error)
                     return
-                self._decoder = make_decoder(encoding)
+                decoder = make_decoder(encoding)
+                if decoder is not None:
+                    self._decoder = DecodedBody(decoder, self._max_decompressed)
             self.payload = StreamReader(self, self._bufsize, loop=self._loop)
         waiter.set_result((head, self.payload))
 
@@ -629,20 +630,8 @@ class H2Stream:
         if self._read_timer is not None:
             self._cancel_read_timer()
         self.should_close = True
-        waiter = self._head_waiter
-        if waiter is not None:
-            self._head_waiter = None
-            if not waiter.done():
-                waiter.set_exception(exc)
-        else:
-            payload = self.payload
-            if (
-                payload is not None
-                and payload is not EMPTY_PAYLOAD
-                and not payload.is_eof()
-                and payload.exception() is None
-            ):
-                payload.set_exception(exc)
+        waiter, self._head_waiter = self._head_waiter, None
+        deliver_failure(waiter, self.payload, exc)
         self._ended = True
 
     def broken(
@@ -700,35 +689,20 @@ class H2Stream:
     def _pump(self) -> bool:
         """Move decoded output into the reader while it is not paused; False when the
         body failed (too large once decoded, or corrupt)."""
-        decoder = self._decoder
+        body = self._decoder
         payload = self.payload
-        assert decoder is not None and payload is not None
+        assert body is not None and payload is not None
         try:
-            while not payload.paused:
-                piece = decoder.pull()
-                if not piece:
-                    break
-                self._count_decoded(len(piece))
-                payload.feed_data(piece)
+            body.pump(payload)
             if self._eof_pending and not payload.paused:
                 self._eof_pending = False
-                last = decoder.finish()
-                self._count_decoded(len(last))
-                payload.feed_data(last)
+                body.finish(payload)
                 payload.feed_eof()
                 self._finish()
         except ClientPayloadError as exc:
             self._give_up(exc)
             return False
         return True
-
-    def _count_decoded(self, n: int) -> None:
-        self._decompressed += n
-        limit = self._max_decompressed
-        if limit and self._decompressed > limit:
-            raise ClientPayloadError(
-                f"decompressed body larger than max_decompressed_size={limit} bytes"
-            )
 
     def _finish(self) -> None:
         self._ended = True

@@ -816,6 +816,48 @@ def undecodable(encoding: str) -> str | None:
     return None
 
 
+class DecodedBody:
+    """A compressed response body on its way into the reader: the decoder, and the bound
+    on its decoded size (``max_decompressed_size``; 0 = none) that stops a decompression
+    bomb. Both protocols (HTTP/1.1 and each HTTP/2 stream) move output with it, so the
+    bound and the pacing by the reader are the same on both."""
+
+    __slots__ = ("decoded", "decoder", "limit")
+
+    def __init__(self, decoder: Decoder, limit: int) -> None:
+        self.decoder = decoder
+        self.limit = limit
+        self.decoded = 0
+
+    def feed(self, data: bytes) -> None:
+        self.decoder.feed(data)
+
+    def pump(self, payload: StreamReader) -> None:
+        """Move decoded output into ``payload`` while it is not paused (its reader then
+        resumes the pumping). ClientPayloadError past the bound, or for corrupt input."""
+        pull = self.decoder.pull
+        while not payload.paused:
+            piece = pull()
+            if not piece:
+                break
+            self._count(len(piece))
+            payload.feed_data(piece)
+
+    def finish(self, payload: StreamReader) -> None:
+        """The input ended: check the stream ended cleanly and feed its last output."""
+        last = self.decoder.finish()
+        self._count(len(last))
+        payload.feed_data(last)
+
+    def _count(self, n: int) -> None:
+        self.decoded += n
+        limit = self.limit
+        if limit and self.decoded > limit:
+            raise ClientPayloadError(
+                f"decompressed body larger than max_decompressed_size={limit} bytes"
+            )
+
+
 def make_decoder(encoding: str | None) -> Decoder | None:
     """A decoder for a (lower-cased) Content-Encoding; None for identity (or none).
     A coding we cannot decode raises ClientPayloadError: handing out the still-encoded
