@@ -49,7 +49,14 @@ from .client_proxy import add_proxy_headers, uses_tunnel
 from .connector import Connection, ConnectionKey
 from .deadline import LazyDeadline
 from .helpers import DONE, BasicAuth, Fingerprint, content_type_of, is_file_like
-from .http_writer import LAST_CHUNK, REQUEST_CODINGS, BodyFramer, build_head, check_method
+from .http_writer import (
+    LAST_CHUNK,
+    REQUEST_CODINGS,
+    BodyFramer,
+    body_piece,
+    build_head,
+    check_method,
+)
 from .streams import EMPTY_PAYLOAD, StreamReader, supported_encodings
 from .upload_tracker import UploadTracker
 
@@ -753,7 +760,8 @@ class ClientRequest:
         view = memoryview(body)
         attempt = self._upload_attempt
         for start in range(0, len(body), _TRACKED_SLICE):
-            size = await _send_piece(proto, framer, view[start : start + _TRACKED_SLICE])
+            piece = bytes(view[start : start + _TRACKED_SLICE])
+            size = await _send_piece(proto, framer, piece)
             tracker._add_bytes(attempt, size, proto.output_size)
 
 
@@ -781,11 +789,11 @@ class _BodyWriter:
         self._attempt = attempt
 
     async def write(self, chunk: Any) -> None:
-        size = await _send_piece(self._proto, self._framer, chunk)
+        piece = body_piece(chunk)
+        size = await _send_piece(self._proto, self._framer, piece)
         if self._tracker is not None:
             self._tracker._add_bytes(self._attempt, size, self._proto.output_size)
-        if self._traced is not None and chunk:
-            piece = chunk.encode("utf-8") if isinstance(chunk, str) else bytes(chunk)
+        if self._traced is not None and piece:
             await self._traced._trace_chunk(piece)
 
     async def drain(self) -> None:
@@ -800,18 +808,9 @@ class _BodyWriter:
 AbstractStreamWriter.register(_BodyWriter)
 
 
-async def _send_piece(proto: ResponseHandler, framer: BodyFramer, piece: Any) -> int:
-    """Write one piece of a streamed body (text as UTF-8), then wait for the transport's
-    buffer to drain; returns the piece's size in bytes. A piece of any other type is
-    refused, not converted (``bytes(3)`` would be three NUL bytes)."""
-    if isinstance(piece, str):
-        piece = piece.encode("utf-8")
-    elif isinstance(piece, (bytes, bytearray, memoryview)):
-        piece = bytes(piece)
-    else:
-        raise TypeError(
-            f"a request body piece must be bytes-like or str, got {type(piece).__name__}"
-        )
+async def _send_piece(proto: ResponseHandler, framer: BodyFramer, piece: bytes) -> int:
+    """Write one piece of a streamed body (see :func:`body_piece`), then wait for the
+    transport's buffer to drain; returns the piece's size in bytes."""
     out = framer.encode(piece)
     if out:
         proto.write(out)

@@ -24,7 +24,7 @@ from .client_exceptions import (
     ClientConnectionResetError,
     ClientResponseError,
 )
-from .http_writer import BodyFramer
+from .http_writer import BodyFramer, body_piece
 
 if TYPE_CHECKING:
     from .client_reqrep import ClientRequest, ClientResponse
@@ -250,14 +250,7 @@ class _H2BodyWriter:
         self._progress = progress
 
     async def write(self, chunk: Any) -> None:
-        if isinstance(chunk, str):
-            chunk = chunk.encode("utf-8")
-        elif isinstance(chunk, (bytes, bytearray, memoryview)):
-            chunk = bytes(chunk)
-        else:
-            raise TypeError(
-                f"a request body piece must be bytes-like or str, got {type(chunk).__name__}"
-            )
+        chunk = body_piece(chunk)
         out = self._framer.encode(chunk)
         if out:
             await self._stream.send_body(out, False)

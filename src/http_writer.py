@@ -13,11 +13,13 @@ from __future__ import annotations
 import re
 import zlib
 from collections.abc import Iterable
+from typing import Any
 
 __all__ = (
     "LAST_CHUNK",
     "REQUEST_CODINGS",
     "BodyFramer",
+    "body_piece",
     "build_head",
     "check_method",
     "frame_chunk",
@@ -89,6 +91,17 @@ def _explain(request_line: str, headers: Iterable[tuple[str, str]]) -> None:
         if any(c in value for c in bad):
             raise ValueError(f"invalid character (CR, LF or NUL) in value of header {name!r}")
     raise ValueError("invalid character (CR, LF or NUL) in the request head")
+
+
+def body_piece(piece: Any) -> bytes:
+    """One piece of a streamed request body as bytes: text as UTF-8, anything bytes-like as
+    is. Any other type is refused, not converted (``bytes(3)`` would be three NUL bytes).
+    The HTTP/1.1 and HTTP/2 body writers both take their pieces through it."""
+    if isinstance(piece, str):
+        return piece.encode("utf-8")
+    if isinstance(piece, (bytes, bytearray, memoryview)):
+        return bytes(piece)
+    raise TypeError(f"a request body piece must be bytes-like or str, got {type(piece).__name__}")
 
 
 def frame_chunk(data: bytes) -> bytes:
