@@ -22,11 +22,12 @@ time per operation in microseconds; ``spread`` is (max - min) / median.
 
 from __future__ import annotations
 
-import argparse
-import statistics
 import time
 from collections.abc import Callable
 from typing import Any
+
+from benchmarks import microtime
+from benchmarks.microtime import missing_row, table, timed_row
 
 BODY = b"x" * 16384
 RESPONSE = [
@@ -318,8 +319,7 @@ def run(quick: bool = False) -> list[dict[str, Any]]:
         live = []
         for name, benches, why in peers:
             if benches is None:
-                rows.append({"bench": bench, "impl": name, "value": None, "unit": "us",
-                             "spread": None, "error": why})  # fmt: skip
+                rows.append(missing_row(bench, name, why))
                 continue
             _check(name, bench, benches[bench])
             live.append((name, benches[bench]))
@@ -327,33 +327,16 @@ def run(quick: bool = False) -> list[dict[str, Any]]:
         for _ in range(rounds):
             for name, prepare in live:
                 times[name].append(_time(prepare, count) * 1e6)
-        for name, _ in live:
-            values = times[name]
-            median = statistics.median(values)
-            rows.append({"bench": bench, "impl": name, "value": round(median, 3), "unit": "us",
-                         "spread": round((max(values) - min(values)) / median, 3)})  # fmt: skip
+        rows += [timed_row(bench, name, times[name]) for name, _ in live]
     return rows
 
 
 def _table(rows: list[dict[str, Any]]) -> str:
-    lines = [f"{'bench':<22} {'impl':<16} {'us/op':>8} {'spread':>7} {'speed vs h2':>12}"]
-    base = {r["bench"]: r["value"] for r in rows if r["impl"] == "h2"}
-    for r in rows:
-        if r["value"] is None:
-            lines.append(f"{r['bench']:<22} {r['impl']:<16} {'error: ' + r['error']}")
-            continue
-        ratio = f"{base[r['bench']] / r['value']:.1f}x" if base.get(r["bench"]) else "-"
-        lines.append(
-            f"{r['bench']:<22} {r['impl']:<16} {r['value']:>8.2f} {r['spread']:>7.1%} {ratio:>12}"
-        )
-    return "\n".join(lines)
+    return table(rows, "h2", "us/op", width=22)
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="fewer, shorter rounds")
-    args = parser.parse_args()
-    print(_table(run(quick=args.quick)))
+    microtime.main(__doc__, run, _table)
 
 
 if __name__ == "__main__":

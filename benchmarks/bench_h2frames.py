@@ -9,11 +9,11 @@ rows. The workload is what a response looks like on the wire: a SETTINGS frame, 
 
 from __future__ import annotations
 
-import argparse
-import statistics
-import time
 from collections.abc import Callable
 from typing import Any
+
+from benchmarks import microtime
+from benchmarks.microtime import calibrate, missing_row, sample, table, timed_row
 
 Fn = Callable[[], int]
 
@@ -79,18 +79,6 @@ def _peers(wire: bytes) -> list[tuple[str, Fn | None, str]]:
     return peers
 
 
-def _loops(fn: Fn, target: float) -> int:
-    loops = 1
-    while True:
-        t0 = time.perf_counter()
-        for _ in range(loops):
-            fn()
-        elapsed = time.perf_counter() - t0
-        if elapsed >= target / 4 or loops >= 1 << 20:
-            return max(1, int(loops * target / max(elapsed, 1e-9)))
-        loops *= 4
-
-
 def run(quick: bool = False) -> list[dict[str, Any]]:
     """Measure every peer; one row per peer."""
     rounds = 5 if quick else 11
@@ -101,46 +89,25 @@ def run(quick: bool = False) -> list[dict[str, Any]]:
     live = []
     for name, fn, why in _peers(wire):
         if fn is None:
-            rows.append({"bench": bench, "impl": name, "value": None, "unit": "us",
-                         "spread": None, "error": why})  # fmt: skip
+            rows.append(missing_row(bench, name, why))
             continue
         if fn() != count:
             raise AssertionError(f"{name} read the wrong number of frames")
-        live.append((name, fn, _loops(fn, target)))
+        live.append((name, fn, calibrate(fn, target, cap=1 << 20)))
     times: dict[str, list[float]] = {name: [] for name, *_ in live}
     for _ in range(rounds):
         for name, fn, loops in live:
-            t0 = time.perf_counter()
-            for _ in range(loops):
-                fn()
-            times[name].append((time.perf_counter() - t0) / loops / count * 1e6)
-    for name, *_ in live:
-        values = times[name]
-        median = statistics.median(values)
-        rows.append({"bench": bench, "impl": name, "value": round(median, 3), "unit": "us",
-                     "spread": round((max(values) - min(values)) / median, 3)})  # fmt: skip
+            times[name].append(sample(fn, loops) / loops / count * 1e6)
+    rows += [timed_row(bench, name, times[name]) for name, *_ in live]
     return rows
 
 
 def _table(rows: list[dict[str, Any]]) -> str:
-    lines = [f"{'bench':<16} {'impl':<16} {'us/frame':>9} {'spread':>7} {'vs hyperframe':>14}"]
-    base = {r["bench"]: r["value"] for r in rows if r["impl"] == "hyperframe"}
-    for r in rows:
-        if r["value"] is None:
-            lines.append(f"{r['bench']:<16} {r['impl']:<16} {'error: ' + r['error']}")
-            continue
-        ratio = f"{base[r['bench']] / r['value']:.1f}x" if base.get(r["bench"]) else "-"
-        lines.append(
-            f"{r['bench']:<16} {r['impl']:<16} {r['value']:>9.3f} {r['spread']:>7.1%} {ratio:>14}"
-        )
-    return "\n".join(lines)
+    return table(rows, "hyperframe", "us/frame")
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="fewer, shorter rounds")
-    args = parser.parse_args()
-    print(_table(run(quick=args.quick)))
+    microtime.main(__doc__, run, _table)
 
 
 if __name__ == "__main__":

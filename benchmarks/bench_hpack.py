@@ -16,11 +16,11 @@ is the median time per block in microseconds; ``spread`` is (max - min) / median
 
 from __future__ import annotations
 
-import argparse
-import statistics
-import time
 from collections.abc import Callable
 from typing import Any
+
+from benchmarks import microtime
+from benchmarks.microtime import calibrate, missing_row, sample, table, timed_row
 
 HEADERS = [
     (b":status", b"200"),
@@ -88,26 +88,6 @@ def _peers() -> list[tuple[str, dict[str, Fn] | None, str]]:
     return peers
 
 
-def _calibrate(fn: Fn, target: float) -> int:
-    """Loop count that makes one sample last about ``target`` seconds."""
-    loops = 1
-    while True:
-        t0 = time.perf_counter()
-        for _ in range(loops):
-            fn()
-        elapsed = time.perf_counter() - t0
-        if elapsed >= target / 4 or loops >= 1 << 24:
-            return max(1, int(loops * target / max(elapsed, 1e-9)))
-        loops *= 4
-
-
-def _sample(fn: Fn, loops: int) -> float:
-    t0 = time.perf_counter()
-    for _ in range(loops):
-        fn()
-    return time.perf_counter() - t0
-
-
 def _check(peers: list[tuple[str, dict[str, Fn] | None, str]]) -> None:
     """Every peer must decode the blocks to the same list: a wrong answer is no result."""
     expected = list(HEADERS)
@@ -131,41 +111,23 @@ def run(quick: bool = False) -> list[dict[str, Any]]:
         live = []
         for name, fns, why in peers:
             if fns is None:
-                rows.append({"bench": bench, "impl": name, "value": None, "unit": "us",
-                             "spread": None, "error": why})  # fmt: skip
+                rows.append(missing_row(bench, name, why))
                 continue
-            live.append((name, fns[bench], _calibrate(fns[bench], target)))
+            live.append((name, fns[bench], calibrate(fns[bench], target)))
         times: dict[str, list[float]] = {name: [] for name, *_ in live}
         for _ in range(rounds):
             for name, fn, loops in live:
-                times[name].append(_sample(fn, loops) / loops * 1e6)
-        for name, *_ in live:
-            values = times[name]
-            median = statistics.median(values)
-            rows.append({"bench": bench, "impl": name, "value": round(median, 3), "unit": "us",
-                         "spread": round((max(values) - min(values)) / median, 3)})  # fmt: skip
+                times[name].append(sample(fn, loops) / loops * 1e6)
+        rows += [timed_row(bench, name, times[name]) for name, *_ in live]
     return rows
 
 
 def _table(rows: list[dict[str, Any]]) -> str:
-    lines = [f"{'bench':<14} {'impl':<16} {'us/block':>9} {'spread':>7} {'speed vs hpack':>15}"]
-    base = {r["bench"]: r["value"] for r in rows if r["impl"] == "hpack"}
-    for r in rows:
-        if r["value"] is None:
-            lines.append(f"{r['bench']:<14} {r['impl']:<16} {'error: ' + r['error']}")
-            continue
-        ratio = f"{base[r['bench']] / r['value']:.1f}x" if base.get(r["bench"]) else "-"
-        lines.append(
-            f"{r['bench']:<14} {r['impl']:<16} {r['value']:>9.2f} {r['spread']:>7.1%} {ratio:>15}"
-        )
-    return "\n".join(lines)
+    return table(rows, "hpack", "us/block", width=14)
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="fewer, shorter rounds")
-    args = parser.parse_args()
-    print(_table(run(quick=args.quick)))
+    microtime.main(__doc__, run, _table)
 
 
 if __name__ == "__main__":
