@@ -1085,8 +1085,6 @@ class ClientSession:
             return CIMultiDict(headers)
         return CIMultiDict()
 
-    _merged_headers = _prepare_headers
-
     def _cookie_header(self, url: URL, req_cookies: Any) -> str | None:
         """The ``Cookie`` header: the jar's cookies for ``url``, merged with the request's
         own ``cookies`` as aiohttp 3.14 merges them (see ``request_cookie_header``)."""
