@@ -12,7 +12,7 @@ one connection), ``ws``, ``memory``, ``micro``, ``parser``, ``mask``, ``hpack``,
 ``asyncio.Protocol`` doing no client work, on the GETs without gzip and the echoes); a loop
 (``asyncio``, ``uvloop``). Kinds combine with AND, terms of one kind with OR; cyhttp
 compiled always runs as the reference. ``cyhttp-afn`` ("cyhttp+aiofastnet") is cyhttp
-compiled on aiofastnet's transports, on the GETs without gzip over HTTP and HTTPS; the other
+compiled on aiofastnet's transports, on every HTTP/1.1 workload (HTTP and HTTPS); the other
 cyhttp rows run with ``CYHTTP_NO_AIOFASTNET=1``, on the loop's own transports. Example:
 ``--only ws,uvloop,aiohttp``. A client whose library is not installed is skipped, and the
 report says so.

@@ -67,6 +67,11 @@ PEER_TARGETS: tuple[tuple[str, str, float, str], ...] = (
 )
 #: who is not a peer in the HTTP/2 rows: cyhttp itself, either twin
 _NOT_PEERS = (clients.BASELINE, "cyhttp pure", clients.FLOOR)
+#: against the field: cyhttp's CPU per request at most this share of the thriftiest peer's
+#: (a margin that survives this machine's run-to-run swing)
+FIELD_CPU_SHARE = 0.8
+#: the WebSocket rows are judged against this peer only (a callback API, compiled)
+WS_PEER = "picows"
 
 
 def higher_is_better(unit: str) -> bool:
@@ -218,6 +223,7 @@ def targets(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
                     }
                 )
     out += h2_targets(rows)
+    out += field_targets(rows)
     by_key = {(r["bench"], r["impl"]): r for r in rows if r["value"]}
     for bench, peer, minimum, words in PEER_TARGETS:
         cy, other = by_key.get((bench, clients.BASELINE)), by_key.get((bench, peer))
@@ -298,6 +304,93 @@ def h2_targets(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
             }
         )
     return out
+
+
+def _is_cyhttp(impl: str) -> bool:
+    return impl.startswith("cyhttp")
+
+
+def field_targets(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Per HTTP/1.1 workload (plain and TLS) and loop: each compiled cyhttp row (with and
+    without aiofastnet) against every other client: req/s at least the fastest peer's and
+    CPU per request at most :data:`FIELD_CPU_SHARE` of the thriftiest peer's. Per WebSocket
+    echo: msg/s at least :data:`WS_PEER`'s."""
+    cases: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for r in rows:
+        if r["group"] in ("http", "ws") and r["value"]:
+            cases.setdefault((r["bench"], r["loop"]), []).append(r)
+    out: list[dict[str, Any]] = []
+    for (bench, loop), case in cases.items():
+        ws = case[0]["group"] == "ws"
+        peers = [
+            r
+            for r in case
+            if not _is_cyhttp(r["impl"])
+            and r["impl"] != clients.FLOOR
+            and (not ws or r["impl"] == WS_PEER)
+        ]
+        mine = [r for r in case if _is_cyhttp(r["impl"]) and r["impl"] != "cyhttp pure"]
+        if not peers or not mine:
+            continue
+        fastest = max(peers, key=lambda r: r["value"])
+        costs = [r for r in peers if r.get("cpu_us_per_op")]
+        thriftiest = min(costs, key=lambda r: r["cpu_us_per_op"]) if costs else None
+        floor = next((r for r in case if r["impl"] == clients.FLOOR), None)
+        for cy in mine:
+            out.append(_field_target(bench, loop, cy, fastest, thriftiest, floor, ws))
+    return out
+
+
+def _field_target(
+    bench: str,
+    loop: str,
+    cy: dict[str, Any],
+    fastest: dict[str, Any],
+    thriftiest: dict[str, Any] | None,
+    floor: dict[str, Any] | None,
+    ws: bool,
+) -> dict[str, Any]:
+    """One cyhttp row against the field (see :func:`field_targets`)."""
+    speed_met = cy["value"] >= fastest["value"]
+    cpu = cy.get("cpu_us_per_op")
+    bound = None if ws or thriftiest is None else FIELD_CPU_SHARE * thriftiest["cpu_us_per_op"]
+    cpu_met = None if bound is None else (cpu is not None and cpu <= bound)
+    return {
+        "what": f"{bench} ({loop})",
+        "kind": "field",
+        "client": cy["impl"],
+        "versus": fastest["impl"],
+        "ratio": cy["value"] / fastest["value"],
+        "value": cy["value"],
+        "peer_value": fastest["value"],
+        "cpu_us": cpu,
+        "cpu_bound_us": bound,
+        "cpu_versus": None if thriftiest is None else thriftiest["impl"],
+        "ceiling": None if floor is None else floor["value"] / fastest["value"],
+        "floor_cpu_us": None if floor is None else floor.get("cpu_us_per_op"),
+        "speed_met": speed_met,
+        "cpu_met": cpu_met,
+        "met": speed_met and cpu_met is not False,
+    }
+
+
+def _field_line(t: dict[str, Any]) -> str:
+    """One target against the field, both halves marked, with the floor's ceiling."""
+    line = (
+        f"  {t['what']}, {t['client']}: {t['ratio']:.2f}x the fastest peer "
+        f"({t['versus']}: {fmt_value(t['value'])} vs {fmt_value(t['peer_value'])}) "
+        f"{'met' if t['speed_met'] else 'MISSED'}"
+    )
+    if t["cpu_met"] is not None:
+        line += (
+            f"; CPU {fmt_value(t['cpu_us'])} us <= {FIELD_CPU_SHARE}x {t['cpu_versus']}'s "
+            f"= {fmt_value(t['cpu_bound_us'])} us {'met' if t['cpu_met'] else 'MISSED'}"
+        )
+    if t["ceiling"]:
+        line += f"; ceiling here {t['ceiling']:.2f}x (raw protocol / {t['versus']})"
+        if t.get("floor_cpu_us"):
+            line += f", the raw protocol's CPU {fmt_value(t['floor_cpu_us'])} us"
+    return line
 
 
 def _h2_line(t: dict[str, Any]) -> str:
@@ -394,6 +487,8 @@ def targets_lines(found: list[dict[str, Any]]) -> list[str]:
         mark = "met" if t["met"] else "MISSED"
         if t.get("kind") == "h2":
             lines.append(_h2_line(t))
+        elif t.get("kind") == "field":
+            lines.append(_field_line(t))
         elif t["versus"] is None:
             unit, sense = t.get("unit", "ms"), t.get("sense", "<=")
             lines.append(

@@ -232,7 +232,7 @@ def test_rows_speeds_table_and_targets_from_fake_results() -> None:
     assert aio["cpu_us_per_op"] == 1234.0 and "1,234" in text
     assert report.noisy(rows) is None  # spreads 20%, 40%, 0, 0: median 10%, not flagged
     assert report.noisy(rows, limit=0.05) == pytest.approx(0.1)
-    found = {t["what"]: t for t in report.targets(rows)}
+    found = {t["what"]: t for t in _aiohttp_targets(rows)}
     assert found[f"{small} (uvloop)"]["met"] is True  # exactly 2.0x aiohttp
     assert found["parser 9-header"]["ratio"] == pytest.approx(3.0)
     assert found["import time (ms, absolute)"]["met"] is True
@@ -326,8 +326,9 @@ def test_whole_run_on_a_tiny_selection(tmp_path: Path, capsys: pytest.CaptureFix
     assert all(r["reference"] == clients.BASELINE for r in document["rows"])
     assert document["pinning"]["placement"] == "auto"
     assert document["pinning"]["note"] in out  # the header says where each kind ran
-    (target,) = document["targets"]
+    target, field = document["targets"]
     assert target["versus"] == "aiohttp" and target["ceiling"] > 0
+    assert field["kind"] == "field" and field["versus"] == "aiohttp"  # the only peer here
     line = next(x for x in out.splitlines() if "GET small, keep-alive, sequential (asyncio):" in x)
     assert f"ceiling here {target['ceiling']:.2f}x (raw protocol / aiohttp)" in line
     aiohttp_row = next(r for r in document["rows"] if r["impl"] == "aiohttp")
@@ -620,7 +621,7 @@ def _results_with_floor(aio: float, floor: float) -> runner.Results:
 def test_ceiling_in_targets_and_floor_is_never_a_reference() -> None:
     rows = report.build_rows(_results_with_floor(aio=100.0, floor=170.0))
     assert {r["reference"] for r in rows} == {clients.BASELINE}
-    found = report.targets(rows)
+    found = _aiohttp_targets(rows)
     assert len(found) == 2
     for t in found:
         assert t["versus"] == "aiohttp"
@@ -637,7 +638,7 @@ def test_ceiling_in_targets_and_floor_is_never_a_reference() -> None:
     res = _results_with_floor(aio=100.0, floor=170.0)
     for key in [k for k in res.samples if k[1] == "aiohttp"]:
         del res.samples[key]
-    assert report.targets(report.build_rows(res)) == []
+    assert _aiohttp_targets(report.build_rows(res)) == []
     # and a target without a floor row says nothing about a ceiling
     res = _results_with_floor(aio=100.0, floor=170.0)
     for key in [k for k in res.samples if k[1] == clients.FLOOR]:
@@ -645,6 +646,61 @@ def test_ceiling_in_targets_and_floor_is_never_a_reference() -> None:
     found = report.targets(report.build_rows(res))
     assert found and all(t["ceiling"] is None for t in found)
     assert not any("ceiling" in x for x in report.targets_lines(found))
+
+
+def _aiohttp_targets(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The targets against aiohttp only (not those against the whole field)."""
+    return [t for t in report.targets(rows) if t.get("kind") != "field"]
+
+
+def _field_results() -> runner.Results:
+    """GET small 50c and WS echo: cyhttp (both ways), two peers each, the floor, CPU."""
+    res = runner.Results()
+    small, ws = workloads.BY_KEY["get_small_c50"], workloads.BY_KEY["ws_echo_64"]
+    for w in (small, ws):
+        res.units[w.name] = w.unit
+        res.groups[w.name] = w.kind
+    rows = {
+        (small.name, clients.BASELINE): (30_000.0, 30.0),
+        (small.name, clients.FASTNET): (45_000.0, 22.0),
+        (small.name, "cyhttp pure"): (50_000.0, 10.0),  # never judged
+        (small.name, "wreq"): (40_000.0, 26.0),
+        (small.name, "aiohttp"): (10_000.0, 90.0),
+        (small.name, clients.FLOOR): (80_000.0, 8.0),
+        (ws.name, clients.BASELINE): (35_000.0, 25.0),
+        (ws.name, "picows"): (30_000.0, 20.0),
+        (ws.name, "aiohttp"): (90_000.0, 5.0),  # not the WebSocket peer
+    }
+    for (bench, impl), (value, cpu) in rows.items():
+        res.samples[(bench, impl, "uvloop")] += [value]
+        res.cpu_us[(bench, impl, "uvloop")] += [cpu]
+    return res
+
+
+def test_field_targets_judge_each_cyhttp_row_against_the_fastest_and_thriftiest_peer() -> None:
+    rows = report.build_rows(_field_results())
+    found = {(t["what"], t["client"]): t for t in report.targets(rows) if t.get("kind") == "field"}
+    small = "GET small, 50 concurrent (uvloop)"
+    assert set(found) == {
+        (small, clients.BASELINE),
+        (small, clients.FASTNET),
+        ("WS echo 64 B (uvloop)", clients.BASELINE),
+    }
+    plain, fast = found[(small, clients.BASELINE)], found[(small, clients.FASTNET)]
+    assert plain["versus"] == fast["versus"] == "wreq"
+    assert plain["cpu_bound_us"] == pytest.approx(0.8 * 26.0)
+    assert (plain["speed_met"], plain["cpu_met"], plain["met"]) == (False, False, False)
+    assert (fast["speed_met"], fast["cpu_met"], fast["met"]) == (True, False, False)
+    assert fast["ceiling"] == pytest.approx(2.0)
+    ws = found[("WS echo 64 B (uvloop)", clients.BASELINE)]
+    assert ws["versus"] == "picows" and ws["met"] and ws["cpu_met"] is None
+    lines = report.targets_lines(list(found.values()))
+    assert any(
+        "cyhttp+aiofastnet: 1.12x the fastest peer (wreq: 45,000 vs 40,000) met" in x
+        and "CPU 22.0 us <= 0.8x wreq's = 20.8 us MISSED" in x
+        and "ceiling here 2.00x (raw protocol / wreq), the raw protocol's CPU 8 us" in x
+        for x in lines
+    ), lines
 
 
 # --- HTTPS: the TLS port of the embedded server ----------------------------------------
@@ -1004,7 +1060,8 @@ def test_whole_run_over_https(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     for r in rows.values():
         assert r["bench"] == "HTTPS GET small, keep-alive, sequential"
         assert r["error"] is None and r["value"] > 0 and r["cpu_us_per_op"] > 0, r
-    assert "TLS 1.3" in out and document["targets"] == []  # HTTPS rows are not targets
+    # the HTTPS rows are no target against aiohttp, only against the field
+    assert "TLS 1.3" in out and [t["kind"] for t in document["targets"]] == ["field"]
 
 
 def test_memory_rows_in_a_whole_run(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -1056,13 +1113,14 @@ def test_memory_speed_is_inverse_and_failures_become_errors(
 
 
 def test_fastnet_variant_runs_beside_the_unchanged_rows(tls_server: Any) -> None:
-    """``cyhttp-afn`` measures the transport-bound GETs over HTTP and HTTPS on aiofastnet;
+    """``cyhttp-afn`` measures every HTTP/1.1 workload over HTTP and HTTPS on aiofastnet;
     the cyhttp rows without it turn it off, so they measure what they always did."""
     spec = clients.BY_KEY["cyhttp-afn"]
     _need("cyhttp-afn")
     assert spec.name == clients.FASTNET
     assert "get_small_c50" in spec.only and {"https_small_c50", "https_1m"} <= set(spec.only)
-    assert not spec.runs("ws_echo_64", "ws") and not spec.runs("get_json_gzip", "http")
+    assert spec.runs("get_json_gzip", "http") and spec.runs("post_64k", "http")
+    assert not spec.runs("ws_echo_64", "ws") and not spec.runs("h2_small_c100", "h2")
     for key in ("cyhttp-c", "cyhttp-py"):
         assert clients.BY_KEY[key].env["CYHTTP_NO_AIOFASTNET"] == "1"
     srv, tls, _ = tls_server
