@@ -40,7 +40,7 @@ from cyhttp.http_exceptions import (
     TooManyHeaders,
 )
 
-__all__ = ("HttpResponseParser",)
+__all__ = ("HttpResponseParser", "has_digit_run")
 
 # the same numbers as _parser_py
 cdef enum:
@@ -1014,3 +1014,19 @@ cdef bint _te_is_chunked(list values) except -1:
             else:
                 last_chunked = False
     return last_chunked
+
+
+def has_digit_run(bytes data, Py_ssize_t length):
+    """True when ``data`` holds ``length`` ASCII digits in a row. A body scan the JSON fast
+    path needs (orjson reads an integer beyond 64 bits as a float): one pass, no copy."""
+    cdef const unsigned char* p = <const unsigned char*>PyBytes_AS_STRING(data)
+    cdef Py_ssize_t n = PyBytes_GET_SIZE(data)
+    cdef Py_ssize_t i, run = 0
+    for i in range(n):
+        if <unsigned char>(p[i] - 48) < 10:
+            run += 1
+            if run >= length:
+                return True
+        else:
+            run = 0
+    return False

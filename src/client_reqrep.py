@@ -31,6 +31,7 @@ from urllib.parse import urlencode
 from multidict import CIMultiDict, CIMultiDictProxy, MultiDict, MultiDictProxy
 from yarl import URL
 
+from ._fastjson import loads_utf8
 from ._models import HttpVersion, HttpVersion11, ResponseHead
 from ._version import __version__
 from .abc import AbstractStreamWriter
@@ -1363,6 +1364,8 @@ class ClientResponse:
         if encoding is None:
             # the usual answer needs no parsing: plain JSON, no charset, is UTF-8
             encoding = "utf-8" if ctype == "application/json" else self.get_encoding()
+        if loads is _json.loads and _UTF8.get(encoding.lower()):
+            return loads_utf8(body, _strict_utf8)
         return loads(_decode(body, encoding, "strict"))
 
     # ----- releasing -----
@@ -1566,6 +1569,14 @@ class TextDecodeError(ClientPayloadError, UnicodeDecodeError):
 
     def __init__(self, encoding: str, obj: bytes, start: int, end: int, reason: str) -> None:
         UnicodeDecodeError.__init__(self, encoding, obj, start, end, reason)
+
+
+#: the spellings of UTF-8 that :func:`loads_utf8` may take (orjson reads UTF-8 only)
+_UTF8 = {"utf-8": True, "utf8": True}
+
+
+def _strict_utf8(body: bytes) -> str:
+    return _decode(body, "utf-8", "strict")
 
 
 def _decode(body: bytes, encoding: str, errors: str) -> str:
