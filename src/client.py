@@ -14,7 +14,7 @@ import json as _json
 import warnings
 from collections.abc import Callable, Coroutine, Generator, Iterable, Mapping, Sequence
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Generic, NamedTuple, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Literal, NamedTuple, TypeVar
 
 from multidict import CIMultiDict, istr
 from yarl import URL
@@ -448,6 +448,8 @@ class ClientSession:
                 req = self._templates.get(key) if key is not None else None
                 if req is None:
                     req = self._build_request(call)
+                elif req._body is None and call.has_body():
+                    req = req._with_body(call.data if call.json_body is None else call.json_body)
                 if call.middlewares:
                     resp = await self._run_middlewares(req, call, history, deadline)
                 else:
@@ -798,13 +800,14 @@ class ClientSession:
     def _template_key(
         self, call: _Call, str_or_url: Any, skip_auto_headers: Iterable[str] | None
     ) -> tuple[Any, ...] | None:
-        """The key under which a plain request (no headers, body, auth, cookies, proxy or
-        middleware) is kept: its head is the same every time, so the request object
-        (immutable once built) is built once and reused."""
+        """The key under which a plain request (no headers, auth, cookies, proxy or
+        middleware; no body, or one of bytes or JSON) is kept: its head is the same every
+        time, so the request object (immutable once built) is built once and reused, or
+        for a body copied with the call's own (the head says only its length)."""
+        body_key = _template_body_key(call)
         if (
             call.headers is None
-            and call.data is None
-            and call.json_body is None
+            and body_key is not False
             and call.req_cookies is None
             and call.auth is None
             and not skip_auto_headers
@@ -833,6 +836,7 @@ class ClientSession:
                 call.max_decompressed_size,
                 call.server_hostname,
                 call.limits,
+                body_key,
             )
         return None
 
@@ -924,7 +928,8 @@ class ClientSession:
         if key is not None:
             if len(self._templates) >= 256:
                 self._templates.clear()
-            self._templates[key] = req
+            # a body is the call's own: the template keeps the head only
+            self._templates[key] = req._with_body(None) if req._body is not None else req
         return req
 
     async def _run_middlewares(
@@ -1200,6 +1205,18 @@ def _default_jar() -> AbstractCookieJar:
     from .cookiejar import CookieJar
 
     return CookieJar()
+
+
+def _template_body_key(call: _Call) -> tuple[str, int] | Literal[False] | None:
+    """The body's share of a request template's key: None for no body, (kind, length) for
+    bytes or JSON (the head depends on nothing else), False for any other body (a form, a
+    file, a stream: its headers and framing are its own, so the request is not kept)."""
+    data, json_body = call.data, call.json_body
+    if data is None:
+        return None if json_body is None else ("json", len(json_body))
+    if type(data) is bytes and json_body is None:
+        return ("bytes", len(data))
+    return False
 
 
 def _jar_records(jar: AbstractCookieJar | None) -> bool:

@@ -442,6 +442,15 @@ class ClientRequest:
             self._auto_headers.append("Transfer-Encoding")
             self.chunked = True
 
+    def _with_body(self, body: bytes | None) -> ClientRequest:
+        """A copy of this request with another in-memory body of the same kind and length
+        (the session's request templates: the head, which says only the length, stays)."""
+        clone = object.__new__(self.__class__)
+        clone.__dict__.update(self.__dict__)
+        clone._body = body
+        clone._payload = None  # a payload made by ``body`` wraps the old bytes
+        return clone
+
     @property
     def body(self) -> Any:
         """The body as a :class:`~cyhttp.payload.Payload` (``b""`` when there is none),

@@ -6,6 +6,7 @@ or the session gained since, leaks into the next one."""
 from __future__ import annotations
 
 import asyncio
+import json
 
 import pytest
 from multidict import CIMultiDict
@@ -181,3 +182,56 @@ async def test_each_plain_call_has_its_own_deadline(server: AppServer) -> None:
             assert (await resp.json())["method"] == "GET"
         with pytest.raises(asyncio.TimeoutError):
             await session.get(str(server.url("/slow/2")))
+
+
+async def test_bytes_and_json_bodies_share_a_head_never_a_body(server: AppServer) -> None:
+    """A POST of bytes or JSON reuses the head built for the same kind and length of body;
+    each request still sends its own body, and the kept template holds none."""
+    url = str(server.url("/echo"))
+    async with ClientSession() as session:
+        sent = [b"a" * 10, b"b" * 10, b"c" * 11, b"", b"d" * 10]
+        for body in sent:
+            async with session.post(url, data=body) as resp:
+                echo = await resp.json()
+            assert echo["body"].encode("latin-1") == body
+            seen = headers_of(echo)
+            assert seen["Content-Length"] == str(len(body))
+            assert seen["Content-Type"] == "application/octet-stream"
+        for value in ({"k": 1}, {"k": 2}, {"k": 10}, [1, 2]):
+            async with session.put(url, json=value) as resp:
+                echo = await resp.json()
+            assert echo["method"] == "PUT" and echo["body"] == json.dumps(value)
+            assert headers_of(echo)["Content-Type"] == "application/json"
+        kept = [req for key, req in session._templates.items() if key[0] in ("POST", "PUT")]
+        assert len(kept) == 6  # bytes of 10, 11 and 0; JSON of 8 and 9 bytes ({"k": 1}, [1, 2])
+        assert all(req._body is None and req._payload is None for req in kept)
+
+
+async def test_a_body_read_as_payload_does_not_follow_the_next_request(
+    server: AppServer,
+) -> None:
+    """``request.body`` (a payload made on demand, e.g. by a middleware) wraps one
+    request's bytes: a copy for another body must not carry that payload along."""
+    url = str(server.url("/echo"))
+    async with ClientSession() as session:
+        async with session.post(url, data=b"first") as resp:
+            await resp.read()
+        template = next(req for key, req in session._templates.items() if key[0] == "POST")
+        one = template._with_body(b"11111")
+        assert one.body._value == b"11111"  # made on demand, kept on ``one``
+        two = one._with_body(b"22222")
+        assert two.body._value == b"22222" and one.body._value == b"11111"
+        async with session.post(url, data=b"again") as resp:
+            assert (await resp.json())["body"] == "again"
+
+
+async def test_redirect_of_a_templated_post(server: AppServer) -> None:
+    """307 keeps the method and the body, 303 turns the POST into a bodiless GET; the
+    next POST of the same head is unaffected."""
+    async with ClientSession() as session:
+        for code, method, body in ((307, "POST", "xyz"), (303, "GET", "")):
+            url = server.url(f"/redirect/{code}").with_query(to="/echo")
+            for _ in range(2):
+                async with session.post(url, data=b"xyz") as resp:
+                    echo = await resp.json()
+                assert (echo["method"], echo["body"]) == (method, body)
