@@ -105,7 +105,16 @@ cdef inline bint _name_is(const unsigned char* name, const char* lower, Py_ssize
 
 
 cdef enum:
-    FIELD_SLOTS = 256  # per-parser cache of recently seen fields (a power of two)
+    FIELD_SLOTS = 256  # cache of recently seen fields (a power of two)
+
+# The field cache is one per process, shared by every parser: the same names (and often
+# values) come back on every connection to a server, and a cache per parser cost each
+# pooled connection about 6 KiB. It is only a cache: an entry is used after its bytes
+# compare equal, so connections that overwrite each other's slots cost a miss, never a
+# wrong field.
+cdef list _NAME_CACHE = [b""] * FIELD_SLOTS
+cdef list _VALUE_CACHE = [b""] * FIELD_SLOTS
+cdef list _PAIR_CACHE = [(b"", b"")] * FIELD_SLOTS
 
 
 cdef inline Py_ssize_t _slot(const unsigned char* name, Py_ssize_t n) noexcept nogil:
@@ -329,9 +338,9 @@ cdef class HttpResponseParser:
     cdef Py_ssize_t _block_fields
     cdef long long _remaining
     cdef bint _keep_alive
-    cdef list _name_cache  # recently seen header names, reused as objects
-    cdef list _value_cache  # the last value seen with the name in the same slot
-    cdef list _pair_cache  # the last (name, value) tuple of the slot
+    cdef list _name_cache  # recently seen header names, reused as objects (shared)
+    cdef list _value_cache  # the last value seen with the name in the same slot (shared)
+    cdef list _pair_cache  # the last (name, value) tuple of the slot (shared)
 
     def __init__(
         self,
@@ -367,9 +376,9 @@ cdef class HttpResponseParser:
         self._block_fields = 0
         self._remaining = 0
         self._keep_alive = True
-        self._name_cache = [b""] * FIELD_SLOTS
-        self._value_cache = [b""] * FIELD_SLOTS
-        self._pair_cache = [(b"", b"")] * FIELD_SLOTS
+        self._name_cache = _NAME_CACHE
+        self._value_cache = _VALUE_CACHE
+        self._pair_cache = _PAIR_CACHE
 
     # -- public API ---------------------------------------------------------------
 

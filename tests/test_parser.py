@@ -701,3 +701,25 @@ def test_reused_header_objects_never_go_stale(impl: Impl) -> None:
             expected = [*fields, (b"Content-Length", b"0")]
             assert list(head.raw_headers) == expected
             assert list(head.headers.items()) == [(n.decode(), v.decode()) for n, v in expected]
+
+
+def test_parsers_sharing_the_field_cache_never_mix_fields(impl: Impl) -> None:
+    """The compiled parser's field cache is one per process: parsers taking turns with the
+    same names and different values (and a same-length value differing in one byte) each
+    see exactly their own fields, message after message."""
+    sinks = [RecordingSink() for _ in range(3)]
+    parsers = [impl.HttpResponseParser(sink) for sink in sinks]
+    for round_ in range(20):
+        for index, parser in enumerate(parsers):
+            value = f"v{index}-{round_ % 3}"
+            parser.set_request_method("GET")
+            parser.feed_data(
+                f"HTTP/1.1 200 OK\r\nX-Same: {value}\r\nX-Other-{index}: {index}\r\n"
+                "Content-Length: 0\r\n\r\n".encode()
+            )
+            head = sinks[index].heads[-1]
+            assert head.raw_headers == (
+                (b"X-Same", value.encode()),
+                (f"X-Other-{index}".encode(), str(index).encode()),
+                (b"Content-Length", b"0"),
+            ), (round_, index)
