@@ -262,6 +262,31 @@ class HttpResponseParser:
         self._fail(exc)
         raise exc
 
+    def body_remaining(self) -> int:
+        """Bytes of a Content-Length body still to come while the parser is inside one
+        (it then holds no input back), else -1. With :meth:`body_received`, a connection
+        may receive the rest of a large body straight into its final buffer."""
+        if self._state == _BODY_LENGTH:
+            return self._remaining
+        return -1
+
+    def body_received(self, n: int) -> None:
+        """``n`` bytes of the Content-Length body arrived outside :meth:`feed_data` (the
+        caller delivered them): count them; the message completes when none remain."""
+        if self._state != _BODY_LENGTH or n <= 0 or n > self._remaining:
+            raise RuntimeError(
+                f"{n} body bytes received outside the parser, with "
+                f"{self.body_remaining()} expected"
+            )
+        self._remaining -= n
+        self._offset += n
+        if not self._remaining:
+            try:
+                self._complete()
+            except BaseException:
+                self._fail(BadHttpMessage("parsing was stopped by an exception in the sink"))
+                raise
+
     # -- internals ----------------------------------------------------------------
 
     def _fail(self, exc: HttpParserError) -> None:

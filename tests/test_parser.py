@@ -723,3 +723,50 @@ def test_parsers_sharing_the_field_cache_never_mix_fields(impl: Impl) -> None:
                 (f"X-Other-{index}".encode(), str(index).encode()),
                 (b"Content-Length", b"0"),
             ), (round_, index)
+
+
+def test_body_received_outside_the_parser(impl: Impl) -> None:
+    """A connection may receive the rest of a Content-Length body itself (straight into
+    its final buffer) and tell the parser how much came: the message then completes, and
+    the next one on the connection parses as usual."""
+    sink = RecordingSink()
+    parser = impl.HttpResponseParser(sink)
+    assert parser.body_remaining() == -1  # no message yet
+    parser.feed_data(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n" + b"x" * 10)
+    assert parser.body_remaining() == 90
+    parser.body_received(50)
+    assert parser.body_remaining() == 40 and sink.events[-1] == ("body", b"x" * 10)
+    for wrong in (0, -1, 41):
+        with pytest.raises(RuntimeError):
+            parser.body_received(wrong)
+    parser.body_received(40)
+    assert sink.events[-1] == ("complete",) and parser.body_remaining() == -1
+    with pytest.raises(RuntimeError):
+        parser.body_received(1)
+    parser.feed_data(b"HTTP/1.1 204 No Content\r\n\r\n")
+    assert sink.events[-1] == ("complete",) and sink.heads[-1].status == 204
+
+
+def test_body_received_then_the_peer_goes_away(impl: Impl) -> None:
+    sink = RecordingSink()
+    parser = impl.HttpResponseParser(sink)
+    parser.feed_data(b"HTTP/1.1 200 OK\r\nContent-Length: 30\r\n\r\n")
+    parser.body_received(12)
+    with pytest.raises(IncompleteBody, match="18 body bytes missing"):
+        parser.feed_eof()
+
+
+@pytest.mark.parametrize(
+    "head",
+    [
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\n\r\n",  # delimited by the close
+        b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n",  # head not complete
+    ],
+)
+def test_body_received_only_inside_a_content_length_body(impl: Impl, head: bytes) -> None:
+    parser = impl.HttpResponseParser(RecordingSink())
+    parser.feed_data(head)
+    assert parser.body_remaining() == -1
+    with pytest.raises(RuntimeError):
+        parser.body_received(1)
