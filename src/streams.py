@@ -174,7 +174,8 @@ class StreamReader:
             self._waiter = None
             if not waiter.done():
                 waiter.set_result(None)
-        self._eof_waiters_done()
+        if self._eof_waiters:  # checked here too: no call for the usual response
+            self._eof_waiters_done()
 
     def _eof_waiters_done(self) -> None:
         if not self._eof_waiters:
@@ -424,7 +425,8 @@ class StreamReader:
 
     def read_nowait(self, n: int = -1) -> bytes:
         """Whatever is buffered (up to ``n`` bytes), without waiting."""
-        self._check()
+        if self._exception is not None:  # _check(), inlined: once per response.read()
+            raise self._exception
         if self._waiter is not None:
             raise RuntimeError("read_nowait() called while another coroutine is waiting")
         if not self._buffer:
