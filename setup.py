@@ -20,6 +20,7 @@ COMPILED_MODULES = (
     "_h2frames",
     "_h2_connection",
     "_protocol",
+    "_streams",
 )
 
 

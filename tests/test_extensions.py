@@ -39,8 +39,9 @@ def test_compiled_modules_are_built() -> None:
     assert http_parser.HttpResponseParserC is not None
     assert http_websocket.websocket_c is not None
     assert http_websocket.websocket_c.__file__.endswith((".so", ".pyd"))
-    protocol_c = _compat.import_twin("_protocol")
-    assert protocol_c is not None and protocol_c.__file__.endswith((".so", ".pyd"))
+    for name in ("_protocol", "_streams"):
+        module = _compat.import_twin(name)
+        assert module is not None and module.__file__.endswith((".so", ".pyd")), name
 
 
 @pytest.mark.parametrize(
@@ -133,10 +134,10 @@ asyncio.run(main())
             "mixed (200, 'ok', ['1', '2']) {'_parser': 'AttributeError'}",
         ),
         (
-            ("cyhttp._parser", "cyhttp._websocket", "cyhttp._protocol"),
+            ("cyhttp._parser", "cyhttp._websocket", "cyhttp._protocol", "cyhttp._streams"),
             "python (200, 'ok', ['1', '2']) "
             "{'_parser': 'AttributeError', '_protocol': 'AttributeError', "
-            "'_websocket': 'AttributeError'}",
+            "'_streams': 'AttributeError', '_websocket': 'AttributeError'}",
         ),
     ],
 )
