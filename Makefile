@@ -6,7 +6,8 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PY     := $(BIN)/python
 PIP    := $(BIN)/pip -q --disable-pip-version-check
-PYX    := src/_parser.pyx src/_websocket.pyx src/_hpack.pyx src/_h2frames.pyx src/_h2_connection.pyx
+PYX    := src/_parser.pyx src/_websocket.pyx src/_hpack.pyx src/_h2frames.pyx src/_h2_connection.pyx \
+          src/_protocol.pyx src/_streams.pyx
 
 .PHONY: all build nginx test test-compiled test-pure bench bench-quick lint wheel sdist clean fuzz
 

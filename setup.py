@@ -13,7 +13,15 @@ import sys
 from setuptools import Extension, setup
 from setuptools.command.build_ext import build_ext
 
-COMPILED_MODULES = ("_parser", "_websocket", "_hpack", "_h2frames", "_h2_connection")
+COMPILED_MODULES = (
+    "_parser",
+    "_websocket",
+    "_hpack",
+    "_h2frames",
+    "_h2_connection",
+    "_protocol",
+    "_streams",
+)
 
 
 def _warn(message: str) -> None:

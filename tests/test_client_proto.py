@@ -186,7 +186,7 @@ async def test_upgraded_connection_outlives_the_request_timeout() -> None:
 @pytest.fixture
 def twin(impl: Impl, monkeypatch: pytest.MonkeyPatch) -> Impl:
     """Make new connections parse with ``impl``'s parser (compiled or pure twin)."""
-    monkeypatch.setattr(client_proto, "HttpResponseParser", impl.HttpResponseParser)
+    monkeypatch.setattr(client_proto.impl, "HttpResponseParser", impl.HttpResponseParser)
     return impl
 
 

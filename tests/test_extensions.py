@@ -9,7 +9,7 @@ import sys
 import pytest
 
 import cyhttp
-from cyhttp import _compat, http_parser, http_websocket
+from cyhttp import _compat, client_proto, http_parser, http_websocket
 
 
 def _fresh(code: str, **env: str) -> str:
@@ -26,10 +26,12 @@ def test_this_run_uses_what_it_should(expect_compiled: bool) -> None:
         assert cyhttp.IMPLEMENTATION == "compiled", _compat.IMPORT_ERRORS
         assert http_parser.HttpResponseParser is http_parser.HttpResponseParserC
         assert http_websocket.impl is http_websocket.websocket_c
+        assert client_proto.impl.__name__ == "cyhttp._protocol"
     else:
         assert cyhttp.IMPLEMENTATION == "python"
         assert http_parser.HttpResponseParser is http_parser.HttpResponseParserPy
         assert http_websocket.impl is http_websocket.websocket_py
+        assert client_proto.impl.__name__ == "cyhttp._protocol_py"
 
 
 def test_compiled_modules_are_built() -> None:
@@ -37,6 +39,9 @@ def test_compiled_modules_are_built() -> None:
     assert http_parser.HttpResponseParserC is not None
     assert http_websocket.websocket_c is not None
     assert http_websocket.websocket_c.__file__.endswith((".so", ".pyd"))
+    for name in ("_protocol", "_streams"):
+        module = _compat.import_twin(name)
+        assert module is not None and module.__file__.endswith((".so", ".pyd")), name
 
 
 @pytest.mark.parametrize(
@@ -129,9 +134,10 @@ asyncio.run(main())
             "mixed (200, 'ok', ['1', '2']) {'_parser': 'AttributeError'}",
         ),
         (
-            ("cyhttp._parser", "cyhttp._websocket"),
+            ("cyhttp._parser", "cyhttp._websocket", "cyhttp._protocol", "cyhttp._streams"),
             "python (200, 'ok', ['1', '2']) "
-            "{'_parser': 'AttributeError', '_websocket': 'AttributeError'}",
+            "{'_parser': 'AttributeError', '_protocol': 'AttributeError', "
+            "'_streams': 'AttributeError', '_websocket': 'AttributeError'}",
         ),
     ],
 )
