@@ -14,11 +14,21 @@ dict of its own; a Python subclass (AlpnResponseHandler) gets one as usual.
 import asyncio
 import socket
 
+from cpython.buffer cimport PyBUF_WRITE
+from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
+from cpython.memoryview cimport PyMemoryView_FromMemory
+from libc.string cimport memcpy
+
 from ._protocol_py import (
     DEFAULT_MAX_DECOMPRESSED_SIZE,
     DEFAULT_READ_LIMITS,
+    DIRECT_BODY_MAX,
+    DIRECT_BODY_MIN,
     MAX_INFORMATIONAL,
+    DirectBody,
     Receiver,
+    _direct_size,
+    _take_buffered,
     _foreign_transfer_coding,
     _os_args,
     deliver_failure,
@@ -39,7 +49,10 @@ from .streams import EMPTY_PAYLOAD, DecodedBody, StreamReader, make_decoder, und
 __all__ = (
     "DEFAULT_MAX_DECOMPRESSED_SIZE",
     "DEFAULT_READ_LIMITS",
+    "DIRECT_BODY_MAX",
+    "DIRECT_BODY_MIN",
     "MAX_INFORMATIONAL",
+    "DirectBody",
     "Receiver",
     "ResponseHandler",
     "deliver_failure",
@@ -99,6 +112,11 @@ cdef class ResponseHandler:
     cdef public object _max_decompressed
     cdef public bint _parsed_complete  # the parser finished a message in this feed
     cdef public bint _check_later  # ... while its body was still being decoded
+    #: while the rest of a body is read straight into its bytes: the transport's protocol
+    #: meanwhile, the body (a bytes object no one else sees until it is full) and its fill
+    cdef public object _direct
+    cdef public object _direct_body
+    cdef public Py_ssize_t _direct_filled
     cdef object __weakref__
 
     def __init__(self, loop):
@@ -136,6 +154,9 @@ cdef class ResponseHandler:
         self._max_decompressed = DEFAULT_MAX_DECOMPRESSED_SIZE
         self._parsed_complete = False
         self._check_later = False
+        self._direct = None
+        self._direct_body = None
+        self._direct_filled = 0
 
     # ----- asyncio.Protocol -----
 
@@ -406,6 +427,68 @@ cdef class ResponseHandler:
             receiver.feed_eof()
             return
         self._resume_transport()
+
+    # ----- the rest of a large body read straight into its final buffer -----
+
+    def receive_rest_directly(self, reader):
+        """See the pure twin. Here the buffer is the bytes object ``read()`` returns,
+        filled in place before anyone else holds it: the body is copied once, by the
+        kernel (or by the TLS layer's decryption), and never joined."""
+        cdef Py_ssize_t total = _direct_size(self, reader)
+        if not total:
+            return False
+        cdef bytes buffered = _take_buffered(reader)
+        cdef bytes body = PyBytes_FromStringAndSize(NULL, total)
+        cdef Py_ssize_t n = PyBytes_GET_SIZE(buffered)
+        if n:
+            memcpy(PyBytes_AS_STRING(body), PyBytes_AS_STRING(buffered), n)
+        self._direct_body = body
+        self._direct_filled = n
+        self._direct = DirectBody(self)
+        self.transport.set_protocol(self._direct)
+        return True
+
+    def _direct_buffer(self):
+        cdef bytes body = self._direct_body
+        return PyMemoryView_FromMemory(
+            PyBytes_AS_STRING(body) + self._direct_filled,
+            PyBytes_GET_SIZE(body) - self._direct_filled,
+            PyBUF_WRITE,
+        )
+
+    def _direct_data(self, data):
+        cdef bytes body = self._direct_body
+        cdef const unsigned char[:] view = data
+        cdef Py_ssize_t take = min(view.shape[0], PyBytes_GET_SIZE(body) - self._direct_filled)
+        if take:
+            memcpy(PyBytes_AS_STRING(body) + self._direct_filled, &view[0], take)
+        self._direct_received(take)
+        if take < view.shape[0]:
+            self.data_received(data[take:])
+
+    def _direct_received(self, Py_ssize_t nbytes):
+        cdef bytes body = self._direct_body
+        self._direct_filled += nbytes
+        if self._read_timer is not None:
+            self._last_read = self._loop.time()
+        if self._direct_filled < PyBytes_GET_SIZE(body):
+            self._parser.body_received(nbytes)
+            return
+        self._end_direct()
+        self.payload.feed_data(body)
+        self._parser.body_received(nbytes)
+
+    cdef _end_direct(self):
+        self._direct = None
+        self._direct_body = None
+        transport = self.transport
+        if transport is not None and not transport.is_closing():
+            transport.set_protocol(self)
+
+    def _direct_lost(self, exc):
+        self._direct = None
+        self._direct_body = None
+        self.connection_lost(exc)
 
     # ----- parser sink -----
 

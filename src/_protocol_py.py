@@ -30,7 +30,10 @@ from .streams import EMPTY_PAYLOAD, DecodedBody, StreamReader, make_decoder, und
 __all__ = (
     "DEFAULT_MAX_DECOMPRESSED_SIZE",
     "DEFAULT_READ_LIMITS",
+    "DIRECT_BODY_MAX",
+    "DIRECT_BODY_MIN",
     "MAX_INFORMATIONAL",
+    "DirectBody",
     "Receiver",
     "ResponseHandler",
     "deliver_failure",
@@ -99,6 +102,11 @@ class ResponseHandler(asyncio.Protocol):
         self._max_decompressed = DEFAULT_MAX_DECOMPRESSED_SIZE
         self._parsed_complete = False  # the parser finished a message in this feed
         self._check_later = False  # ... while its body was still being decoded
+        #: while the rest of a body is read straight into its buffer: the transport's
+        #: protocol meanwhile, the buffer and how much of it is filled
+        self._direct: DirectBody | None = None
+        self._direct_body: bytearray | None = None
+        self._direct_filled = 0
 
     # ----- asyncio.Protocol -----
 
@@ -371,6 +379,72 @@ class ResponseHandler(asyncio.Protocol):
             return
         self._resume_transport()
 
+    # ----- the rest of a large body read straight into its final buffer -----
+
+    def receive_rest_directly(self, reader: StreamReader) -> bool:
+        """``reader.read()`` wants the whole body: when the rest of it is long and its
+        length known, the transport reads it straight into one buffer of the body's size
+        (through :class:`DirectBody`) instead of one new piece per socket read, joined at
+        the end. Returns True when that began. Parts read meanwhile by ``read(n)`` wait
+        for the whole body (only a cancelled ``read()`` leaves anyone to ask)."""
+        total = _direct_size(self, reader)
+        if not total:
+            return False
+        buffered = _take_buffered(reader)
+        body = bytearray(total)
+        body[: len(buffered)] = buffered
+        self._direct_body = body
+        self._direct_filled = len(buffered)
+        self._direct = DirectBody(self)
+        self.transport.set_protocol(self._direct)  # type: ignore[union-attr]
+        return True
+
+    def _direct_buffer(self) -> memoryview:
+        """Where the next socket read lands: the unfilled end of the body's buffer."""
+        assert self._direct_body is not None
+        return memoryview(self._direct_body)[self._direct_filled :]
+
+    def _direct_data(self, data: bytes) -> None:
+        """A transport that hands over bytes instead of reading into the buffer: they are
+        copied in; bytes beyond the body go where bytes after a response always go."""
+        assert self._direct_body is not None
+        take = min(len(data), len(self._direct_body) - self._direct_filled)
+        self._direct_body[self._direct_filled : self._direct_filled + take] = memoryview(data)[
+            :take
+        ]
+        self._direct_received(take)
+        if take < len(data):
+            self.data_received(data[take:])
+
+    def _direct_received(self, nbytes: int) -> None:
+        """``nbytes`` more of the body landed; at its end the reader gets it whole, the
+        transport comes back to this protocol and the parser completes the message."""
+        body = self._direct_body
+        assert body is not None
+        self._direct_filled += nbytes
+        if self._read_timer is not None:
+            self._last_read = self._loop.time()
+        if self._direct_filled < len(body):
+            self._parser.body_received(nbytes)
+            return
+        self._end_direct()
+        assert self.payload is not None
+        self.payload.feed_data(bytes(body))  # (the compiled twin fills a bytes object)
+        self._parser.body_received(nbytes)
+
+    def _end_direct(self) -> None:
+        self._direct = None
+        self._direct_body = None
+        transport = self.transport
+        if transport is not None and not transport.is_closing():
+            transport.set_protocol(self)
+
+    def _direct_lost(self, exc: BaseException | None) -> None:
+        """The connection ended while the body was arriving: fail it as usual."""
+        self._direct = None
+        self._direct_body = None
+        self.connection_lost(exc)
+
     # ----- parser sink -----
 
     def on_informational(self, head: ResponseHead) -> None:
@@ -533,6 +607,78 @@ class ResponseHandler(asyncio.Protocol):
             self._fail(SocketTimeoutError("Timeout on reading data from socket"))
         else:
             self._read_timer = self._loop.call_at(deadline, self._on_read_timer)
+
+
+#: a body is read straight into its buffer when at least this much of it is still to come
+DIRECT_BODY_MIN = 2**16
+#: ... and it is no longer than this (a Content-Length is only a claim: nothing larger is
+#: allocated before it arrives)
+DIRECT_BODY_MAX = 2**26
+
+
+class DirectBody(asyncio.BufferedProtocol):
+    """The transport's protocol while the rest of a body is read straight into its final
+    buffer (see ``ResponseHandler.receive_rest_directly``): reads land in the buffer, and
+    everything else is the connection's protocol's business. Shared by both twins."""
+
+    __slots__ = ("_owner",)
+
+    def __init__(self, owner: Any) -> None:
+        self._owner = owner
+
+    def get_buffer(self, sizehint: int) -> Any:
+        return self._owner._direct_buffer()
+
+    def buffer_updated(self, nbytes: int) -> None:
+        self._owner._direct_received(nbytes)
+
+    def data_received(self, data: bytes) -> None:
+        self._owner._direct_data(data)
+
+    def eof_received(self) -> bool | None:
+        return self._owner.eof_received()  # type: ignore[no-any-return]
+
+    def connection_lost(self, exc: BaseException | None) -> None:
+        self._owner._direct_lost(exc)
+
+    def pause_writing(self) -> None:
+        self._owner.pause_writing()
+
+    def resume_writing(self) -> None:
+        self._owner.resume_writing()
+
+
+def _direct_size(handler: Any, reader: StreamReader) -> int:
+    """The whole body's length when the rest of it may be read straight into one buffer
+    (its length known, long enough, not decoded, the connection open), else 0."""
+    if (
+        reader is not handler.payload
+        or handler._decoder is not None
+        or handler._direct is not None
+        or not handler.busy
+        or handler._upgraded
+        or handler._receiver is not None
+    ):
+        return 0
+    transport = handler.transport
+    if transport is None or transport.is_closing() or handler._parser is None:
+        return 0
+    remaining: int = handler._parser.body_remaining()
+    if remaining < DIRECT_BODY_MIN:
+        return 0
+    total = remaining + reader._size
+    return total if total <= DIRECT_BODY_MAX else 0
+
+
+def _take_buffered(reader: StreamReader) -> bytes:
+    """What the reader holds of the body, taken back to go first into the body's buffer
+    (fed again with the rest, so it is counted once)."""
+    if not reader._size:
+        return b""
+    data: bytes = reader._take_all()
+    reader._total -= len(data)
+    reader._consumed -= len(data)
+    return data
 
 
 def deliver_failure(

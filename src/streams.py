@@ -99,6 +99,10 @@ class StreamReader(StreamCore):
                 if self._paused and self._protocol is not None:
                     self._paused = False
                     self._protocol.resume_reading()
+                # a long rest of known length: straight into the bytes returned below
+                direct = getattr(self._protocol, "receive_rest_directly", None)
+                if direct is not None:
+                    direct(self)
                 try:
                     self._check()  # resuming may have failed the stream (decoder, limit)
                     while not self._eof:
