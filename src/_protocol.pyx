@@ -614,6 +614,9 @@ cdef class ResponseHandler:
 
     cdef void _message_done(self) except *:
         self.busy = False
+        # an idle pooled connection keeps nothing of the response it carried
+        self.payload = None
+        self._head = None
         if self._read_timer is not None:
             self._cancel_read_timer()
         # the finished body no longer needs flow control; the socket must read again

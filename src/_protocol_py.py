@@ -563,6 +563,9 @@ class ResponseHandler(asyncio.Protocol):
 
     def _message_done(self) -> None:
         self.busy = False
+        # an idle pooled connection keeps nothing of the response it carried
+        self.payload = None
+        self._head = None
         if self._read_timer is not None:
             self._cancel_read_timer()
         # the finished body no longer needs flow control; the socket must read again
