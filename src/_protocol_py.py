@@ -639,7 +639,7 @@ class DirectBody(asyncio.BufferedProtocol):
         self._owner._direct_data(data)
 
     def eof_received(self) -> bool | None:
-        return self._owner.eof_received()  # type: ignore[no-any-return]
+        return self._owner.eof_received()
 
     def connection_lost(self, exc: BaseException | None) -> None:
         self._owner._direct_lost(exc)
