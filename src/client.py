@@ -448,8 +448,10 @@ class ClientSession:
                 req = self._templates.get(key) if key is not None else None
                 if req is None:
                     req = self._build_request(call)
-                elif req._body is None and call.has_body():
-                    req = req._with_body(call.data if call.json_body is None else call.json_body)
+                elif call.data is not None:  # a body of bytes: the template has its head
+                    req = req._with_body(call.data)
+                elif call.json_body is not None:
+                    req = req._with_body(call.json_body)
                 if call.middlewares:
                     resp = await self._run_middlewares(req, call, history, deadline)
                 else:
