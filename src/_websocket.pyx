@@ -162,6 +162,30 @@ cdef extern from *:
                   const unsigned char *key, Py_ssize_t phase) nogil
 
 
+cdef extern from *:
+    """
+    /* A WSMessage (a tuple subclass) built as tuple.__new__(WSMessage, (kind, data, extra))
+       builds it, without the generic call and its argument tuple: the type's own allocator,
+       then the three items. */
+    static PyObject *cyws_message(PyObject *cls, PyObject *kind, PyObject *data,
+                                  PyObject *extra)
+    {
+        PyTypeObject *type = (PyTypeObject *)cls;
+        PyObject *msg = type->tp_alloc(type, 3);
+        if (msg == NULL)
+            return NULL;
+        Py_INCREF(kind);
+        PyTuple_SET_ITEM(msg, 0, kind);
+        Py_INCREF(data);
+        PyTuple_SET_ITEM(msg, 1, data);
+        Py_INCREF(extra);
+        PyTuple_SET_ITEM(msg, 2, extra);
+        return msg;
+    }
+    """
+    object cyws_message(object cls, object kind, object data, object extra)
+
+
 #: bytes of os.urandom fetched at once for masking keys (1024 frames' worth).
 KEY_POOL_SIZE = 4096
 
@@ -171,7 +195,6 @@ cdef enum:
     # buffer grows as the bytes really arrive (max_msg_size=0 must not trust the peer)
     PREALLOC_MAX = 64 * 1024 * 1024
 
-cdef object _tuple_new = tuple.__new__
 cdef object _WSMessage = WSMessage
 cdef object _TEXT = WSMsgType.TEXT
 cdef object _BINARY = WSMsgType.BINARY
@@ -550,25 +573,25 @@ cdef class FrameReader:
             data = self._inflater.inflate(data, self.max_msg_size)
         if opcode == 1:
             if not self._decode_text:  # raw bytes, not validated (see _websocket_py)
-                return _tuple_new(_WSMessage, (_TEXT, data, ""))
+                return cyws_message(_WSMessage, _TEXT, data, "")
             try:
                 text = PyUnicode_DecodeUTF8(PyBytes_AS_STRING(data), PyBytes_GET_SIZE(data), NULL)
             except UnicodeDecodeError as exc:
                 self._fail(1007, f"text message is not UTF-8 ({exc.reason})")
-            return _tuple_new(_WSMessage, (_TEXT, text, ""))
-        return _tuple_new(_WSMessage, (_BINARY, data, ""))
+            return cyws_message(_WSMessage, _TEXT, text, "")
+        return cyws_message(_WSMessage, _BINARY, data, "")
 
     cdef object _control(self, int opcode, bytes payload):
         cdef Py_ssize_t n
         cdef const unsigned char* c
         cdef int code
         if opcode == 9:
-            return _tuple_new(_WSMessage, (_PING, payload, ""))
+            return cyws_message(_WSMessage, _PING, payload, "")
         if opcode == 10:
-            return _tuple_new(_WSMessage, (_PONG, payload, ""))
+            return cyws_message(_WSMessage, _PONG, payload, "")
         n = PyBytes_GET_SIZE(payload)
         if n == 0:
-            return _tuple_new(_WSMessage, (_CLOSE, 1005, ""))
+            return cyws_message(_WSMessage, _CLOSE, 1005, "")
         if n == 1:
             self._fail(1002, "close frame with a 1-byte payload")
         c = <const unsigned char*>PyBytes_AS_STRING(payload)
@@ -579,7 +602,7 @@ cdef class FrameReader:
             reason = PyUnicode_DecodeUTF8(<const char*>(c + 2), n - 2, NULL)
         except UnicodeDecodeError as exc:
             self._fail(1007, f"close reason is not UTF-8 ({exc.reason})")
-        return _tuple_new(_WSMessage, (_CLOSE, code, reason))
+        return cyws_message(_WSMessage, _CLOSE, code, reason)
 
 
 cdef inline Py_ssize_t _header_size(unsigned char b1) noexcept:
