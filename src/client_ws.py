@@ -511,14 +511,25 @@ class ClientWebSocketResponse:
 
     def _send_data(self, opcode: int, payload: Any, compress: Any) -> bool:
         """Write one data frame; True when the caller must wait for the buffer to drain
-        (synchronous, so that the send_* coroutines stay one frame deep)."""
-        self._check_open()
+        (synchronous, so that the send_* coroutines stay one frame deep).
+
+        The checks of :meth:`_check_open` and :meth:`_write` are spelled out here, once:
+        this runs for every message sent, and each Python call costs as much as the frame.
+        The transport is checked before compressing, so a refused message never advances
+        the compressor's context."""
+        if self._closed or self._close_sent:
+            raise WebSocketClosedError("WebSocket connection is closed")
+        transport = self._transport
+        if transport is None or transport.is_closing():
+            raise WebSocketClosedError("Cannot write to closing transport")
         deflater = self._deflater
         if deflater is not None and (compress is None or compress):
-            self._write(self._build_frame(opcode, deflater.deflate(payload), rsv1=True))
+            transport.write(self._build_frame(opcode, deflater.deflate(payload), rsv1=True))
         else:
-            self._write(self._build_frame(opcode, payload))
-        return bool(self._proto._write_paused)  # the transport is above its high-water mark
+            transport.write(self._build_frame(opcode, payload))
+        if self._proto._write_paused:  # the transport is above its high-water mark
+            return True
+        return False
 
     def ping(self, message: bytes | str = b"") -> DoneAwaitable:
         """Send a PING (awaiting the result is allowed, as in later aiohttp versions)."""
