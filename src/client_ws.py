@@ -267,6 +267,11 @@ async def ws_connect(
         raise
     # the request's total deadline covered the handshake; the socket now lives on
     resp._cancel_deadline()
+    # and the connection's request timer, left pending for the next request, will never
+    # guard one: a pending timer makes every turn of asyncio's loop look at its clock
+    deadline = getattr(proto, "deadline", None)
+    if deadline is not None:
+        deadline.close()
     from . import http_websocket
 
     reader = http_websocket.impl.FrameReader(
