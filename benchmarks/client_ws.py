@@ -6,6 +6,7 @@ Both do what ``client_aiohttp.WsClient`` does: send one binary message, wait for
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 from benchmarks import workloads
 
@@ -91,17 +92,17 @@ class CyhttpListenerClient:
             await self.session.close()
             raise
 
-    def on_message(self, ws: object, msg: tuple[object, object, object]) -> None:
+    def on_message(self, ws: Any, msg: Any) -> None:
         waiter = self.waiter
         if waiter is None:
             return
         self.waiter = None
         if waiter.done():
             return
-        if msg[0] is self.binary:
-            waiter.set_result(msg[1])  # type: ignore[arg-type]
+        if msg.type is self.binary:
+            waiter.set_result(msg.data)
         else:  # CLOSE, CLOSED or ERROR: the echo will not come
-            waiter.set_exception(ConnectionError(f"cyhttp listener: {msg[0]!r}"))
+            waiter.set_exception(ConnectionError(f"cyhttp listener: {msg.type!r}"))
 
     async def close(self) -> None:
         try:

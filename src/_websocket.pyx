@@ -19,6 +19,7 @@ CPython's strict decoder (C, with an ASCII fast path).
 from cpython.bytearray cimport PyByteArray_AS_STRING, PyByteArray_GET_SIZE, PyByteArray_Resize
 from cpython.buffer cimport PyBUF_SIMPLE, PyBUF_WRITABLE, PyBuffer_Release, PyObject_GetBuffer
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
+from cpython.tuple cimport PyTuple_GET_ITEM
 from cpython.unicode cimport PyUnicode_DecodeUTF8
 from libc.string cimport memcpy
 
@@ -27,7 +28,14 @@ import os
 from ._models import WSMessage, WSMsgType
 from .http_exceptions import WebSocketError
 
-__all__ = ("KEY_POOL_SIZE", "FrameReader", "build_frame", "websocket_mask")
+__all__ = (
+    "KEY_POOL_SIZE",
+    "FrameReader",
+    "ListenerFeed",
+    "Sender",
+    "build_frame",
+    "websocket_mask",
+)
 
 
 cdef extern from *:
@@ -263,6 +271,10 @@ cdef inline bint _valid_opcode(int opcode):
 def build_frame(int opcode, payload, *, bint fin=True, bint rsv1=False, bint mask=True,
                 bytes key=None):
     """Serialise one frame: header, key and masked payload in one new bytes object."""
+    return _build(opcode, payload, fin, rsv1, mask, key)
+
+
+cdef bytes _build(int opcode, payload, bint fin, bint rsv1, bint mask, bytes key):
     cdef Py_buffer view
     cdef bint release = False
     cdef const unsigned char* src
@@ -616,3 +628,95 @@ cdef inline Py_ssize_t _header_size(unsigned char b1) noexcept:
         size += 4
     return size
 
+
+
+# ---------------------------------------------------------------- the socket's per-message glue
+
+cdef class Sender:
+    """The data-frame writer of one client WebSocket (see ``_websocket_py``)."""
+
+    cdef object _ws
+    cdef object _closed_error
+    cdef object _deflater
+    cdef object _proto
+
+    def __init__(self, ws, closed_error):
+        self._ws = ws
+        self._closed_error = closed_error
+        self._deflater = ws._deflater
+        self._proto = ws._proto
+
+    def send(self, int opcode, payload, compress=None):
+        return self._send(opcode, payload, compress)
+
+    def send_bytes(self, data, compress=None):
+        if not isinstance(data, (bytes, bytearray, memoryview)):
+            raise TypeError(f"data argument must be byte-ish ({type(data)!r})")
+        return self._send(2, data, compress)
+
+    def send_str(self, data, compress=None):
+        if not isinstance(data, str):
+            raise TypeError(f"data argument must be str ({type(data)!r})")
+        return self._send(1, (<str>data).encode("utf-8"), compress)
+
+    cdef bint _send(self, int opcode, payload, compress) except -1:
+        ws = self._ws
+        if ws._closed or ws._close_sent:
+            raise self._closed_error("WebSocket connection is closed")
+        transport = ws._transport
+        if transport is None or transport.is_closing():
+            raise self._closed_error("Cannot write to closing transport")
+        deflater = self._deflater
+        if deflater is not None and (compress is None or compress):
+            transport.write(_build(opcode, deflater.deflate(payload), True, True, True, None))
+        else:
+            transport.write(_build(opcode, payload, True, False, True, None))
+        return True if self._proto._write_paused else False
+
+
+cdef class ListenerFeed:
+    """The receiver of a client WebSocket with a listener (see ``_websocket_py``)."""
+
+    cdef object _ws
+    cdef object _reader
+    cdef object _listener
+
+    def __init__(self, ws, reader, listener):
+        self._ws = ws
+        self._reader = reader
+        self._listener = listener
+
+    def feed_data(self, data):
+        ws = self._ws
+        if ws._listener_done:
+            return
+        ws._rx_seen = True
+        error = None
+        try:
+            messages = self._reader.feed_data(data)
+        except WebSocketError as exc:
+            messages = exc.messages
+            error = exc
+        listener = self._listener
+        for msg in messages:
+            # the reader's WSMessage (a tuple subclass): read in place, not through the
+            # subclass's slow item slot
+            kind = <object>PyTuple_GET_ITEM(msg, 0)
+            if kind is _BINARY or kind is _TEXT:
+                if ws._closed:
+                    continue
+                try:
+                    listener(ws, msg)
+                except Exception as exc:
+                    ws._listener_failed(exc)
+                    return
+            elif not ws._listener_control(msg):
+                return
+        if error is not None:
+            ws._fail(error)
+
+    def feed_eof(self):
+        self._ws.feed_eof()
+
+    def set_exception(self, exc):
+        self._ws.set_exception(exc)

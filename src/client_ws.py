@@ -322,7 +322,7 @@ async def ws_connect(
         client_notakeover=notakeover,
         **more,
     )
-    proto.take_over(ws)
+    proto.take_over(ws._receiver)
     return ws
 
 
@@ -408,7 +408,15 @@ class ClientWebSocketResponse:
         self._deflater = deflater
         from . import http_websocket
 
-        self._build_frame = http_websocket.impl.build_frame
+        impl = http_websocket.impl
+        self._build_frame = impl.build_frame
+        # the data frames go out through the twin's Sender (compiled: one C call each)
+        self._sender = sender = impl.Sender(self, WebSocketClosedError)
+        cls = type(self)
+        if cls.send_bytes_nowait is ClientWebSocketResponse.send_bytes_nowait:
+            self.send_bytes_nowait = sender.send_bytes  # type: ignore[method-assign]
+        if cls.send_str_nowait is ClientWebSocketResponse.send_str_nowait:
+            self.send_str_nowait = sender.send_str  # type: ignore[method-assign]
         self._protocol = protocol
         self._timeout = timeout
         self._receive_timeout = timeout.ws_receive
@@ -439,10 +447,12 @@ class ClientWebSocketResponse:
             self._heartbeat_handle = self._loop.call_later(heartbeat, self._on_heartbeat)
         self._listener = listener
         self._listener_done = False  # the listener had its last call
-        if listener is not None:
-            # the protocol calls feed_data for every read: the listener's version is bound
-            # here, so the queueing version pays no test for it
-            self.feed_data = self._feed_listener  # type: ignore[method-assign]
+        #: what ws_connect hands to the protocol's take_over: the socket itself (it queues
+        #: messages for receive()), or the twin's ListenerFeed, which gives each to the
+        #: listener and the rest to the _listener_* methods below
+        self._receiver: Any = (
+            self if listener is None else impl.ListenerFeed(self, reader, listener)
+        )
 
     # ----- what the connection's protocol feeds us (take_over's receiver interface) -----
 
@@ -497,34 +507,7 @@ class ClientWebSocketResponse:
         if waiter is not None and not waiter.done():
             waiter.set_result(None)
 
-    # ----- the listener (see the module docstring) -----
-
-    def _feed_listener(self, data: bytes) -> None:
-        """feed_data when a listener was given: each message goes straight to it."""
-        if self._listener_done:
-            return  # the conversation is over: late bytes are dropped
-        self._rx_seen = True
-        error: WebSocketError | None = None
-        try:
-            messages = self._reader.feed_data(data)
-        except WebSocketError as exc:
-            messages = exc.messages
-            error = exc
-        listener = self._listener
-        for msg in messages:
-            kind = msg[0]
-            if kind is _BINARY or kind is _TEXT:
-                if self._closed:
-                    continue  # our CLOSE went out: dropped, as close() drops them
-                try:
-                    listener(self, msg)  # type: ignore[misc]
-                except Exception as exc:
-                    self._listener_failed(exc)
-                    return
-            elif not self._listener_control(msg):
-                return
-        if error is not None:
-            self._fail(error)  # CLOSE with its code; the listener's last call is the ERROR
+    # ----- the listener (see the module docstring; ListenerFeed calls these) -----
 
     def _listener_control(self, msg: WSMessage) -> bool:
         """A PING, PONG or CLOSE for a listener; False once the conversation is over."""
@@ -652,26 +635,6 @@ class ClientWebSocketResponse:
         if transport is not None and not transport.is_closing():
             transport.write(self._build_frame(opcode, payload))
 
-    def _send_data(self, opcode: int, payload: Any, compress: Any) -> bool:
-        """Write one data frame; True when the caller must wait for the buffer to drain
-        (synchronous, so that the send_* coroutines stay one frame deep).
-
-        The checks of :meth:`_check_open` and :meth:`_write` are spelled out here, once:
-        this runs for every message sent, and each Python call costs as much as the frame.
-        The transport is checked before compressing, so a refused message never advances
-        the compressor's context."""
-        if self._closed or self._close_sent:
-            raise WebSocketClosedError("WebSocket connection is closed")
-        transport = self._transport
-        if transport is None or transport.is_closing():
-            raise WebSocketClosedError("Cannot write to closing transport")
-        deflater = self._deflater
-        if deflater is not None and (compress is None or compress):
-            transport.write(self._build_frame(opcode, deflater.deflate(payload), rsv1=True))
-        else:
-            transport.write(self._build_frame(opcode, payload))
-        return bool(self._proto._write_paused)  # the transport is above its high-water mark
-
     def ping(self, message: bytes | str = b"") -> DoneAwaitable:
         """Send a PING (awaiting the result is allowed, as in later aiohttp versions)."""
         self._check_open()
@@ -686,32 +649,32 @@ class ClientWebSocketResponse:
 
     def send_bytes_nowait(
         self, data: bytes | bytearray | memoryview, compress: int | None = None
-    ) -> None:
+    ) -> bool:
         """Send a BINARY message at once, without awaiting (not in aiohttp): for a listener
         or any other callback. What the socket cannot take yet waits in the transport's
-        buffer, unbounded: where back-pressure matters, await :meth:`send_bytes`."""
-        if not isinstance(data, (bytes, bytearray, memoryview)):
-            raise TypeError(f"data argument must be byte-ish ({type(data)!r})")
-        self._send_data(0x2, data, compress)
+        buffer, unbounded; the result is True when that buffer is over its high-water mark
+        (where back-pressure matters, await :meth:`send_bytes`, which waits then).
 
-    def send_str_nowait(self, data: str, compress: int | None = None) -> None:
+        Each instance binds this name to its Sender's ``send_bytes`` (the same checks and
+        frame, without a Python call of its own); this method is what a subclass
+        overrides."""
+        return self._sender.send_bytes(data, compress)
+
+    def send_str_nowait(self, data: str, compress: int | None = None) -> bool:
         """Send a TEXT message at once, without awaiting (see :meth:`send_bytes_nowait`)."""
-        if not isinstance(data, str):
-            raise TypeError(f"data argument must be str ({type(data)!r})")
-        self._send_data(0x1, data.encode("utf-8"), compress)
+        return self._sender.send_str(data, compress)
+
+    # Each data send is one call of the twin's Sender: the type check, the state checks,
+    # the frame and the write, and whether the transport asks us to wait.
 
     async def send_str(self, data: str, compress: int | None = None) -> None:
-        if not isinstance(data, str):
-            raise TypeError(f"data argument must be str ({type(data)!r})")
-        if self._send_data(0x1, data.encode("utf-8"), compress):
+        if self._sender.send_str(data, compress):
             await self._proto.drain()
 
     async def send_bytes(
         self, data: bytes | bytearray | memoryview, compress: int | None = None
     ) -> None:
-        if not isinstance(data, (bytes, bytearray, memoryview)):
-            raise TypeError(f"data argument must be byte-ish ({type(data)!r})")
-        if self._send_data(0x2, data, compress):
+        if self._sender.send_bytes(data, compress):
             await self._proto.drain()
 
     async def send_json(
@@ -735,7 +698,7 @@ class ClientWebSocketResponse:
         payload = dumps(data)
         if not isinstance(payload, (bytes, bytearray, memoryview)):
             raise TypeError(f"dumps() must return bytes, not {type(payload).__name__}")
-        if self._send_data(0x2, payload, compress):
+        if self._sender.send(0x2, payload, compress):
             await self._proto.drain()
 
     async def send_frame(
@@ -754,7 +717,7 @@ class ClientWebSocketResponse:
         if isinstance(opcode, bool) or not isinstance(opcode, int):
             raise TypeError(f"opcode must be a WSMsgType, not {opcode!r:.40}")
         if opcode in (_TEXT, _BINARY):
-            if self._send_data(int(opcode), message, compress):
+            if self._sender.send(int(opcode), message, compress):
                 await self._proto.drain()
             return
         if opcode not in (_PING, _PONG, _CLOSE):
