@@ -48,9 +48,10 @@ frame). ``ws`` is that socket; they read and call its private members named belo
     ``ws._transport`` (compressed with ``ws._deflater`` when there is one and ``compress`` is
     None or true) and returns whether ``ws._proto._write_paused`` (the transport's buffer is
     over its high-water mark). ``ws._deflater`` and ``ws._proto`` are read once, when the
-    Sender is made: they must be set by then and never change. ``closed_error(text)`` is raised when ``ws._closed`` or
-    ``ws._close_sent`` is set, or the transport is gone or closing (checked before
-    compressing, so a refused message never advances the compressor). ``send_bytes(data,
+    Sender is made: they must be set by then and never change. ``closed_error(text)`` is
+    raised when ``ws._closed`` or ``ws._close_sent`` is set, or the transport is gone or
+    closing (checked before compressing, so a refused message never advances the
+    compressor). ``send_bytes(data,
     compress=None)`` and ``send_str(data, compress=None)`` check the type (TypeError) and
     send BINARY or TEXT (UTF-8).
 
