@@ -550,8 +550,10 @@ class ClientWebSocketResponse:
             self._closed = True
             self._close_code = WSCloseCode.INTERNAL_ERROR
             self._send_control(0x8, WSCloseCode.INTERNAL_ERROR.to_bytes(2, "big"))
+        elif self._close_code is None:  # our CLOSE went out; its answer is not awaited now
+            self._close_code = WSCloseCode.ABNORMAL_CLOSURE
         self._shutdown()  # -> _let_go -> _listener_last(ERROR)
-        self._wake()  # a close() waiting for the server's answer gives up waiting
+        self._wake()  # a close() waiting for the server's answer stops waiting
 
     def _listener_stream_ended(self) -> None:
         """The connection ended: its close code and error are recorded now (the
@@ -785,7 +787,7 @@ class ClientWebSocketResponse:
         """Drop messages until the server's CLOSE (or the end of the stream)."""
         queue = self._queue
         while True:
-            if self._closing:  # a listener was given the server's CLOSE
+            if self._closing or self._listener_done:  # a listener's socket ended
                 return
             while queue:
                 msg = queue.popleft()
