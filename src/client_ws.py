@@ -569,6 +569,7 @@ class ClientWebSocketResponse:
 
     def _listener_last(self, msg: WSMessage) -> None:
         self._listener_done = True
+        self._wake()  # a close() waiting for the server's answer: there will be none
         self._call_listener(msg)
 
     def _call_listener(self, msg: WSMessage) -> None:

@@ -332,6 +332,25 @@ async def test_protocol_violation_ends_with_error(twin: Any) -> None:
     assert (close.type, close.data) == (M.CLOSE, 1002)
 
 
+async def test_protocol_violation_while_closing_ends_close(twin: Any) -> None:
+    async def script(peer: Peer) -> None:
+        await peer.handshake()
+        await peer.messages_until_close()
+        peer.send(bytes((0x83, 0x00)))  # a reserved opcode instead of the answer
+        await peer.writer.drain()
+        await peer.reader.read()  # until the client hangs up
+
+    got = Collector()
+    async with raw_server(script) as srv, cyhttp.ClientSession() as session:
+        ws = await session.ws_connect(srv.url(), listener=got)
+        async with asyncio.timeout(PROMPT):
+            assert await ws.close() is True
+        (end,) = got.messages
+        assert end.type is M.ERROR and isinstance(end.data, WebSocketError)
+        assert ws.close_code == 1002
+    assert srv.done == [None]
+
+
 async def test_missed_heartbeat_ends_with_error(twin: Any) -> None:
     async def script(peer: Peer) -> None:
         await peer.handshake()
