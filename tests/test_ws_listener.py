@@ -86,6 +86,8 @@ async def connected(path: str, listener: Any, **kwargs: Any) -> AsyncIterator[tu
 async def test_messages_arrive_in_order_with_their_types(twin: Any) -> None:
     got = Collector()
     async with connected("/echo", got) as (ws, _):
+        # the twin under test does the work
+        assert type(ws._sender) is twin.Sender and type(ws._receiver) is twin.ListenerFeed
         sent: list[str | bytes] = []
         for i in range(20):
             if i % 3:
