@@ -392,6 +392,9 @@ cdef class FrameReader:
 
     def feed_data(self, data):
         """Parse ``data`` (any split); return the messages it completes."""
+        return self._feed_data(data)
+
+    cdef list _feed_data(self, data):
         cdef Py_buffer view
         cdef list out = []
         if self._error is not None:
@@ -679,21 +682,29 @@ cdef class ListenerFeed:
 
     cdef object _ws
     cdef object _reader
+    cdef FrameReader _compiled  # the reader when it is this module's: called directly
     cdef object _listener
+    cdef bint _heartbeat
 
     def __init__(self, ws, reader, listener):
         self._ws = ws
         self._reader = reader
+        self._compiled = reader if type(reader) is FrameReader else None
         self._listener = listener
+        self._heartbeat = ws._heartbeat is not None
 
     def feed_data(self, data):
         ws = self._ws
         if ws._listener_done:
             return
-        ws._rx_seen = True
+        if self._heartbeat:
+            ws._rx_seen = True
         error = None
         try:
-            messages = self._reader.feed_data(data)
+            if self._compiled is not None:
+                messages = self._compiled._feed_data(data)
+            else:
+                messages = self._reader.feed_data(data)
         except WebSocketError as exc:
             messages = exc.messages
             error = exc

@@ -57,7 +57,8 @@ frame). ``ws`` is that socket; they read and call its private members named belo
 
 ``ListenerFeed(ws, reader, listener)``
     The ``take_over`` receiver of a socket with a listener. ``feed_data(data)``: nothing
-    once ``ws._listener_done``; else sets ``ws._rx_seen``, parses with ``reader`` and calls
+    once ``ws._listener_done``; else sets ``ws._rx_seen`` (when ``ws._heartbeat``, read once
+    when the feed is made, is not None), parses with ``reader`` and calls
     ``listener(ws, msg)`` for each TEXT and BINARY message (dropped once ``ws._closed``);
     an exception from it goes to ``ws._listener_failed(exc)`` and ends the call; any other
     message goes to ``ws._listener_control(msg)``, which returns False to end the call; a
@@ -450,18 +451,20 @@ class Sender:
 class ListenerFeed:
     """The receiver of a client WebSocket with a listener (see the module docstring)."""
 
-    __slots__ = ("_listener", "_reader", "_ws")
+    __slots__ = ("_heartbeat", "_listener", "_reader", "_ws")
 
     def __init__(self, ws: Any, reader: Any, listener: Any) -> None:
         self._ws = ws
         self._reader = reader
         self._listener = listener
+        self._heartbeat = ws._heartbeat is not None
 
     def feed_data(self, data: Any) -> None:
         ws = self._ws
         if ws._listener_done:
             return
-        ws._rx_seen = True
+        if self._heartbeat:
+            ws._rx_seen = True
         error = None
         try:
             messages = self._reader.feed_data(data)
