@@ -6,8 +6,12 @@ The handshake is an ordinary ``session.request`` (so proxies, TLS, auth, cookies
 session's timeouts apply unchanged) answered with 101. The connection's protocol then hands
 every following byte to the :class:`ClientWebSocketResponse` (``take_over``), which runs
 them through the sans-IO :class:`FrameReader` of :mod:`cyhttp.http_websocket` (compiled or
-twin) and queues the messages; ``receive()`` pops them. Frames are written with
-``build_frame`` (one allocation per frame) straight to the transport.
+twin) and queues the messages; ``receive()`` pops them (with a listener, its ListenerFeed
+takes the bytes instead: see below). Frames are written with ``build_frame`` (one allocation
+per frame) straight to the transport; data frames through the same module's ``Sender``, so
+that each send is one compiled call (the checks, the frame, the write). The request's
+timers are stopped once the socket is handed over: a pending timer costs asyncio's loop a
+clock reading on every turn, and nothing is left for it to guard.
 
 Pings are answered as soon as they arrive (``autoping``), not when the application gets
 round to ``receive()``: a busy consumer must not look dead to the server. Any received
