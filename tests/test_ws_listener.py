@@ -476,6 +476,25 @@ async def test_bad_arguments(twin: Any) -> None:
         await ws.close()
 
 
+async def test_send_nowait_tells_when_the_buffer_is_full(twin: Any) -> None:
+    async def script(peer: Peer) -> None:
+        await peer.handshake()
+        await asyncio.sleep(PROMPT)  # reads nothing: the client's buffer fills
+
+    chunk = b"\x00" * 256 * 1024
+    async with raw_server(script) as srv, cyhttp.ClientSession() as session:
+        ws = await session.ws_connect(srv.url(), listener=Collector())
+        results = []
+        for _ in range(400):  # at most 100 MiB: far beyond any loopback buffer
+            results.append(ws.send_bytes_nowait(chunk))
+            if results[-1]:
+                break
+        assert results[0] is False and results[-1] is True
+        ws._transport.abort()  # no closing handshake with a peer that does not read
+        for t in srv.tasks:
+            t.cancel()
+
+
 async def test_nowait_sends_on_a_receive_socket(twin: Any) -> None:
     async with ws_server() as (url, _), cyhttp.ClientSession() as session:
         ws = await session.ws_connect(url + "/echo")
