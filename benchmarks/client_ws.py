@@ -6,6 +6,7 @@ Both do what ``client_aiohttp.WsClient`` does: send one binary message, wait for
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 from benchmarks import workloads
 
@@ -69,3 +70,48 @@ class WebsocketsClient:
         if not isinstance(data, bytes):
             raise RuntimeError("expected a binary message")
         return data
+
+
+class CyhttpListenerClient:
+    """cyhttp's opt-in listener (``ws_connect(listener=...)``), used the way PicowsClient
+    uses picows: the callback completes a future that ``echo`` awaits, sends go out with
+    ``send_bytes_nowait``."""
+
+    async def start(self, url: str) -> None:
+        import cyhttp
+
+        self.binary = cyhttp.WSMsgType.BINARY
+        self.waiter: asyncio.Future[bytes] | None = None
+        self.loop = asyncio.get_running_loop()
+        self.session = cyhttp.ClientSession()
+        try:
+            self.ws = await self.session.ws_connect(
+                url, listener=self.on_message, max_msg_size=4 * workloads.BIG_SIZE
+            )
+        except BaseException:
+            await self.session.close()
+            raise
+
+    def on_message(self, ws: Any, msg: Any) -> None:
+        waiter = self.waiter
+        if waiter is None:
+            return
+        self.waiter = None
+        if waiter.done():
+            return
+        if msg.type is self.binary:
+            waiter.set_result(msg.data)
+        else:  # CLOSE, CLOSED or ERROR: the echo will not come
+            waiter.set_exception(ConnectionError(f"cyhttp listener: {msg.type!r}"))
+
+    async def close(self) -> None:
+        try:
+            await self.ws.close()
+        finally:
+            await self.session.close()
+
+    async def echo(self, payload: bytes) -> bytes:
+        waiter = self.loop.create_future()
+        self.waiter = waiter
+        self.ws.send_bytes_nowait(payload)
+        return await waiter  # type: ignore[no-any-return]

@@ -96,6 +96,9 @@ CLIENTS = (
     ClientSpec("pyreqwest", "pyreqwest", http=True, ws=False, module="pyreqwest", h2=True),
     ClientSpec("curl_cffi", "curl_cffi", http=True, ws=False, module="curl_cffi"),
     ClientSpec("niquests", "niquests", http=True, ws=False, module="niquests", h2=True),
+    # cyhttp's opt-in listener (ws_connect(listener=...)), driven as PicowsClient drives
+    # picows; on aiofastnet's transports when installed (cyhttp's default; picows needs it)
+    ClientSpec("cyhttp-cb", "cyhttp listener", http=False, ws=True, module="cyhttp"),
     ClientSpec("picows", "picows", http=False, ws=True, module="picows"),
     ClientSpec("websockets", "websockets", http=False, ws=True, module="websockets"),
     ClientSpec(
@@ -177,6 +180,18 @@ def load(key: str) -> Loaded:
     if key in ("wreq", "pyreqwest", "curl_cffi", "niquests"):
         adapter = importlib.import_module(f"benchmarks.client_{key}")
         return Loaded(adapter.version(), adapter.HttpClient, None)
+    if key == "cyhttp-cb":
+        import cyhttp
+        from benchmarks import client_ws
+        from cyhttp import fastnet
+
+        if cyhttp.IMPLEMENTATION != "compiled":
+            raise RuntimeError(f"cyhttp loaded its {cyhttp.IMPLEMENTATION!r} implementation")
+        version = str(cyhttp.__version__)
+        fast = fastnet.resolve(None)
+        if fast is not None:
+            version += f", aiofastnet {fast.__version__}"
+        return Loaded(version, None, client_ws.CyhttpListenerClient, "compiled")
     if key == "picows":
         from benchmarks import client_ws
 

@@ -19,6 +19,7 @@ CPython's strict decoder (C, with an ASCII fast path).
 from cpython.bytearray cimport PyByteArray_AS_STRING, PyByteArray_GET_SIZE, PyByteArray_Resize
 from cpython.buffer cimport PyBUF_SIMPLE, PyBUF_WRITABLE, PyBuffer_Release, PyObject_GetBuffer
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
+from cpython.tuple cimport PyTuple_GET_ITEM
 from cpython.unicode cimport PyUnicode_DecodeUTF8
 from libc.string cimport memcpy
 
@@ -27,7 +28,14 @@ import os
 from ._models import WSMessage, WSMsgType
 from .http_exceptions import WebSocketError
 
-__all__ = ("KEY_POOL_SIZE", "FrameReader", "build_frame", "websocket_mask")
+__all__ = (
+    "KEY_POOL_SIZE",
+    "FrameReader",
+    "ListenerFeed",
+    "Sender",
+    "build_frame",
+    "websocket_mask",
+)
 
 
 cdef extern from *:
@@ -162,6 +170,30 @@ cdef extern from *:
                   const unsigned char *key, Py_ssize_t phase) nogil
 
 
+cdef extern from *:
+    """
+    /* A WSMessage (a tuple subclass) built as tuple.__new__(WSMessage, (kind, data, extra))
+       builds it, without the generic call and its argument tuple: the type's own allocator,
+       then the three items. */
+    static PyObject *cyws_message(PyObject *cls, PyObject *kind, PyObject *data,
+                                  PyObject *extra)
+    {
+        PyTypeObject *type = (PyTypeObject *)cls;
+        PyObject *msg = type->tp_alloc(type, 3);
+        if (msg == NULL)
+            return NULL;
+        Py_INCREF(kind);
+        PyTuple_SET_ITEM(msg, 0, kind);
+        Py_INCREF(data);
+        PyTuple_SET_ITEM(msg, 1, data);
+        Py_INCREF(extra);
+        PyTuple_SET_ITEM(msg, 2, extra);
+        return msg;
+    }
+    """
+    object cyws_message(object cls, object kind, object data, object extra)
+
+
 #: bytes of os.urandom fetched at once for masking keys (1024 frames' worth).
 KEY_POOL_SIZE = 4096
 
@@ -171,7 +203,6 @@ cdef enum:
     # buffer grows as the bytes really arrive (max_msg_size=0 must not trust the peer)
     PREALLOC_MAX = 64 * 1024 * 1024
 
-cdef object _tuple_new = tuple.__new__
 cdef object _WSMessage = WSMessage
 cdef object _TEXT = WSMsgType.TEXT
 cdef object _BINARY = WSMsgType.BINARY
@@ -240,6 +271,10 @@ cdef inline bint _valid_opcode(int opcode):
 def build_frame(int opcode, payload, *, bint fin=True, bint rsv1=False, bint mask=True,
                 bytes key=None):
     """Serialise one frame: header, key and masked payload in one new bytes object."""
+    return _build(opcode, payload, fin, rsv1, mask, key)
+
+
+cdef bytes _build(int opcode, payload, bint fin, bint rsv1, bint mask, bytes key):
     cdef Py_buffer view
     cdef bint release = False
     cdef const unsigned char* src
@@ -357,6 +392,9 @@ cdef class FrameReader:
 
     def feed_data(self, data):
         """Parse ``data`` (any split); return the messages it completes."""
+        return self._feed_data(data)
+
+    cdef list _feed_data(self, data):
         cdef Py_buffer view
         cdef list out = []
         if self._error is not None:
@@ -550,25 +588,25 @@ cdef class FrameReader:
             data = self._inflater.inflate(data, self.max_msg_size)
         if opcode == 1:
             if not self._decode_text:  # raw bytes, not validated (see _websocket_py)
-                return _tuple_new(_WSMessage, (_TEXT, data, ""))
+                return cyws_message(_WSMessage, _TEXT, data, "")
             try:
                 text = PyUnicode_DecodeUTF8(PyBytes_AS_STRING(data), PyBytes_GET_SIZE(data), NULL)
             except UnicodeDecodeError as exc:
                 self._fail(1007, f"text message is not UTF-8 ({exc.reason})")
-            return _tuple_new(_WSMessage, (_TEXT, text, ""))
-        return _tuple_new(_WSMessage, (_BINARY, data, ""))
+            return cyws_message(_WSMessage, _TEXT, text, "")
+        return cyws_message(_WSMessage, _BINARY, data, "")
 
     cdef object _control(self, int opcode, bytes payload):
         cdef Py_ssize_t n
         cdef const unsigned char* c
         cdef int code
         if opcode == 9:
-            return _tuple_new(_WSMessage, (_PING, payload, ""))
+            return cyws_message(_WSMessage, _PING, payload, "")
         if opcode == 10:
-            return _tuple_new(_WSMessage, (_PONG, payload, ""))
+            return cyws_message(_WSMessage, _PONG, payload, "")
         n = PyBytes_GET_SIZE(payload)
         if n == 0:
-            return _tuple_new(_WSMessage, (_CLOSE, 1005, ""))
+            return cyws_message(_WSMessage, _CLOSE, 1005, "")
         if n == 1:
             self._fail(1002, "close frame with a 1-byte payload")
         c = <const unsigned char*>PyBytes_AS_STRING(payload)
@@ -579,7 +617,7 @@ cdef class FrameReader:
             reason = PyUnicode_DecodeUTF8(<const char*>(c + 2), n - 2, NULL)
         except UnicodeDecodeError as exc:
             self._fail(1007, f"close reason is not UTF-8 ({exc.reason})")
-        return _tuple_new(_WSMessage, (_CLOSE, code, reason))
+        return cyws_message(_WSMessage, _CLOSE, code, reason)
 
 
 cdef inline Py_ssize_t _header_size(unsigned char b1) noexcept:
@@ -593,3 +631,103 @@ cdef inline Py_ssize_t _header_size(unsigned char b1) noexcept:
         size += 4
     return size
 
+
+
+# ---------------------------------------------------------------- the socket's per-message glue
+
+cdef class Sender:
+    """The data-frame writer of one client WebSocket (see ``_websocket_py``)."""
+
+    cdef object _ws
+    cdef object _closed_error
+    cdef object _deflater
+    cdef object _proto
+
+    def __init__(self, ws, closed_error):
+        self._ws = ws
+        self._closed_error = closed_error
+        self._deflater = ws._deflater
+        self._proto = ws._proto
+
+    def send(self, int opcode, payload, compress=None):
+        return self._send(opcode, payload, compress)
+
+    def send_bytes(self, data, compress=None):
+        if not isinstance(data, (bytes, bytearray, memoryview)):
+            raise TypeError(f"data argument must be byte-ish ({type(data)!r})")
+        return self._send(2, data, compress)
+
+    def send_str(self, data, compress=None):
+        if not isinstance(data, str):
+            raise TypeError(f"data argument must be str ({type(data)!r})")
+        return self._send(1, (<str>data).encode("utf-8"), compress)
+
+    cdef bint _send(self, int opcode, payload, compress) except -1:
+        ws = self._ws
+        if ws._closed or ws._close_sent:
+            raise self._closed_error("WebSocket connection is closed")
+        transport = ws._transport
+        if transport is None or transport.is_closing():
+            raise self._closed_error("Cannot write to closing transport")
+        deflater = self._deflater
+        if deflater is not None and (compress is None or compress):
+            transport.write(_build(opcode, deflater.deflate(payload), True, True, True, None))
+        else:
+            transport.write(_build(opcode, payload, True, False, True, None))
+        return True if self._proto._write_paused else False
+
+
+cdef class ListenerFeed:
+    """The receiver of a client WebSocket with a listener (see ``_websocket_py``)."""
+
+    cdef object _ws
+    cdef object _reader
+    cdef FrameReader _compiled  # the reader when it is this module's: called directly
+    cdef object _listener
+    cdef bint _heartbeat
+
+    def __init__(self, ws, reader, listener):
+        self._ws = ws
+        self._reader = reader
+        self._compiled = reader if type(reader) is FrameReader else None
+        self._listener = listener
+        self._heartbeat = ws._heartbeat is not None
+
+    def feed_data(self, data):
+        ws = self._ws
+        if ws._listener_done:
+            return
+        if self._heartbeat:
+            ws._rx_seen = True
+        error = None
+        try:
+            if self._compiled is not None:
+                messages = self._compiled._feed_data(data)
+            else:
+                messages = self._reader.feed_data(data)
+        except WebSocketError as exc:
+            messages = exc.messages
+            error = exc
+        listener = self._listener
+        for msg in messages:
+            # the reader's WSMessage (a tuple subclass): read in place, not through the
+            # subclass's slow item slot
+            kind = <object>PyTuple_GET_ITEM(msg, 0)
+            if kind is _BINARY or kind is _TEXT:
+                if ws._closed:
+                    continue
+                try:
+                    listener(ws, msg)
+                except Exception as exc:
+                    ws._listener_failed(exc)
+                    return
+            elif not ws._listener_control(msg):
+                return
+        if error is not None:
+            ws._fail(error)
+
+    def feed_eof(self):
+        self._ws.feed_eof()
+
+    def set_exception(self, exc):
+        self._ws.set_exception(exc)

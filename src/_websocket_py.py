@@ -38,6 +38,32 @@ Both twins expose exactly this API (``cyhttp.http_websocket.impl`` is the one in
     :class:`cyhttp._ws_deflate.Inflater`) is given when permessage-deflate was negotiated;
     only then is RSV1 allowed, on the first frame of a data message, and such a message is
     inflated whole once its last fragment arrives.
+
+The per-message glue of :class:`cyhttp.client_ws.ClientWebSocketResponse` (here, compiled in
+the other twin, because it runs for every message and a Python call costs as much as the
+frame). ``ws`` is that socket; they read and call its private members named below.
+
+``Sender(ws, closed_error)``
+    ``send(opcode, payload, compress=None) -> bool`` writes one data frame to
+    ``ws._transport`` (compressed with ``ws._deflater`` when there is one and ``compress`` is
+    None or true) and returns whether ``ws._proto._write_paused`` (the transport's buffer is
+    over its high-water mark). ``ws._deflater`` and ``ws._proto`` are read once, when the
+    Sender is made: they must be set by then and never change. ``closed_error(text)`` is
+    raised when ``ws._closed`` or ``ws._close_sent`` is set, or the transport is gone or
+    closing (checked before compressing, so a refused message never advances the
+    compressor). ``send_bytes(data,
+    compress=None)`` and ``send_str(data, compress=None)`` check the type (TypeError) and
+    send BINARY or TEXT (UTF-8).
+
+``ListenerFeed(ws, reader, listener)``
+    The ``take_over`` receiver of a socket with a listener. ``feed_data(data)``: nothing
+    once ``ws._listener_done``; else sets ``ws._rx_seen`` (when ``ws._heartbeat``, read once
+    when the feed is made, is not None), parses with ``reader`` and calls
+    ``listener(ws, msg)`` for each TEXT and BINARY message (dropped once ``ws._closed``);
+    an exception from it goes to ``ws._listener_failed(exc)`` and ends the call; any other
+    message goes to ``ws._listener_control(msg)``, which returns False to end the call; a
+    reader error comes last, to ``ws._fail(error)``, after the messages completed before
+    it. ``feed_eof()`` and ``set_exception(exc)`` are the socket's own.
 """
 
 from __future__ import annotations
@@ -48,13 +74,22 @@ from typing import Any
 from ._models import WSMessage, WSMsgType
 from .http_exceptions import WebSocketError
 
-__all__ = ("KEY_POOL_SIZE", "FrameReader", "build_frame", "websocket_mask")
+__all__ = (
+    "KEY_POOL_SIZE",
+    "FrameReader",
+    "ListenerFeed",
+    "Sender",
+    "build_frame",
+    "websocket_mask",
+)
 
 #: bytes of os.urandom fetched at once for masking keys (1024 frames' worth).
 KEY_POOL_SIZE = 4096
 
 _tuple_new = tuple.__new__
 _CONTROL_MAX = 125
+_TEXT = WSMsgType.TEXT
+_BINARY = WSMsgType.BINARY
 
 # Close codes a peer may put on the wire (RFC 6455 §7.4 and the IANA registry):
 # 1004-1006 and 1015 are reserved for local use, 1016-2999 for future standards.
@@ -372,3 +407,88 @@ class FrameReader:
         except UnicodeDecodeError as exc:
             raise WebSocketError(1007, f"close reason is not UTF-8 ({exc.reason})") from None
         return _tuple_new(WSMessage, (WSMsgType.CLOSE, code, reason))
+
+
+# ------------------------------------------------------------ the socket's per-message glue
+
+
+class Sender:
+    """The data-frame writer of one client WebSocket (see the module docstring)."""
+
+    __slots__ = ("_closed_error", "_deflater", "_proto", "_ws")
+
+    def __init__(self, ws: Any, closed_error: Any) -> None:
+        self._ws = ws
+        self._closed_error = closed_error
+        self._deflater = ws._deflater
+        self._proto = ws._proto
+
+    def send(self, opcode: int, payload: Any, compress: Any = None) -> bool:
+        ws = self._ws
+        if ws._closed or ws._close_sent:
+            raise self._closed_error("WebSocket connection is closed")
+        transport = ws._transport
+        if transport is None or transport.is_closing():
+            raise self._closed_error("Cannot write to closing transport")
+        deflater = self._deflater
+        if deflater is not None and (compress is None or compress):
+            transport.write(build_frame(opcode, deflater.deflate(payload), rsv1=True))
+        else:
+            transport.write(build_frame(opcode, payload))
+        return bool(self._proto._write_paused)
+
+    def send_bytes(self, data: Any, compress: Any = None) -> bool:
+        if not isinstance(data, (bytes, bytearray, memoryview)):
+            raise TypeError(f"data argument must be byte-ish ({type(data)!r})")
+        return self.send(2, data, compress)
+
+    def send_str(self, data: Any, compress: Any = None) -> bool:
+        if not isinstance(data, str):
+            raise TypeError(f"data argument must be str ({type(data)!r})")
+        return self.send(1, data.encode("utf-8"), compress)
+
+
+class ListenerFeed:
+    """The receiver of a client WebSocket with a listener (see the module docstring)."""
+
+    __slots__ = ("_heartbeat", "_listener", "_reader", "_ws")
+
+    def __init__(self, ws: Any, reader: Any, listener: Any) -> None:
+        self._ws = ws
+        self._reader = reader
+        self._listener = listener
+        self._heartbeat = ws._heartbeat is not None
+
+    def feed_data(self, data: Any) -> None:
+        ws = self._ws
+        if ws._listener_done:
+            return
+        if self._heartbeat:
+            ws._rx_seen = True
+        error = None
+        try:
+            messages = self._reader.feed_data(data)
+        except WebSocketError as exc:
+            messages = exc.messages
+            error = exc
+        listener = self._listener
+        for msg in messages:
+            kind = msg[0]
+            if kind is _BINARY or kind is _TEXT:
+                if ws._closed:
+                    continue
+                try:
+                    listener(ws, msg)
+                except Exception as exc:
+                    ws._listener_failed(exc)
+                    return
+            elif not ws._listener_control(msg):
+                return
+        if error is not None:
+            ws._fail(error)
+
+    def feed_eof(self) -> None:
+        self._ws.feed_eof()
+
+    def set_exception(self, exc: BaseException) -> None:
+        self._ws.set_exception(exc)

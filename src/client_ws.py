@@ -6,8 +6,12 @@ The handshake is an ordinary ``session.request`` (so proxies, TLS, auth, cookies
 session's timeouts apply unchanged) answered with 101. The connection's protocol then hands
 every following byte to the :class:`ClientWebSocketResponse` (``take_over``), which runs
 them through the sans-IO :class:`FrameReader` of :mod:`cyhttp.http_websocket` (compiled or
-twin) and queues the messages; ``receive()`` pops them. Frames are written with
-``build_frame`` (one allocation per frame) straight to the transport.
+twin) and queues the messages; ``receive()`` pops them (with a listener, its ListenerFeed
+takes the bytes instead: see below). Frames are written with ``build_frame`` (one allocation
+per frame) straight to the transport; data frames through the same module's ``Sender``, so
+that each send is one compiled call (the checks, the frame, the write). The request's
+timers are stopped once the socket is handed over: a pending timer costs asyncio's loop a
+clock reading on every turn, and nothing is left for it to guard.
 
 Pings are answered as soon as they arrive (``autoping``), not when the application gets
 round to ``receive()``: a busy consumer must not look dead to the server. Any received
@@ -23,6 +27,26 @@ the server's CLOSE (answered when ``autoclose``), a protocol violation (we send 
 the reader's code and drop the connection: ``ERROR``), the connection lost (``ERROR`` with
 the OS error, or ``CLOSED`` on a bare EOF; close code 1006) and a missed heartbeat pong
 (``ERROR`` with ServerTimeoutError, 1006).
+
+# The listener (opt-in, not in aiohttp)
+``ws_connect(..., listener=callback)`` trades ``receive()`` for a callback: the protocol
+callback that parses the bytes calls ``callback(ws, msg)`` for each message, in order, with no
+queue and no future per message (an awaiting consumer costs a future, a task wake-up and a
+coroutine resumption per message; a callback costs one call). It gets exactly the messages
+``receive()`` would have returned: TEXT and BINARY; PING and PONG only when ``autoping`` is
+off; then exactly one last call, after which it is never called again: the server's CLOSE
+(answered first when ``autoclose``; also the answer to our own ``close()``), CLOSED (the
+connection ended without a closing handshake, or our ``close()`` got no answer) or ERROR
+(``data`` the exception: a protocol violation, the connection's error, a missed heartbeat, or
+what the callback itself raised). An exception from the callback fails the socket: CLOSE 1011
+is sent, the connection closed, ``exception()`` returns it, and the callback gets that
+ERROR as its last call (if it raises again, the loop's exception handler reports it).
+Data messages arriving after our CLOSE went out are dropped, as ``close()`` drops them for
+``receive()``. The callback runs inside the protocol callback: it must not block; it may
+send with :meth:`ClientWebSocketResponse.send_bytes_nowait`/``send_str_nowait``, and close
+with ``asyncio.ensure_future(ws.close())``. It may be called before ``ws_connect`` returns
+(messages that came with the handshake), hence the ``ws`` argument. ``receive()`` and
+``async for`` raise RuntimeError on such a socket.
 """
 
 from __future__ import annotations
@@ -78,6 +102,7 @@ _PONG = WSMsgType.PONG
 _CLOSE = WSMsgType.CLOSE
 _TEXT = WSMsgType.TEXT
 _BINARY = WSMsgType.BINARY
+_ERROR = WSMsgType.ERROR
 
 
 @dataclasses.dataclass(frozen=True)
@@ -193,6 +218,7 @@ async def ws_connect(
     compress: int = 0,
     max_msg_size: int = 4 * 1024 * 1024,
     decode_text: bool = True,
+    listener: Callable[[ClientWebSocketResponse, WSMessage], object] | None = None,
 ) -> ClientWebSocketResponse:
     """Open a WebSocket to ``url`` (ws, wss, http or https) through ``session``.
 
@@ -201,7 +227,13 @@ async def ws_connect(
     :class:`ClientWSTimeout` (see :func:`_ws_timeout` for the older spellings);
     ``decode_text=False`` delivers TEXT messages as their raw UTF-8 bytes. The response
     object is an instance of the session's ``_ws_response_class`` when it has one.
+
+    ``listener`` (not in aiohttp): a callable ``listener(ws, msg)`` given every message as
+    it is parsed, instead of queueing it for ``receive()`` (see the module docstring: the
+    messages it gets, its last call, what an exception from it does).
     """
+    if listener is not None and not callable(listener):
+        raise TypeError(f"listener must be callable, not {listener!r:.60}")
     if compress and not (isinstance(compress, int) and 9 <= compress <= 15):
         raise ValueError(f"compress must be 0 (off) or 9..15, not {compress!r}")
     if max_msg_size < 0:
@@ -267,12 +299,19 @@ async def ws_connect(
         raise
     # the request's total deadline covered the handshake; the socket now lives on
     resp._cancel_deadline()
+    # and the connection's request timer, left pending for the next request, will never
+    # guard one: a pending timer makes every turn of asyncio's loop look at its clock
+    deadline = getattr(proto, "deadline", None)
+    if deadline is not None:
+        deadline.close()
     from . import http_websocket
 
     reader = http_websocket.impl.FrameReader(
         max_msg_size, inflater=inflater, accept_masked=False, decode_text=decode_text
     )
     response_class = getattr(session, "_ws_response_class", ClientWebSocketResponse)
+    # passed only when given: a response class written for aiohttp does not know it
+    more: dict[str, Any] = {} if listener is None else {"listener": listener}
     ws = response_class(
         resp,
         proto,
@@ -285,8 +324,9 @@ async def ws_connect(
         heartbeat=heartbeat,
         compress=compress if deflater is not None or inflater is not None else 0,
         client_notakeover=notakeover,
+        **more,
     )
-    proto.take_over(ws)
+    proto.take_over(ws._receiver)
     return ws
 
 
@@ -363,6 +403,7 @@ class ClientWebSocketResponse:
         heartbeat: float | None,
         compress: int,
         client_notakeover: bool = False,
+        listener: Callable[[ClientWebSocketResponse, WSMessage], object] | None = None,
     ) -> None:
         self._response = response
         self._proto = proto
@@ -371,7 +412,15 @@ class ClientWebSocketResponse:
         self._deflater = deflater
         from . import http_websocket
 
-        self._build_frame = http_websocket.impl.build_frame
+        impl = http_websocket.impl
+        self._build_frame = impl.build_frame
+        # the data frames go out through the twin's Sender (compiled: one C call each)
+        self._sender = sender = impl.Sender(self, WebSocketClosedError)
+        cls = type(self)
+        if cls.send_bytes_nowait is ClientWebSocketResponse.send_bytes_nowait:
+            self.send_bytes_nowait = sender.send_bytes  # type: ignore[method-assign]
+        if cls.send_str_nowait is ClientWebSocketResponse.send_str_nowait:
+            self.send_str_nowait = sender.send_str  # type: ignore[method-assign]
         self._protocol = protocol
         self._timeout = timeout
         self._receive_timeout = timeout.ws_receive
@@ -400,6 +449,14 @@ class ClientWebSocketResponse:
         self._pong_handle: asyncio.TimerHandle | None = None
         if heartbeat:
             self._heartbeat_handle = self._loop.call_later(heartbeat, self._on_heartbeat)
+        self._listener = listener
+        self._listener_done = False  # the listener had its last call
+        #: what ws_connect hands to the protocol's take_over: the socket itself (it queues
+        #: messages for receive()), or the twin's ListenerFeed, which gives each to the
+        #: listener and the rest to the _listener_* methods below
+        self._receiver: Any = (
+            self if listener is None else impl.ListenerFeed(self, reader, listener)
+        )
 
     # ----- what the connection's protocol feeds us (take_over's receiver interface) -----
 
@@ -444,6 +501,8 @@ class ClientWebSocketResponse:
         self._cancel_heartbeat()
         if self._end is None and not (self._closed and self._close_code is not None):
             self._end = how
+        if self._listener is not None:
+            self._listener_stream_ended()
         self._let_go()  # the socket is gone: nothing left to release later
         self._wake()
 
@@ -451,6 +510,80 @@ class ClientWebSocketResponse:
         waiter = self._waiter
         if waiter is not None and not waiter.done():
             waiter.set_result(None)
+
+    # ----- the listener (see the module docstring; ListenerFeed calls these) -----
+
+    def _listener_control(self, msg: WSMessage) -> bool:
+        """A PING, PONG or CLOSE for a listener; False once the conversation is over."""
+        kind = msg[0]
+        if kind is _CLOSE:
+            self._listener_close(msg)
+            return False
+        if self._autoping:
+            if kind is _PING:
+                self._send_control(0xA, msg[1])
+            return True
+        try:
+            self._listener(self, msg)  # type: ignore[misc]
+        except Exception as exc:
+            self._listener_failed(exc)
+            return False
+        return True
+
+    def _listener_close(self, msg: WSMessage) -> None:
+        """The server's CLOSE: answered (``autoclose``, or it answers ours), then handed to
+        the listener as its last message, and to a close() waiting for it."""
+        self._closing = True
+        self._close_code = code = msg[1]
+        self._listener_done = True  # nothing after this message
+        if self._closed:  # it answers our CLOSE: close() finishes the job
+            self._wake()
+        elif self._autoclose:  # echo the code (RFC 6455 §5.5.1); 1005 is not sendable
+            self._closed = True
+            if not self._close_sent:
+                reply = WSCloseCode.OK if code == 1005 else code
+                self._send_control(0x8, reply.to_bytes(2, "big"))
+            self._shutdown()
+        self._call_listener(msg)
+
+    def _listener_failed(self, exc: Exception) -> None:
+        """The listener raised: the socket fails with 1011 (internal error) and the
+        listener's last call is that ERROR."""
+        self._exception = exc
+        if not self._closed:
+            self._closed = True
+            self._close_code = WSCloseCode.INTERNAL_ERROR
+            self._send_control(0x8, WSCloseCode.INTERNAL_ERROR.to_bytes(2, "big"))
+        elif self._close_code is None:  # our CLOSE went out; its answer is not awaited now
+            self._close_code = WSCloseCode.ABNORMAL_CLOSURE
+        self._shutdown()  # -> _let_go -> _listener_last(ERROR)
+        self._wake()  # a close() waiting for the server's answer stops waiting
+
+    def _listener_stream_ended(self) -> None:
+        """The connection ended: its close code and error are recorded now (the
+        listener's last message, sent by _let_go, reports them)."""
+        end = self._end
+        if end is None:
+            return
+        if self._closed:  # close() is waiting: it takes _end, this only records it early
+            self._record_end(end)
+        else:
+            self._end = None
+            self._report_end(end)
+
+    def _listener_last(self, msg: WSMessage) -> None:
+        self._listener_done = True
+        self._wake()  # a close() waiting for the server's answer: there will be none
+        self._call_listener(msg)
+
+    def _call_listener(self, msg: WSMessage) -> None:
+        """A last call: what the listener raises now can only be reported."""
+        try:
+            self._listener(self, msg)  # type: ignore[misc]
+        except Exception as exc:
+            self._loop.call_exception_handler(
+                {"message": "WebSocket listener failed on its last message", "exception": exc}
+            )
 
     # ----- properties -----
 
@@ -509,17 +642,6 @@ class ClientWebSocketResponse:
         if transport is not None and not transport.is_closing():
             transport.write(self._build_frame(opcode, payload))
 
-    def _send_data(self, opcode: int, payload: Any, compress: Any) -> bool:
-        """Write one data frame; True when the caller must wait for the buffer to drain
-        (synchronous, so that the send_* coroutines stay one frame deep)."""
-        self._check_open()
-        deflater = self._deflater
-        if deflater is not None and (compress is None or compress):
-            self._write(self._build_frame(opcode, deflater.deflate(payload), rsv1=True))
-        else:
-            self._write(self._build_frame(opcode, payload))
-        return bool(self._proto._write_paused)  # the transport is above its high-water mark
-
     def ping(self, message: bytes | str = b"") -> DoneAwaitable:
         """Send a PING (awaiting the result is allowed, as in later aiohttp versions)."""
         self._check_open()
@@ -532,18 +654,34 @@ class ClientWebSocketResponse:
         self._write(self._build_frame(0xA, _control_payload(message)))
         return DONE
 
+    def send_bytes_nowait(
+        self, data: bytes | bytearray | memoryview, compress: int | None = None
+    ) -> bool:
+        """Send a BINARY message at once, without awaiting (not in aiohttp): for a listener
+        or any other callback. What the socket cannot take yet waits in the transport's
+        buffer, unbounded; the result is True when that buffer is over its high-water mark
+        (where back-pressure matters, await :meth:`send_bytes`, which waits then).
+
+        Each instance binds this name to its Sender's ``send_bytes`` (the same checks and
+        frame, without a Python call of its own); this method is what a subclass
+        overrides."""
+        return self._sender.send_bytes(data, compress)
+
+    def send_str_nowait(self, data: str, compress: int | None = None) -> bool:
+        """Send a TEXT message at once, without awaiting (see :meth:`send_bytes_nowait`)."""
+        return self._sender.send_str(data, compress)
+
+    # Each data send is one call of the twin's Sender: the type check, the state checks,
+    # the frame and the write, and whether the transport asks us to wait.
+
     async def send_str(self, data: str, compress: int | None = None) -> None:
-        if not isinstance(data, str):
-            raise TypeError(f"data argument must be str ({type(data)!r})")
-        if self._send_data(0x1, data.encode("utf-8"), compress):
+        if self._sender.send_str(data, compress):
             await self._proto.drain()
 
     async def send_bytes(
         self, data: bytes | bytearray | memoryview, compress: int | None = None
     ) -> None:
-        if not isinstance(data, (bytes, bytearray, memoryview)):
-            raise TypeError(f"data argument must be byte-ish ({type(data)!r})")
-        if self._send_data(0x2, data, compress):
+        if self._sender.send_bytes(data, compress):
             await self._proto.drain()
 
     async def send_json(
@@ -567,7 +705,7 @@ class ClientWebSocketResponse:
         payload = dumps(data)
         if not isinstance(payload, (bytes, bytearray, memoryview)):
             raise TypeError(f"dumps() must return bytes, not {type(payload).__name__}")
-        if self._send_data(0x2, payload, compress):
+        if self._sender.send(0x2, payload, compress):
             await self._proto.drain()
 
     async def send_frame(
@@ -586,7 +724,7 @@ class ClientWebSocketResponse:
         if isinstance(opcode, bool) or not isinstance(opcode, int):
             raise TypeError(f"opcode must be a WSMsgType, not {opcode!r:.40}")
         if opcode in (_TEXT, _BINARY):
-            if self._send_data(int(opcode), message, compress):
+            if self._sender.send(int(opcode), message, compress):
                 await self._proto.drain()
             return
         if opcode not in (_PING, _PONG, _CLOSE):
@@ -654,6 +792,8 @@ class ClientWebSocketResponse:
         """Drop messages until the server's CLOSE (or the end of the stream)."""
         queue = self._queue
         while True:
+            if self._closing or self._listener_done:  # a listener's socket ended
+                return
             while queue:
                 msg = queue.popleft()
                 if msg.type is _CLOSE:
@@ -663,19 +803,23 @@ class ClientWebSocketResponse:
             end = self._end
             if end is not None:
                 self._end = None
-                if isinstance(end, WebSocketError):
-                    self._close_code = end.code
-                    self._exception = end
-                else:
-                    self._close_code = WSCloseCode.ABNORMAL_CLOSURE
-                    if not isinstance(end, _Eof):
-                        self._exception = end
+                self._record_end(end)
                 return
             if self._paused:  # the CLOSE frame may be behind a paused socket
                 self._paused = False
                 self._queued_bytes = 0
                 self._proto.resume_reading()
             await self._wait(None)
+
+    def _record_end(self, end: BaseException | _Eof) -> None:
+        """The close code and exception of a stream that ended while close() waited."""
+        if isinstance(end, WebSocketError):
+            self._close_code = end.code
+            self._exception = end
+        else:
+            self._close_code = WSCloseCode.ABNORMAL_CLOSURE
+            if not isinstance(end, _Eof):
+                self._exception = end
 
     def _shutdown(self, abort: bool = False) -> None:
         """Let go of the connection: flush and close (abort when it cannot be trusted)."""
@@ -697,6 +841,11 @@ class ClientWebSocketResponse:
         if on_close is not None:
             self._on_close = None
             on_close()
+        if self._listener is not None and not self._listener_done:
+            exc = self._exception
+            self._listener_last(
+                _CLOSED_MESSAGE if exc is None else _tuple_new(WSMessage, (_ERROR, exc, None))
+            )
 
     def _fail(self, exc: WebSocketError) -> None:
         """A protocol violation: CLOSE with its code, then drop the connection."""
@@ -766,6 +915,11 @@ class ClientWebSocketResponse:
         (``autoclose``). TimeoutError after ``timeout`` (or ``receive_timeout``) seconds."""
         if self._reading:
             raise RuntimeError("Concurrent call to receive() is not allowed")
+        if self._listener is not None:
+            raise RuntimeError(
+                "this WebSocket hands its messages to the listener given to ws_connect(): "
+                "receive() has nothing to return"
+            )
         while True:
             queue = self._queue
             if queue and not self._closed:
@@ -817,11 +971,11 @@ class ClientWebSocketResponse:
         self._closed = True
         if self._close_code is None:
             self._close_code = WSCloseCode.ABNORMAL_CLOSURE
+        if not isinstance(end, _Eof) and self._exception is None:
+            self._exception = end
         self._shutdown(abort=True)
         if isinstance(end, _Eof):
             return _CLOSED_MESSAGE
-        if self._exception is None:
-            self._exception = end
         return _tuple_new(WSMessage, (WSMsgType.ERROR, end, None))
 
     async def receive_str(self, *, timeout: float | None = None) -> Any:

@@ -280,7 +280,7 @@ def test_only_filter() -> None:
     assert sel.loops == ["uvloop"] and sel.micro == [] and not sel.import_time
     sel = runner.select(["1 MiB"], loops)
     assert [w.key for w in sel.workloads] == ["get_1m", "https_1m", "h2_1m_c10", "ws_echo_1m"]
-    assert len(sel.clients) == 13 and sel.loops == loops and not sel.memory
+    assert len(sel.clients) == 14 and sel.loops == loops and not sel.memory
     sel = runner.select(["floor", "echo 64"], loops)
     assert [c.key for c in sel.clients] == ["cyhttp-c", "floor"]
     assert [w.key for w in sel.workloads] == ["ws_echo_64"]
