@@ -584,7 +584,9 @@ cdef class H2Connection:
         frame_codec = self.frame_codec
         self._serialize = frame_codec.serialize
         self._reader = frame_codec.FrameReader(
-            max_frame_size=local[_MAX_FRAME_SIZE], max_header_block_size=max_header_block_size
+            max_frame_size=local[_MAX_FRAME_SIZE],
+            max_header_block_size=max_header_block_size,
+            coalesce_data=True,
         )
         self._next_frame_of = self._reader.next_frame
         codec = self.hpack_codec

@@ -219,7 +219,9 @@ class H2Connection:
         self._connection_window = connection_window
         self._serialize = self.frame_codec.serialize
         self._reader = self.frame_codec.FrameReader(
-            max_frame_size=local[_MAX_FRAME_SIZE], max_header_block_size=max_header_block_size
+            max_frame_size=local[_MAX_FRAME_SIZE],
+            max_header_block_size=max_header_block_size,
+            coalesce_data=True,
         )
         codec = self.hpack_codec
         self._decoder = codec.Decoder(local[_HEADER_TABLE_SIZE], local[_MAX_HEADER_LIST_SIZE])

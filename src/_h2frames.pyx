@@ -110,14 +110,17 @@ cdef class FrameReader:
     cdef object _error
     cdef Py_ssize_t _max_frame_size
     cdef public Py_ssize_t max_header_block_size
+    cdef public bint coalesce_data
 
     def __init__(
         self,
         max_frame_size=DEFAULT_MAX_FRAME_SIZE,
         max_header_block_size=DEFAULT_MAX_HEADER_BLOCK_SIZE,
         preface=True,
+        coalesce_data=False,
     ):
         self._max_frame_size = check_max_frame_size(max_frame_size)
+        self.coalesce_data = bool(coalesce_data)
         self.max_header_block_size = int(max_header_block_size)
         self._buffer = bytearray()
         self._offset = 0
@@ -201,6 +204,15 @@ cdef class FrameReader:
             if size < end:
                 self._compact()
                 return None
+            if (
+                ftype == T_DATA
+                and self.coalesce_data
+                and length
+                and stream_id
+                and not flags & (F_PADDED | F_END_STREAM)
+                and self._pending is None
+            ):
+                return self._data_run(p, start, length, stream_id)
             payload = PyBytes_FromStringAndSize(<const char*>p + HEADER_SIZE, length)
             self._offset = end
             if end > COMPACT_AT:
@@ -209,6 +221,50 @@ cdef class FrameReader:
             frame = self._frame(ftype, flags, stream_id, payload, at)
             if frame is not None:
                 return frame
+
+    cdef object _data_run(
+        self, const unsigned char* p, Py_ssize_t start, Py_ssize_t length, uint32_t stream_id
+    ):
+        """The DATA frame at ``start`` (``p``) joined with the DATA frames of ``stream_id``
+        that follow it whole in the buffer (see ``coalesce_data`` in ``_h2frames_py``): the
+        run is measured first, then its payloads are copied once, into one bytes object."""
+        cdef Py_ssize_t size = PyByteArray_GET_SIZE(self._buffer)
+        cdef Py_ssize_t pos = start + HEADER_SIZE + length, total = length, n, next_end
+        cdef const unsigned char* q
+        cdef unsigned char flags = 0, next_flags
+        cdef unsigned char* out
+        while not flags & F_END_STREAM and size - pos >= HEADER_SIZE:
+            q = p + (pos - start)
+            n = (<Py_ssize_t>q[0] << 16) | (<Py_ssize_t>q[1] << 8) | q[2]
+            next_flags = q[4]
+            next_end = pos + HEADER_SIZE + n
+            if (
+                q[3] != T_DATA
+                or (_u32(q + 5) & STREAM_MASK) != stream_id
+                or next_flags & F_PADDED
+                or n > self._max_frame_size
+                or not (n or next_flags & F_END_STREAM)
+                or size < next_end
+            ):
+                break
+            total += n
+            flags = next_flags & F_END_STREAM
+            pos = next_end
+        data = PyBytes_FromStringAndSize(NULL, total)
+        out = <unsigned char*>PyBytes_AS_STRING(data)
+        q = p
+        while True:  # the payloads, skipping the frame headers
+            n = (<Py_ssize_t>q[0] << 16) | (<Py_ssize_t>q[1] << 8) | q[2]
+            memcpy(out, q + HEADER_SIZE, n)
+            out += n
+            q += HEADER_SIZE + n
+            if q - p >= pos - start:
+                break
+        self._offset = pos
+        if pos > COMPACT_AT:
+            self._compact()
+        self._preface = False
+        return DataFrame(stream_id, data, bool(flags), None)
 
     # -- the preface --------------------------------------------------------------------
 

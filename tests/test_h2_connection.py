@@ -858,6 +858,25 @@ def test_a_frame_larger_than_our_max_frame_size(hostile: Hostile) -> None:
     assert_connection_error(hostile, events, ErrorCode.FRAME_SIZE_ERROR)
 
 
+def test_the_data_frames_of_one_read_are_one_event(conn_cls: type[H2Connection]) -> None:
+    """DATA frames of a stream that arrive together are reported as one DataReceived (one
+    event per read, not per 16 KiB); flow control counts them all the same."""
+    hostile = Hostile(conn_cls)
+    body = bytes(range(256)) * 512  # 128 KiB in 16 frames of 8 KiB
+    frames = [raw(0, 0, 1, body[i : i + 8192]) for i in range(0, len(body), 8192)]
+    events = hostile.feed(hostile.headers(OK), *frames[:10])
+    data = of(events, DataReceived)
+    assert [(e.stream_id, e.flow_controlled_length) for e in data] == [(1, 10 * 8192)]
+    events = hostile.feed(*frames[10:], hostile.headers([(b"x-t", b"1")], end_stream=True))
+    data += of(events, DataReceived)
+    assert [e.flow_controlled_length for e in data] == [10 * 8192, 6 * 8192]
+    assert b"".join(e.data for e in data) == body
+    assert [type(e) for e in events[1:]] == [TrailersReceived, StreamEnded]
+    hostile.client.acknowledge_received_data(1, len(body))
+    assert hostile.client._credit == len(body)  # returned once half the window is
+    assert hostile.client._unconsumed == {}
+
+
 def test_padding_is_returned_to_the_windows_at_once(conn_cls: type[H2Connection]) -> None:
     hostile = Hostile(conn_cls, connection_window=65535,
                       local_settings={SettingCode.INITIAL_WINDOW_SIZE: 65535})  # fmt: skip
