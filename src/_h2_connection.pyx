@@ -118,8 +118,10 @@ __all__ = (
 cdef enum:
     HEADER_SIZE = 9
     T_DATA = 0x0
+    T_HEADERS = 0x1
     T_WINDOW_UPDATE = 0x8
     F_END_STREAM = 0x1
+    F_END_HEADERS = 0x4
     S_HEADER_TABLE_SIZE = 0x1
     S_ENABLE_PUSH = 0x2
     S_MAX_CONCURRENT_STREAMS = 0x3
@@ -646,6 +648,11 @@ cdef class H2Connection:
         return MappingProxyType(self._peer)
 
     @property
+    def peer_max_concurrent_streams(self):
+        """``peer_settings[MAX_CONCURRENT_STREAMS]``, without building the mapping."""
+        return self._peer_max_concurrent
+
+    @property
     def settings_acknowledged(self):
         """Whether the peer acknowledged all our SETTINGS."""
         return self._initiated and not self._settings_pending
@@ -789,9 +796,22 @@ cdef class H2Connection:
         return 0
 
     cdef int _send_headers(self, _Stream stream, list fields, bint end) except -1:
+        """The header block of ``fields`` as HEADERS (and CONTINUATION when it is larger
+        than the peer's frame size); a block that fits one frame is written straight into
+        the output, with no frame object."""
+        cdef Py_ssize_t n
+        cdef int flags
+        cdef unsigned char* p
         block = self._encoder.encode(fields)
-        frame = HeadersFrame(stream.sid, block, end)
-        _put_bytes(self._out, self._serialize(frame, self._peer_max_frame_size))
+        if type(block) is bytes and PyBytes_GET_SIZE(block) <= self._peer_max_frame_size:
+            n = PyBytes_GET_SIZE(block)
+            p = _grow(self._out, HEADER_SIZE + n)
+            flags = F_END_HEADERS | F_END_STREAM if end else F_END_HEADERS
+            _put_header(p, n, T_HEADERS, flags, stream.stream_id)
+            memcpy(p + HEADER_SIZE, PyBytes_AS_STRING(block), n)
+        else:
+            frame = HeadersFrame(stream.sid, block, end)
+            _put_bytes(self._out, self._serialize(frame, self._peer_max_frame_size))
         if end:
             self._local_end(stream)
         return 0
