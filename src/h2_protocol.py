@@ -601,7 +601,7 @@ class H2Stream:
         takes them, :meth:`resume_reading`). The protocol flushes right after."""
         self._ack_queued = False
         payload = self.payload
-        if not self._paused and payload is not None and not payload.paused:
+        if self._unacked and not self._paused and payload is not None and not payload.paused:
             self._acknowledge(flush=False)
 
     def on_end(self) -> None:
@@ -697,7 +697,7 @@ class H2Stream:
             self._unacked = 0
             owner = self.owner
             owner.conn.acknowledge_received_data(self.stream_id, unacked)
-            if flush:
+            if flush and not owner._reading:  # else data_received writes it at its end
                 owner.flush_soon()
 
     def _pump(self) -> bool:
@@ -765,7 +765,8 @@ class H2Stream:
         self.on_message_done = None
         # bytes of a complete body still in the reader: they no longer need to hold the
         # connection's window (the reader's memory is the response's now)
-        self._acknowledge()
+        if self._unacked:
+            self._acknowledge()
         self.owner.released(self)
 
 
