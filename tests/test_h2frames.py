@@ -751,3 +751,90 @@ def test_coalescing_only_joins_data(
         assert joined[-1] == plain[-1]  # the same bytes left over
         results.append(joined)
     assert all(r == results[0] for r in results)
+
+
+def _fed_and_read(
+    module: ModuleType, pieces: list[Any], drains: list[bool], **kwargs: Any
+) -> list[Any]:
+    """Feed ``pieces``, reading every frame after each piece whose ``drains`` flag is set
+    (and after the last); what came out, with what stayed buffered after each step."""
+    reader = module.FrameReader(**kwargs)
+    out: list[Any] = []
+    for index, piece in enumerate(pieces):
+        reader.feed(piece)
+        out.append(("buffered", reader.buffered))
+        if index < len(drains) and not drains[index] and index < len(pieces) - 1:
+            continue
+        while True:
+            try:
+                frame = reader.next_frame()
+            except StreamError as exc:
+                out.append(("stream", exc.error_code, exc.stream_id, exc.offset, exc.message))
+                continue
+            except FrameError as exc:
+                out.append(("connection", exc.error_code, exc.offset, exc.message))
+                return out
+            if frame is None:
+                break
+            out.append(frame)
+        out.append(("buffered", reader.buffered))
+    return out
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    sent=st.lists(st.one_of(_data_on_two_streams, frame_st), max_size=10),
+    cuts=st.lists(st.integers(0, 3000), max_size=6),
+    drains=st.lists(st.booleans(), max_size=7),
+    kinds=st.lists(st.sampled_from([bytes, bytearray]), min_size=7, max_size=7),
+    coalesce=st.booleans(),
+    preface=st.booleans(),
+    damage=st.lists(st.tuples(st.integers(0, 3000), st.integers(0, 255)), max_size=2),
+)
+def test_the_twins_read_any_feeding_alike(
+    sent: list[Any],
+    cuts: list[int],
+    drains: list[bool],
+    kinds: list[type],
+    coalesce: bool,
+    preface: bool,
+    damage: list[tuple[int, int]],
+) -> None:
+    """The compiled reader reads fed bytes in place; whatever the pieces (bytes or not),
+    however many are fed before reading, the frames, errors and buffered counts are the
+    pure twin's."""
+    compiled = h2_frames.h2frames_c
+    if compiled is None:
+        pytest.skip("cyhttp._h2frames is not built")
+    wire = bytearray(
+        (SETTINGS0 if preface else b"") + b"".join(_h2frames_py.serialize(f) for f in sent)
+    )
+    for pos, byte in damage:
+        if wire:
+            wire[pos % len(wire)] = byte
+    points = sorted({c % (len(wire) + 1) for c in cuts})
+    pieces = [
+        kinds[i % len(kinds)](wire[a:b])
+        for i, (a, b) in enumerate(pairwise([0, *points, len(wire)]))
+    ]
+    kwargs = {"preface": preface, "coalesce_data": coalesce}
+    expected = _fed_and_read(_h2frames_py, pieces, drains, **kwargs)
+    assert _fed_and_read(compiled, pieces, drains, **kwargs) == expected
+
+
+def test_a_frame_split_across_reads_is_completed_from_the_next(fr: ModuleType) -> None:
+    frames = [raw(0, 0, 1, bytes([i]) * 5000) for i in range(6)]
+    wire = b"".join(frames)
+    reader = fr.FrameReader(preface=False)
+    got: list[Any] = []
+    for start in range(0, len(wire), 7001):  # cuts inside headers and payloads
+        reader.feed(wire[start : start + 7001])
+        got += list(reader)
+        assert reader.buffered == (start + len(wire[start : start + 7001])) - sum(
+            9 + len(f.data) for f in got
+        )
+    assert got == [DataFrame(1, bytes([i]) * 5000) for i in range(6)]
+    reader.feed(raw(0, 0, 1, bytes(16385))[:20])  # too large: refused from its header
+    with pytest.raises(FrameError) as caught:
+        reader.next_frame()
+    assert caught.value.offset == len(wire)
