@@ -323,7 +323,8 @@ class H2Protocol(asyncio.Protocol):
         """The request of ``stream`` is done with the connection (an unfinished stream
         is reset)."""
         self.reserved -= 1
-        self.reset(stream)
+        if not (stream._remote_ended and stream.local_done):  # else closed on both sides
+            self.reset(stream)
         deadline = stream.deadline
         if deadline.armed or self._closed:
             deadline.close()
