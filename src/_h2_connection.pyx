@@ -419,6 +419,9 @@ cdef tuple _request_fields(headers):
     cdef list regular = []
     cdef bytes name, value
     cdef object method = None, scheme = None, authority = None, path = None, host = None
+    cdef bint same
+    # the caller's pairs of the pseudo-headers, when they can be used as they are
+    cdef object method_item = None, scheme_item = None, authority_item = None, path_item = None
     for item in items:
         if type(item) is not tuple or PyTuple_GET_SIZE(item) != 2:
             return _request_fields_py(items)
@@ -426,15 +429,21 @@ cdef tuple _request_fields(headers):
         value = _field_bytes((<tuple>item)[1], False)
         if name is None or value is None or not _value_ok(value):
             return _request_fields_py(items)
+        # already lower-case bytes: the caller's pair can go out as it is (no new tuple)
+        same = name is (<tuple>item)[0] and value is (<tuple>item)[1]
         if PyBytes_GET_SIZE(name) and PyBytes_AS_STRING(name)[0] == 0x3A:
             if _is(name, b":method", 7) and method is None:
                 method = value
+                method_item = item if same else None
             elif _is(name, b":scheme", 7) and scheme is None:
                 scheme = value
+                scheme_item = item if same else None
             elif _is(name, b":authority", 10) and authority is None:
                 authority = value
+                authority_item = item if same else None
             elif _is(name, b":path", 5) and path is None:
                 path = value
+                path_item = item if same else None
             else:
                 return _request_fields_py(items)
             continue
@@ -446,10 +455,11 @@ cdef tuple _request_fields(headers):
         if _is(name, b"host", 4):
             host = value
             continue
-        regular.append((name, value))
+        regular.append(item if same else (name, value))
     if host is not None:
         if authority is None:
             authority = host
+            authority_item = None
         elif authority != host:
             return _request_fields_py(items)
     if not method:
@@ -459,14 +469,15 @@ cdef tuple _request_fields(headers):
             return _request_fields_py(items)
     elif not scheme or not path:
         return _request_fields_py(items)
-    fields = [(b":method", method)]
+    fields = [method_item or (b":method", method)]
     if scheme is not None:
-        fields.append((b":scheme", scheme))
+        fields.append(scheme_item or (b":scheme", scheme))
     if authority is not None:
-        fields.append((b":authority", authority))
+        fields.append(authority_item or (b":authority", authority))
     if path is not None:
-        fields.append((b":path", path))
-    return fields + regular, method
+        fields.append(path_item or (b":path", path))
+    fields.extend(regular)
+    return fields, method
 
 
 def response_head(fields):
