@@ -118,8 +118,10 @@ __all__ = (
 cdef enum:
     HEADER_SIZE = 9
     T_DATA = 0x0
+    T_HEADERS = 0x1
     T_WINDOW_UPDATE = 0x8
     F_END_STREAM = 0x1
+    F_END_HEADERS = 0x4
     S_HEADER_TABLE_SIZE = 0x1
     S_ENABLE_PUSH = 0x2
     S_MAX_CONCURRENT_STREAMS = 0x3
@@ -417,6 +419,9 @@ cdef tuple _request_fields(headers):
     cdef list regular = []
     cdef bytes name, value
     cdef object method = None, scheme = None, authority = None, path = None, host = None
+    cdef bint same
+    # the caller's pairs of the pseudo-headers, when they can be used as they are
+    cdef object method_item = None, scheme_item = None, authority_item = None, path_item = None
     for item in items:
         if type(item) is not tuple or PyTuple_GET_SIZE(item) != 2:
             return _request_fields_py(items)
@@ -424,15 +429,21 @@ cdef tuple _request_fields(headers):
         value = _field_bytes((<tuple>item)[1], False)
         if name is None or value is None or not _value_ok(value):
             return _request_fields_py(items)
+        # already lower-case bytes: the caller's pair can go out as it is (no new tuple)
+        same = name is (<tuple>item)[0] and value is (<tuple>item)[1]
         if PyBytes_GET_SIZE(name) and PyBytes_AS_STRING(name)[0] == 0x3A:
             if _is(name, b":method", 7) and method is None:
                 method = value
+                method_item = item if same else None
             elif _is(name, b":scheme", 7) and scheme is None:
                 scheme = value
+                scheme_item = item if same else None
             elif _is(name, b":authority", 10) and authority is None:
                 authority = value
+                authority_item = item if same else None
             elif _is(name, b":path", 5) and path is None:
                 path = value
+                path_item = item if same else None
             else:
                 return _request_fields_py(items)
             continue
@@ -444,10 +455,11 @@ cdef tuple _request_fields(headers):
         if _is(name, b"host", 4):
             host = value
             continue
-        regular.append((name, value))
+        regular.append(item if same else (name, value))
     if host is not None:
         if authority is None:
             authority = host
+            authority_item = None
         elif authority != host:
             return _request_fields_py(items)
     if not method:
@@ -457,14 +469,15 @@ cdef tuple _request_fields(headers):
             return _request_fields_py(items)
     elif not scheme or not path:
         return _request_fields_py(items)
-    fields = [(b":method", method)]
+    fields = [method_item or (b":method", method)]
     if scheme is not None:
-        fields.append((b":scheme", scheme))
+        fields.append(scheme_item or (b":scheme", scheme))
     if authority is not None:
-        fields.append((b":authority", authority))
+        fields.append(authority_item or (b":authority", authority))
     if path is not None:
-        fields.append((b":path", path))
-    return fields + regular, method
+        fields.append(path_item or (b":path", path))
+    fields.extend(regular)
+    return fields, method
 
 
 def response_head(fields):
@@ -584,7 +597,9 @@ cdef class H2Connection:
         frame_codec = self.frame_codec
         self._serialize = frame_codec.serialize
         self._reader = frame_codec.FrameReader(
-            max_frame_size=local[_MAX_FRAME_SIZE], max_header_block_size=max_header_block_size
+            max_frame_size=local[_MAX_FRAME_SIZE],
+            max_header_block_size=max_header_block_size,
+            coalesce_data=True,
         )
         self._next_frame_of = self._reader.next_frame
         codec = self.hpack_codec
@@ -642,6 +657,11 @@ cdef class H2Connection:
         """The peer's settings as they apply now: the RFC 9113 defaults until its SETTINGS
         arrive (MAX_CONCURRENT_STREAMS and MAX_HEADER_LIST_SIZE: 2**32, unlimited)."""
         return MappingProxyType(self._peer)
+
+    @property
+    def peer_max_concurrent_streams(self):
+        """``peer_settings[MAX_CONCURRENT_STREAMS]``, without building the mapping."""
+        return self._peer_max_concurrent
 
     @property
     def settings_acknowledged(self):
@@ -787,9 +807,22 @@ cdef class H2Connection:
         return 0
 
     cdef int _send_headers(self, _Stream stream, list fields, bint end) except -1:
+        """The header block of ``fields`` as HEADERS (and CONTINUATION when it is larger
+        than the peer's frame size); a block that fits one frame is written straight into
+        the output, with no frame object."""
+        cdef Py_ssize_t n
+        cdef int flags
+        cdef unsigned char* p
         block = self._encoder.encode(fields)
-        frame = HeadersFrame(stream.sid, block, end)
-        _put_bytes(self._out, self._serialize(frame, self._peer_max_frame_size))
+        if type(block) is bytes and PyBytes_GET_SIZE(block) <= self._peer_max_frame_size:
+            n = PyBytes_GET_SIZE(block)
+            p = _grow(self._out, HEADER_SIZE + n)
+            flags = F_END_HEADERS | F_END_STREAM if end else F_END_HEADERS
+            _put_header(p, n, T_HEADERS, flags, stream.stream_id)
+            memcpy(p + HEADER_SIZE, PyBytes_AS_STRING(block), n)
+        else:
+            frame = HeadersFrame(stream.sid, block, end)
+            _put_bytes(self._out, self._serialize(frame, self._peer_max_frame_size))
         if end:
             self._local_end(stream)
         return 0

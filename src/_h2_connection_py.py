@@ -219,7 +219,9 @@ class H2Connection:
         self._connection_window = connection_window
         self._serialize = self.frame_codec.serialize
         self._reader = self.frame_codec.FrameReader(
-            max_frame_size=local[_MAX_FRAME_SIZE], max_header_block_size=max_header_block_size
+            max_frame_size=local[_MAX_FRAME_SIZE],
+            max_header_block_size=max_header_block_size,
+            coalesce_data=True,
         )
         codec = self.hpack_codec
         self._decoder = codec.Decoder(local[_HEADER_TABLE_SIZE], local[_MAX_HEADER_LIST_SIZE])
@@ -266,6 +268,12 @@ class H2Connection:
         """The peer's settings as they apply now: the RFC 9113 defaults until its SETTINGS
         arrive (MAX_CONCURRENT_STREAMS and MAX_HEADER_LIST_SIZE: 2**32, unlimited)."""
         return MappingProxyType(self._peer)
+
+    @property
+    def peer_max_concurrent_streams(self) -> int:
+        """``peer_settings[MAX_CONCURRENT_STREAMS]``, without building the mapping (the
+        pool asks before every request)."""
+        return self._peer[_MAX_CONCURRENT_STREAMS]
 
     @property
     def settings_acknowledged(self) -> bool:
@@ -409,9 +417,16 @@ class H2Connection:
             raise ValueError(f"the header list ({size} bytes) is larger than the peer's {limit}")
 
     def _send_headers(self, stream: _Stream, fields: list[tuple[Any, ...]], end: bool) -> None:
+        """The header block of ``fields`` as HEADERS (and CONTINUATION when it is larger
+        than the peer's frame size); a block that fits one frame is written as it is, with
+        no frame object."""
         block = self._encoder.encode(fields)
-        frame = HeadersFrame(stream.stream_id, block, end)
-        self._out += self._serialize(frame, self._peer[_MAX_FRAME_SIZE])
+        max_frame = self._peer[_MAX_FRAME_SIZE]
+        if len(block) <= max_frame:
+            flags = 0x4 | 0x1 if end else 0x4  # END_HEADERS, END_STREAM
+            self._out += _frame_header(len(block), 0x1, flags, stream.stream_id) + block
+        else:
+            self._out += self._serialize(HeadersFrame(stream.stream_id, block, end), max_frame)
         if end:
             self._local_end(stream)
 

@@ -53,7 +53,9 @@ class InformationalResponse:
 
 @dataclass(slots=True)
 class DataReceived:
-    """Body bytes of ``stream_id``. Once the reader has consumed them, hand
+    """Body bytes of ``stream_id``: those of one DATA frame, or of several that arrived
+    together (the connection's frame reader joins them: one event per read of a large
+    body, not one per frame). Once the reader has consumed them, hand
     ``flow_controlled_length`` to ``H2Connection.acknowledge_received_data`` so the peer
     may send more. It is ``len(data)``: the frame's padding was returned at once."""
 

@@ -7,7 +7,11 @@ fixed-size fields are read and written as C integers straight from the buffer, a
 payload is copied once, into the bytes object the frame keeps.
 """
 
-from cpython.bytearray cimport PyByteArray_AS_STRING, PyByteArray_GET_SIZE
+from cpython.bytearray cimport (
+    PyByteArray_AS_STRING,
+    PyByteArray_GET_SIZE,
+    PyByteArray_Resize,
+)
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
 from libc.stdint cimport uint32_t
 from libc.string cimport memcpy
@@ -100,28 +104,45 @@ cdef class _PendingBlock:
 
 
 cdef class FrameReader:
-    """Turns received bytes into frames (see ``_h2frames_py``)."""
+    """Turns received bytes into frames (see ``_h2frames_py``).
+
+    Received bytes are read where they are when they can be: a ``bytes`` object fed while
+    nothing waits in the buffer (or only the start of one frame, which is completed from
+    it first) is kept as ``_chunk`` and its frames are read in place; only the start of a
+    frame left at its end is copied into the buffer. A large body is then copied once
+    (into its frames' bytes objects) instead of twice. The frames and errors are those of
+    the pure twin, which reads everything from its buffer.
+    """
 
     cdef bytearray _buffer
     cdef Py_ssize_t _offset  # start of the unread bytes in _buffer
     cdef Py_ssize_t _consumed  # bytes of the stream before _buffer[0]
+    cdef bytes _chunk  # bytes fed and read in place (after the buffer's), or None
+    cdef Py_ssize_t _chunk_pos  # start of the unread bytes in _chunk
+    cdef Py_ssize_t _chunk_at  # the stream position of _chunk[0]
     cdef _PendingBlock _pending
     cdef bint _preface
     cdef object _error
     cdef Py_ssize_t _max_frame_size
     cdef public Py_ssize_t max_header_block_size
+    cdef public bint coalesce_data
 
     def __init__(
         self,
         max_frame_size=DEFAULT_MAX_FRAME_SIZE,
         max_header_block_size=DEFAULT_MAX_HEADER_BLOCK_SIZE,
         preface=True,
+        coalesce_data=False,
     ):
         self._max_frame_size = check_max_frame_size(max_frame_size)
+        self.coalesce_data = bool(coalesce_data)
         self.max_header_block_size = int(max_header_block_size)
         self._buffer = bytearray()
         self._offset = 0
         self._consumed = 0
+        self._chunk = None
+        self._chunk_pos = 0
+        self._chunk_at = 0
         self._pending = None
         self._preface = bool(preface)
         self._error = None
@@ -138,11 +159,74 @@ cdef class FrameReader:
     @property
     def buffered(self):
         """Bytes received and not yet returned as frames."""
-        return PyByteArray_GET_SIZE(self._buffer) - self._offset
+        cdef Py_ssize_t n = PyByteArray_GET_SIZE(self._buffer) - self._offset
+        if self._chunk is not None:
+            n += PyBytes_GET_SIZE(self._chunk) - self._chunk_pos
+        return n
 
     def feed(self, data):
         """Append received bytes."""
-        self._buffer += data
+        cdef Py_ssize_t unread, taken
+        if self._chunk is not None:  # fed again before everything was read
+            self._spill()
+        unread = PyByteArray_GET_SIZE(self._buffer) - self._offset
+        if self._preface or type(data) is not bytes or self._error is not None:
+            self._buffer += data
+            return
+        if unread == 0:
+            self._compact()
+            self._keep(<bytes>data, 0)
+            return
+        taken = self._complete_from(<bytes>data, unread)
+        if taken >= 0:
+            self._keep(<bytes>data, taken)
+
+    cdef void _keep(self, bytes data, Py_ssize_t taken):
+        """Read ``data[taken:]`` in place, after the buffer's bytes."""
+        if taken == PyBytes_GET_SIZE(data):
+            return
+        self._chunk = data
+        self._chunk_pos = taken
+        self._chunk_at = self._consumed + PyByteArray_GET_SIZE(self._buffer) - taken
+
+    cdef Py_ssize_t _complete_from(self, bytes data, Py_ssize_t unread) except -2:
+        """Append to the buffer what completes the frame it starts (``unread`` bytes of it
+        there); how many bytes of ``data`` that took, or -1 when all of ``data`` went to
+        the buffer (the buffer held more than a frame's start, or a frame too large)."""
+        cdef Py_ssize_t n = PyBytes_GET_SIZE(data), taken = 0, length
+        cdef const unsigned char* p
+        if unread < HEADER_SIZE:
+            taken = min(HEADER_SIZE - unread, n)
+            self._append(_ptr(data), taken)
+            unread += taken
+            if unread < HEADER_SIZE:
+                return -1  # all of ``data`` is in the buffer
+        p = <const unsigned char*>PyByteArray_AS_STRING(self._buffer) + self._offset
+        length = (<Py_ssize_t>p[0] << 16) | (<Py_ssize_t>p[1] << 8) | p[2]
+        if length > self._max_frame_size or unread >= HEADER_SIZE + length:
+            self._append(_ptr(data) + taken, n - taken)
+            return -1
+        length = min(HEADER_SIZE + length - unread, n - taken)
+        self._append(_ptr(data) + taken, length)
+        return taken + length
+
+    cdef void _append(self, const unsigned char* data, Py_ssize_t n) except *:
+        cdef Py_ssize_t size = PyByteArray_GET_SIZE(self._buffer)
+        if n:
+            PyByteArray_Resize(self._buffer, size + n)
+            memcpy(PyByteArray_AS_STRING(self._buffer) + size, data, n)
+
+    cdef void _spill(self) except *:
+        """Move the unread bytes of ``_chunk`` into the buffer (the start of a frame left
+        at its end, or all of it when more bytes come first)."""
+        cdef bytes chunk = self._chunk
+        cdef Py_ssize_t pos = self._chunk_pos
+        if PyByteArray_GET_SIZE(self._buffer) == self._offset:
+            del self._buffer[:]
+            self._offset = 0
+            self._consumed = self._chunk_at + pos
+        self._chunk = None
+        self._append(_ptr(chunk) + pos, PyBytes_GET_SIZE(chunk) - pos)
 
     def __iter__(self):
         while True:
@@ -167,29 +251,58 @@ cdef class FrameReader:
             self._consumed += self._offset
             self._offset = 0
 
+    cdef void _advance(self, bint in_chunk, Py_ssize_t n):
+        """``n`` bytes of the source being read are used."""
+        if in_chunk:
+            self._chunk_pos += n
+            if self._chunk_pos == PyBytes_GET_SIZE(self._chunk):
+                self._spill()  # nothing left: back to the (empty) buffer
+            return
+        self._offset += n
+        if self._offset > COMPACT_AT:
+            self._compact()
+
+    cdef object _need_more(self, bint in_chunk):
+        if in_chunk:
+            self._spill()  # the start of a frame: to the buffer, for the next bytes
+            return None
+        self._compact()
+        if self._preface and PyByteArray_GET_SIZE(self._buffer):
+            _check_preface_start(bytes(self._buffer[:HEADER_SIZE]))
+        return None
+
     cdef object _next_frame(self):
         cdef const unsigned char* p
-        cdef Py_ssize_t start, end, size, at
-        cdef Py_ssize_t length
+        cdef const unsigned char* rest
+        cdef Py_ssize_t avail, end, at, length, rest_size, used
         cdef unsigned char ftype, flags
         cdef uint32_t stream_id
+        cdef bint in_chunk
         cdef bytes payload
         while True:
-            size = PyByteArray_GET_SIZE(self._buffer)
-            start = self._offset
-            if size - start < HEADER_SIZE:
-                self._compact()
-                if self._preface and PyByteArray_GET_SIZE(self._buffer):
-                    _check_preface_start(bytes(self._buffer[:HEADER_SIZE]))
-                return None
-            p = <const unsigned char*>PyByteArray_AS_STRING(self._buffer) + start
-            at = self._consumed + start
+            # the buffer first; the chunk once the buffer is read
+            in_chunk = (
+                self._chunk is not None
+                and PyByteArray_GET_SIZE(self._buffer) == self._offset
+            )
+            if in_chunk:
+                p = _ptr(self._chunk) + self._chunk_pos
+                avail = PyBytes_GET_SIZE(self._chunk) - self._chunk_pos
+                at = self._chunk_at + self._chunk_pos
+            else:
+                p = <const unsigned char*>PyByteArray_AS_STRING(self._buffer) + self._offset
+                avail = PyByteArray_GET_SIZE(self._buffer) - self._offset
+                at = self._consumed + self._offset
+            if avail < HEADER_SIZE:
+                return self._need_more(in_chunk)
             length = (<Py_ssize_t>p[0] << 16) | (<Py_ssize_t>p[1] << 8) | p[2]
             ftype = p[3]
             flags = p[4]
             stream_id = _u32(p + 5) & STREAM_MASK
             if self._preface:
-                self._check_preface(bytes(self._buffer[start : start + HEADER_SIZE]), ftype, flags)
+                self._check_preface(
+                    PyBytes_FromStringAndSize(<const char*>p, HEADER_SIZE), ftype, flags
+                )
             if length > self._max_frame_size:
                 raise FrameError(
                     FRAME_SIZE_ERROR,
@@ -197,18 +310,76 @@ cdef class FrameReader:
                     f"maximum frame size {self._max_frame_size}",
                     at,
                 )
-            end = start + HEADER_SIZE + length
-            if size < end:
-                self._compact()
-                return None
+            end = HEADER_SIZE + length
+            if avail < end:
+                return self._need_more(in_chunk)
+            if (
+                ftype == T_DATA
+                and self.coalesce_data
+                and length
+                and stream_id
+                and not flags & (F_PADDED | F_END_STREAM)
+                and self._pending is None
+            ):
+                if not in_chunk and avail == end and self._chunk is not None:
+                    # the buffer's last frame: the run goes on in the chunk
+                    rest = _ptr(self._chunk) + self._chunk_pos
+                    rest_size = PyBytes_GET_SIZE(self._chunk) - self._chunk_pos
+                    frame = self._data_run(p, length, stream_id, rest, rest_size, &used)
+                    self._advance(False, end)
+                    self._advance(True, used)
+                else:
+                    frame = self._data_run(p, length, stream_id, p + end, avail - end, &used)
+                    self._advance(in_chunk, end + used)
+                self._preface = False
+                return frame
             payload = PyBytes_FromStringAndSize(<const char*>p + HEADER_SIZE, length)
-            self._offset = end
-            if end > COMPACT_AT:
-                self._compact()
+            self._advance(in_chunk, end)
             self._preface = False
             frame = self._frame(ftype, flags, stream_id, payload, at)
             if frame is not None:
                 return frame
+
+    cdef object _data_run(
+        self, const unsigned char* p, Py_ssize_t length, uint32_t stream_id,
+        const unsigned char* rest, Py_ssize_t rest_size, Py_ssize_t* used,
+    ):
+        """The DATA frame at ``p`` joined with the DATA frames of ``stream_id`` that follow
+        it whole in ``rest`` (see ``coalesce_data`` in ``_h2frames_py``); ``used``: how
+        many bytes of ``rest`` they took. The run is measured first, then its payloads are
+        copied once, into one bytes object."""
+        cdef Py_ssize_t pos = 0, total = length, n
+        cdef const unsigned char* q
+        cdef unsigned char flags = 0, next_flags
+        cdef unsigned char* out
+        while not flags & F_END_STREAM and rest_size - pos >= HEADER_SIZE:
+            q = rest + pos
+            n = (<Py_ssize_t>q[0] << 16) | (<Py_ssize_t>q[1] << 8) | q[2]
+            next_flags = q[4]
+            if (
+                q[3] != T_DATA
+                or (_u32(q + 5) & STREAM_MASK) != stream_id
+                or next_flags & F_PADDED
+                or n > self._max_frame_size
+                or not (n or next_flags & F_END_STREAM)
+                or rest_size - pos < HEADER_SIZE + n
+            ):
+                break
+            total += n
+            flags = next_flags & F_END_STREAM
+            pos += HEADER_SIZE + n
+        data = PyBytes_FromStringAndSize(NULL, total)
+        out = <unsigned char*>PyBytes_AS_STRING(data)
+        memcpy(out, p + HEADER_SIZE, length)
+        out += length
+        q = rest
+        while q < rest + pos:  # the payloads of the rest, skipping the frame headers
+            n = (<Py_ssize_t>q[0] << 16) | (<Py_ssize_t>q[1] << 8) | q[2]
+            memcpy(out, q + HEADER_SIZE, n)
+            out += n
+            q += HEADER_SIZE + n
+        used[0] = pos
+        return DataFrame(stream_id, data, bool(flags), None)
 
     # -- the preface --------------------------------------------------------------------
 

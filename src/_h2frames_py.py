@@ -1,6 +1,7 @@
 """HTTP/2 frames (RFC 9113 sections 4 and 6): a sans-IO reader and writer, pure Python.
 
-``FrameReader(max_frame_size=16384, max_header_block_size=262144, preface=True)``
+``FrameReader(max_frame_size=16384, max_header_block_size=262144, preface=True,
+coalesce_data=False)``
     ``feed(data)`` appends received bytes; ``next_frame()`` returns the next frame (see
     :mod:`cyhttp._h2_models`) or ``None`` when more bytes are needed; iterating the reader
     yields frames until then. Every frame type is checked as RFC 9113 section 6 asks
@@ -14,6 +15,12 @@
     CONTINUATIONs (counting 9 bytes per CONTINUATION, so that floods of empty frames
     are bounded too). With ``preface`` the first frame must be a SETTINGS frame (the server's
     connection preface); a peer that answers in HTTP/1.1 gets a message that says so.
+    With ``coalesce_data``, DATA frames that follow each other on one stream and are all
+    in the buffer come back as one :class:`DataFrame` (their bytes joined, END_STREAM from
+    the last): a large body costs one frame object per read instead of one per 16 KiB.
+    Only frames that cannot fail join a run (unpadded, within ``max_frame_size``, not
+    empty unless they end the stream), and a run stops after END_STREAM, so the frames
+    and errors that follow are the same as without it.
 
     Errors: :class:`~cyhttp.h2_errors.FrameError` fails the connection (the reader stays
     failed: it raises the same error again); :class:`~cyhttp.h2_errors.StreamError` fails
@@ -107,6 +114,7 @@ class FrameReader:
         "_offset",
         "_pending",
         "_preface",
+        "coalesce_data",
         "max_header_block_size",
     )
 
@@ -115,8 +123,10 @@ class FrameReader:
         max_frame_size: int = DEFAULT_MAX_FRAME_SIZE,
         max_header_block_size: int = DEFAULT_MAX_HEADER_BLOCK_SIZE,
         preface: bool = True,
+        coalesce_data: bool = False,
     ) -> None:
         self._max_frame_size = check_max_frame_size(max_frame_size)
+        self.coalesce_data = bool(coalesce_data)
         self.max_header_block_size = int(max_header_block_size)
         self._buffer = bytearray()
         self._offset = 0  # start of the unread bytes in _buffer
@@ -191,6 +201,15 @@ class FrameReader:
                 self._compact()
                 return None
             payload = bytes(buf[start + FRAME_HEADER_SIZE : end])
+            if (
+                ftype == DATA
+                and self.coalesce_data
+                and length
+                and stream_id
+                and not flags & (PADDED | END_STREAM)
+                and self._pending is None
+            ):
+                payload, end, flags = self._data_run(payload, end, stream_id)
             self._offset = end
             if end > 65536:
                 self._compact()
@@ -198,6 +217,30 @@ class FrameReader:
             frame = self._frame(ftype, flags, stream_id, payload, at)
             if frame is not None:
                 return frame
+
+    def _data_run(self, payload: bytes, end: int, stream_id: int) -> tuple[bytes, int, int]:
+        """``payload`` joined with the DATA frames of ``stream_id`` that follow it whole in
+        the buffer (see ``coalesce_data``); where the run ends and its flags."""
+        buf = self._buffer
+        parts = [payload]
+        flags = 0
+        while not flags & END_STREAM and len(buf) - end >= FRAME_HEADER_SIZE:
+            length = int.from_bytes(buf[end : end + 3], "big")
+            next_flags = buf[end + 4]
+            next_end = end + FRAME_HEADER_SIZE + length
+            if (
+                buf[end + 3] != DATA
+                or int.from_bytes(buf[end + 5 : end + 9], "big") & MAX_STREAM_ID != stream_id
+                or next_flags & PADDED
+                or length > self._max_frame_size
+                or not (length or next_flags & END_STREAM)
+                or len(buf) < next_end
+            ):
+                break
+            parts.append(bytes(buf[end + FRAME_HEADER_SIZE : next_end]))
+            flags = next_flags & END_STREAM
+            end = next_end
+        return (b"".join(parts) if len(parts) > 1 else payload), end, flags
 
     # -- the preface --------------------------------------------------------------------
 

@@ -214,10 +214,13 @@ class H2Pool:
         connector = self._connector
         loop = connector._loop
         key: ConnectionKey = req.connection_key
-        if loop is None or key not in self._conns or not connector._has_slot(key):
+        protos = self._conns.get(key)
+        if loop is None or protos is None or not connector._has_slot(key):
             return None
-        proto = self._pick(key)
-        if proto is None:
+        for proto in protos:  # what _pick does, inline: this runs before every request
+            if proto.available():
+                break
+        else:
             return None
         slot = _Slot()
         connector._reserve(key, slot)
@@ -370,11 +373,13 @@ class H2Pool:
         """A request is done with its stream: free its slot; an idle connection is
         closed after ``keepalive_timeout`` (at once with ``force_close``)."""
         stream.release()
-        self._give_slot(key, slot)
+        connector = self._connector
+        connector._unreserve(key, slot)  # what _give_slot does, inline (every request)
+        if connector._waiters:
+            connector._wake()
         proto = stream.owner
         if proto.reserved or not proto.is_connected():
             return
-        connector = self._connector
         keepalive = connector._keepalive_timeout
         if connector._force_close or not keepalive or connector._closed:
             proto.close()

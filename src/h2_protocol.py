@@ -51,7 +51,7 @@ from .client_exceptions import (
 )
 from .client_proto import DEFAULT_MAX_DECOMPRESSED_SIZE, ResponseHandler, deliver_failure
 from .deadline import LazyDeadline
-from .h2_connection import H2Connection, H2UsageError, SettingCode, StreamState
+from .h2_connection import H2Connection, H2UsageError, StreamState
 from .h2_errors import ErrorCode
 from .streams import EMPTY_PAYLOAD, DecodedBody, StreamReader, make_decoder, undecodable
 
@@ -61,14 +61,9 @@ HttpVersion20 = HttpVersion(2, 0)
 _NO_BODY_STATUSES = frozenset((204, 304))
 _REFUSED = int(ErrorCode.REFUSED_STREAM)
 _NO_ERROR = int(ErrorCode.NO_ERROR)
-_MAX_CONCURRENT = int(SettingCode.MAX_CONCURRENT_STREAMS)
 
 
-def _reason(status: int) -> str:
-    """HTTP/2 has no reason phrase: the standard one for the status, else ""."""
-    return _REASONS.get(status, "")
-
-
+#: HTTP/2 has no reason phrase: the response gets the standard one for its status
 _REASONS = {int(s): s.phrase for s in HTTPStatus}
 
 
@@ -117,6 +112,9 @@ class H2Protocol(asyncio.Protocol):
         #: streams that took body bytes in the current ``data_received``: acknowledged
         #: once at its end, not once per DATA frame
         self._ack_later: list[H2Stream] = []
+        #: inside ``data_received``, which writes what is queued at its end: nothing
+        #: needs a flush scheduled meanwhile (a response released by its last frame)
+        self._reading = False
 
     # ----- asyncio.Protocol -----
 
@@ -131,13 +129,22 @@ class H2Protocol(asyncio.Protocol):
         transport.write(self.conn.initiate())  # type: ignore[attr-defined]
 
     def data_received(self, data: bytes) -> None:
-        event: Any
         try:
             events = self.conn.receive_data(data)
         except Exception as exc:  # pragma: no cover - the connection never raises here
             self._terminate(f"HTTP/2 error: {exc}")
             return
         streams = self._streams
+        self._reading = True
+        try:
+            self._dispatch(events, streams)
+        finally:
+            self._reading = False
+        self.flush()
+
+    def _dispatch(self, events: list[Any], streams: dict[int, H2Stream]) -> None:
+        """Each event to its stream, then the acknowledgements of the body bytes taken."""
+        event: Any
         for event in events:
             kind = type(event)
             if kind is DataReceived:
@@ -159,7 +166,6 @@ class H2Protocol(asyncio.Protocol):
             self._ack_later = []
             for stream in acks:
                 stream.acknowledge_batch()
-        self.flush()
 
     def _on_other(self, event: Any) -> None:
         """The events that are not the body of a response: resets, settings, windows,
@@ -246,16 +252,18 @@ class H2Protocol(asyncio.Protocol):
     @property
     def max_streams(self) -> int:
         """How many streams the server lets us have open at once."""
-        return self.conn.peer_settings[_MAX_CONCURRENT]
+        return self.conn.peer_max_concurrent_streams
 
     def available(self) -> bool:
-        """Whether one more request may be given a stream on this connection now."""
-        return (
-            not self._going_away
-            and self.is_connected()
-            and self.reserved < self.max_streams
-            and self.conn.can_open_stream()
-        )
+        """Whether one more request may be given a stream on this connection now (asked
+        before every request: what ``is_connected`` and ``max_streams`` say, inline)."""
+        if self._going_away or self._closed:
+            return False
+        transport = self.transport
+        if transport is None or transport.is_closing():
+            return False
+        conn = self.conn
+        return self.reserved < conn.peer_max_concurrent_streams and conn.can_open_stream()
 
     @property
     def going_away(self) -> bool:
@@ -282,7 +290,7 @@ class H2Protocol(asyncio.Protocol):
     def flush_soon(self) -> None:
         """Write what is queued at the next turn of the loop: the requests started in one
         turn (a burst of concurrent ones, a head and its small body) go out in one write."""
-        if not self._flush_scheduled:
+        if not self._flush_scheduled and not self._reading:
             self._flush_scheduled = True
             self.loop.call_soon(self._scheduled_flush)
 
@@ -299,7 +307,8 @@ class H2Protocol(asyncio.Protocol):
 
     def open_stream(self, stream: H2Stream, headers: list[tuple[Any, Any]], end: bool) -> int:
         """Send the request head of ``stream``; its stream id."""
-        if not self.is_connected():
+        transport = self.transport
+        if transport is None or transport.is_closing() or self._closed:
             raise ServerDisconnectedError()
         try:
             stream_id = self.conn.send_request(headers, end_stream=end)
@@ -314,7 +323,8 @@ class H2Protocol(asyncio.Protocol):
         """The request of ``stream`` is done with the connection (an unfinished stream
         is reset)."""
         self.reserved -= 1
-        self.reset(stream)
+        if not (stream._remote_ended and stream.local_done):  # else closed on both sides
+            self.reset(stream)
         deadline = stream.deadline
         if deadline.armed or self._closed:
             deadline.close()
@@ -526,13 +536,18 @@ class H2Stream:
         status = event.status
         raw = tuple(event.headers)
         encoding = None
-        codings = [v for n, v in raw if n == b"content-encoding"]
-        if codings:
+        codings = None
+        for name, value in raw:  # a loop, not a comprehension: no frame per response
+            if name == b"content-encoding":
+                if codings is None:
+                    codings = []
+                codings.append(value)
+        if codings is not None:
             encoding = b", ".join(codings).decode("latin-1").lower()
         head = ResponseHead(
             HttpVersion20,
             status,
-            _reason(status),
+            _REASONS.get(status, ""),  # HTTP/2 has no reason phrase: the standard one
             raw,
             True,
             False,
@@ -587,7 +602,7 @@ class H2Stream:
         takes them, :meth:`resume_reading`). The protocol flushes right after."""
         self._ack_queued = False
         payload = self.payload
-        if not self._paused and payload is not None and not payload.paused:
+        if self._unacked and not self._paused and payload is not None and not payload.paused:
             self._acknowledge(flush=False)
 
     def on_end(self) -> None:
@@ -683,7 +698,7 @@ class H2Stream:
             self._unacked = 0
             owner = self.owner
             owner.conn.acknowledge_received_data(self.stream_id, unacked)
-            if flush:
+            if flush and not owner._reading:  # else data_received writes it at its end
                 owner.flush_soon()
 
     def _pump(self) -> bool:
@@ -751,7 +766,8 @@ class H2Stream:
         self.on_message_done = None
         # bytes of a complete body still in the reader: they no longer need to hold the
         # connection's window (the reader's memory is the response's now)
-        self._acknowledge()
+        if self._unacked:
+            self._acknowledge()
         self.owner.released(self)
 
 

@@ -34,55 +34,69 @@ if TYPE_CHECKING:
 __all__ = ("send_h2",)
 
 
-#: the regular fields of a header list built for HTTP/1.1: (fields, the Host header's
-#: value or None, their size as HTTP/1.1 would count it)
-Regular = tuple[list[tuple[bytes, bytes]], "bytes | None", int]
+#: the translation of a header list built for HTTP/1.1, for one method and scheme: the
+#: pseudo-headers before ``:path`` when they do not depend on the URL (a ``Host`` header
+#: gives ``:authority``; else None), the regular fields, the Host header's value or None,
+#: and the size of the two lists as HTTP/1.1 would count it
+Translation = tuple[
+    "list[tuple[bytes, bytes]] | None", list[tuple[bytes, bytes]], "bytes | None", int
+]
 #: distinct header lists remembered per connection (:attr:`H2Protocol.fields_cache`)
 FIELDS_CACHE_SIZE = 64
+_PATH_SIZE = len(b":path") + 4  # what ``:path`` adds to the size besides its value
 
 
 def h2_fields(
-    req: ClientRequest, cache: dict[Any, Regular] | None = None
+    req: ClientRequest, cache: dict[Any, Translation] | None = None
 ) -> tuple[list[tuple[bytes, bytes]], int]:
     """The HTTP/2 header list of ``req`` (see the module docstring): the pseudo-headers
     from its method and URL, then its headers without the HTTP/1.1-only ones, as
     lower-case bytes (``H2Connection.send_request`` still checks every field).
 
-    The requests of a session mostly send the same header list (its default headers):
-    ``cache`` (one per connection, like the HPACK table that holds these fields anyway)
-    maps a list already seen to its translation, so only the pseudo-headers are built
-    per request. Also returns the list's size before compression (what HTTP/1.1 would
-    have written: name, colon, space, value and CRLF per field)."""
+    The requests of a session mostly send the same header list (its default headers,
+    ``Host`` among them) with the same method: ``cache`` (one per connection, like the
+    HPACK table that holds these fields anyway) maps a list already seen, with its method
+    and scheme, to its translation, so only ``:path`` is built per request. Also returns
+    the list's size before compression (what HTTP/1.1 would have written: name, colon,
+    space, value and CRLF per field)."""
     items = tuple(req.headers.items())
-    regular = cache.get(items) if cache is not None else None
-    if regular is None:
-        regular = _regular_fields(items)
+    method = req.method
+    url = req.url
+    key = (items, method, url.scheme)
+    entry = cache.get(key) if cache is not None else None
+    if entry is None:
+        entry = _translate(items, method, url.scheme)
         if cache is not None:
             if len(cache) >= FIELDS_CACHE_SIZE:
                 cache.clear()  # header lists that vary per request: no point keeping them
-            cache[items] = regular
-    fields, host, size = regular
-    method = req.method
-    url = req.url
+            cache[key] = entry
+    head, fields, host, size = entry
+    if head is None:  # :authority from the URL, or a CONNECT request
+        pseudo = _pseudo(method, url, host)
+        for name, value in pseudo:
+            size += len(name) + len(value) + 4
+        return pseudo + fields, size
+    path = (url.raw_path_qs or "/").encode()
+    return [*head, (b":path", path), *fields], size + len(path) + _PATH_SIZE
+
+
+def _pseudo(method: str, url: Any, host: bytes | None) -> list[tuple[bytes, bytes]]:
+    """The pseudo-headers of a request (RFC 9113 section 8.3.1; CONNECT: section 8.5)."""
     authority = host if host is not None else (url.host_port_subcomponent or "").encode()
-    if method == "CONNECT":  # RFC 9113 section 8.5: :method and :authority only
-        pseudo = [(b":method", method.encode()), (b":authority", authority)]
-    else:
-        pseudo = [
-            (b":method", method.encode()),
-            (b":scheme", url.scheme.encode()),
-            (b":authority", authority),
-            (b":path", (url.raw_path_qs or "/").encode()),
-        ]
-    for name, value in pseudo:
-        size += len(name) + len(value) + 4
-    return pseudo + fields, size
+    if method == "CONNECT":
+        return [(b":method", method.encode()), (b":authority", authority)]
+    return [
+        (b":method", method.encode()),
+        (b":scheme", url.scheme.encode()),
+        (b":authority", authority),
+        (b":path", (url.raw_path_qs or "/").encode()),
+    ]
 
 
-def _regular_fields(items: tuple[tuple[str, str], ...]) -> Regular:
+def _translate(items: tuple[tuple[str, str], ...], method: str, scheme: str) -> Translation:
     """The fields after the pseudo-headers: no ``Expect`` (the body follows at once), no
     hop-by-hop field, ``Host`` kept aside (it becomes ``:authority``: the last one wins,
-    as in HTTP/1.1)."""
+    as in HTTP/1.1); and the pseudo-headers before ``:path`` when ``Host`` gives them."""
     fields: list[tuple[bytes, bytes]] = []
     host: bytes | None = None
     size = 0
@@ -96,7 +110,12 @@ def _regular_fields(items: tuple[tuple[str, str], ...]) -> Regular:
         field = (lower.encode(), value.encode())
         fields.append(field)
         size += len(field[0]) + len(field[1]) + 4
-    return fields, host, size
+    head = None
+    if host is not None and method != "CONNECT":
+        head = [(b":method", method.encode()), (b":scheme", scheme.encode()), (b":authority", host)]
+        for name, value in head:
+            size += len(name) + len(value) + 4
+    return head, fields, host, size
 
 
 async def send_h2(

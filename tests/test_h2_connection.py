@@ -215,6 +215,7 @@ def test_initiate_sends_the_preface_our_settings_and_the_connection_window(
 
 def test_settings_are_exchanged_and_acknowledged(conn_cls: type[H2Connection]) -> None:
     pair = Pair(conn_cls(), max_concurrent_streams=7)
+    assert pair.client.peer_max_concurrent_streams == 2**32  # unlimited until SETTINGS
     changed = of(pair.server_events, h2_events.RemoteSettingsChanged)[0].changed_settings
     assert changed[SettingCode.ENABLE_PUSH].new_value == 0
     assert changed[SettingCode.INITIAL_WINDOW_SIZE].new_value == 262144
@@ -224,6 +225,36 @@ def test_settings_are_exchanged_and_acknowledged(conn_cls: type[H2Connection]) -
     assert pair.client.settings_acknowledged
     assert of(pair.server_events, h2_events.SettingsAcknowledged)
     assert pair.client.peer_settings[SettingCode.MAX_CONCURRENT_STREAMS] == 7
+    assert pair.client.peer_max_concurrent_streams == 7
+
+
+def test_request_heads_are_written_whole_or_in_continuations(
+    conn_cls: type[H2Connection],
+) -> None:
+    """A header block that fits the peer's frame size goes out as one HEADERS frame, a
+    larger one as HEADERS and CONTINUATIONs, each flagged as ``serialize`` would."""
+    hostile = Hostile(conn_cls)  # the bytes of stream 1 were taken already
+
+    def frame_heads(wire: bytes) -> list[bytes]:
+        """(type, flags, stream id) of each frame but the connection's WINDOW_UPDATEs."""
+        heads, pos = [], 0
+        while pos < len(wire):
+            if wire[pos + 3] != 0x8:
+                heads.append(wire[pos + 3 : pos + 9])
+            pos += 9 + int.from_bytes(wire[pos : pos + 3], "big")
+        return heads
+
+    sid = hostile.client.send_request([*GET, ("x-a", "1")], end_stream=False)
+    assert frame_heads(hostile.client.data_to_send()) == [b"\x01\x04" + sid.to_bytes(4, "big")]
+    sid = hostile.client.send_request([*GET, ("x-big", "v" * 40000)], end_stream=True)
+    wire = hostile.client.data_to_send()
+    tail = sid.to_bytes(4, "big")
+    assert frame_heads(wire) == [b"\x01\x01" + tail, b"\x09\x00" + tail, b"\x09\x04" + tail]
+    reader = _h2frames_py.FrameReader(preface=False)
+    reader.feed(wire)
+    (head,) = [f for f in reader if isinstance(f, HeadersFrame)]  # CONTINUATIONs joined
+    assert (head.stream_id, head.end_stream) == (sid, True)
+    assert len(head.block) > 2 * 16384
 
 
 def test_a_get_request_and_its_response(pair: Pair) -> None:
@@ -858,6 +889,25 @@ def test_a_frame_larger_than_our_max_frame_size(hostile: Hostile) -> None:
     assert_connection_error(hostile, events, ErrorCode.FRAME_SIZE_ERROR)
 
 
+def test_the_data_frames_of_one_read_are_one_event(conn_cls: type[H2Connection]) -> None:
+    """DATA frames of a stream that arrive together are reported as one DataReceived (one
+    event per read, not per 16 KiB); flow control counts them all the same."""
+    hostile = Hostile(conn_cls)
+    body = bytes(range(256)) * 512  # 128 KiB in 16 frames of 8 KiB
+    frames = [raw(0, 0, 1, body[i : i + 8192]) for i in range(0, len(body), 8192)]
+    events = hostile.feed(hostile.headers(OK), *frames[:10])
+    data = of(events, DataReceived)
+    assert [(e.stream_id, e.flow_controlled_length) for e in data] == [(1, 10 * 8192)]
+    events = hostile.feed(*frames[10:], hostile.headers([(b"x-t", b"1")], end_stream=True))
+    data += of(events, DataReceived)
+    assert [e.flow_controlled_length for e in data] == [10 * 8192, 6 * 8192]
+    assert b"".join(e.data for e in data) == body
+    assert [type(e) for e in events[1:]] == [TrailersReceived, StreamEnded]
+    hostile.client.acknowledge_received_data(1, len(body))
+    assert hostile.client._credit == len(body)  # returned once half the window is
+    assert hostile.client._unconsumed == {}
+
+
 def test_padding_is_returned_to_the_windows_at_once(conn_cls: type[H2Connection]) -> None:
     hostile = Hostile(conn_cls, connection_window=65535,
                       local_settings={SettingCode.INITIAL_WINDOW_SIZE: 65535})  # fmt: skip
@@ -1291,6 +1341,7 @@ def _exchange_transcript(
             break
     assert len(done) == len(bodies), "the exchange stalled"
     client.log.append(("state", client.open_stream_count, client.is_closed, client._unconsumed))
+    client.log.append(("peer", dict(client.peer_settings), client.peer_max_concurrent_streams))
     return client.log
 
 
@@ -1357,6 +1408,7 @@ def test_the_twins_fail_hostile_peers_alike(
         client.data_to_send()
         state = [client.stream_state(s) for s in (1, 3, 5)]
         client.log.append(("state", state, client.is_closed, client.open_stream_ids))
+        client.log.append(("peer", client.peer_max_concurrent_streams))
         transcripts.append(client.log)
     assert transcripts[0] == transcripts[1]
 

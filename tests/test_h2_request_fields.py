@@ -83,6 +83,23 @@ def test_fields_are_the_plain_translation_first_and_cached(
     assert h2_fields(_req(method, url, headers)) == (first, size)  # no cache: the same
 
 
+def test_the_cache_keeps_one_translation_per_method_and_scheme() -> None:
+    """With a Host header the pseudo-headers before ``:path`` come from the cache too: a
+    request of another method or scheme must not get the first one's."""
+    cache: dict[Any, Any] = {}
+    headers = [("Host", "h.example"), ("Accept", "*/*")]
+    for method, url in [
+        ("GET", "https://a.example/1"),
+        ("HEAD", "https://a.example/2"),
+        ("GET", "http://a.example/3?x=1"),
+        ("GET", "https://a.example/4"),
+    ]:
+        got, size = h2_fields(_req(method, url, headers), cache)
+        assert got == _reference(method, url, headers)
+        assert size == sum(len(n) + len(v) + 4 for n, v in got)
+    assert len(cache) == 3
+
+
 def test_the_cache_keys_on_the_whole_header_list_and_stays_bounded() -> None:
     cache: dict[Any, Any] = {}
     base = [("Accept", "*/*")]

@@ -622,3 +622,219 @@ def test_the_benchmark_runs() -> None:
     ours = [r for r in ours if r["impl"].startswith("cyhttp")]
     assert len(ours) == (2 if not _compat.NO_EXTENSIONS else 1)
     assert all(r["value"] is not None and r["value"] > 0 for r in ours), ours
+
+
+# -- coalesce_data -----------------------------------------------------------------------------
+
+
+def _merged(outcomes: list[Any]) -> list[Any]:
+    """``outcomes`` with each run of DATA frames that ``coalesce_data`` may join (one
+    stream, unpadded, the first not empty, the next not empty unless it ends the stream)
+    joined as the reader would: what a coalescing reader must return however the bytes
+    arrived."""
+    out: list[Any] = []
+    for item in outcomes:
+        last = out[-1] if out else None
+        if (
+            isinstance(item, DataFrame)
+            and isinstance(last, DataFrame)
+            and last.stream_id == item.stream_id
+            and last.data
+            and not last.end_stream
+            and last.pad_length is None
+            and item.pad_length is None
+            and (item.data or item.end_stream)
+        ):
+            out[-1] = DataFrame(item.stream_id, last.data + item.data, item.end_stream)
+        else:
+            out.append(item)
+    return out
+
+
+def test_coalesced_data_frames_come_back_as_one(fr: ModuleType) -> None:
+    wire = b"".join(
+        [
+            raw(0, 0, 1, b"a" * 100),
+            raw(0, 0, 1, b"b" * 200),
+            raw(0, 0x1, 1, b"c"),  # END_STREAM ends the run
+            raw(0, 0, 1, b"d"),
+            raw(0, 0, 3, b"e"),  # another stream
+            raw(0, 0, 3, b""),  # empty, not ending the stream: never joined
+            raw(0, 0, 3, b"f"),
+            fr.serialize(DataFrame(3, b"g", pad_length=2)),  # padded: never joined
+            raw(6, 0, 0, bytes(8)),  # PING between two DATA frames of stream 5
+            raw(0, 0, 5, b"h"),
+            raw(0, 0x1, 5, b""),  # an empty END_STREAM joins the run
+        ]
+    )
+    reader = fr.FrameReader(preface=False, coalesce_data=True)
+    assert reader.coalesce_data is True
+    reader.feed(wire)
+    assert list(reader) == [
+        DataFrame(1, b"a" * 100 + b"b" * 200 + b"c", end_stream=True),
+        DataFrame(1, b"d"),
+        DataFrame(3, b"e"),
+        DataFrame(3, b""),
+        DataFrame(3, b"f"),
+        DataFrame(3, b"g", pad_length=2),
+        PingFrame(bytes(8)),
+        DataFrame(5, b"h", end_stream=True),
+    ]
+    assert reader.buffered == 0
+    assert fr.FrameReader().coalesce_data is False  # off unless asked for
+
+
+def test_a_run_stops_before_an_incomplete_or_oversized_frame(fr: ModuleType) -> None:
+    reader = fr.FrameReader(preface=False, coalesce_data=True)
+    reader.feed(raw(0, 0, 1, b"a" * 10) + raw(0, 0, 1, b"b" * 10)[:12])
+    assert reader.next_frame() == DataFrame(1, b"a" * 10)  # what is whole, not more
+    assert reader.next_frame() is None
+    reader.feed(raw(0, 0, 1, b"b" * 10)[12:] + raw(0, 0, 1, bytes(16385)))
+    assert reader.next_frame() == DataFrame(1, b"b" * 10)
+    with pytest.raises(FrameError) as caught:  # the oversized frame fails as it would alone
+        reader.next_frame()
+    assert caught.value.error_code == ErrorCode.FRAME_SIZE_ERROR
+    assert caught.value.offset == 2 * (9 + 10)
+
+
+def test_a_large_body_in_many_frames_is_one_frame_per_read(fr: ModuleType) -> None:
+    body = bytes(range(256)) * 4096  # 1 MiB in 128 frames of 8 KiB
+    frames = [raw(0, 0, 7, body[i : i + 8192]) for i in range(0, len(body), 8192)]
+    frames[-1] = raw(0, 0x1, 7, body[-8192:])
+    wire = b"".join(frames)
+    reader = fr.FrameReader(preface=False, coalesce_data=True)
+    got: list[Any] = []
+    for start in range(0, len(wire), 262144):  # reads of 256 KiB
+        reader.feed(wire[start : start + 262144])
+        got += list(reader)
+    assert len(got) == 5  # four reads, the last frame of each split across two
+    assert b"".join(f.data for f in got) == body
+    assert [f.end_stream for f in got] == [False] * 4 + [True]
+
+
+#: DATA frames on two streams, mostly unpadded: runs to join
+_data_on_two_streams = st.builds(
+    DataFrame,
+    st.sampled_from([1, 3]),
+    st.binary(max_size=40),
+    st.booleans(),
+    st.none() | st.none() | st.integers(0, 3),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    sent=st.lists(
+        st.one_of(_data_on_two_streams, frame_st),
+        max_size=12,
+    ),
+    cuts=st.lists(st.integers(0, 2000), max_size=3),
+    damage=st.lists(st.tuples(st.integers(0, 2000), st.integers(0, 255)), max_size=2),
+)
+def test_coalescing_only_joins_data(
+    sent: list[Any], cuts: list[int], damage: list[tuple[int, int]]
+) -> None:
+    """However the bytes arrive, a coalescing reader returns what a plain one does with
+    its DATA runs joined, errors included; and both twins return the same."""
+    wire = bytearray(b"".join(_h2frames_py.serialize(f) for f in sent))
+    for pos, byte in damage:
+        if wire:
+            wire[pos % len(wire)] = byte
+    points = sorted({c % (len(wire) + 1) for c in cuts})
+    pieces = [bytes(wire[a:b]) for a, b in pairwise([0, *points, len(wire)])]
+    twins = [_h2frames_py] + ([h2_frames.h2frames_c] if h2_frames.h2frames_c else [])
+    results = []
+    for module in twins:
+        plain = _outcomes(module, [bytes(wire)], preface=False)
+        joined = _outcomes(module, pieces, preface=False, coalesce_data=True)
+        assert _merged(joined[:-1]) == _merged(plain[:-1])
+        assert joined[-1] == plain[-1]  # the same bytes left over
+        results.append(joined)
+    assert all(r == results[0] for r in results)
+
+
+def _fed_and_read(
+    module: ModuleType, pieces: list[Any], drains: list[bool], **kwargs: Any
+) -> list[Any]:
+    """Feed ``pieces``, reading every frame after each piece whose ``drains`` flag is set
+    (and after the last); what came out, with what stayed buffered after each step."""
+    reader = module.FrameReader(**kwargs)
+    out: list[Any] = []
+    for index, piece in enumerate(pieces):
+        reader.feed(piece)
+        out.append(("buffered", reader.buffered))
+        if index < len(drains) and not drains[index] and index < len(pieces) - 1:
+            continue
+        while True:
+            try:
+                frame = reader.next_frame()
+            except StreamError as exc:
+                out.append(("stream", exc.error_code, exc.stream_id, exc.offset, exc.message))
+                continue
+            except FrameError as exc:
+                out.append(("connection", exc.error_code, exc.offset, exc.message))
+                return out
+            if frame is None:
+                break
+            out.append(frame)
+        out.append(("buffered", reader.buffered))
+    return out
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    sent=st.lists(st.one_of(_data_on_two_streams, frame_st), max_size=10),
+    cuts=st.lists(st.integers(0, 3000), max_size=6),
+    drains=st.lists(st.booleans(), max_size=7),
+    kinds=st.lists(st.sampled_from([bytes, bytearray]), min_size=7, max_size=7),
+    coalesce=st.booleans(),
+    preface=st.booleans(),
+    damage=st.lists(st.tuples(st.integers(0, 3000), st.integers(0, 255)), max_size=2),
+)
+def test_the_twins_read_any_feeding_alike(
+    sent: list[Any],
+    cuts: list[int],
+    drains: list[bool],
+    kinds: list[type],
+    coalesce: bool,
+    preface: bool,
+    damage: list[tuple[int, int]],
+) -> None:
+    """The compiled reader reads fed bytes in place; whatever the pieces (bytes or not),
+    however many are fed before reading, the frames, errors and buffered counts are the
+    pure twin's."""
+    compiled = h2_frames.h2frames_c
+    if compiled is None:
+        pytest.skip("cyhttp._h2frames is not built")
+    wire = bytearray(
+        (SETTINGS0 if preface else b"") + b"".join(_h2frames_py.serialize(f) for f in sent)
+    )
+    for pos, byte in damage:
+        if wire:
+            wire[pos % len(wire)] = byte
+    points = sorted({c % (len(wire) + 1) for c in cuts})
+    pieces = [
+        kinds[i % len(kinds)](wire[a:b])
+        for i, (a, b) in enumerate(pairwise([0, *points, len(wire)]))
+    ]
+    kwargs = {"preface": preface, "coalesce_data": coalesce}
+    expected = _fed_and_read(_h2frames_py, pieces, drains, **kwargs)
+    assert _fed_and_read(compiled, pieces, drains, **kwargs) == expected
+
+
+def test_a_frame_split_across_reads_is_completed_from_the_next(fr: ModuleType) -> None:
+    frames = [raw(0, 0, 1, bytes([i]) * 5000) for i in range(6)]
+    wire = b"".join(frames)
+    reader = fr.FrameReader(preface=False)
+    got: list[Any] = []
+    for start in range(0, len(wire), 7001):  # cuts inside headers and payloads
+        reader.feed(wire[start : start + 7001])
+        got += list(reader)
+        assert reader.buffered == (start + len(wire[start : start + 7001])) - sum(
+            9 + len(f.data) for f in got
+        )
+    assert got == [DataFrame(1, bytes([i]) * 5000) for i in range(6)]
+    reader.feed(raw(0, 0, 1, bytes(16385))[:20])  # too large: refused from its header
+    with pytest.raises(FrameError) as caught:
+        reader.next_frame()
+    assert caught.value.offset == len(wire)
