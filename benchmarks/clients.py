@@ -15,8 +15,8 @@ from typing import Any
 BASELINE = "cyhttp compiled"
 #: cyhttp compiled on aiofastnet's compiled transports (the speedups extra)
 FASTNET = "cyhttp+aiofastnet"
-#: the rows FASTNET adds: every HTTP/1.1 workload, so each target against the field is
-#: judged with and without the speedups extra
+#: the rows FASTNET adds: every HTTP workload (HTTP/1.1 and HTTP/2), so each target
+#: against the field is judged with and without the speedups extra
 FASTNET_WORKLOADS = (
     "get_small_seq",
     "get_small_c50",
@@ -26,6 +26,8 @@ FASTNET_WORKLOADS = (
     "https_small_seq",
     "https_small_c50",
     "https_1m",
+    "h2_small_c100",
+    "h2_1m_c10",
 )
 #: the cyhttp rows without aiofastnet keep measuring the loop's own transports
 NO_FASTNET = {"CYHTTP_NO_AIOFASTNET": "1"}
@@ -77,7 +79,13 @@ CLIENTS = (
         h2=True,
     ),
     ClientSpec(
-        "cyhttp-afn", FASTNET, http=True, ws=False, only=FASTNET_WORKLOADS, module="aiofastnet"
+        "cyhttp-afn",
+        FASTNET,
+        http=True,
+        ws=False,
+        only=FASTNET_WORKLOADS,
+        module="aiofastnet",
+        h2=True,
     ),
     ClientSpec(
         "cyhttp-py",
