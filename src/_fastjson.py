@@ -20,29 +20,43 @@ from typing import Any
 
 from . import _compat
 
-try:  # pragma: no cover - depends on the installed extras
-    if os.environ.get("CYHTTP_NO_ORJSON"):
-        raise ImportError("CYHTTP_NO_ORJSON is set")
-    import orjson as _orjson
-except ImportError:  # pragma: no cover - depends on the installed extras
-    _orjson = None  # type: ignore[assignment]
+__all__ = ("enabled", "loads_utf8")
 
-__all__ = ("ENABLED", "loads_utf8")
-
-#: True when orjson is in use
-ENABLED = _orjson is not None
 #: orjson keeps integers of 64 bits (19 digits at most when negative) exact
 _LONG_NUMBER = 19
 
 _has_digit_run: Callable[[bytes, int], bool] = _compat.load("_parser", "_parser_py").has_digit_run
 
+#: the orjson module once looked for (imported by the first JSON body, not by ``import
+#: cyhttp``: it costs milliseconds of start-up); False when absent or turned off
+_orjson: Any = None
+
+
+def enabled() -> bool:
+    """True when orjson parses JSON bodies here."""
+    return bool(_orjson if _orjson is not None else _load())
+
+
+def _load() -> Any:
+    global _orjson
+    try:
+        if os.environ.get("CYHTTP_NO_ORJSON"):
+            raise ImportError("CYHTTP_NO_ORJSON is set")
+        import orjson
+    except ImportError:
+        _orjson = False
+    else:
+        _orjson = orjson
+    return _orjson
+
 
 def loads_utf8(body: bytes, decode: Callable[[bytes], str]) -> Any:
     """``json.loads(decode(body))`` for a UTF-8 body, by orjson when it gives the same.
     ``decode(body)`` gives the text (and raises the response's decode error)."""
-    if _orjson is not None and not _has_digit_run(body, _LONG_NUMBER):
+    fast = _orjson if _orjson is not None else _load()
+    if fast and not _has_digit_run(body, _LONG_NUMBER):
         try:
-            return _orjson.loads(body)
-        except _orjson.JSONDecodeError:
+            return fast.loads(body)
+        except fast.JSONDecodeError:
             pass  # refused: the standard library decides (and raises its own error)
     return json.loads(decode(body))

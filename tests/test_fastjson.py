@@ -101,7 +101,7 @@ def _check(found: dict[str, tuple[str, Any]]) -> None:
 
 
 async def test_json_matches_the_standard_library_with_orjson() -> None:
-    if not _fastjson.ENABLED:
+    if not _fastjson.enabled():
         pytest.skip("orjson is not installed here (the speedups extra): nothing to compare")
     _check(await _parse_all())
 
@@ -109,7 +109,7 @@ async def test_json_matches_the_standard_library_with_orjson() -> None:
 async def test_json_matches_the_standard_library_without_orjson(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(_fastjson, "_orjson", None)
+    monkeypatch.setattr(_fastjson, "_orjson", False)
     _check(await _parse_all())
 
 
@@ -129,3 +129,18 @@ def test_digit_run_scan_in_both_twins(twin: str, expect_compiled: bool) -> None:
     for byte in range(256):
         if not 48 <= byte <= 57:
             assert not scan(b"5" * 10 + bytes([byte]) + b"5" * 10, 19), byte
+
+
+def test_orjson_is_imported_by_the_first_json_body_not_by_import() -> None:
+    """It costs milliseconds of start-up that a program without JSON bodies never needs."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, cyhttp; from cyhttp import _fastjson; "
+        "print('orjson' in sys.modules, _fastjson._orjson is None)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert out.stdout.split() == ["False", "True"]
