@@ -468,6 +468,8 @@ cdef class ResponseHandler:
 
     def _direct_received(self, Py_ssize_t nbytes):
         cdef bytes body = self._direct_body
+        if nbytes <= 0:
+            return  # nothing landed (transports report EOF apart, but never trust a count)
         self._direct_filled += nbytes
         if self._read_timer is not None:
             self._last_read = self._loop.time()

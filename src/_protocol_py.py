@@ -421,6 +421,8 @@ class ResponseHandler(asyncio.Protocol):
         transport comes back to this protocol and the parser completes the message."""
         body = self._direct_body
         assert body is not None
+        if nbytes <= 0:
+            return  # nothing landed (transports report EOF apart, but never trust a count)
         self._direct_filled += nbytes
         if self._read_timer is not None:
             self._last_read = self._loop.time()

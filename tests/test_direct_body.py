@@ -347,6 +347,9 @@ async def test_the_window_given_to_the_transport(twin: ModuleType) -> None:
     window[:500] = b"r" * 500
     stand_in.buffer_updated(500)
     assert memoryview(stand_in.get_buffer(65_536)).nbytes == 298_500
+    stand_in.buffer_updated(0)  # a count of nothing changes nothing
+    stand_in.data_received(b"")
+    assert memoryview(stand_in.get_buffer(-1)).nbytes == 298_500
     rest = memoryview(stand_in.get_buffer(-1))
     rest[:] = b"s" * rest.nbytes
     stand_in.buffer_updated(rest.nbytes)
