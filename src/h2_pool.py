@@ -214,13 +214,10 @@ class H2Pool:
         connector = self._connector
         loop = connector._loop
         key: ConnectionKey = req.connection_key
-        protos = self._conns.get(key)
-        if loop is None or protos is None or not connector._has_slot(key):
+        if loop is None or key not in self._conns or not connector._has_slot(key):
             return None
-        for proto in protos:  # what _pick does, inline: this runs before every request
-            if proto.available():
-                break
-        else:
+        proto = self._pick(key)
+        if proto is None:
             return None
         slot = _Slot()
         connector._reserve(key, slot)
@@ -373,13 +370,11 @@ class H2Pool:
         """A request is done with its stream: free its slot; an idle connection is
         closed after ``keepalive_timeout`` (at once with ``force_close``)."""
         stream.release()
-        connector = self._connector
-        connector._unreserve(key, slot)  # what _give_slot does, inline (every request)
-        if connector._waiters:
-            connector._wake()
+        self._give_slot(key, slot)
         proto = stream.owner
         if proto.reserved or not proto.is_connected():
             return
+        connector = self._connector
         keepalive = connector._keepalive_timeout
         if connector._force_close or not keepalive or connector._closed:
             proto.close()

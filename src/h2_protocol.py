@@ -255,12 +255,8 @@ class H2Protocol(asyncio.Protocol):
         return self.conn.peer_max_concurrent_streams
 
     def available(self) -> bool:
-        """Whether one more request may be given a stream on this connection now (asked
-        before every request: what ``is_connected`` and ``max_streams`` say, inline)."""
-        if self._going_away or self._closed:
-            return False
-        transport = self.transport
-        if transport is None or transport.is_closing():
+        """Whether one more request may be given a stream on this connection now."""
+        if self._going_away or not self.is_connected():
             return False
         conn = self.conn
         return self.reserved < conn.peer_max_concurrent_streams and conn.can_open_stream()
@@ -307,8 +303,7 @@ class H2Protocol(asyncio.Protocol):
 
     def open_stream(self, stream: H2Stream, headers: list[tuple[Any, Any]], end: bool) -> int:
         """Send the request head of ``stream``; its stream id."""
-        transport = self.transport
-        if transport is None or transport.is_closing() or self._closed:
+        if not self.is_connected():
             raise ServerDisconnectedError()
         try:
             stream_id = self.conn.send_request(headers, end_stream=end)
