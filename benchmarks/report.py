@@ -65,9 +65,6 @@ PEER_TARGETS: tuple[tuple[str, str, float, str], ...] = (
         "HPACK decode of a typical 9-header response block (indexed, seen before)",
     ),
 )
-#: who is not a peer in the HTTP/2 rows: cyhttp itself (either twin, with or without
-#: aiofastnet) and the floor
-_NOT_PEERS = (clients.BASELINE, clients.FASTNET, "cyhttp pure", clients.FLOOR)
 #: the cyhttp rows judged against the HTTP/2 peers
 _H2_JUDGED = (clients.BASELINE, clients.FASTNET)
 #: against the field: cyhttp's CPU per request at most this share of the thriftiest peer's
@@ -281,7 +278,7 @@ def h2_targets(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
             cases.setdefault((r["bench"], r["loop"]), []).append(r)
     out: list[dict[str, Any]] = []
     for (bench, loop), case in cases.items():
-        peers = [r for r in case if r["impl"] not in _NOT_PEERS]
+        peers = [r for r in case if _is_peer(r["impl"])]
         if not peers:
             continue
         best = max(peers, key=lambda r: r["value"])
@@ -316,6 +313,11 @@ def _is_cyhttp(impl: str) -> bool:
     return impl.startswith("cyhttp")
 
 
+def _is_peer(impl: str) -> bool:
+    """Another client: not cyhttp in any of its forms, nor the floor (which does no work)."""
+    return not _is_cyhttp(impl) and impl != clients.FLOOR
+
+
 def field_targets(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Per HTTP/1.1 workload (plain and TLS) and loop: each compiled cyhttp row (with and
     without aiofastnet) against every other client: req/s at least the fastest peer's and
@@ -328,13 +330,7 @@ def field_targets(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     for (bench, loop), case in cases.items():
         ws = case[0]["group"] == "ws"
-        peers = [
-            r
-            for r in case
-            if not _is_cyhttp(r["impl"])
-            and r["impl"] != clients.FLOOR
-            and (not ws or r["impl"] == WS_PEER)
-        ]
+        peers = [r for r in case if _is_peer(r["impl"]) and (not ws or r["impl"] == WS_PEER)]
         mine = [r for r in case if _is_cyhttp(r["impl"]) and r["impl"] != "cyhttp pure"]
         if not peers or not mine:
             continue
