@@ -147,6 +147,35 @@ cdef object _UnknownFrame = UnknownFrame
 cdef object _DataReceived = DataReceived
 cdef object _StreamEnded = StreamEnded
 cdef object _WindowUpdated = WindowUpdated
+cdef object _ResponseHeaders = ResponseHeaders
+
+# The events of every response are made without their dataclass ``__init__`` (a
+# Python-level call each, a measurable share of a small request); ``object.__new__`` and
+# the slot setters are C.
+cdef object _object_new = object.__new__
+
+
+cdef inline object _data_received(object sid, object data, Py_ssize_t size):
+    event = _object_new(_DataReceived)
+    event.stream_id = sid
+    event.data = data
+    event.flow_controlled_length = size
+    return event
+
+
+cdef inline object _stream_ended(object sid):
+    event = _object_new(_StreamEnded)
+    event.stream_id = sid
+    return event
+
+
+cdef inline object _response_headers(object sid, object status, object headers, object length):
+    event = _object_new(_ResponseHeaders)
+    event.stream_id = sid
+    event.status = status
+    event.headers = headers
+    event.content_length = length
+    return event
 
 cdef object PROTOCOL_ERROR = ErrorCode.PROTOCOL_ERROR
 cdef object FLOW_CONTROL_ERROR = ErrorCode.FLOW_CONTROL_ERROR
@@ -975,7 +1004,7 @@ cdef class H2Connection:
 
     cdef int _remote_end(self, _Stream stream, list events) except -1:
         stream.remote_ended = True
-        events.append(_StreamEnded(stream.sid))
+        events.append(_stream_ended(stream.sid))
         if stream.local_ended:
             self._forget(stream, False)
         return 0
@@ -1155,7 +1184,7 @@ cdef class H2Connection:
                 stream.unconsumed = size
             else:
                 stream.unconsumed += size
-            events.append(_DataReceived(sid, data, size))
+            events.append(_data_received(sid, data, size))
         elif not end:
             self._idle()
         if end:
@@ -1227,7 +1256,7 @@ cdef class H2Connection:
         stream.response_started = True
         stream.body_allowed = body_allowed
         stream.content_length = -1 if length is None else length
-        events.append(ResponseHeaders(stream.sid, status, headers, length))
+        events.append(_response_headers(stream.sid, status, headers, length))
         if end:
             self._remote_end(stream, events)
         return 0

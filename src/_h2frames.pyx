@@ -379,7 +379,7 @@ cdef class FrameReader:
             out += n
             q += HEADER_SIZE + n
         used[0] = pos
-        return DataFrame(stream_id, data, bool(flags), None)
+        return _data_frame(stream_id, data, flags != 0, None)
 
     # -- the preface --------------------------------------------------------------------
 
@@ -426,9 +426,9 @@ cdef class FrameReader:
         _on_stream("DATA", stream_id, at)
         pad = _unpad("DATA", flags, payload, 0, at, &end)
         if pad < 0:
-            return DataFrame(stream_id, payload, bool(flags & F_END_STREAM), None)
+            return _data_frame(stream_id, payload, flags & F_END_STREAM, None)
         data = PyBytes_FromStringAndSize(<const char*>_ptr(payload) + 1, end - 1)
-        return DataFrame(stream_id, data, bool(flags & F_END_STREAM), pad)
+        return _data_frame(stream_id, data, flags & F_END_STREAM, pad)
 
     cdef object _headers(self, int flags, uint32_t stream_id, bytes payload, Py_ssize_t at):
         cdef Py_ssize_t end, pos
@@ -441,8 +441,8 @@ cdef class FrameReader:
         if fixed:
             priority = _priority_fields(_ptr(payload) + pos)
             pos += 5
-        frame = HeadersFrame(
-            stream_id, payload[pos:end], bool(flags & F_END_STREAM), priority,
+        frame = _headers_frame(
+            stream_id, payload[pos:end], flags & F_END_STREAM, priority,
             None if pad < 0 else pad,
         )
         return self._block(frame, flags, at)
@@ -616,6 +616,33 @@ cdef int _unpad(
         raise FrameError(PROTOCOL_ERROR, f"{name} padding is longer than the frame", at)
     end[0] = n - pad
     return pad
+
+
+# Frames read per response are made without their dataclass ``__init__``: a Python-level
+# call each, a measurable share of a small request's cost. ``object.__new__`` and the
+# slot setters are C.
+cdef object _object_new = object.__new__
+
+
+cdef inline object _data_frame(uint32_t stream_id, object data, bint end, object pad):
+    frame = _object_new(DataFrame)
+    frame.stream_id = stream_id
+    frame.data = data
+    frame.end_stream = end
+    frame.pad_length = pad
+    return frame
+
+
+cdef inline object _headers_frame(
+    uint32_t stream_id, object block, bint end, object priority, object pad
+):
+    frame = _object_new(HeadersFrame)
+    frame.stream_id = stream_id
+    frame.block = block
+    frame.end_stream = end
+    frame.priority = priority
+    frame.pad_length = pad
+    return frame
 
 
 cdef object _priority_fields(const unsigned char* p):
