@@ -442,6 +442,14 @@ cdef bint _te_trailers(bytes value) noexcept:
     return True
 
 
+cdef int64_t _header_list_size(list fields) except -1:
+    """A header list's size as SETTINGS_MAX_HEADER_LIST_SIZE counts it."""
+    cdef int64_t size = 0
+    for field in fields:
+        size += len(field[0]) + len(field[1]) + 32
+    return size
+
+
 cdef tuple _request_fields(headers):
     """``_h2_headers.request_fields``."""
     cdef list items = headers if type(headers) is list else list(headers)
@@ -605,6 +613,11 @@ cdef class H2Connection:
     cdef int64_t _peer_max_frame_size
     cdef int64_t _peer_max_concurrent
     cdef int64_t _peer_max_header_list
+    # the last request head as given, and what it became (see _request_head)
+    cdef list _last_headers
+    cdef list _last_fields
+    cdef object _last_method
+    cdef int64_t _last_list_size
     cdef bint _initiated
     cdef bint _terminated  # the peer broke the protocol: we sent GOAWAY
     cdef bint _goaway_sent
@@ -795,8 +808,12 @@ cdef class H2Connection:
             if self._goaway_sent or self._goaway_last_obj is not None:
                 raise ConnectionClosedError("the connection is going away: open a new one")
             raise NoAvailableStreamError("no stream is available on this connection now")
-        fields, method = _request_fields(headers)
-        self._check_header_list_size(fields)
+        if type(headers) is list and headers == self._last_headers:
+            fields = self._last_fields  # the same head as the last request: checked then
+            method = self._last_method
+        else:
+            fields, method = self._request_head(headers)
+        self._check_header_list_size(self._last_list_size)
         sid = self._next_stream_id
         self._next_stream_id += 2
         stream = _Stream(
@@ -822,12 +839,23 @@ cdef class H2Connection:
             _put_window_update(self._out, 0, increment)
         return 0
 
-    cdef int _check_header_list_size(self, list fields) except -1:
+    cdef tuple _request_head(self, headers):
+        """The checked fields of a request head and its method, remembered with a copy of
+        ``headers``: a client sends the same head again and again, and a list compare of
+        the same objects costs far less than checking every field again."""
+        fields, method = _request_fields(headers)
+        if type(headers) is list:
+            self._last_headers = list(headers)
+        else:
+            self._last_headers = None
+        self._last_fields = fields
+        self._last_method = method
+        self._last_list_size = _header_list_size(fields)
+        return fields, method
+
+    cdef int _check_header_list_size(self, int64_t size) except -1:
         """The peer's SETTINGS_MAX_HEADER_LIST_SIZE is advisory, but a larger list would
         only be refused: fail it here."""
-        cdef int64_t size = 0
-        for field in fields:
-            size += len(field[0]) + len(field[1]) + 32
         if size > self._peer_max_header_list:
             raise ValueError(
                 f"the header list ({size} bytes) is larger than the peer's "
@@ -913,7 +941,7 @@ cdef class H2Connection:
         self._check_sending()
         stream = self._sendable(stream_id)
         fields = outgoing_trailers(headers)
-        self._check_header_list_size(fields)
+        self._check_header_list_size(_header_list_size(fields))
         self._send_headers(stream, fields, True)
 
     def reset_stream(self, stream_id, error_code=ErrorCode.CANCEL):

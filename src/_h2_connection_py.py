@@ -228,6 +228,8 @@ class H2Connection:
         self._encoder = codec.Encoder(DEFAULT_HEADER_TABLE_SIZE)
         self._out = bytearray()
         self._streams: dict[int, _Stream] = {}
+        #: the last request head as given, and what it became (see _request_head)
+        self._last_request: tuple[list[Any], list[tuple[Any, ...]], bytes, int] | None = None
         self._unconsumed: dict[int, int] = {}  # stream -> received, not yet acknowledged
         self._closed: dict[int, bool] = {}  # stream -> late frames are ignored (we reset it)
         self._max_closed = max(1, max_closed_streams)
@@ -377,8 +379,12 @@ class H2Connection:
             if self._goaway_sent or self._goaway_last is not None:
                 raise ConnectionClosedError("the connection is going away: open a new one")
             raise NoAvailableStreamError("no stream is available on this connection now")
-        fields, method = request_fields(headers)
-        self._check_header_list_size(fields)
+        last = self._last_request
+        if last is not None and type(headers) is list and headers == last[0]:
+            fields, method, size = last[1:]  # the same head as the last request
+        else:
+            fields, method, size = self._request_head(headers)
+        self._check_header_list_size(size)
         stream_id = self._next_stream_id
         self._next_stream_id += 2
         stream = _Stream(
@@ -408,10 +414,22 @@ class H2Connection:
             self._recv_window += increment
             self._out += _window_update(0, increment)
 
-    def _check_header_list_size(self, fields: list[tuple[Any, ...]]) -> None:
+    def _request_head(self, headers: Iterable[Any]) -> tuple[list[tuple[Any, ...]], bytes, int]:
+        """The checked fields of a request head, its method and its header list size,
+        remembered with a copy of ``headers``: a client sends the same head again and
+        again, and comparing two lists of the same objects costs far less than checking
+        every field again."""
+        fields, method = request_fields(headers)
+        size = _header_list_size(fields)
+        if type(headers) is list:
+            self._last_request = (list(headers), fields, method, size)
+        else:
+            self._last_request = None
+        return fields, method, size
+
+    def _check_header_list_size(self, size: int) -> None:
         """The peer's SETTINGS_MAX_HEADER_LIST_SIZE is advisory, but a larger list would
         only be refused: fail it here."""
-        size = sum(len(f[0]) + len(f[1]) + 32 for f in fields)
         limit = self._peer[_MAX_HEADER_LIST_SIZE]
         if size > limit:
             raise ValueError(f"the header list ({size} bytes) is larger than the peer's {limit}")
@@ -484,7 +502,7 @@ class H2Connection:
         self._check_sending()
         stream = self._sendable(stream_id)
         fields = outgoing_trailers(headers)
-        self._check_header_list_size(fields)
+        self._check_header_list_size(_header_list_size(fields))
         self._send_headers(stream, fields, True)
 
     def reset_stream(self, stream_id: int, error_code: int = ErrorCode.CANCEL) -> None:
@@ -883,6 +901,11 @@ class H2Connection:
             self._forget(stream_id, True)
             self._drop_unconsumed(stream_id)
         events.append(GoAway(last, frame.error_code, frame.debug_data, unprocessed))
+
+
+def _header_list_size(fields: list[tuple[Any, ...]]) -> int:
+    """A header list's size as SETTINGS_MAX_HEADER_LIST_SIZE counts it."""
+    return sum(len(f[0]) + len(f[1]) + 32 for f in fields)
 
 
 def _window_update(stream_id: int, increment: int) -> bytes:

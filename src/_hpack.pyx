@@ -478,6 +478,12 @@ cdef class Encoder:
     cdef Py_ssize_t _size
     cdef Py_ssize_t _pending_min  # smallest setting since the last block, -1: none
     cdef public frozenset sensitive
+    # the last header list that changed nothing in the table, and its block (see encode)
+    cdef list _last_headers
+    cdef bytes _last_block
+    cdef Py_ssize_t _last_inserted
+    cdef bint _last_huffman
+    cdef object _last_sensitive
 
     def __init__(self, max_table_size=DEFAULT_TABLE_SIZE, sensitive=SENSITIVE_HEADERS):
         self._limit = _check_setting(max_table_size)
@@ -597,12 +603,38 @@ cdef class Encoder:
         return 0
 
     def encode(self, headers, huffman=True):
-        """Encode one header list into a header block."""
+        """Encode one header list into a header block.
+
+        A list equal to the last one, encoded while the table has not changed since, gets
+        the same block again without encoding: a client sends the same request head over
+        and over, and once its fields are all in the table every block is the same."""
+        cdef bint use_huffman = bool(huffman)
+        if (
+            type(headers) is list
+            and self._last_block is not None
+            and self._pending_min < 0
+            and self._inserted == self._last_inserted
+            and use_huffman == self._last_huffman
+            and self.sensitive is self._last_sensitive
+            and headers == self._last_headers
+        ):
+            return self._last_block
+        cdef Py_ssize_t inserted = self._inserted
+        cdef bint resized = self._pending_min >= 0
+        block = self._encode(headers, use_huffman)
+        if type(headers) is list and not resized and self._inserted == inserted:
+            self._last_headers = list(headers)
+            self._last_block = block
+            self._last_inserted = inserted
+            self._last_huffman = use_huffman
+            self._last_sensitive = self.sensitive
+        return block
+
+    cdef bytes _encode(self, headers, bint use_huffman):
         cdef Out out
         cdef bytes name
         cdef bytes value
         cdef bint sensitive
-        cdef bint use_huffman = bool(huffman)
         out.data = NULL
         out.size = 0
         out.capacity = 0

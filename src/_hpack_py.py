@@ -389,6 +389,7 @@ class Encoder:
         "_evicted",
         "_fields",
         "_inserted",
+        "_last",
         "_limit",
         "_max_size",
         "_names",
@@ -417,6 +418,9 @@ class Encoder:
             self.sensitive = SENSITIVE_HEADERS
         else:
             self.sensitive = frozenset(_as_bytes(name).lower() for name in sensitive)
+        #: the last header list that changed nothing in the table, with what its block
+        #: depends on: (headers copy, entries inserted, huffman, sensitive, block)
+        self._last: tuple[list[Any], int, bool, frozenset[bytes], bytes] | None = None
 
     @property
     def header_table_size(self) -> int:
@@ -519,7 +523,32 @@ class Encoder:
         return name.lower() in self.sensitive
 
     def encode(self, headers: Iterable[Any], huffman: bool = True) -> bytes:
-        """Encode one header list into a header block."""
+        """Encode one header list into a header block.
+
+        A list equal to the last one, encoded while the table has not changed since, gets
+        the same block again without encoding: a client sends the same request head over
+        and over, and once its fields are all in the table every block is the same."""
+        huffman = bool(huffman)
+        last = self._last
+        is_list = type(headers) is list
+        if (
+            is_list
+            and last is not None
+            and self._pending_min < 0
+            and last[1] == self._inserted
+            and last[2] == huffman
+            and last[3] is self.sensitive
+            and headers == last[0]
+        ):
+            return last[4]
+        inserted = self._inserted
+        resized = self._pending_min >= 0
+        block = self._encode(headers, huffman)
+        if is_list and not resized and self._inserted == inserted:
+            self._last = (list(headers), inserted, huffman, self.sensitive, block)
+        return block
+
+    def _encode(self, headers: Iterable[Any], huffman: bool) -> bytes:
         out = bytearray()
         self._size_updates(out)
         for header in headers:

@@ -275,8 +275,7 @@ class HttpResponseParser:
         caller delivered them): count them; the message completes when none remain."""
         if self._state != _BODY_LENGTH or n <= 0 or n > self._remaining:
             raise RuntimeError(
-                f"{n} body bytes received outside the parser, with "
-                f"{self.body_remaining()} expected"
+                f"{n} body bytes received outside the parser, with {self.body_remaining()} expected"
             )
         self._remaining -= n
         self._offset += n

@@ -609,6 +609,36 @@ def test_a_header_list_above_the_peer_limit_is_refused(conn_cls: type[H2Connecti
         pair.client.send_request([*GET, ("x-big", "v" * 400)])
 
 
+def test_a_repeated_request_head_is_checked_and_sent_like_a_new_one(pair: Pair) -> None:
+    """The connection remembers the last head it checked: the same list again, a list
+    changed in place, an equal list and a bad one each still give what they say."""
+    head = [*GET, ("x-token", "1")]
+    for _ in range(3):
+        pair.client.send_request(head, end_stream=True)
+    head[3] = (":path", "/changed")  # in place: the remembered copy must not be used
+    pair.client.send_request(head, end_stream=True)
+    pair.client.send_request(list(head), end_stream=True)
+    pair.to_server()
+    got = [dict(e.headers) for e in of(pair.server_events, h2_events.RequestReceived)]
+    assert [h[b":path"] for h in got] == [b"/", b"/", b"/", b"/changed", b"/changed"]
+    assert all(h[b"x-token"] == b"1" for h in got)
+    bad = [*GET, ("connection", "close")]
+    for _ in range(2):
+        with pytest.raises(ValueError):
+            pair.client.send_request(bad, end_stream=True)
+
+
+def test_a_remembered_head_meets_a_lowered_header_list_limit(conn_cls: type[H2Connection]) -> None:
+    pair = Pair(conn_cls())
+    pair.settle()
+    head = [*GET, ("x-big", "v" * 400)]
+    pair.client.send_request(head, end_stream=True)
+    pair.server.update_settings({h2_settings.SettingCodes.MAX_HEADER_LIST_SIZE: 300})
+    pair.settle()
+    with pytest.raises(ValueError):
+        pair.client.send_request(head, end_stream=True)
+
+
 # -- hostile and broken servers, frames written by hand --------------------------------------
 
 

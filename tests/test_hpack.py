@@ -491,6 +491,36 @@ def test_an_hpack_error_after_the_list_is_too_large_wins(hp: ModuleType) -> None
 # -- encoder -----------------------------------------------------------------------------
 
 
+def test_a_repeated_list_reuses_its_block_only_while_it_is_valid(hp: ModuleType) -> None:
+    """The encoder hands back the last block for an equal list while the table is as it
+    was; every change that would alter the block makes it encode again."""
+    encoder, decoder = hp.Encoder(), hp.Decoder()
+    head = [(b":method", b"GET"), (b":path", b"/a"), (b"x-a", b"1")]
+
+    def sent(headers: Headers) -> bytes:
+        block = encoder.encode(headers)
+        assert decoder.decode(block) == headers
+        return block
+
+    first = sent(head)  # inserts :path /a and x-a
+    indexed = sent(head)
+    assert len(indexed) == 3 < len(first)  # one index each
+    assert sent(list(head)) == indexed
+    head[2] = (b"x-a", b"2")  # changed in place
+    assert sent(head) != indexed
+    head[2] = (b"x-a", b"1")
+    again = sent(head)
+    sent([(b"x-b", b"3")])  # an insertion moves the dynamic indexes
+    assert sent(head) != again
+    encoder.header_table_size = 4096  # a size update is owed: it opens the next block
+    block = sent(head)
+    assert block[0] & 0xE0 == 0x20
+    encoder.sensitive = frozenset({b"x-a"})  # never indexed from now on
+    block = sent(head)
+    assert block[0] & block[1] & 0x80 and block[2] & 0xF0 == 0x10  # literal, never indexed
+    assert sent(head) == block
+
+
 def test_sensitive_headers_are_never_indexed(hp: ModuleType) -> None:
     encoder, decoder = hp.Encoder(), hp.Decoder()
     headers = [

@@ -73,9 +73,7 @@ OK = b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"
         (b"HTTP/1.1 999 Custom", HttpVersion11, 999, "Custom"),
     ],
 )
-def test_status_line_forms(
-    impl: Impl, line: bytes, version: Any, status: int, reason: str
-) -> None:
+def test_status_line_forms(impl: Impl, line: bytes, version: Any, status: int, reason: str) -> None:
     out = parse(impl, line + b"\r\nContent-Length: 0\r\n\r\n")
     assert out.error is None
     (head,) = heads(out)
@@ -121,9 +119,14 @@ def test_leading_crlfs_are_skipped(impl: Impl) -> None:
     assert out.error is None and heads(out)[0].status == 200
 
 
-@pytest.mark.parametrize(("data", "offset"), [(b"\rHTTP/1.1 200 OK\r\n\r\n", 0),
-                                              (b"\r\n\nHTTP/1.1 200 OK\r\n\r\n", 2),
-                                              (b"\r\r\nHTTP/1.1 200 OK\r\n\r\n", 0)])
+@pytest.mark.parametrize(
+    ("data", "offset"),
+    [
+        (b"\rHTTP/1.1 200 OK\r\n\r\n", 0),
+        (b"\r\n\nHTTP/1.1 200 OK\r\n\r\n", 2),
+        (b"\r\r\nHTTP/1.1 200 OK\r\n\r\n", 0),
+    ],
+)
 def test_bare_cr_or_lf_before_status_line(impl: Impl, data: bytes, offset: int) -> None:
     out = parse(impl, data)
     assert isinstance(out.error, BadStatusLine) and out.error.offset == offset
@@ -283,11 +286,10 @@ def test_content_length_with_transfer_encoding(impl: Impl) -> None:
 def test_chunked_with_extensions_and_trailers(impl: Impl) -> None:
     data = (
         b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, Chunked\r\n\r\n"
-        b"5;name=value;flag ; q=\"a \\\"quoted\\\"; ext\"\r\nhello\r\n"
+        b'5;name=value;flag ; q="a \\"quoted\\"; ext"\r\nhello\r\n'
         b"0006\r\n world\r\n"
         b"A\r\n0123456789\r\n"
-        b"0;last\r\nX-Trailer: yes\r\nX-Other:\tno \r\n\r\n"
-        + OK
+        b"0;last\r\nX-Trailer: yes\r\nX-Other:\tno \r\n\r\n" + OK
     )
     out = parse(impl, data)
     assert out.error is None
@@ -313,8 +315,11 @@ def test_chunk_pieces_arrive_as_fed(impl: Impl) -> None:
     parser.feed_data(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n8\r\nabc")
     parser.feed_data(b"def")
     parser.feed_data(b"gh\r")
-    assert [e for e in sink.events if e[0] != "headers"] == [("body", b"abc"), ("body", b"def"),
-                                                             ("body", b"gh")]
+    assert [e for e in sink.events if e[0] != "headers"] == [
+        ("body", b"abc"),
+        ("body", b"def"),
+        ("body", b"gh"),
+    ]
     parser.feed_data(b"\n0\r\n\r\n")
     assert sink.events[-2:] == [("chunk_end",), ("complete",)]
 
@@ -330,9 +335,9 @@ def test_chunk_pieces_arrive_as_fed(impl: Impl) -> None:
         (b"-1\r\n", 0),
         (b"0x5\r\n", 1),
         (b"5;a=\r\n", 4),
-        (b"5;a=\"x\r\n", 6),  # unterminated quoted string
-        (b"5;a=\"x\x00\"\r\n", 6),
-        (b"5;a=\"x\"y\r\n", 7),
+        (b'5;a="x\r\n', 6),  # unterminated quoted string
+        (b'5;a="x\x00"\r\n', 6),
+        (b'5;a="x"y\r\n', 7),
         (b"5;=v\r\n", 2),
         (b"5;a b\r\n", 4),
         (b"1" * 20 + b"\r\n", 0),  # too large
@@ -389,8 +394,7 @@ def test_transfer_encoding_not_ending_in_chunked_reads_until_eof(impl: Impl, te:
 
 def test_transfer_encoding_fields_combine(impl: Impl) -> None:
     data = (
-        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n\r\n"
-        b"0\r\n\r\n"
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"
     )
     out = parse(impl, data)
     assert heads(out)[0].chunked and kinds(out) == ["headers", "complete"]
@@ -480,8 +484,7 @@ def test_bytes_after_a_closing_message_are_ignored(impl: Impl) -> None:
 
 def test_http10_with_transfer_encoding_closes(impl: Impl) -> None:
     data = (
-        b"HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nTransfer-Encoding: chunked\r\n\r\n"
-        b"0\r\n\r\n"
+        b"HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"
     )
     out = parse(impl, data)
     assert heads(out)[0].chunked and not heads(out)[0].keep_alive

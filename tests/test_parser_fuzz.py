@@ -25,11 +25,11 @@ ROUNDS = 20_000
 
 CORPUS_EXTRA = [
     b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nConnection: keep-alive\r\n\r\nhello",
-    b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;a=\"b\"\r\nhello\r\n0\r\nT: 1\r\n\r\n",
+    b'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;a="b"\r\nhello\r\n0\r\nT: 1\r\n\r\n',
     b"HTTP/1.0 200 OK\r\n\r\nuntil eof",
     b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 204 No Content\r\n\r\n",
     b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n\x81\x00",
-    b"HTTP/1.1 304 Not Modified\r\nETag: \"x\"\r\n\r\n",
+    b'HTTP/1.1 304 Not Modified\r\nETag: "x"\r\n\r\n',
 ]
 
 
@@ -51,8 +51,24 @@ def _mutate(rnd: random.Random, data: bytes, corpus: list[bytes]) -> bytes:
             j = min(i, len(buf) - 1)
             buf[j] ^= 1 << rnd.randrange(8)
         elif op == 1:  # insert an interesting byte
-            buf[i:i] = rnd.choice([b"\r", b"\n", b"\r\n", b" ", b"\t", b":", b"\x00", b"\xff",
-                                   b";", b'"', b"\\", b"0", b"f", b","])
+            buf[i:i] = rnd.choice(
+                [
+                    b"\r",
+                    b"\n",
+                    b"\r\n",
+                    b" ",
+                    b"\t",
+                    b":",
+                    b"\x00",
+                    b"\xff",
+                    b";",
+                    b'"',
+                    b"\\",
+                    b"0",
+                    b"f",
+                    b",",
+                ]
+            )
         elif op == 2 and buf:  # delete a run
             del buf[i : i + rnd.randrange(1, 4)]
         elif op == 3 and buf:  # duplicate a slice
@@ -104,8 +120,11 @@ def test_fuzz(impl: Impl) -> None:
             data = _mutate(rnd, rnd.choice(corpus), corpus)
         kwargs: dict[str, Any] = {"lenient": rnd.random() < 0.3}
         if rnd.random() < 0.2:
-            kwargs.update(max_line_size=rnd.randrange(1, 64), max_field_size=rnd.randrange(1, 64),
-                          max_headers=rnd.randrange(0, 6))
+            kwargs.update(
+                max_line_size=rnd.randrange(1, 64),
+                max_field_size=rnd.randrange(1, 64),
+                max_headers=rnd.randrange(0, 6),
+            )
         sink = _CheckingSink()
         parser = impl.HttpResponseParser(sink, **kwargs)
         parser.set_request_method(rnd.choice(["GET", "HEAD", "CONNECT", "POST"]))

@@ -164,7 +164,12 @@ def test_twins_agree(rnd: Random) -> None:
     event("error" if pure.error is not None else "no error")
     event(f"{len(pure.sink.heads)} heads")
     # the pure twin's whole-head fast path and its byte-exact slow path agree too
-    slow = run(http_parser.HttpResponseParserPy, [raw[i : i + 1] for i in range(len(raw))],
-               eof=eof, method=method, **limits)
+    slow = run(
+        http_parser.HttpResponseParserPy,
+        [raw[i : i + 1] for i in range(len(raw))],
+        eof=eof,
+        method=method,
+        **limits,
+    )
     assert slow.merged == pure.merged and slow.tail == pure.tail
     assert slow.error_key == pure.error_key
