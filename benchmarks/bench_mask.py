@@ -81,8 +81,16 @@ def run(quick: bool = False) -> list[dict[str, Any]]:
         live = []
         for name, fn, why in peers:
             if fn is None:
-                rows.append({"bench": bench, "impl": name, "value": None, "unit": "MB/s",
-                             "spread": None, "error": why})
+                rows.append(
+                    {
+                        "bench": bench,
+                        "impl": name,
+                        "value": None,
+                        "unit": "MB/s",
+                        "spread": None,
+                        "error": why,
+                    }
+                )
                 continue
             data = bytearray(bytes(range(256)) * (size // 256 + 1))[:size]
             live.append((name, fn, data, _calibrate(fn, data, target)))
@@ -93,8 +101,15 @@ def run(quick: bool = False) -> list[dict[str, Any]]:
         for name, *_ in live:
             values = rates[name]
             median = statistics.median(values)
-            rows.append({"bench": bench, "impl": name, "value": round(median, 1), "unit": "MB/s",
-                         "spread": round((max(values) - min(values)) / median, 3)})
+            rows.append(
+                {
+                    "bench": bench,
+                    "impl": name,
+                    "value": round(median, 1),
+                    "unit": "MB/s",
+                    "spread": round((max(values) - min(values)) / median, 3),
+                }
+            )
     return rows
 
 
@@ -106,8 +121,9 @@ def _table(rows: list[dict[str, Any]]) -> str:
             lines.append(f"{r['bench']:<14} {r['impl']:<18} {'error: ' + r['error']}")
             continue
         ratio = f"{r['value'] / base[r['bench']]:.2f}x" if base.get(r["bench"]) else "-"
-        lines.append(f"{r['bench']:<14} {r['impl']:<18} {r['value']:>10.1f} "
-                     f"{r['spread']:>7.1%} {ratio:>12}")
+        lines.append(
+            f"{r['bench']:<14} {r['impl']:<18} {r['value']:>10.1f} {r['spread']:>7.1%} {ratio:>12}"
+        )
     return "\n".join(lines)
 
 

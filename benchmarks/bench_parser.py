@@ -256,8 +256,14 @@ def run(quick: bool = False) -> list[dict[str, Any]]:
         for name, factory, why in peers:
             if factory is None:
                 rows.append(
-                    {"bench": bench, "impl": name, "value": None, "unit": unit, "spread": None,
-                     "error": why}
+                    {
+                        "bench": bench,
+                        "impl": name,
+                        "value": None,
+                        "unit": unit,
+                        "spread": None,
+                        "error": why,
+                    }
                 )
                 continue
             try:
@@ -265,8 +271,14 @@ def run(quick: bool = False) -> list[dict[str, Any]]:
                 live.append((name, fn, _calibrate(fn, target)))
             except Exception as exc:  # one broken peer never stops the run
                 rows.append(
-                    {"bench": bench, "impl": name, "value": None, "unit": unit, "spread": None,
-                     "error": f"{type(exc).__name__}: {exc}"}
+                    {
+                        "bench": bench,
+                        "impl": name,
+                        "value": None,
+                        "unit": unit,
+                        "spread": None,
+                        "error": f"{type(exc).__name__}: {exc}",
+                    }
                 )
         rates: dict[str, list[float]] = {name: [] for name, _, _ in live}
         for _ in range(rounds):

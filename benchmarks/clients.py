@@ -121,9 +121,12 @@ CLIENTS = (
             "https_small_seq",
             "https_small_c50",
             "https_1m",
+            "h2_small_c100",
+            "h2_1m_c10",
             "ws_echo_64",
             "ws_echo_1m",
         ),
+        h2=True,
     ),
 )
 BY_KEY = {c.key: c for c in CLIENTS}
@@ -211,10 +214,10 @@ def load(key: str) -> Loaded:
     if key == "floor":
         import platform
 
-        from benchmarks import client_floor
+        from benchmarks import client_floor, client_floor_h2
 
         version = (
             f"asyncio.Protocol, {platform.python_implementation()} {platform.python_version()}"
         )
-        return Loaded(version, client_floor.HttpClient, client_floor.WsClient)
+        return Loaded(version, client_floor_h2.FloorHttp, client_floor.WsClient)
     raise KeyError(key)

@@ -282,13 +282,21 @@ def h2_targets(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         if not peers:
             continue
         best = max(peers, key=lambda r: r["value"])
+        floor = next((r for r in case if r["impl"] == clients.FLOOR), None)
         for cy in (r for r in case if r["impl"] in _H2_JUDGED):
-            out.append(_h2_target(bench, loop, cy, best))
+            out.append(_h2_target(bench, loop, cy, best, floor))
     return out
 
 
-def _h2_target(bench: str, loop: str, cy: dict[str, Any], best: dict[str, Any]) -> dict[str, Any]:
-    """One cyhttp row against the fastest HTTP/2 peer (see :func:`h2_targets`)."""
+def _h2_target(
+    bench: str,
+    loop: str,
+    cy: dict[str, Any],
+    best: dict[str, Any],
+    floor: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """One cyhttp row against the fastest HTTP/2 peer (see :func:`h2_targets`), with the
+    floor's rate and CPU on the same transport when it ran."""
     cpu_cy, cpu_best = cy.get("cpu_us_per_op"), best.get("cpu_us_per_op")
     speed_met = cy["value"] >= best["value"]
     cpu_met = cpu_cy is not None and cpu_best is not None and cpu_cy <= cpu_best
@@ -306,6 +314,8 @@ def _h2_target(bench: str, loop: str, cy: dict[str, Any], best: dict[str, Any]) 
         "speed_met": speed_met,
         "cpu_met": cpu_met,
         "met": speed_met and cpu_met,
+        "floor_value": None if floor is None else floor["value"],
+        "floor_cpu_us": None if floor is None else floor.get("cpu_us_per_op"),
     }
 
 
@@ -401,12 +411,18 @@ def _h2_line(t: dict[str, Any]) -> str:
     def us(value: float | None) -> str:
         return "-" if value is None else f"{value:,.0f} us"
 
-    return (
+    line = (
         f"  {t['what']}: cyhttp req/s >= the fastest peer's ({t['versus']}): "
         f"{fmt_value(t['value'])} vs {fmt_value(t['peer_value'])} "
         f"{'met' if t['speed_met'] else 'MISSED'}; CPU per request <= theirs: "
         f"{us(t['cpu_us'])} vs {us(t['peer_cpu_us'])} {'met' if t['cpu_met'] else 'MISSED'}"
     )
+    if t.get("floor_value"):
+        line += (
+            f"; the raw protocol on the same TLS transport: {fmt_value(t['floor_value'])} "
+            f"req/s, {us(t.get('floor_cpu_us'))}"
+        )
+    return line
 
 
 def noisy(rows: list[dict[str, Any]], limit: float = 0.25) -> float | None:
