@@ -552,7 +552,7 @@ class ClientRequest:
 
         ``deadline`` (loop time) bounds everything from here to the end of the body.
         """
-        proto = conn.protocol
+        proto = conn._protocol
         if proto is None:
             raise ClientConnectionError("connection is closed")
         body = self._body
@@ -993,7 +993,7 @@ class ClientResponse:
 
     def _attach(self, conn: Connection) -> None:
         self._connection = conn
-        proto = conn.protocol
+        proto = conn._protocol
         assert proto is not None
         # weakly: an abandoned response must stay collectable (and warn) while in flight
         ref = weakref.ref(self)
@@ -1002,7 +1002,7 @@ class ClientResponse:
             resp = ref()
             if resp is not None:
                 resp._on_body_done()
-            elif conn.protocol is not None:
+            elif conn._protocol is not None:
                 conn.release()
 
         proto.on_message_done = done
@@ -1018,8 +1018,8 @@ class ClientResponse:
         if (
             head.upgrade
             and conn is not None
-            and conn.protocol is not None
-            and conn.protocol._upgraded
+            and conn._protocol is not None
+            and conn._protocol._upgraded
         ):
             # 101: the connection now belongs to whoever takes it over, for as long as it
             # likes; the whole-request timeout ends with the handshake
@@ -1045,7 +1045,7 @@ class ClientResponse:
         writer = self._writer
         if writer is not None and not writer.done():
             conn = self._connection
-            proto = conn.protocol if conn is not None else None
+            proto = conn._protocol if conn is not None else None
             if proto is not None and not proto.should_close:
                 writer.add_done_callback(self._on_writer_done)
                 return
@@ -1104,7 +1104,7 @@ class ClientResponse:
 
     def _keep_output_size(self, conn: Connection) -> None:
         """Note the bytes sent before the connection goes (it may carry other requests)."""
-        proto = conn.protocol
+        proto = conn._protocol
         if proto is not None:
             self._output_size = proto.output_size
 

@@ -131,7 +131,7 @@ async def send_h2(
 ) -> ClientResponse:
     """Send ``req`` on the stream ``conn`` holds and wait for the response head (what
     :meth:`ClientRequest.send` does on HTTP/1.1)."""
-    stream: H2Stream = conn.protocol  # type: ignore[assignment]
+    stream: H2Stream = conn._protocol  # type: ignore[assignment]
     try:
         fields, size = h2_fields(req, stream.owner.fields_cache)
     except ValueError as exc:
