@@ -19,7 +19,7 @@ from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes
 from cpython.memoryview cimport PyMemoryView_FromMemory
 from libc.string cimport memcpy
 
-from ._protocol_py import (
+from ._protocol_common import (
     DEFAULT_MAX_DECOMPRESSED_SIZE,
     DEFAULT_READ_LIMITS,
     DIRECT_BODY_MAX,

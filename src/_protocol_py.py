@@ -3,7 +3,7 @@
 :mod:`cyhttp.client_proto` describes the layer and re-exports the twin in use (chosen by
 :mod:`cyhttp._compat`). Both twins behave identically; the compiled one exists for speed,
 this one for interpreters without the extension and as its readable reference. The
-constants and the module-level helpers here are shared: the compiled twin imports them.
+constants and module-level helpers both use live in :mod:`cyhttp._protocol_common`.
 """
 
 from __future__ import annotations
@@ -11,9 +11,23 @@ from __future__ import annotations
 import asyncio
 import socket
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Any
 
 from ._models import ResponseHead
+from ._protocol_common import (
+    DEFAULT_MAX_DECOMPRESSED_SIZE,
+    DEFAULT_READ_LIMITS,
+    DIRECT_BODY_MAX,
+    DIRECT_BODY_MIN,
+    MAX_INFORMATIONAL,
+    DirectBody,
+    Receiver,
+    _direct_size,
+    _foreign_transfer_coding,
+    _os_args,
+    _take_buffered,
+    deliver_failure,
+)
 from .client_exceptions import (
     ClientConnectionResetError,
     ClientOSError,
@@ -40,21 +54,6 @@ __all__ = (
 )
 
 _NO_BODY_STATUSES = frozenset((204, 304))
-
-#: Default bound of a decompressed response body (bytes); ``None``/0 in the API disables.
-DEFAULT_MAX_DECOMPRESSED_SIZE = 2**28
-#: aiohttp's defaults: max_line_size, max_field_size, max_headers, read_bufsize
-DEFAULT_READ_LIMITS = (8190, 8190, 128, 2**18)
-#: Interim (1xx) responses accepted before the final one: a server may send them forever.
-MAX_INFORMATIONAL = 100
-
-
-class Receiver(Protocol):
-    """What :meth:`ResponseHandler.take_over` feeds after an upgrade."""
-
-    def feed_data(self, data: bytes) -> Any: ...
-    def feed_eof(self) -> Any: ...
-    def set_exception(self, exc: BaseException) -> Any: ...
 
 
 class ResponseHandler(asyncio.Protocol):
@@ -612,116 +611,3 @@ class ResponseHandler(asyncio.Protocol):
             self._fail(SocketTimeoutError("Timeout on reading data from socket"))
         else:
             self._read_timer = self._loop.call_at(deadline, self._on_read_timer)
-
-
-#: a body is read straight into its buffer when at least this much of it is still to come
-DIRECT_BODY_MIN = 2**16
-#: ... and it is no longer than this (a Content-Length is only a claim: nothing larger is
-#: allocated before it arrives)
-DIRECT_BODY_MAX = 2**26
-
-
-class DirectBody(asyncio.BufferedProtocol):
-    """The transport's protocol while the rest of a body is read straight into its final
-    buffer (see ``ResponseHandler.receive_rest_directly``): reads land in the buffer, and
-    everything else is the connection's protocol's business. Shared by both twins."""
-
-    __slots__ = ("_owner",)
-
-    def __init__(self, owner: Any) -> None:
-        self._owner = owner
-
-    def get_buffer(self, sizehint: int) -> Any:
-        return self._owner._direct_buffer()
-
-    def buffer_updated(self, nbytes: int) -> None:
-        self._owner._direct_received(nbytes)
-
-    def data_received(self, data: bytes) -> None:
-        self._owner._direct_data(data)
-
-    def eof_received(self) -> bool | None:
-        return self._owner.eof_received()
-
-    def connection_lost(self, exc: BaseException | None) -> None:
-        self._owner._direct_lost(exc)
-
-    def pause_writing(self) -> None:
-        self._owner.pause_writing()
-
-    def resume_writing(self) -> None:
-        self._owner.resume_writing()
-
-
-def _direct_size(handler: Any, reader: StreamReader) -> int:
-    """The whole body's length when the rest of it may be read straight into one buffer
-    (its length known, long enough, not decoded, the connection open and not TLS), else 0."""
-    if (
-        reader is not handler.payload
-        or handler._decoder is not None
-        or handler._direct is not None
-        or not handler.busy
-        or handler._upgraded
-        or handler._receiver is not None
-    ):
-        return 0
-    transport = handler.transport
-    if transport is None or transport.is_closing() or handler._parser is None:
-        return 0
-    if transport.get_extra_info("ssl_object") is not None:
-        # measured on TLS: level on asyncio, slower on uvloop, and aiofastnet's TLS
-        # transport keeps asking the connection's protocol for buffers once switched back
-        return 0
-    remaining: int = handler._parser.body_remaining()
-    if remaining < DIRECT_BODY_MIN:
-        return 0
-    total = remaining + reader._size
-    return total if total <= DIRECT_BODY_MAX else 0
-
-
-def _take_buffered(reader: StreamReader) -> bytes:
-    """What the reader holds of the body, taken back to go first into the body's buffer
-    (fed again with the rest, so it is counted once)."""
-    if not reader._size:
-        return b""
-    data: bytes = reader._take_all()
-    reader._total -= len(data)
-    reader._consumed -= len(data)
-    return data
-
-
-def deliver_failure(
-    waiter: asyncio.Future[Any] | None, payload: StreamReader | None, exc: BaseException
-) -> None:
-    """Give ``exc`` to whoever waits for the response: the head's waiter while the head
-    is awaited, else the body's reader (unless the body already ended or failed). The
-    HTTP/1.1 connection and each HTTP/2 stream fail their response this way."""
-    if waiter is not None:
-        if not waiter.done():
-            waiter.set_exception(exc)
-    elif (
-        payload is not None
-        and payload is not EMPTY_PAYLOAD
-        and not payload.is_eof()
-        and payload.exception() is None
-    ):
-        payload.set_exception(exc)
-
-
-def _foreign_transfer_coding(raw_headers: tuple[tuple[bytes, bytes], ...]) -> str | None:
-    """The first transfer coding other than chunked (identity: a no-op, ignored), or None.
-    The parser frames a body by its last coding only: gzip under chunked would reach the
-    reader still compressed."""
-    for name, value in raw_headers:
-        if len(name) == 17 and name.lower() == b"transfer-encoding":
-            for item in value.split(b","):
-                coding = item.strip(b" \t").lower()
-                if coding and coding != b"chunked" and coding != b"identity":
-                    return coding.decode("latin-1")
-    return None
-
-
-def _os_args(exc: BaseException | None) -> tuple[Any, ...]:
-    if isinstance(exc, OSError) and exc.errno is not None:
-        return (exc.errno, exc.strerror)
-    return (0, str(exc) if exc else "connection lost")

@@ -12,7 +12,9 @@ cimport cython
 
 import collections
 
-from ._streams_py import DEFAULT_LIMIT
+#: the pure twin's value too (tests/test_streams_twins.py checks both): defined here so that
+#: a compiled run never imports the pure twin
+DEFAULT_LIMIT = 2**17
 
 __all__ = ("DEFAULT_LIMIT", "StreamCore")
 

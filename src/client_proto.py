@@ -40,7 +40,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from . import _compat
-from ._protocol_py import (
+from ._protocol_common import (
     DEFAULT_MAX_DECOMPRESSED_SIZE,
     DEFAULT_READ_LIMITS,
     MAX_INFORMATIONAL,

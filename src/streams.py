@@ -24,14 +24,15 @@ from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
 from . import _compat
-from ._streams_py import DEFAULT_LIMIT as DEFAULT_LIMIT  # re-exported: it was defined here
 from .client_exceptions import ClientPayloadError
 from .http_exceptions import LineTooLong
 
 if TYPE_CHECKING:
-    from ._streams_py import StreamCore
+    from ._streams_py import DEFAULT_LIMIT, StreamCore
 else:
-    StreamCore = _compat.load("_streams", "_streams_py").StreamCore
+    _core = _compat.load("_streams", "_streams_py")
+    StreamCore = _core.StreamCore
+    DEFAULT_LIMIT = _core.DEFAULT_LIMIT  # re-exported: it was defined here
 
 __all__ = (
     "EMPTY_PAYLOAD",

@@ -20,7 +20,14 @@ import pytest
 from aiohttp import web
 
 import cyhttp
-from cyhttp import ClientSession, TCPConnector, _compat, _protocol_py, client_proto
+from cyhttp import (
+    ClientSession,
+    TCPConnector,
+    _compat,
+    _protocol_common,
+    _protocol_py,
+    client_proto,
+)
 
 from .conftest import Impl
 from .servers import app_server, raw_server, read_request
@@ -240,7 +247,7 @@ async def test_a_body_above_the_bound_arrives_piece_by_piece(
     watch: Watch, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A Content-Length is only a claim: beyond the bound nothing is allocated ahead."""
-    monkeypatch.setattr(_protocol_py, "DIRECT_BODY_MAX", MIB)
+    monkeypatch.setattr(_protocol_common, "DIRECT_BODY_MAX", MIB)
     async with app_server(body_app()) as srv, ClientSession() as session:
         async with session.get(srv.url(f"/body/{3 * MIB + 7}")) as resp:
             assert (await resp.read()) == pattern(3 * MIB + 7)

@@ -63,7 +63,7 @@ def test_same_surface_and_signature(twin: ModuleType) -> None:
         "loop",
     ]
     assert inspect.signature(twin.StreamCore).parameters["limit"].default == twin.DEFAULT_LIMIT
-    assert twin.DEFAULT_LIMIT == streams.DEFAULT_LIMIT
+    assert twin.DEFAULT_LIMIT == streams.DEFAULT_LIMIT == pure.DEFAULT_LIMIT
     reader = twin.StreamCore()
     assert (reader._low, reader._high, reader._size, reader.total_compressed_bytes) == (
         twin.DEFAULT_LIMIT,
