@@ -552,6 +552,7 @@ cdef class Encoder:
         _write_integer(out, 0x20, max_size, 5)
         self._max_size = max_size
         self._evict(max_size)
+        self._last_block = None  # it may name entries evicted now
         return 0
 
     cdef int _size_updates(self, Out* out) except -1:

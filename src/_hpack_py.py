@@ -473,6 +473,7 @@ class Encoder:
         _write_integer(out, 0x20, max_size, 5)
         self._max_size = max_size
         self._evict(max_size)
+        self._last = None  # the last block may name entries evicted now
 
     def _size_updates(self, out: bytearray) -> None:
         """The updates owed since the setting last changed: the smallest value seen,

@@ -515,6 +515,11 @@ def test_a_repeated_list_reuses_its_block_only_while_it_is_valid(hp: ModuleType)
     encoder.header_table_size = 4096  # a size update is owed: it opens the next block
     block = sent(head)
     assert block[0] & 0xE0 == 0x20
+    encoder.header_table_size = 0  # evicts everything; nothing can be inserted after it
+    sent(head)
+    sent(head)  # not a block remembered from before the eviction
+    encoder.header_table_size = 4096
+    sent(head)
     encoder.sensitive = frozenset({b"x-a"})  # never indexed from now on
     block = sent(head)
     assert block[0] & block[1] & 0x80 and block[2] & 0xF0 == 0x10  # literal, never indexed
