@@ -109,6 +109,8 @@ class H2Protocol(asyncio.Protocol):
         self.idle_since: float | None = loop.time()
         #: header lists already translated for HTTP/2 (``h2_request.h2_fields``)
         self.fields_cache: dict[Any, Any] = {}
+        #: the header lists of request templates sent before (``h2_request.h2_fields``)
+        self.fields_memo: dict[int, Any] = {}
         #: streams that took body bytes in the current ``data_received``: acknowledged
         #: once at its end, not once per DATA frame
         self._ack_later: list[H2Stream] = []

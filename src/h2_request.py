@@ -18,6 +18,8 @@ import asyncio
 import weakref
 from typing import TYPE_CHECKING, Any
 
+from multidict import getversion
+
 from ._h2_headers import strip_connection_headers
 from .client_exceptions import (
     ClientConnectionError,
@@ -41,13 +43,16 @@ __all__ = ("send_h2",)
 Translation = tuple[
     "list[tuple[bytes, bytes]] | None", list[tuple[bytes, bytes]], "bytes | None", int
 ]
-#: distinct header lists remembered per connection (:attr:`H2Protocol.fields_cache`)
+#: distinct header lists remembered per connection (:attr:`H2Protocol.fields_cache`), and
+#: request templates (:attr:`H2Protocol.fields_memo`)
 FIELDS_CACHE_SIZE = 64
 _PATH_SIZE = len(b":path") + 4  # what ``:path`` adds to the size besides its value
 
 
 def h2_fields(
-    req: ClientRequest, cache: dict[Any, Translation] | None = None
+    req: ClientRequest,
+    cache: dict[Any, Translation] | None = None,
+    memo: dict[int, Any] | None = None,
 ) -> tuple[list[tuple[bytes, bytes]], int]:
     """The HTTP/2 header list of ``req`` (see the module docstring): the pseudo-headers
     from its method and URL, then its headers without the HTTP/1.1-only ones, as
@@ -58,10 +63,38 @@ def h2_fields(
     HPACK table that holds these fields anyway) maps a list already seen, with its method
     and scheme, to its translation, so only ``:path`` is built per request. Also returns
     the list's size before compression (what HTTP/1.1 would have written: name, colon,
-    space, value and CRLF per field)."""
-    items = tuple(req.headers.items())
+    space, value and CRLF per field).
+
+    ``memo`` (also one per connection) goes further for the session's request templates,
+    which are sent again as they are: the same header object, unchanged since (its
+    multidict version), with the same method and URL object gets the very list it got
+    last time, which is therefore not to be changed."""
+    headers: Any = req.headers  # (getversion is typed for MultiDict[object] only)
     method = req.method
     url = req.url
+    if memo is not None:
+        seen = memo.get(id(headers))  # held with its header object: the id stays its own
+        if (
+            seen is not None
+            and seen[0] is headers
+            and seen[1] is url
+            and seen[2] == method
+            and seen[3] == getversion(headers)
+        ):
+            return seen[4], seen[5]
+    fields, size = _fields(headers, method, url, cache)
+    if memo is not None:
+        if len(memo) >= FIELDS_CACHE_SIZE:
+            memo.clear()
+        memo[id(headers)] = (headers, url, method, getversion(headers), fields, size)
+    return fields, size
+
+
+def _fields(
+    headers: Any, method: str, url: Any, cache: dict[Any, Translation] | None
+) -> tuple[list[tuple[bytes, bytes]], int]:
+    """:func:`h2_fields` without its memo of request templates."""
+    items = tuple(headers.items())
     key = (items, method, url.scheme)
     entry = cache.get(key) if cache is not None else None
     if entry is None:
@@ -133,7 +166,8 @@ async def send_h2(
     :meth:`ClientRequest.send` does on HTTP/1.1)."""
     stream: H2Stream = conn._protocol  # type: ignore[assignment]
     try:
-        fields, size = h2_fields(req, stream.owner.fields_cache)
+        owner = stream.owner
+        fields, size = h2_fields(req, owner.fields_cache, owner.fields_memo)
     except ValueError as exc:
         conn.close()
         raise ClientConnectionError(f"the request cannot be sent over HTTP/2: {exc}") from exc

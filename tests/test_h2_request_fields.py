@@ -115,6 +115,29 @@ def test_the_cache_keys_on_the_whole_header_list_and_stays_bounded() -> None:
         assert len(cache) <= FIELDS_CACHE_SIZE
 
 
+def test_a_request_template_sent_again_gets_its_list_again_until_it_changes() -> None:
+    """The memo of request templates: the same header object (unchanged), method and URL
+    object give the very list of last time; any change gives a fresh, right one."""
+    cache: dict[Any, Any] = {}
+    memo: dict[int, Any] = {}
+    req = _req("GET", "https://a.example/x", [("Accept", "*/*")])
+    first = h2_fields(req, cache, memo)
+    assert h2_fields(req, cache, memo)[0] is first[0]
+    assert first[0] == _reference("GET", "https://a.example/x", [("Accept", "*/*")])
+    req.headers["Accept"] = "text/html"  # the same object, changed in place
+    changed = h2_fields(req, cache, memo)[0]
+    assert (b"accept", b"text/html") in changed and (b"accept", b"*/*") not in changed
+    req.url = URL("https://a.example/y")  # another URL object
+    assert (b":path", b"/y") in h2_fields(req, cache, memo)[0]
+    req.method = "HEAD"
+    assert (b":method", b"HEAD") in h2_fields(req, cache, memo)[0]
+    twin = _req("HEAD", "https://a.example/y", [("Accept", "text/html")])  # equal, not same
+    assert h2_fields(twin, cache, memo)[0] == h2_fields(req, cache, memo)[0]
+    for i in range(3 * FIELDS_CACHE_SIZE):  # many templates: the memo stays bounded
+        h2_fields(_req("GET", f"https://a.example/{i}", []), cache, memo)
+        assert len(memo) <= FIELDS_CACHE_SIZE
+
+
 # -- end to end: what an h2c server receives -------------------------------------------------
 
 
