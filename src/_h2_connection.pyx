@@ -803,6 +803,7 @@ cdef class H2Connection:
         """Open a stream with the request head ``headers`` and return its id (see the pure
         twin for the rules)."""
         cdef _Stream stream
+        cdef int64_t size
         self._check_sending()
         if not self._can_open_stream():
             if self._goaway_sent or self._goaway_last_obj is not None:
@@ -811,9 +812,10 @@ cdef class H2Connection:
         if type(headers) is list and headers == self._last_headers:
             fields = self._last_fields  # the same head as the last request: checked then
             method = self._last_method
+            size = self._last_list_size
         else:
-            fields, method = self._request_head(headers)
-        self._check_header_list_size(self._last_list_size)
+            fields, method, size = self._request_head(headers)
+        self._check_header_list_size(size)
         sid = self._next_stream_id
         self._next_stream_id += 2
         stream = _Stream(
@@ -840,18 +842,20 @@ cdef class H2Connection:
         return 0
 
     cdef tuple _request_head(self, headers):
-        """The checked fields of a request head and its method, remembered with a copy of
-        ``headers``: a client sends the same head again and again, and a list compare of
-        the same objects costs far less than checking every field again."""
+        """The checked fields of a request head, its method and its header list size,
+        remembered with a copy of ``headers``: a client sends the same head again and
+        again, and a list compare of the same objects costs far less than checking every
+        field again."""
         fields, method = _request_fields(headers)
+        size = _header_list_size(fields)
         if type(headers) is list:
             self._last_headers = list(headers)
         else:
             self._last_headers = None
         self._last_fields = fields
         self._last_method = method
-        self._last_list_size = _header_list_size(fields)
-        return fields, method
+        self._last_list_size = size
+        return fields, method, size
 
     cdef int _check_header_list_size(self, int64_t size) except -1:
         """The peer's SETTINGS_MAX_HEADER_LIST_SIZE is advisory, but a larger list would
