@@ -103,15 +103,10 @@ class H2StreamConnection(Connection):
         pool: H2Pool,
         reused: bool,
     ) -> None:
-        # Connection's fields set here, not by its __init__: one call less per request
-        self._connector = connector
-        self._key = key
-        self._protocol = stream  # type: ignore[assignment]
-        self._loop = loop
-        self.reused = reused
         self._stream = stream
         self._slot = slot
         self._pool = pool
+        super().__init__(connector, key, stream, loop, reused)  # type: ignore[arg-type]
 
     @property
     def reused(self) -> bool:
